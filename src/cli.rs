@@ -1,0 +1,305 @@
+//! The command line, as lighttpd's (getopt "f:m:i:hvVD1pt"): options are
+//! handled in order, `-f` reads and checks the config at once, `-p` prints
+//! it, `-t` says "Syntax OK", `-tt` runs the preflight (modules loaded, their
+//! keys checked, unknown keys warned about). Exit status: 0, or 255 for any
+//! error, as lighttpd's `return -1` from main.
+
+use crate::config::{self, Config, eval::Input, print};
+
+const VERSION_LINE: &str = "lighttpd/1.4.69 - a light and fast webserver";
+const DEFAULT_MODULE_DIR: &str = "/usr/lib/lighttpd";
+
+/// What this build can do, in lighttpd's -V sections. Kept honest: a `+`
+/// only for what the code really has.
+fn features_text() -> String {
+    let section = |title: &str, rows: &[(bool, &str)]| {
+        let mut s = format!("\n{title}:\n\n");
+        for (on, name) in rows {
+            s.push_str(&format!("\t{} {}\n", if *on { '+' } else { '-' }, name));
+        }
+        s
+    };
+    let mut out = String::from(VERSION_LINE);
+    out.push('\n');
+    out.push_str(&section(
+        "Event Handlers",
+        &[
+            (false, "select (generic)"),
+            (false, "poll (Unix)"),
+            (true, "epoll (Linux)"),
+            (false, "/dev/poll (Solaris)"),
+            (false, "eventports (Solaris)"),
+            (false, "kqueue (FreeBSD)"),
+        ],
+    ));
+    out.push_str(&section(
+        "Network handler",
+        &[
+            (false, "linux-sendfile"),
+            (false, "freebsd-sendfile"),
+            (false, "darwin-sendfile"),
+            (false, "solaris-sendfilev"),
+            (false, "writev"),
+            (false, "write"),
+            (false, "mmap support"),
+        ],
+    ));
+    let features: Vec<(bool, String)> = [
+        "IPv6",
+        "zlib",
+        "zstd",
+        "bzip2",
+        "brotli",
+        "crypt",
+        "OpenSSL",
+        "mbedTLS",
+        "NSS crypto",
+        "GnuTLS",
+        "WolfSSL",
+        "Nettle",
+        "PCRE",
+        "MySQL",
+        "PgSQL",
+        "DBI",
+        "Kerberos",
+        "LDAP",
+        "PAM",
+        "FAM",
+        "LUA",
+        "xml",
+        "SQLite",
+    ]
+    .iter()
+    .map(|n| (*n == "PCRE", format!("{n} support")))
+    .chain(std::iter::once((true, "Y2038 support".to_string())))
+    .collect();
+    let rows: Vec<(bool, &str)> = features.iter().map(|(b, s)| (*b, s.as_str())).collect();
+    out.push_str(&section("Features", &rows));
+    out.push('\n');
+    out
+}
+
+fn help_text() -> String {
+    format!(
+        "{VERSION_LINE}\nusage:\n \
+-f <name>  filename of the config-file\n \
+-m <name>  module directory (default: {DEFAULT_MODULE_DIR})\n \
+-i <secs>  graceful shutdown after <secs> of inactivity\n \
+-1         process single (one) request on stdin socket, then exit\n \
+-p         print the parsed config-file in internal form, and exit\n \
+-t         test config-file syntax, then exit\n \
+-tt        test config-file syntax, load and init modules, then exit\n \
+-D         don't go to background (default: go to background)\n \
+-v         show version\n \
+-V         show compile-time features\n \
+-h         show this help\n\n"
+    )
+}
+
+/// Options gathered from argv.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub config: Option<Config>,
+    pub module_dir: Option<String>,
+    pub idle_limit: Option<i64>,
+    pub print: bool,
+    pub test: u32,
+    pub oneshot: bool,
+    pub foreground: bool,
+}
+
+/// What parsing argv decided.
+pub enum Parsed {
+    /// Exit now with this status (after -v, -V, -h or an error).
+    Exit(i32),
+    Run(Box<Options>),
+}
+
+/// C strtol(s, .., 0): decimal, 0x hex or 0 octal; the whole string.
+fn strtol_base0(s: &str) -> Option<i64> {
+    let (neg, t) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let v = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16).ok()?
+    } else if t.len() > 1 && t.starts_with('0') {
+        i64::from_str_radix(&t[1..], 8).ok()?
+    } else {
+        t.parse().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+fn read_stdin() -> String {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// getopt(3)-style parsing of "f:m:i:hvVD1pt", acting on each option as
+/// lighttpd does.
+pub fn parse_args(args: &[String]) -> Parsed {
+    let mut o = Options::default();
+    let mut i = 1;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--" {
+            break;
+        }
+        if !a.starts_with('-') || a == "-" {
+            break; // getopt stops at the first non-option (POSIXLY_CORRECT-like)
+        }
+        let chars: Vec<char> = a[1..].chars().collect();
+        let mut j = 0;
+        while j < chars.len() {
+            let c = chars[j];
+            j += 1;
+            let takes_arg = matches!(c, 'f' | 'm' | 'i');
+            let optarg = if takes_arg {
+                if j < chars.len() {
+                    let rest: String = chars[j..].iter().collect();
+                    j = chars.len();
+                    Some(rest)
+                } else if i + 1 < args.len() {
+                    i += 1;
+                    Some(args[i].clone())
+                } else {
+                    eprintln!("lighttpd: option requires an argument -- '{c}'");
+                    print!("{}", help_text());
+                    return Parsed::Exit(255);
+                }
+            } else {
+                None
+            };
+            match (c, optarg) {
+                ('f', Some(f)) => {
+                    if o.config.is_some() {
+                        crate::log_error!(
+                            "Can only read one config file. Use the include command to use multiple config files."
+                        );
+                        return Parsed::Exit(255);
+                    }
+                    let cfg = if f == "-" {
+                        let text = read_stdin();
+                        config::read(Input::Stdin(&text))
+                    } else {
+                        config::read(Input::File(&f))
+                    };
+                    match cfg {
+                        Ok(c) => o.config = Some(c),
+                        Err(_) => return Parsed::Exit(255),
+                    }
+                }
+                ('m', Some(m)) => o.module_dir = Some(m),
+                ('i', Some(s)) => match strtol_base0(&s).filter(|v| *v >= 0 && !s.is_empty()) {
+                    Some(v) => o.idle_limit = Some(v),
+                    None => {
+                        crate::log_error!("Invalid idle timeout value: {s}");
+                        return Parsed::Exit(255);
+                    }
+                },
+                ('p', _) => o.print = true,
+                ('t', _) => o.test += 1,
+                ('1', _) => o.oneshot = true,
+                ('D', _) => o.foreground = true,
+                ('v', _) => {
+                    println!("{VERSION_LINE}");
+                    return Parsed::Exit(0);
+                }
+                ('V', _) => {
+                    print!("{}", features_text());
+                    return Parsed::Exit(0);
+                }
+                ('h', _) => {
+                    print!("{}", help_text());
+                    return Parsed::Exit(0);
+                }
+                _ => {
+                    eprintln!("lighttpd: invalid option -- '{c}'");
+                    print!("{}", help_text());
+                    return Parsed::Exit(255);
+                }
+            }
+        }
+        i += 1;
+    }
+    Parsed::Run(Box::new(o))
+}
+
+/// The whole program: returns the exit status.
+pub fn run(args: &[String]) -> i32 {
+    let o = match parse_args(args) {
+        Parsed::Exit(code) => return code,
+        Parsed::Run(o) => o,
+    };
+    let Some(cfg) = &o.config else {
+        crate::log_error!("No configuration available. Try using -f option.");
+        return 255;
+    };
+    if o.print {
+        println!("{}", print::print_tree(&cfg.tree).trim_end_matches('\n'));
+    }
+    if o.test == 1 {
+        println!("Syntax OK");
+    }
+    if o.print || o.test == 1 {
+        return 0;
+    }
+    let module_dir = o.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);
+    if preflight(cfg, module_dir).is_err() {
+        return 255;
+    }
+    if o.test >= 2 {
+        return 0;
+    }
+    crate::log_error!("serving requests is not implemented yet in this build (see doc/compat.md)");
+    255
+}
+
+/// What start-up and `-tt` check after reading: defaults, modules, module
+/// keys, unknown keys (warned, not fatal).
+fn preflight(cfg: &Config, module_dir: &str) -> Result<(), config::error::ConfigError> {
+    cfg.check_defaults()?;
+    cfg.load_modules(module_dir)?;
+    cfg.check_module_keys()?;
+    for k in cfg.unknown_keys() {
+        crate::log_error!("WARNING: unknown config-key: {k} (ignored)");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strtol_bases() {
+        assert_eq!(strtol_base0("10"), Some(10));
+        assert_eq!(strtol_base0("0x10"), Some(16));
+        assert_eq!(strtol_base0("010"), Some(8));
+        assert_eq!(strtol_base0("abc"), None);
+    }
+
+    #[test]
+    fn version_and_features_shape() {
+        let f = features_text();
+        assert!(
+            f.starts_with("lighttpd/1.4.69 - a light and fast webserver\n\nEvent Handlers:\n\n\t")
+        );
+        assert!(f.contains("\n\nNetwork handler:\n\n"));
+        assert!(f.contains("\t+ PCRE support\n"));
+        assert!(f.ends_with("\t+ Y2038 support\n\n"));
+    }
+
+    #[test]
+    fn help_lists_every_flag() {
+        let h = help_text();
+        for flag in [
+            "-f", "-m", "-i", "-1", "-p", "-t", "-tt", "-D", "-v", "-V", "-h",
+        ] {
+            assert!(h.contains(&format!("\n {flag} ")), "{flag}");
+        }
+    }
+}

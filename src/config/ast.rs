@@ -1,0 +1,123 @@
+//! What the user wrote: statements and expressions of lighttpd.conf, each
+//! with the place it came from. Parsing produces this (parse.rs); evaluation
+//! (eval.rs) walks it in order, because lighttpd evaluates as it reads:
+//! a reference sees only keys set above it, and `include` splices a file in
+//! at that point.
+
+use super::value::Value;
+
+/// Where a token starts: the source (file name, `-` or a shell command),
+/// 1-based line and column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub source: std::rc::Rc<str>,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.source, self.line, self.col)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignOp {
+    /// `=`: the key must not exist in this block yet.
+    Set,
+    /// `:=`: replace or insert.
+    Force,
+    /// `+=`: merge with this block's or an enclosing block's value.
+    Append,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Literal(Value, Span),
+    /// A reference to an earlier key, already `var.`-prefixed when it had no
+    /// dot; `env.NAME` reads the process environment.
+    Ref(String, Span),
+    /// `( ... )`: elements with an optional `key =>`.
+    Array(Vec<(Option<Expr>, Expr)>, Span),
+    /// `a + b`.
+    Plus(Box<Expr>, Box<Expr>, Span),
+}
+
+impl Expr {
+    pub fn span(&self) -> &Span {
+        match self {
+            Expr::Literal(_, s) | Expr::Ref(_, s) | Expr::Array(_, s) | Expr::Plus(_, _, s) => s,
+        }
+    }
+}
+
+/// Comparison operators of a conditional, as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CondOp {
+    Eq,
+    Ne,
+    Match,
+    NoMatch,
+    Prefix,
+    Suffix,
+}
+
+impl CondOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CondOp::Eq => "==",
+            CondOp::Ne => "!=",
+            CondOp::Match => "=~",
+            CondOp::NoMatch => "!~",
+            CondOp::Prefix => "=^",
+            CondOp::Suffix => "=$",
+        }
+    }
+}
+
+/// `$OBJ["field"] OP value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CondExpr {
+    pub obj: String,
+    pub field: Expr,
+    pub op: CondOp,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// One branch of an if / else-if / else chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Branch {
+    /// None for a bare `else`.
+    pub cond: Option<CondExpr>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+    /// Where the closing `}` is, for errors found after the body.
+    pub end: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    Assign {
+        key: String,
+        op: AssignOp,
+        value: Expr,
+        span: Span,
+    },
+    Include {
+        path: Expr,
+        span: Span,
+    },
+    IncludeShell {
+        command: Expr,
+        span: Span,
+    },
+    Global {
+        body: Vec<Stmt>,
+        span: Span,
+    },
+    /// A conditional and its else branches, in order.
+    Cond {
+        branches: Vec<Branch>,
+    },
+}

@@ -1,0 +1,854 @@
+//! lighttpd.conf text to statements. Two stages, both here: a tokenizer with
+//! lighttpd's lexical rules (nom does the lexemes), then a recursive-descent
+//! parser for lighttpd's grammar that builds `ast::Stmt`s with spans.
+//!
+//! Lexical rules reproduced (config-language.md §1): newlines end statements
+//! except inside `( )`; runs of newlines, blanks and comments are one end of
+//! line; after `}` anything on the same line gets an implied end of line; a
+//! comma outside parentheses is ignored; strings know only the `\"` escape;
+//! integers are bare digits read as a C long then stored in a 32-bit int;
+//! keys are `[A-Za-z0-9._-]+` and get `var.` when they have no dot; NBSP is
+//! blank. Where 1.4.69's parser silently misreads input (`a = "x" "y"`,
+//! `else if`), we follow lighttpd HEAD: a clear error, or the HEAD keywords
+//! `if`/`elif`/`elsif`/`elseif`/`else if` (doc/compat.md).
+
+use super::ast::{AssignOp, Branch, CondExpr, CondOp, Expr, Span, Stmt};
+use super::error::{ConfigError, ErrorKind, Result};
+use super::value::Value;
+use nom::IResult;
+use nom::Parser as _;
+use nom::bytes::complete::{take_till, take_while, take_while1};
+use std::rc::Rc;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    Eol,
+    Comma,
+    Str(String),
+    Int(String),
+    Key(String),
+    SrvVar(String),
+    Dollar,
+    LBracket,
+    RBracket,
+    LParen,
+    RParen,
+    LCurly,
+    RCurly,
+    Assign,
+    ForceAssign,
+    Append,
+    Plus,
+    ArrayAssign,
+    Cond(CondOp),
+    Include,
+    IncludeShell,
+    Global,
+    Else,
+    /// HEAD's `if`, `elif`, `elsif`, `elseif` (only before `$`).
+    If,
+    Elif,
+}
+
+impl Tok {
+    /// The text lighttpd shows for a token in "near here: ...".
+    fn text(&self) -> String {
+        match self {
+            Tok::Eol => "(EOL)".into(),
+            Tok::Comma => "(COMMA)".into(),
+            Tok::Str(s) | Tok::Int(s) | Tok::Key(s) | Tok::SrvVar(s) => s.clone(),
+            Tok::Dollar => "$".into(),
+            Tok::LBracket => "[".into(),
+            Tok::RBracket => "]".into(),
+            Tok::LParen => "(".into(),
+            Tok::RParen => ")".into(),
+            Tok::LCurly => "{".into(),
+            Tok::RCurly => "}".into(),
+            Tok::Assign => "=".into(),
+            Tok::ForceAssign => ":=".into(),
+            Tok::Append => "+=".into(),
+            Tok::Plus => "+".into(),
+            Tok::ArrayAssign => "=>".into(),
+            Tok::Cond(op) => op.as_str().into(),
+            Tok::Include => "include".into(),
+            Tok::IncludeShell => "include_shell".into(),
+            Tok::Global => "global".into(),
+            Tok::Else => "else".into(),
+            Tok::If => "if".into(),
+            Tok::Elif => "elif".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub tok: Tok,
+    pub span: Span,
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-'
+}
+
+/// The body of a string after its opening quote: text up to the closing
+/// quote, with `\"` turned into `"` and every other backslash kept.
+fn lex_string_body(input: &str) -> IResult<&str, String> {
+    let mut out = String::new();
+    let mut rest = input;
+    loop {
+        let (r, chunk) = take_till(|c| c == '"' || c == '\\').parse(rest)?;
+        out.push_str(chunk);
+        if let Some(r2) = r.strip_prefix("\\\"") {
+            out.push('"');
+            rest = r2;
+        } else if let Some(r2) = r.strip_prefix('\\') {
+            out.push('\\');
+            rest = r2;
+        } else if let Some(r2) = r.strip_prefix('"') {
+            return Ok((r2, out));
+        } else {
+            return Err(nom::Err::Error(nom::error::Error::new(
+                r,
+                nom::error::ErrorKind::Char,
+            )));
+        }
+    }
+}
+
+fn lex_digits(input: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| c.is_ascii_digit()).parse(input)
+}
+
+fn lex_key(input: &str) -> IResult<&str, &str> {
+    take_while1(is_key_char).parse(input)
+}
+
+fn lex_srvvar(input: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| c.is_ascii_alphabetic() || c == '_').parse(input)
+}
+
+fn lex_comment(input: &str) -> IResult<&str, &str> {
+    take_while(|c| c != '\n' && c != '\r').parse(input)
+}
+
+/// The tokenizer: lighttpd's states (inside parentheses, inside a
+/// condition, implied end of line after `}`).
+struct Lexer<'a> {
+    src: &'a str,
+    rest: &'a str,
+    source: Rc<str>,
+    line: u32,
+    line_start: usize,
+    in_brace: i32,
+    in_cond: bool,
+    simulate_eol: bool,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(source: Rc<str>, src: &'a str) -> Self {
+        Lexer {
+            src,
+            rest: src,
+            source,
+            line: 1,
+            line_start: 0,
+            in_brace: 0,
+            in_cond: false,
+            simulate_eol: false,
+        }
+    }
+
+    fn offset(&self) -> usize {
+        self.src.len() - self.rest.len()
+    }
+
+    fn span(&self) -> Span {
+        Span {
+            source: self.source.clone(),
+            line: self.line,
+            col: (self.offset() - self.line_start) as u32 + 1,
+        }
+    }
+
+    fn err(&self, msg: &'static str, last: &str) -> ConfigError {
+        ConfigError::at(ErrorKind::Lex(msg), &self.span(), last)
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.rest = &self.rest[n..];
+    }
+
+    /// Consumes one newline (CRLF counts once) and counts the line.
+    fn newline(&mut self) {
+        let n = if self.rest.starts_with("\r\n") { 2 } else { 1 };
+        self.advance(n);
+        self.line += 1;
+        self.line_start = self.offset();
+    }
+
+    fn skip_comment(&mut self) {
+        if let Ok((r, _)) = lex_comment(self.rest) {
+            self.rest = r;
+        }
+    }
+
+    fn tokenize(mut self) -> Result<Vec<Token>> {
+        let mut out: Vec<Token> = Vec::new();
+        loop {
+            let last = out.last().map(|t| t.tok.text()).unwrap_or_default();
+            match self.next_token(&last)? {
+                Some(t) => out.push(t),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    fn next_token(&mut self, last: &str) -> Result<Option<Token>> {
+        if self.simulate_eol {
+            self.simulate_eol = false;
+            return Ok(Some(Token {
+                tok: Tok::Eol,
+                span: self.span(),
+            }));
+        }
+        loop {
+            let Some(c) = self.rest.chars().next() else {
+                return Ok(None);
+            };
+            let span = self.span();
+            let next = self.rest[c.len_utf8()..].chars().next();
+            let tok = match c {
+                ' ' | '\t' | '\u{a0}' => {
+                    self.advance(c.len_utf8());
+                    continue;
+                }
+                '\n' | '\r' if self.in_brace == 0 => {
+                    // One end of line for a run of newlines, blanks and comments.
+                    loop {
+                        match self.rest.chars().next() {
+                            Some('\n' | '\r') => self.newline(),
+                            Some('#') => self.skip_comment(),
+                            Some(' ' | '\t') => self.advance(1),
+                            _ => break,
+                        }
+                    }
+                    Tok::Eol
+                }
+                '\n' | '\r' => {
+                    self.newline();
+                    continue;
+                }
+                '#' => {
+                    self.skip_comment();
+                    continue;
+                }
+                ',' => {
+                    self.advance(1);
+                    if self.in_brace > 0 {
+                        Tok::Comma
+                    } else {
+                        continue;
+                    }
+                }
+                '=' if self.in_brace > 0 => {
+                    if next == Some('>') {
+                        self.advance(2);
+                        Tok::ArrayAssign
+                    } else {
+                        return Err(self.err("use => for assignments in arrays", last));
+                    }
+                }
+                '=' | '!' if self.in_cond => {
+                    let op = match (c, next) {
+                        ('=', Some('=')) => CondOp::Eq,
+                        ('=', Some('~')) => CondOp::Match,
+                        ('=', Some('^')) => CondOp::Prefix,
+                        ('=', Some('$')) => CondOp::Suffix,
+                        ('!', Some('=')) => CondOp::Ne,
+                        ('!', Some('~')) => CondOp::NoMatch,
+                        ('=', _) => {
+                            return Err(
+                                self.err("only == =~ =^ =$ are allowed in the condition", last)
+                            );
+                        }
+                        _ => {
+                            return Err(
+                                self.err("only !~ and != are allowed in the condition", last)
+                            );
+                        }
+                    };
+                    self.advance(2);
+                    self.in_cond = false;
+                    Tok::Cond(op)
+                }
+                '=' => {
+                    self.advance(1);
+                    Tok::Assign
+                }
+                '!' => return Err(self.err("unexpected exclamation-marks: !", last)),
+                '"' => match lex_string_body(&self.rest[1..]) {
+                    Ok((r, s)) => {
+                        // Strings may span lines: count them.
+                        let consumed = &self.rest[..self.rest.len() - r.len()];
+                        let nl = consumed.matches('\n').count() as u32;
+                        if nl > 0 {
+                            self.line += nl;
+                            let last_nl = consumed.rfind('\n').unwrap_or(0);
+                            self.line_start = self.offset() + last_nl + 1;
+                        }
+                        self.rest = r;
+                        Tok::Str(s)
+                    }
+                    Err(_) => return Err(self.err("missing closing quote", last)),
+                },
+                '(' => {
+                    self.advance(1);
+                    self.in_brace += 1;
+                    Tok::LParen
+                }
+                ')' => {
+                    self.advance(1);
+                    self.in_brace -= 1;
+                    Tok::RParen
+                }
+                '$' => {
+                    self.advance(1);
+                    self.in_cond = true;
+                    Tok::Dollar
+                }
+                '+' => {
+                    if next == Some('=') {
+                        self.advance(2);
+                        Tok::Append
+                    } else {
+                        self.advance(1);
+                        Tok::Plus
+                    }
+                }
+                ':' => {
+                    if next == Some('=') {
+                        self.advance(2);
+                        Tok::ForceAssign
+                    } else {
+                        return Err(self.err("unexpected character ':'", last));
+                    }
+                }
+                '{' => {
+                    self.advance(1);
+                    Tok::LCurly
+                }
+                '}' => {
+                    self.advance(1);
+                    // Anything but a comment on the rest of the line gets an
+                    // implied end of line first.
+                    loop {
+                        match self.rest.chars().next() {
+                            Some(' ' | '\t') => self.advance(1),
+                            Some('#') => {
+                                self.skip_comment();
+                                break;
+                            }
+                            Some('\n' | '\r') | None => break,
+                            Some(_) => {
+                                self.simulate_eol = true;
+                                break;
+                            }
+                        }
+                    }
+                    Tok::RCurly
+                }
+                '[' => {
+                    self.advance(1);
+                    Tok::LBracket
+                }
+                ']' => {
+                    self.advance(1);
+                    Tok::RBracket
+                }
+                _ if self.in_cond => match lex_srvvar(self.rest) {
+                    Ok((r, name)) => {
+                        let t = Tok::SrvVar(name.to_string());
+                        self.rest = r;
+                        t
+                    }
+                    Err(_) => return Err(self.err("invalid character in condition", last)),
+                },
+                _ if c.is_ascii_digit() => {
+                    let (r, d) =
+                        lex_digits(self.rest).map_err(|_| self.err("invalid number", last))?;
+                    let t = Tok::Int(d.to_string());
+                    self.rest = r;
+                    t
+                }
+                _ => match lex_key(self.rest) {
+                    Ok((r, k)) => {
+                        let t = match k {
+                            "include" => Tok::Include,
+                            "include_shell" => Tok::IncludeShell,
+                            "global" => Tok::Global,
+                            "else" => Tok::Else,
+                            "if" | "elif" | "elsif" | "elseif"
+                                if r.trim_start_matches([' ', '\t']).starts_with('$') =>
+                            {
+                                if k == "if" { Tok::If } else { Tok::Elif }
+                            }
+                            _ => Tok::Key(k.to_string()),
+                        };
+                        self.rest = r;
+                        t
+                    }
+                    Err(_) => return Err(self.err("invalid character in variable name", last)),
+                },
+            };
+            return Ok(Some(Token { tok, span }));
+        }
+    }
+}
+
+/// Splits text into tokens (exposed for the fuzz target and tests).
+pub fn tokenize(source: &str, text: &str) -> Result<Vec<Token>> {
+    Lexer::new(Rc::from(source), text).tokenize()
+}
+
+/// The grammar over the token list.
+struct Parser<'t> {
+    toks: &'t [Token],
+    pos: usize,
+    eof: Span,
+}
+
+type PResult<T> = Result<T>;
+
+impl<'t> Parser<'t> {
+    fn peek(&self) -> Option<&'t Tok> {
+        self.toks.get(self.pos).map(|t| &t.tok)
+    }
+
+    fn peek_at(&self, n: usize) -> Option<&'t Tok> {
+        self.toks.get(self.pos + n).map(|t| &t.tok)
+    }
+
+    fn span(&self) -> Span {
+        self.toks
+            .get(self.pos)
+            .map(|t| t.span.clone())
+            .unwrap_or_else(|| self.eof.clone())
+    }
+
+    fn bump(&mut self) -> Option<&'t Token> {
+        let t = self.toks.get(self.pos);
+        self.pos += 1;
+        t
+    }
+
+    /// "parser failed somehow near here": the token the parser choked on.
+    fn fail(&self) -> ConfigError {
+        let text = self
+            .peek()
+            .map(|t| t.text())
+            .unwrap_or_else(|| "(EOL)".into());
+        ConfigError::at(ErrorKind::Syntax, &self.span(), text)
+    }
+
+    fn expect(&mut self, want: &Tok) -> PResult<Span> {
+        if self.peek() == Some(want) {
+            Ok(self
+                .bump()
+                .map(|t| t.span.clone())
+                .unwrap_or_else(|| self.eof.clone()))
+        } else {
+            Err(self.fail())
+        }
+    }
+
+    /// Statements until `}` (inside a block) or the end of input.
+    fn metalines(&mut self, in_block: bool) -> PResult<Vec<Stmt>> {
+        let mut out = Vec::new();
+        loop {
+            match self.peek() {
+                None if in_block => return Err(self.fail()),
+                None => return Ok(out),
+                Some(Tok::RCurly) if in_block => return Ok(out),
+                Some(Tok::Eol) => {
+                    self.pos += 1;
+                }
+                Some(Tok::Key(_)) => out.push(self.varline()?),
+                Some(Tok::Global) => {
+                    let span = self.span();
+                    self.pos += 1;
+                    self.expect(&Tok::LCurly)?;
+                    let body = self.metalines(true)?;
+                    self.expect(&Tok::RCurly)?;
+                    out.push(Stmt::Global { body, span });
+                }
+                Some(Tok::Dollar | Tok::If) => {
+                    out.push(self.condlines()?);
+                    match self.peek() {
+                        None | Some(Tok::Eol) => {}
+                        Some(Tok::RCurly) if in_block => {}
+                        _ => return Err(self.fail()),
+                    }
+                }
+                Some(Tok::Include | Tok::IncludeShell) => {
+                    let shell = self.peek() == Some(&Tok::IncludeShell);
+                    let span = self.span();
+                    self.pos += 1;
+                    let e = self.expression()?;
+                    out.push(if shell {
+                        Stmt::IncludeShell { command: e, span }
+                    } else {
+                        Stmt::Include { path: e, span }
+                    });
+                }
+                Some(_) => return Err(self.fail()),
+            }
+        }
+    }
+
+    fn varline(&mut self) -> PResult<Stmt> {
+        let span = self.span();
+        let Some(Token {
+            tok: Tok::Key(k), ..
+        }) = self.bump()
+        else {
+            return Err(self.fail());
+        };
+        let op = match self.peek() {
+            Some(Tok::Assign) => AssignOp::Set,
+            Some(Tok::ForceAssign) => AssignOp::Force,
+            Some(Tok::Append) => AssignOp::Append,
+            _ => return Err(self.fail()),
+        };
+        self.pos += 1;
+        let value = self.expression()?;
+        // HEAD rejects a value followed by a string or another value on
+        // the same line (1.4.69 silently dropped it).
+        if let Some(Tok::Str(_) | Tok::Int(_) | Tok::LParen) = self.peek() {
+            return Err(self.fail());
+        }
+        Ok(Stmt::Assign {
+            key: full_key(k),
+            op,
+            value,
+            span,
+        })
+    }
+
+    fn expression(&mut self) -> PResult<Expr> {
+        let mut e = self.value()?;
+        while self.peek() == Some(&Tok::Plus) {
+            let span = self.span();
+            self.pos += 1;
+            let rhs = self.value()?;
+            e = Expr::Plus(Box::new(e), Box::new(rhs), span);
+        }
+        Ok(e)
+    }
+
+    fn value(&mut self) -> PResult<Expr> {
+        let span = self.span();
+        match self.peek() {
+            Some(Tok::Key(k)) => {
+                self.pos += 1;
+                Ok(Expr::Ref(full_key(k), span))
+            }
+            Some(Tok::Str(s)) => {
+                self.pos += 1;
+                Ok(Expr::Literal(Value::Str(s.clone()), span))
+            }
+            Some(Tok::Int(d)) => {
+                self.pos += 1;
+                Ok(Expr::Literal(Value::Int(parse_int(d, &span)?), span))
+            }
+            Some(Tok::LParen) => self.array(),
+            _ => Err(self.fail()),
+        }
+    }
+
+    fn array(&mut self) -> PResult<Expr> {
+        let span = self.expect(&Tok::LParen)?;
+        let mut elems = Vec::new();
+        if self.peek() == Some(&Tok::RParen) {
+            self.pos += 1;
+            return Ok(Expr::Array(elems, span));
+        }
+        elems.push(self.aelement()?);
+        loop {
+            match self.peek() {
+                Some(Tok::RParen) => {
+                    self.pos += 1;
+                    return Ok(Expr::Array(elems, span));
+                }
+                Some(Tok::Comma) => {
+                    self.pos += 1;
+                    if !matches!(self.peek(), Some(Tok::Comma | Tok::RParen)) {
+                        elems.push(self.aelement()?);
+                    }
+                }
+                _ => return Err(self.fail()),
+            }
+        }
+    }
+
+    fn aelement(&mut self) -> PResult<(Option<Expr>, Expr)> {
+        let first = self.expression()?;
+        if self.peek() == Some(&Tok::ArrayAssign) {
+            self.pos += 1;
+            let v = self.expression()?;
+            Ok((Some(first), v))
+        } else {
+            Ok((None, first))
+        }
+    }
+
+    /// `$OBJ[field] op value { ... }` and its else branches.
+    fn condlines(&mut self) -> PResult<Stmt> {
+        if self.peek() == Some(&Tok::If) {
+            self.pos += 1;
+        }
+        let mut branches = vec![self.condline()?];
+        loop {
+            // `eols ELSE`: at most one end of line before the else.
+            let skip = match (self.peek(), self.peek_at(1)) {
+                (Some(Tok::Eol), Some(Tok::Else | Tok::Elif)) => 1,
+                (Some(Tok::Else | Tok::Elif), _) => 0,
+                _ => return Ok(Stmt::Cond { branches }),
+            };
+            self.pos += skip;
+            let span = self.span();
+            let elif = self.peek() == Some(&Tok::Elif);
+            self.pos += 1;
+            if !elif && self.peek() == Some(&Tok::If) && self.peek_at(1) == Some(&Tok::Dollar) {
+                self.pos += 1; // HEAD's `else if`
+            }
+            match self.peek() {
+                Some(Tok::Dollar) => branches.push(self.condline()?),
+                Some(Tok::LCurly) if !elif => {
+                    self.pos += 1;
+                    let body = self.metalines(true)?;
+                    let end = self.expect(&Tok::RCurly)?;
+                    branches.push(Branch {
+                        cond: None,
+                        body,
+                        span,
+                        end,
+                    });
+                }
+                _ => return Err(self.fail()),
+            }
+        }
+    }
+
+    fn condline(&mut self) -> PResult<Branch> {
+        let span = self.expect(&Tok::Dollar)?;
+        let obj = match self.bump() {
+            Some(Token {
+                tok: Tok::SrvVar(s),
+                ..
+            }) => s.clone(),
+            _ => {
+                self.pos -= 1;
+                return Err(self.fail());
+            }
+        };
+        self.expect(&Tok::LBracket)?;
+        let field = self.expression()?;
+        self.expect(&Tok::RBracket)?;
+        let op = match self.peek() {
+            Some(Tok::Cond(op)) => *op,
+            _ => return Err(self.fail()),
+        };
+        self.pos += 1;
+        let value = self.expression()?;
+        self.expect(&Tok::LCurly)?;
+        let body = self.metalines(true)?;
+        let end = self.expect(&Tok::RCurly)?;
+        let cond = CondExpr {
+            obj,
+            field,
+            op,
+            value,
+            span: span.clone(),
+        };
+        Ok(Branch {
+            cond: Some(cond),
+            body,
+            span,
+            end,
+        })
+    }
+}
+
+/// A key without a dot lives in `var.`.
+fn full_key(k: &str) -> String {
+    if k.contains('.') {
+        k.to_string()
+    } else {
+        format!("var.{k}")
+    }
+}
+
+/// Digits as lighttpd reads them: strtol into a C long (an overflow is an
+/// error), then stored in a 32-bit int (wrapping silently).
+fn parse_int(d: &str, span: &Span) -> Result<i32> {
+    match d.parse::<i64>() {
+        Ok(v) => Ok(v as i32),
+        Err(_) => Err(ConfigError::at(
+            ErrorKind::NumberParse(d.to_string()),
+            span,
+            "(EOL)",
+        )),
+    }
+}
+
+/// Parses a whole file (or stdin, or a command's output) into statements.
+pub fn parse(source: &str, text: &str) -> Result<Vec<Stmt>> {
+    let toks = tokenize(source, text)?;
+    let lines = text.matches('\n').count() as u32 + 1;
+    let eof = Span {
+        source: Rc::from(source),
+        line: lines,
+        col: 0,
+    };
+    let mut p = Parser {
+        toks: &toks,
+        pos: 0,
+        eof,
+    };
+    p.metalines(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Tok> {
+        tokenize("t", src)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
+    }
+
+    #[test]
+    fn string_escape_only_quote() {
+        assert_eq!(
+            kinds(r#""a\"b\\c\n""#),
+            vec![Tok::Str(r#"a"b\\c\n"#.into())]
+        );
+    }
+
+    #[test]
+    fn newlines_and_comments_collapse() {
+        assert_eq!(
+            kinds("a = 1\n\n# c\n  \nb = 2"),
+            vec![
+                Tok::Key("a".into()),
+                Tok::Assign,
+                Tok::Int("1".into()),
+                Tok::Eol,
+                Tok::Key("b".into()),
+                Tok::Assign,
+                Tok::Int("2".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn newline_in_parens_is_blank_and_comma_outside_ignored() {
+        assert_eq!(
+            kinds("a = (1,\n 2),"),
+            vec![
+                Tok::Key("a".into()),
+                Tok::Assign,
+                Tok::LParen,
+                Tok::Int("1".into()),
+                Tok::Comma,
+                Tok::Int("2".into()),
+                Tok::RParen
+            ]
+        );
+    }
+
+    #[test]
+    fn curly_implies_eol() {
+        let k = kinds("$HTTP[\"url\"] == \"/\" { } else { }");
+        assert!(
+            k.windows(3)
+                .any(|w| w == [Tok::RCurly, Tok::Eol, Tok::Else])
+        );
+    }
+
+    #[test]
+    fn lexer_errors() {
+        for (src, msg) in [
+            ("a = \"x", "missing closing quote"),
+            ("a = 1;", "invalid character in variable name"),
+            ("a = (\"k\" = 1)", "use => for assignments in arrays"),
+            (
+                "$HTTP[\"url\"] = \"x\" {}",
+                "only == =~ =^ =$ are allowed in the condition",
+            ),
+            ("a : 1", "unexpected character ':'"),
+        ] {
+            let e = tokenize("t", src).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Lex(msg), "{src}");
+        }
+    }
+
+    #[test]
+    fn integers_wrap_like_c_int() {
+        let s = parse("t", "a = 3000000000").unwrap();
+        let Stmt::Assign {
+            value: Expr::Literal(v, _),
+            ..
+        } = &s[0]
+        else {
+            panic!()
+        };
+        assert_eq!(*v, Value::Int(-1294967296));
+        assert!(parse("t", "a = 99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn keys_get_var_prefix() {
+        let s = parse("t", "x = y").unwrap();
+        let Stmt::Assign {
+            key,
+            value: Expr::Ref(r, _),
+            ..
+        } = &s[0]
+        else {
+            panic!()
+        };
+        assert_eq!((key.as_str(), r.as_str()), ("var.x", "var.y"));
+    }
+
+    #[test]
+    fn else_chains_and_head_keywords() {
+        for src in [
+            "$HTTP[\"url\"] == \"/a\" { } else $HTTP[\"url\"] == \"/b\" { } else { }",
+            "if $HTTP[\"url\"] == \"/a\" { }\nelif $HTTP[\"url\"] == \"/b\" { }\nelse { }",
+            "$HTTP[\"url\"] == \"/a\" { } else if $HTTP[\"url\"] == \"/b\" { } else { }",
+        ] {
+            let s = parse("t", src).unwrap();
+            let Stmt::Cond { branches } = &s[0] else {
+                panic!()
+            };
+            assert_eq!(branches.len(), 3, "{src}");
+            assert!(branches[2].cond.is_none());
+        }
+    }
+
+    #[test]
+    fn two_values_on_a_line_is_an_error() {
+        assert!(parse("t", "a = \"x\" \"y\"").is_err());
+        assert!(parse("t", "a = 1 b = 2").is_ok());
+    }
+
+    #[test]
+    fn unclosed_block_is_an_error() {
+        assert!(parse("t", "$HTTP[\"url\"] == \"/\" {\n a = 1\n").is_err());
+        assert!(parse("t", "}").is_err());
+    }
+}

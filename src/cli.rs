@@ -263,6 +263,7 @@ pub fn run(args: &[String]) -> i32 {
 fn preflight(cfg: &Config, module_dir: &str) -> Result<(), config::error::ConfigError> {
     cfg.check_defaults()?;
     cfg.load_modules(module_dir)?;
+    cfg.check_listeners()?;
     cfg.check_module_keys()?;
     for k in cfg.unknown_keys() {
         crate::log_error!("WARNING: unknown config-key: {k} (ignored)");

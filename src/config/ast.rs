@@ -39,14 +39,15 @@ pub enum Expr {
     Ref(String, Span),
     /// `( ... )`: elements with an optional `key =>`.
     Array(Vec<(Option<Expr>, Expr)>, Span),
-    /// `a + b`.
-    Plus(Box<Expr>, Box<Expr>, Span),
+    /// `a + b + ...`: at least two operands, merged left to right (kept
+    /// flat so a long sum cannot nest deeply).
+    Plus(Vec<Expr>, Span),
 }
 
 impl Expr {
     pub fn span(&self) -> &Span {
         match self {
-            Expr::Literal(_, s) | Expr::Ref(_, s) | Expr::Array(_, s) | Expr::Plus(_, _, s) => s,
+            Expr::Literal(_, s) | Expr::Ref(_, s) | Expr::Array(_, s) | Expr::Plus(_, s) => s,
         }
     }
 }
@@ -83,6 +84,15 @@ pub struct CondExpr {
     pub op: CondOp,
     pub value: Expr,
     pub span: Span,
+    /// The `{` that opens the block: errors in the condition are reported there.
+    pub open: Lookahead,
+}
+
+/// Where a token is and how lighttpd names it in "near here: TOKEN".
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lookahead {
+    pub span: Span,
+    pub text: String,
 }
 
 /// One branch of an if / else-if / else chain.
@@ -102,15 +112,18 @@ pub enum Stmt {
         key: String,
         op: AssignOp,
         value: Expr,
-        span: Span,
+        /// The token after the statement: lighttpd reports errors found
+        /// while evaluating a statement there (its parser acts on the
+        /// lookahead).
+        end: Lookahead,
     },
     Include {
         path: Expr,
-        span: Span,
+        end: Lookahead,
     },
     IncludeShell {
         command: Expr,
-        span: Span,
+        end: Lookahead,
     },
     Global {
         body: Vec<Stmt>,

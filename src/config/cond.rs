@@ -104,6 +104,65 @@ pub fn check_remoteip(v: &str) -> bool {
     }
 }
 
+/// Checks a `$SERVER["socket"]` value as lighttpd does at load: `:port`,
+/// `[]...` and unix-socket paths pass; otherwise a host (name, IPv4 or
+/// `[IPv6]`) with an optional numeric port below 65536.
+pub fn check_socket(v: &str) -> bool {
+    if v.starts_with(':') || v.starts_with("[]") || v.starts_with('/') || v.starts_with('\\') {
+        return true;
+    }
+    let (host, port) = if let Some(rest) = v.strip_prefix('[') {
+        let Some((h, tail)) = rest.split_once(']') else { return false };
+        if h.parse::<std::net::Ipv6Addr>().is_err() {
+            return false;
+        }
+        match tail {
+            "" => return true,
+            t => ("x", t.strip_prefix(':').unwrap_or("!")),
+        }
+    } else {
+        match v.rsplit_once(':') {
+            Some((h, p)) => (h, p),
+            None => (v, "0"),
+        }
+    };
+    if host.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.is_empty() {
+        return false;
+    }
+    if port.parse::<u32>().map_or(true, |p| p > 65535) {
+        return false;
+    }
+    true
+}
+
+/// Resolves a listener address (`host:port`, `:port`, `[v6]:port`) as the
+/// server would bind it; Err is the resolver's complaint about the host.
+/// Unix-socket paths are not resolved.
+pub fn resolve_socket(v: &str, default_port: u16) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    if v.starts_with('/') || v.starts_with('\\') {
+        return Ok(());
+    }
+    let (host, port) = if let Some(rest) = v.strip_prefix('[') {
+        let (h, tail) = rest.split_once(']').unwrap_or((rest, ""));
+        (h.to_string(), tail.strip_prefix(':').unwrap_or(""))
+    } else {
+        match v.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p),
+            None => (v.to_string(), ""),
+        }
+    };
+    let port: u16 = if port.is_empty() { default_port } else { port.parse().map_err(|_| v.to_string())? };
+    if host.is_empty() {
+        return Ok(());
+    }
+    (host.as_str(), port).to_socket_addrs().map(|_| ()).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.strip_prefix("failed to lookup address information: ").unwrap_or(&msg).to_string();
+        format!("getaddrinfo failed: {msg} '{host}'")
+    })
+}
+
 /// A compiled `=~` / `!~` pattern.
 #[derive(Debug)]
 pub struct CondRegex {
@@ -170,6 +229,22 @@ mod tests {
         assert!(!check_remoteip("10.0.0.256"));
         assert!(!check_remoteip("10.0.0.0/0"));
         assert!(!check_remoteip("hostname"));
+    }
+
+    #[test]
+    fn socket_values() {
+        assert!(check_socket(":8080"));
+        assert!(check_socket("127.0.0.1:18081"));
+        assert!(check_socket("[::1]:80"));
+        assert!(check_socket("localhost:80"));
+        assert!(check_socket("/tmp/sock"));
+        assert!(check_socket("^abc$"));
+        assert!(!check_socket("^:18085$"));
+        assert!(!check_socket("127.0.0.1:99999"));
+        assert!(check_socket("300.1.1.1:80"));
+        assert!(resolve_socket("300.1.1.1:80", 80).is_err());
+        assert!(resolve_socket("127.0.0.1:80", 80).is_ok());
+        assert!(resolve_socket(":80", 80).is_ok());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! else chains. The result (`ConfigTree`) is what `-p` prints and what the
 //! typed key tables are built from.
 
-use super::ast::{AssignOp, Branch, CondExpr, CondOp, Expr, Span, Stmt};
+use super::ast::{AssignOp, Branch, CondExpr, CondOp, Expr, Lookahead, Span, Stmt};
 use super::cond::{self, CondRegex, Field};
 use super::error::{ConfigError, ErrorKind, Result};
 use super::parse;
@@ -79,6 +79,9 @@ pub enum Input<'a> {
     File(&'a str),
     /// `-f -`, already read.
     Stdin(&'a str),
+    /// Text that may not reach outside (fuzzing): `include` and
+    /// `include_shell` are errors.
+    Sandboxed(&'a str),
 }
 
 struct Evaluator {
@@ -89,6 +92,7 @@ struct Evaluator {
     /// Directory of the main `-f` file, with a trailing '/', or empty.
     basedir: String,
     depth: u32,
+    sandboxed: bool,
 }
 
 /// A runaway include loop ends here instead of exhausting the stack.
@@ -122,6 +126,7 @@ pub fn read_config(input: Input<'_>) -> Result<ConfigTree> {
         stack: Vec::new(),
         basedir: String::new(),
         depth: 0,
+        sandboxed: matches!(input, Input::Sandboxed(_)),
     };
     match input {
         Input::File(path) => {
@@ -130,7 +135,7 @@ pub fn read_config(input: Input<'_>) -> Result<ConfigTree> {
             }
             ev.parse_file(path)?;
         }
-        Input::Stdin(text) => {
+        Input::Stdin(text) | Input::Sandboxed(text) => {
             if !text.is_empty() {
                 ev.run_text("-", text)?;
             }
@@ -171,19 +176,16 @@ impl Evaluator {
 
     fn exec(&mut self, stmt: &Stmt) -> Result<()> {
         match stmt {
-            Stmt::Assign {
-                key,
-                op,
-                value,
-                span,
-            } => self.assign(key, *op, value, span),
-            Stmt::Include { path, span } => {
-                let p = self.string_operand(path)?;
-                self.include(&p, span)
+            Stmt::Assign { key, op, value, end } => {
+                self.assign(key, *op, value, end).map_err(|e| at(e, end))
             }
-            Stmt::IncludeShell { command, span } => {
-                let c = self.string_operand(command)?;
-                self.include_shell(&c, span)
+            Stmt::Include { path, end } => {
+                let p = self.string_operand(path).map_err(|e| at(e, end))?;
+                self.include(&p, &end.span)
+            }
+            Stmt::IncludeShell { command, end } => {
+                let c = self.string_operand(command).map_err(|e| at(e, end))?;
+                self.include_shell(&c, &end.span)
             }
             Stmt::Global { body, .. } => {
                 self.push(0)?;
@@ -195,7 +197,8 @@ impl Evaluator {
         }
     }
 
-    fn assign(&mut self, key: &str, op: AssignOp, expr: &Expr, span: &Span) -> Result<()> {
+    fn assign(&mut self, key: &str, op: AssignOp, expr: &Expr, end: &Lookahead) -> Result<()> {
+        let span = &end.span;
         let value = self.eval(expr)?;
         let cur = self.current;
         if key.len() >= 4 && key[..4].eq_ignore_ascii_case("env.") && key.starts_with("env.") {
@@ -274,10 +277,13 @@ impl Evaluator {
                     })
                 }
             }
-            Expr::Plus(a, b, span) => {
-                let l = self.eval(a)?;
-                let r = self.eval(b)?;
-                merge(l, &r).map_err(|k| ConfigError::at(k, span, "+"))
+            Expr::Plus(terms, span) => {
+                let mut acc = self.eval(&terms[0])?;
+                for t in &terms[1..] {
+                    let r = self.eval(t)?;
+                    acc = merge(acc, &r).map_err(|k| ConfigError::at(k, span, "+"))?;
+                }
+                Ok(acc)
             }
             Expr::Array(elems, span) => {
                 let mut arr = Array::new();
@@ -374,6 +380,16 @@ impl Evaluator {
 
     /// Opens (or reopens) the block of a condition and runs its body.
     fn condline(&mut self, c: &CondExpr, body: &[Stmt]) -> Result<usize> {
+        let index = self.open_cond(c).map_err(|e| at(e, &c.open))?;
+        self.push(index)?;
+        let r = self.exec_all(body);
+        self.pop();
+        r.map(|_| index)
+    }
+
+    /// Finds or creates the block of a condition (errors are lighttpd's
+    /// checks of the condition itself).
+    fn open_cond(&mut self, c: &CondExpr) -> Result<usize> {
         let tag = self.string_operand(&c.field)?;
         let rvalue = match self.eval(&c.value)? {
             Value::Str(s) => s,
@@ -408,6 +424,9 @@ impl Evaluator {
                 {
                     return Err(ConfigError::at(ErrorKind::InvalidIp(value), &c.span, "{"));
                 }
+                if field == Field::ServerSocket && !cond::check_socket(&value) {
+                    return Err(ConfigError::at(ErrorKind::InvalidIp(value), &c.span, "{"));
+                }
                 let cond = BlockCond::Cond {
                     field,
                     op,
@@ -418,10 +437,7 @@ impl Evaluator {
                 self.new_block(key, cond)
             }
         };
-        self.push(index)?;
-        let r = self.exec_all(body);
-        self.pop();
-        r.map(|_| index)
+        Ok(index)
     }
 
     /// A bare `else`: a new block keyed as the negation of the branch
@@ -478,6 +494,9 @@ impl Evaluator {
     }
 
     fn include(&mut self, path: &str, span: &Span) -> Result<()> {
+        if self.sandboxed {
+            return Err(ConfigError::at(ErrorKind::IncludeNotFound(path.to_string()), span, "(EOL)"));
+        }
         let absolute = path.starts_with('/')
             || path.starts_with('\\')
             || path.starts_with("./")
@@ -516,6 +535,10 @@ impl Evaluator {
     }
 
     fn include_shell(&mut self, cmd: &str, span: &Span) -> Result<()> {
+        if self.sandboxed {
+            let err = "not allowed here".to_string();
+            return Err(ConfigError::at(ErrorKind::Shell { cmd: cmd.to_string(), err }, span, "(EOL)"));
+        }
         let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
         let mut c = std::process::Command::new(shell);
         c.arg("-c").arg(cmd).stdin(std::process::Stdio::null());
@@ -561,6 +584,14 @@ impl Evaluator {
         }
         Ok(())
     }
+}
+
+/// Moves an evaluation error to the token lighttpd reports it at.
+fn at(mut e: ConfigError, place: &Lookahead) -> ConfigError {
+    if !matches!(e.kind, ErrorKind::Syntax | ErrorKind::Lex(_)) {
+        e.at = Some((place.span.clone(), place.text.clone()));
+    }
+    e
 }
 
 /// lighttpd's merge of `a + b` and `+=` (config-language.md §1 table).
@@ -741,6 +772,18 @@ mod tests {
             read("$HTTP[\"url\"] == 1 { }\n").unwrap_err().kind,
             ErrorKind::RvalueNotString
         ));
+    }
+
+    #[test]
+    fn long_sum_evaluates() {
+        let t = read(&format!("a = 0{}\n", " + 1".repeat(100_000))).unwrap();
+        assert_eq!(t.global().values.get("var.a"), Some(&Value::Int(100_000)));
+    }
+
+    #[test]
+    fn sandbox_refuses_includes() {
+        assert!(read_config(Input::Sandboxed("include_shell \"echo x = 1\"\n")).is_err());
+        assert!(read_config(Input::Sandboxed("include \"/etc/passwd\"\n")).is_err());
     }
 
     #[test]

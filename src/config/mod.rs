@@ -88,6 +88,8 @@ pub fn read(input: eval::Input<'_>) -> Result<Config, ConfigError> {
     if !log_diagnostics(&diag) {
         return Err(reported());
     }
+    let mut tree = tree;
+    normalize_core_values(&mut tree);
     let idx = |name: &str| table.iter().position(|k| k.name == name);
     let listed: Vec<String> = match idx("server.modules").and_then(|i| core.global(i)) {
         Some(Typed::List(a)) => a.iter_strings().map(str::to_string).collect(),
@@ -108,7 +110,75 @@ pub fn read(input: eval::Input<'_>) -> Result<Config, ConfigError> {
     })
 }
 
+/// Values lighttpd rewrites while it checks the core keys (so `-p` shows
+/// them rewritten): a multi-line server.tag gets header continuation
+/// blanks, a blank one becomes empty; mimetype.assign's `.js` =>
+/// "application/javascript" becomes "text/javascript".
+fn normalize_core_values(tree: &mut ConfigTree) {
+    for b in &mut tree.blocks {
+        for e in &mut b.values.entries {
+            let Some(k) = e.key.as_deref() else { continue };
+            if k.eq_ignore_ascii_case("server.tag") {
+                if let Value::Str(s) = &mut e.value {
+                    *s = continue_header_lines(s);
+                }
+            } else if k.eq_ignore_ascii_case("mimetype.assign") {
+                if let Value::Array(a) = &mut e.value {
+                    if let Some(i) = a.position(".js") {
+                        if a.entries[i].value == Value::Str("application/javascript".into()) {
+                            a.entries[i].value = Value::Str("text/javascript".into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A blank after every newline not already followed by one; all-blank
+/// text becomes empty.
+fn continue_header_lines(s: &str) -> String {
+    if s.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
+        return String::new();
+    }
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        out.push(c);
+        if c == '\n' && !matches!(it.peek(), Some(' ' | '\t')) {
+            out.push(' ');
+        }
+    }
+    out
+}
+
 impl Config {
+    /// Resolves every listener address as network setup would
+    /// (`$SERVER["socket"] == ...` and the global bind/port).
+    pub fn check_listeners(&self) -> Result<(), ConfigError> {
+        let port = match self.tree.global().values.get("server.port") {
+            Some(Value::Int(p)) => *p as u16,
+            Some(Value::Str(s)) => s.trim().parse().unwrap_or(80),
+            _ => 80,
+        };
+        let mut addrs: Vec<String> = Vec::new();
+        if let Some(b) = self.global_str("server.bind") {
+            addrs.push(if b.starts_with('/') || b.contains(':') { b.to_string() } else { format!("{b}:{port}") });
+        }
+        for b in &self.tree.blocks {
+            if let eval::BlockCond::Cond { field: cond::Field::ServerSocket, op: ast::CondOp::Eq, value, .. } = &b.cond {
+                addrs.push(value.clone());
+            }
+        }
+        for a in addrs {
+            if let Err(msg) = cond::resolve_socket(&a, port) {
+                crate::log_error!("{msg}");
+                return Err(reported());
+            }
+        }
+        Ok(())
+    }
+
     fn global_str(&self, key: &str) -> Option<&str> {
         match self.tree.global().values.get(key) {
             Some(Value::Str(s)) => Some(s),
@@ -218,5 +288,24 @@ impl Config {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_continuation() {
+        assert_eq!(continue_header_lines("a\nb"), "a\n b");
+        assert_eq!(continue_header_lines("a\n\tb"), "a\n\tb");
+        assert_eq!(continue_header_lines(" \n "), "");
+    }
+
+    #[test]
+    fn js_mimetype_rewritten() {
+        let c = read(eval::Input::Stdin("mimetype.assign = (\".js\" => \"application/javascript\")\n")).unwrap();
+        let Some(Value::Array(a)) = c.tree.global().values.get("mimetype.assign") else { panic!() };
+        assert_eq!(a.get(".js"), Some(&Value::Str("text/javascript".into())));
     }
 }

@@ -12,7 +12,7 @@
 //! `else if`), we follow lighttpd HEAD: a clear error, or the HEAD keywords
 //! `if`/`elif`/`elsif`/`elseif`/`else if` (doc/compat.md).
 
-use super::ast::{AssignOp, Branch, CondExpr, CondOp, Expr, Span, Stmt};
+use super::ast::{AssignOp, Branch, CondExpr, CondOp, Expr, Lookahead, Span, Stmt};
 use super::error::{ConfigError, ErrorKind, Result};
 use super::value::Value;
 use nom::IResult;
@@ -218,7 +218,13 @@ impl<'a> Lexer<'a> {
             let span = self.span();
             let next = self.rest[c.len_utf8()..].chars().next();
             let tok = match c {
-                ' ' | '\t' | '\u{a0}' => {
+                // NBSP is blank, except inside `$NAME[...] op` where
+                // lighttpd's condition tokenizer rejects it.
+                ' ' | '\t' => {
+                    self.advance(1);
+                    continue;
+                }
+                '\u{a0}' if !self.in_cond => {
                     self.advance(c.len_utf8());
                     continue;
                 }
@@ -232,7 +238,10 @@ impl<'a> Lexer<'a> {
                             _ => break,
                         }
                     }
-                    Tok::Eol
+                    // lighttpd reports errors at this token where its
+                    // tokenizer stands: the start of the next line.
+                    let span = Span { source: self.source.clone(), line: self.line, col: 0 };
+                    return Ok(Some(Token { tok: Tok::Eol, span }));
                 }
                 '\n' | '\r' => {
                     self.newline();
@@ -415,7 +424,13 @@ struct Parser<'t> {
     toks: &'t [Token],
     pos: usize,
     eof: Span,
+    /// Nesting of arrays and blocks; lighttpd's parser stack holds 100.
+    depth: u32,
 }
+
+/// Deeper nesting than lighttpd's parser stack allows is a syntax error
+/// (and cannot exhaust ours).
+const MAX_NESTING: u32 = 100;
 
 type PResult<T> = Result<T>;
 
@@ -441,6 +456,12 @@ impl<'t> Parser<'t> {
         t
     }
 
+    /// The current token, as an error place.
+    fn lookahead(&self) -> Lookahead {
+        let text = self.peek().map(|t| t.text()).unwrap_or_else(|| "(EOL)".into());
+        Lookahead { span: self.span(), text }
+    }
+
     /// "parser failed somehow near here": the token the parser choked on.
     fn fail(&self) -> ConfigError {
         let text = self
@@ -463,6 +484,17 @@ impl<'t> Parser<'t> {
 
     /// Statements until `}` (inside a block) or the end of input.
     fn metalines(&mut self, in_block: bool) -> PResult<Vec<Stmt>> {
+        if in_block {
+            self.enter()?;
+        }
+        let r = self.metalines_inner(in_block);
+        if in_block {
+            self.depth -= 1;
+        }
+        r
+    }
+
+    fn metalines_inner(&mut self, in_block: bool) -> PResult<Vec<Stmt>> {
         let mut out = Vec::new();
         loop {
             match self.peek() {
@@ -491,13 +523,13 @@ impl<'t> Parser<'t> {
                 }
                 Some(Tok::Include | Tok::IncludeShell) => {
                     let shell = self.peek() == Some(&Tok::IncludeShell);
-                    let span = self.span();
                     self.pos += 1;
                     let e = self.expression()?;
+                    let end = self.lookahead();
                     out.push(if shell {
-                        Stmt::IncludeShell { command: e, span }
+                        Stmt::IncludeShell { command: e, end }
                     } else {
-                        Stmt::Include { path: e, span }
+                        Stmt::Include { path: e, end }
                     });
                 }
                 Some(_) => return Err(self.fail()),
@@ -506,7 +538,6 @@ impl<'t> Parser<'t> {
     }
 
     fn varline(&mut self) -> PResult<Stmt> {
-        let span = self.span();
         let Some(Token {
             tok: Tok::Key(k), ..
         }) = self.bump()
@@ -526,23 +557,27 @@ impl<'t> Parser<'t> {
         if let Some(Tok::Str(_) | Tok::Int(_) | Tok::LParen) = self.peek() {
             return Err(self.fail());
         }
+        let end = self.lookahead();
         Ok(Stmt::Assign {
             key: full_key(k),
             op,
             value,
-            span,
+            end,
         })
     }
 
     fn expression(&mut self) -> PResult<Expr> {
-        let mut e = self.value()?;
-        while self.peek() == Some(&Tok::Plus) {
-            let span = self.span();
-            self.pos += 1;
-            let rhs = self.value()?;
-            e = Expr::Plus(Box::new(e), Box::new(rhs), span);
+        let first = self.value()?;
+        if self.peek() != Some(&Tok::Plus) {
+            return Ok(first);
         }
-        Ok(e)
+        let span = self.span();
+        let mut terms = vec![first];
+        while self.peek() == Some(&Tok::Plus) {
+            self.pos += 1;
+            terms.push(self.value()?);
+        }
+        Ok(Expr::Plus(terms, span))
     }
 
     fn value(&mut self) -> PResult<Expr> {
@@ -565,7 +600,22 @@ impl<'t> Parser<'t> {
         }
     }
 
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.fail());
+        }
+        Ok(())
+    }
+
     fn array(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let r = self.array_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn array_inner(&mut self) -> PResult<Expr> {
         let span = self.expect(&Tok::LParen)?;
         let mut elems = Vec::new();
         if self.peek() == Some(&Tok::RParen) {
@@ -621,6 +671,10 @@ impl<'t> Parser<'t> {
             if !elif && self.peek() == Some(&Tok::If) && self.peek_at(1) == Some(&Tok::Dollar) {
                 self.pos += 1; // HEAD's `else if`
             }
+            // `else` alone on its line, the block on the next.
+            if self.peek() == Some(&Tok::Eol) && matches!(self.peek_at(1), Some(Tok::LCurly | Tok::Dollar)) {
+                self.pos += 1;
+            }
             match self.peek() {
                 Some(Tok::Dollar) => branches.push(self.condline()?),
                 Some(Tok::LCurly) if !elif => {
@@ -660,6 +714,7 @@ impl<'t> Parser<'t> {
         };
         self.pos += 1;
         let value = self.expression()?;
+        let open = self.lookahead();
         self.expect(&Tok::LCurly)?;
         let body = self.metalines(true)?;
         let end = self.expect(&Tok::RCurly)?;
@@ -669,6 +724,7 @@ impl<'t> Parser<'t> {
             op,
             value,
             span: span.clone(),
+            open,
         };
         Ok(Branch {
             cond: Some(cond),
@@ -714,6 +770,7 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Stmt>> {
         toks: &toks,
         pos: 0,
         eof,
+        depth: 0,
     };
     p.metalines(false)
 }
@@ -844,6 +901,16 @@ mod tests {
     fn two_values_on_a_line_is_an_error() {
         assert!(parse("t", "a = \"x\" \"y\"").is_err());
         assert!(parse("t", "a = 1 b = 2").is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("a = {}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse("t", &deep).is_err());
+        let blocks = "$HTTP[\"url\"] == \"/\" {\n".repeat(1000);
+        assert!(parse("t", &blocks).is_err());
+        let long_sum = format!("a = 1{}", " + 1".repeat(100_000));
+        assert!(parse("t", &long_sum).is_ok());
     }
 
     #[test]

@@ -1,0 +1,49 @@
+# lighttpd-rs: everyday commands. `make test` is what CI runs.
+CARGO   ?= cargo
+BIN     := target/release/lighttpd
+REF     ?= /usr/sbin/lighttpd
+PREFIX  ?= /usr/local
+
+export LIGHTTPD_EXE_PATH ?= $(CURDIR)/$(BIN)
+# Our HTTP core is not there yet (issue 3): wire tests that need it skip.
+export LIGHTTPD_RS_NO_HTTP ?= 1
+
+.PHONY: build run test unit t compare check fuzz bench install clean
+
+build:
+	$(CARGO) build --release
+
+# Builds and runs the server in the foreground on the demo config.
+run: build
+	$(BIN) -D -f conf.d/lighttpd.conf
+
+test: build unit t compare
+
+unit:
+	$(CARGO) test --release
+
+t: build
+	prove -I t/lib t/
+
+# Ours against the reference lighttpd, when it is installed.
+compare: build
+	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-config; \
+	else echo "compare-config: reference $(REF) not installed, skipped"; fi
+
+check:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+# A short run of every fuzz target (cargo-fuzz; see fuzz/README.md).
+fuzz:
+	scripts/fuzz-all $(FUZZ_SECONDS)
+
+bench: build
+	scripts/bench-config
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/lighttpd
+
+clean:
+	$(CARGO) clean
+	rm -rf t/tmp

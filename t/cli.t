@@ -1,0 +1,228 @@
+#!/usr/bin/perl
+# Command line behaviour of the lighttpd binary: -v -V -h, option errors,
+# -t / -tt config tests, -f - (config on stdin).
+#
+#   LIGHTTPD_EXE_PATH=/usr/sbin/lighttpd prove -I t/lib t/cli.t
+
+use strict;
+use warnings;
+use Test::More;
+use LightyTest qw(run_lighttpd srcdir lighttpd_exe strip_log_prefix log_messages);
+
+my $CONF = srcdir() . '/conf';
+my $EXE = lighttpd_exe();
+ok(-x $EXE, "binary under test $EXE is executable (build it or set LIGHTTPD_EXE_PATH)")
+    or do { done_testing(); exit };
+
+# all runs from a fixed cwd; config paths are absolute
+sub run { return run_lighttpd(cwd => '/', @_) }
+
+my $VERSION_RE = qr{lighttpd/1\.4\.69(?: \(ssl\))? - a light and fast webserver};
+
+# ------------------------------------------------------------------ -v
+{
+    my $r = run(args => ['-v']);
+    is($r->{exit}, 0, '-v exits 0');
+    like($r->{stdout}, qr/\A$VERSION_RE\n\z/, '-v prints exactly the version line');
+    is($r->{stderr}, '', '-v prints nothing on stderr');
+}
+
+# ------------------------------------------------------------------ -V
+{
+    my $r = run(args => ['-V']);
+    is($r->{exit}, 0, '-V exits 0');
+    is($r->{stderr}, '', '-V prints nothing on stderr');
+    my $out = $r->{stdout};
+    like($out, qr/\A$VERSION_RE\n\n/, '-V starts with the version line and a blank line');
+
+    # split into sections "Title:\n\n\t[-+] item\n...\n"
+    my %items;
+    my @titles;
+    my $rest = $out;
+    $rest =~ s/\A$VERSION_RE\n\n//;
+    while ($rest =~ s/\A([A-Z][A-Za-z ]+):\n(\n?)((?:\t[-+] [^\n]+\n)+)\n//) {
+        push @titles, $1;
+        $items{$1} = [ map { /^\t[-+] (.+)$/ ? $1 : () } split /\n/, $3 ];
+    }
+    is_deeply(\@titles, ['Event Handlers', 'Network handler', 'Features'],
+              '-V has the sections Event Handlers, Network handler, Features in order');
+    is($rest, '', '-V has nothing after the Features section');
+
+    # every item line is "\t+ name" or "\t- name"
+    my @item_lines = grep { /^\t/ } split /\n/, $out;
+    ok(@item_lines > 20, '-V lists items');
+    is(scalar(grep { !/^\t[-+] \S/ } @item_lines), 0, 'every -V item line matches /^\t[-+] /');
+
+    # blank line between section title and items (as lighttpd prints it)
+    like($out, qr/\nEvent Handlers:\n\n\t/, 'blank line after "Event Handlers:"');
+    like($out, qr/\nNetwork handler:\n\n\t/, 'blank line after "Network handler:"');
+    like($out, qr/\nFeatures:\n\n\t/, 'blank line after "Features:"');
+
+    my %known_ev = map { $_ => 1 } ('select (generic)', 'poll (Unix)', 'epoll (Linux)',
+        '/dev/poll (Solaris)', 'eventports (Solaris)', 'kqueue (FreeBSD)', 'libev (generic)');
+    my @ev = @{ $items{'Event Handlers'} || [] };
+    ok(scalar(@ev) >= 6, 'Event Handlers lists the event handlers');
+    is_deeply([grep { !$known_ev{$_} } @ev], [], 'Event Handlers names are lighttpd\'s');
+    ok((grep { $_ eq 'epoll (Linux)' } @ev), 'Event Handlers mentions epoll (Linux)');
+
+    is_deeply($items{'Network handler'},
+        ['linux-sendfile', 'freebsd-sendfile', 'darwin-sendfile', 'solaris-sendfilev',
+         'writev', 'write', 'mmap support'],
+        'Network handler items');
+
+    is_deeply($items{'Features'},
+        [ map { "$_ support" } qw(IPv6 zlib zstd bzip2 brotli crypt OpenSSL mbedTLS),
+          'NSS crypto', qw(GnuTLS WolfSSL Nettle PCRE MySQL PgSQL DBI Kerberos LDAP
+          PAM FAM LUA xml SQLite Y2038) ],
+        'Features items: "X support" for each feature, in lighttpd\'s order');
+}
+
+# ------------------------------------------------------------------ -h
+my $USAGE_OPTS = [qw(-f -m -i -1 -p -t -tt -D -v -V -h)];
+{
+    my $r = run(args => ['-h']);
+    is($r->{exit}, 0, '-h exits 0');
+    is($r->{stderr}, '', '-h prints nothing on stderr');
+    my $out = $r->{stdout};
+    like($out, qr/\A$VERSION_RE\nusage:\n/, '-h: version line, then "usage:"');
+    my @opts = map { /^ (-\S+) / ? $1 : () } split /\n/, $out;
+    is_deeply(\@opts, $USAGE_OPTS, '-h lists the options -f -m -i -1 -p -t -tt -D -v -V -h');
+    like($out, qr/^ -f <name>  filename of the config-file$/m, '-h: -f line');
+    like($out, qr/^ -m <name>  module directory \(default: [^)]+\)$/m, '-h: -m line');
+    like($out, qr/^ -i <secs>  graceful shutdown after <secs> of inactivity$/m, '-h: -i line');
+    like($out, qr/^ -1         process single \(one\) request on stdin socket, then exit$/m, '-h: -1 line');
+    like($out, qr/^ -p         print the parsed config-file in internal form, and exit$/m, '-h: -p line');
+    like($out, qr/^ -t         test config-file syntax, then exit$/m, '-h: -t line');
+    like($out, qr/^ -tt        test config-file syntax, load and init modules, then exit$/m, '-h: -tt line');
+    like($out, qr/^ -D         don't go to background \(default: go to background\)$/m, '-h: -D line');
+    like($out, qr/^ -v         show version$/m, '-h: -v line');
+    like($out, qr/^ -V         show compile-time features$/m, '-h: -V line');
+    like($out, qr/^ -h         show this help\n\n\z/m, '-h: -h line is last, followed by a blank line');
+}
+
+# ------------------------------------------------------------------ option errors
+{
+    my $r = run(args => ['-Z']);
+    is($r->{exit}, 255, 'unknown option exits 255');
+    like($r->{stderr}, qr/: invalid option -- 'Z'$/m, 'unknown option: getopt message on stderr');
+    my @opts = map { /^ (-\S+) / ? $1 : () } split /\n/, $r->{stdout};
+    is_deeply(\@opts, $USAGE_OPTS, 'unknown option: usage on stdout');
+}
+{
+    my $r = run(args => []);
+    is($r->{exit}, 255, 'no -f: exits 255');
+    is($r->{stdout}, '', 'no -f: nothing on stdout');
+    is_deeply([log_messages($r->{stderr})],
+              ['No configuration available. Try using -f option.'],
+              'no -f: "No configuration available. Try using -f option."');
+    like($r->{stderr}, qr/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: \(\S+\) No configuration/,
+         'no -f: message has the error-log prefix');
+}
+{
+    my $r = run(args => ['-D']);
+    is($r->{exit}, 255, '-D without -f: exits 255');
+    like(strip_log_prefix($r->{stderr}), qr/^No configuration available\. Try using -f option\.$/m,
+         '-D without -f: "No configuration available"');
+}
+{
+    my $c = "$CONF/syntax-ok.conf";
+    my $r = run(args => ['-f', $c, '-f', $c, '-t']);
+    is($r->{exit}, 255, 'two -f: exits 255');
+    is($r->{stdout}, '', 'two -f: nothing on stdout');
+    is_deeply([log_messages($r->{stderr})],
+        ['Can only read one config file. Use the include command to use multiple config files.'],
+        'two -f: "Can only read one config file. ..."');
+}
+{
+    my $missing = "$CONF/does-not-exist.conf";
+    my $r = run(args => ['-t', '-f', $missing]);
+    is($r->{exit}, 255, 'missing config file: exits 255');
+    is($r->{stdout}, '', 'missing config file: no "Syntax OK"');
+    like(strip_log_prefix($r->{stderr}),
+         qr/^opening configfile \Q$missing\E failed: No such file or directory$/m,
+         'missing config file: "opening configfile ... failed"');
+}
+
+# ------------------------------------------------------------------ -t
+{
+    my $r = run(args => ['-t', '-f', "$CONF/syntax-ok.conf"]);
+    is($r->{exit}, 0, '-t on a good config exits 0');
+    is($r->{stdout}, "Syntax OK\n", '-t prints exactly "Syntax OK\n"');
+    is($r->{stderr}, '', '-t on a good config: nothing on stderr');
+}
+{
+    my $r = run(args => ['-f', "$CONF/syntax-ok.conf", '-t']);
+    is($r->{exit}, 0, '-f before -t works too');
+    is($r->{stdout}, "Syntax OK\n", '-f CONF -t prints "Syntax OK"');
+}
+{
+    my $c = "$CONF/syntax-error.conf";
+    my $r = run(args => ['-t', '-f', $c]);
+    is($r->{exit}, 255, '-t on a syntax error exits 255');
+    is($r->{stdout}, '', '-t on a syntax error: no "Syntax OK"');
+    like(strip_log_prefix($r->{stderr}),
+         qr/^source: \Q$c\E line: 4 pos: 0 parser failed somehow near here: \(EOL\)$/m,
+         '-t on a syntax error: parser error names file, line and token');
+}
+{
+    # -t only parses: no document-root needed; unknown keys not reported
+    my $r = run(args => ['-t', '-f', "$CONF/no-docroot.conf"]);
+    is($r->{exit}, 0, '-t does not require server.document-root');
+    is($r->{stdout}, "Syntax OK\n", '-t without document-root: "Syntax OK"');
+    $r = run(args => ['-t', '-f', "$CONF/unknown-key.conf"]);
+    is($r->{exit}, 0, '-t ignores unknown keys');
+    is($r->{stderr}, '', '-t does not warn about unknown keys');
+}
+
+# ------------------------------------------------------------------ -tt
+{
+    my $r = run(args => ['-tt', '-f', "$CONF/unknown-key.conf"]);
+    is($r->{exit}, 0, '-tt with an unknown key exits 0');
+    is($r->{stdout}, '', '-tt prints nothing on stdout');
+    is_deeply([log_messages($r->{stderr})],
+              ['WARNING: unknown config-key: server.no-such-option (ignored)'],
+              '-tt warns about the unknown key on stderr');
+}
+{
+    my $r = run(args => ['-tt', '-f', "$CONF/syntax-ok.conf"]);
+    is($r->{exit}, 0, '-tt on a good config exits 0');
+    is($r->{stdout}, '', '-tt on a good config: nothing on stdout');
+    is($r->{stderr}, '', '-tt on a good config: nothing on stderr');
+}
+{
+    my $r = run(args => ['-tt', '-f', "$CONF/no-docroot.conf"]);
+    is($r->{exit}, 255, '-tt without server.document-root exits 255');
+    my @msg = log_messages($r->{stderr});
+    is($msg[0], 'server.document-root is not set', '-tt: "server.document-root is not set"');
+}
+{
+    my $r = run(args => ['-tt', '-f', "$CONF/syntax-error.conf"]);
+    is($r->{exit}, 255, '-tt on a syntax error exits 255');
+}
+
+# ------------------------------------------------------------------ -f - (stdin)
+{
+    my $r = run(args => ['-t', '-f', '-'],
+                stdin => qq{server.document-root = "/nonexistent"\nserver.port = 8080\n});
+    is($r->{exit}, 0, '-t -f - reads the config from stdin');
+    is($r->{stdout}, "Syntax OK\n", '-t -f -: "Syntax OK"');
+}
+{
+    my $r = run(args => ['-t', '-f', '-'], stdin => qq{server.port =\n});
+    is($r->{exit}, 255, '-t -f - with a syntax error on stdin exits 255');
+    like(strip_log_prefix($r->{stderr}), qr/^source: - line: \d+ pos: \d+ parser failed somehow near here: /m,
+         'stdin config errors name the source "-"');
+}
+{
+    my $r = run(args => ['-p', '-f', '-'],
+                stdin => qq{server.document-root = "/from-stdin"\nserver.port = 81\n});
+    is($r->{exit}, 0, '-p -f - exits 0');
+    like($r->{stdout}, qr/^    server\.document-root = "\/from-stdin"$/m, '-p -f - prints the stdin config');
+    like($r->{stdout}, qr/^    server\.port          = 81$/m, '-p -f - prints server.port');
+}
+{
+    my $r = run(args => ['-tt', '-f', '-'], stdin => qq{server.port = 8080\n});
+    is($r->{exit}, 255, '-tt -f - without document-root exits 255');
+}
+
+done_testing();

@@ -245,6 +245,9 @@ pub fn run(args: &[String]) -> i32 {
         println!("Syntax OK");
     }
     if o.print || o.test == 1 {
+        // The process exits now: freeing a large config tree would only
+        // cost time (lighttpd does not free it either).
+        std::mem::forget(o);
         return 0;
     }
     let module_dir = o.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);

@@ -112,7 +112,9 @@ pub fn check_socket(v: &str) -> bool {
         return true;
     }
     let (host, port) = if let Some(rest) = v.strip_prefix('[') {
-        let Some((h, tail)) = rest.split_once(']') else { return false };
+        let Some((h, tail)) = rest.split_once(']') else {
+            return false;
+        };
         if h.parse::<std::net::Ipv6Addr>().is_err() {
             return false;
         }
@@ -152,15 +154,25 @@ pub fn resolve_socket(v: &str, default_port: u16) -> Result<(), String> {
             None => (v.to_string(), ""),
         }
     };
-    let port: u16 = if port.is_empty() { default_port } else { port.parse().map_err(|_| v.to_string())? };
+    let port: u16 = if port.is_empty() {
+        default_port
+    } else {
+        port.parse().map_err(|_| v.to_string())?
+    };
     if host.is_empty() {
         return Ok(());
     }
-    (host.as_str(), port).to_socket_addrs().map(|_| ()).map_err(|e| {
-        let msg = e.to_string();
-        let msg = msg.strip_prefix("failed to lookup address information: ").unwrap_or(&msg).to_string();
-        format!("getaddrinfo failed: {msg} '{host}'")
-    })
+    (host.as_str(), port)
+        .to_socket_addrs()
+        .map(|_| ())
+        .map_err(|e| {
+            let msg = e.to_string();
+            let msg = msg
+                .strip_prefix("failed to lookup address information: ")
+                .unwrap_or(&msg)
+                .to_string();
+            format!("getaddrinfo failed: {msg} '{host}'")
+        })
 }
 
 /// A compiled `=~` / `!~` pattern.

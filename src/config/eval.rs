@@ -176,9 +176,12 @@ impl Evaluator {
 
     fn exec(&mut self, stmt: &Stmt) -> Result<()> {
         match stmt {
-            Stmt::Assign { key, op, value, end } => {
-                self.assign(key, *op, value, end).map_err(|e| at(e, end))
-            }
+            Stmt::Assign {
+                key,
+                op,
+                value,
+                end,
+            } => self.assign(key, *op, value, end).map_err(|e| at(e, end)),
             Stmt::Include { path, end } => {
                 let p = self.string_operand(path).map_err(|e| at(e, end))?;
                 self.include(&p, &end.span)
@@ -287,14 +290,17 @@ impl Evaluator {
             }
             Expr::Array(elems, span) => {
                 let mut arr = Array::new();
-                for (i, (k, v)) in elems.iter().enumerate() {
+                // Keys seen so far, lowercased: big literals (mimetype.assign
+                // has ~1000 entries) stay linear.
+                let mut seen = std::collections::HashSet::new();
+                for (k, v) in elems {
                     let key = match k {
                         Some(k) => Some(self.string_operand(k)?),
                         None => None,
                     };
                     let val = self.eval(v)?;
                     if let Some(key) = &key {
-                        if i > 0 && arr.position(key).is_some() {
+                        if !seen.insert(key.to_ascii_lowercase()) {
                             return Err(ConfigError::at(
                                 ErrorKind::DuplicateArrayKey(key.clone()),
                                 span,
@@ -495,7 +501,11 @@ impl Evaluator {
 
     fn include(&mut self, path: &str, span: &Span) -> Result<()> {
         if self.sandboxed {
-            return Err(ConfigError::at(ErrorKind::IncludeNotFound(path.to_string()), span, "(EOL)"));
+            return Err(ConfigError::at(
+                ErrorKind::IncludeNotFound(path.to_string()),
+                span,
+                "(EOL)",
+            ));
         }
         let absolute = path.starts_with('/')
             || path.starts_with('\\')
@@ -537,7 +547,14 @@ impl Evaluator {
     fn include_shell(&mut self, cmd: &str, span: &Span) -> Result<()> {
         if self.sandboxed {
             let err = "not allowed here".to_string();
-            return Err(ConfigError::at(ErrorKind::Shell { cmd: cmd.to_string(), err }, span, "(EOL)"));
+            return Err(ConfigError::at(
+                ErrorKind::Shell {
+                    cmd: cmd.to_string(),
+                    err,
+                },
+                span,
+                "(EOL)",
+            ));
         }
         let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
         let mut c = std::process::Command::new(shell);
@@ -609,8 +626,24 @@ pub fn merge(left: Value, right: &Value) -> std::result::Result<Value, ErrorKind
         (Value::Int(n), Value::Str(r)) => Ok(Value::Str(format!("{n}{r}"))),
         (Value::Int(a), Value::Int(b)) => Ok(Value::Int(a.wrapping_add(*b))),
         (Value::Array(mut dst), Value::Array(src)) => {
+            // Index of dst's keys (lowercased), so a merge stays linear.
+            let mut index: HashMap<String, usize> = HashMap::new();
+            for (i, e) in dst.entries.iter().enumerate() {
+                if let Some(k) = &e.key {
+                    index.entry(k.to_ascii_lowercase()).or_insert(i);
+                }
+            }
             for e in &src.entries {
-                let existing = e.key.as_deref().and_then(|k| dst.get(k));
+                let existing = e
+                    .key
+                    .as_deref()
+                    .and_then(|k| index.get(&k.to_ascii_lowercase()))
+                    .map(|&i| &dst.entries[i].value);
+                if existing.is_none() {
+                    if let Some(k) = &e.key {
+                        index.insert(k.to_ascii_lowercase(), dst.entries.len());
+                    }
+                }
                 match (existing, &e.key) {
                     (Some(old), Some(k)) => {
                         eprintln!("Duplicate array-key '{k}'");

@@ -163,10 +163,20 @@ impl Config {
         };
         let mut addrs: Vec<String> = Vec::new();
         if let Some(b) = self.global_str("server.bind") {
-            addrs.push(if b.starts_with('/') || b.contains(':') { b.to_string() } else { format!("{b}:{port}") });
+            addrs.push(if b.starts_with('/') || b.contains(':') {
+                b.to_string()
+            } else {
+                format!("{b}:{port}")
+            });
         }
         for b in &self.tree.blocks {
-            if let eval::BlockCond::Cond { field: cond::Field::ServerSocket, op: ast::CondOp::Eq, value, .. } = &b.cond {
+            if let eval::BlockCond::Cond {
+                field: cond::Field::ServerSocket,
+                op: ast::CondOp::Eq,
+                value,
+                ..
+            } = &b.cond
+            {
                 addrs.push(value.clone());
             }
         }
@@ -304,8 +314,13 @@ mod tests {
 
     #[test]
     fn js_mimetype_rewritten() {
-        let c = read(eval::Input::Stdin("mimetype.assign = (\".js\" => \"application/javascript\")\n")).unwrap();
-        let Some(Value::Array(a)) = c.tree.global().values.get("mimetype.assign") else { panic!() };
+        let c = read(eval::Input::Stdin(
+            "mimetype.assign = (\".js\" => \"application/javascript\")\n",
+        ))
+        .unwrap();
+        let Some(Value::Array(a)) = c.tree.global().values.get("mimetype.assign") else {
+            panic!()
+        };
         assert_eq!(a.get(".js"), Some(&Value::Str("text/javascript".into())));
     }
 }

@@ -170,8 +170,10 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn err(&self, msg: &'static str, last: &str) -> ConfigError {
-        ConfigError::at(ErrorKind::Lex(msg), &self.span(), last)
+    /// A tokenizer error here; `tokenize` adds the previous token's text
+    /// (lighttpd's "configfile parser failed at: TOKEN").
+    fn err(&self, msg: &'static str) -> ConfigError {
+        ConfigError::at(ErrorKind::Lex(msg), &self.span(), "")
     }
 
     fn advance(&mut self, n: usize) {
@@ -195,15 +197,20 @@ impl<'a> Lexer<'a> {
     fn tokenize(mut self) -> Result<Vec<Token>> {
         let mut out: Vec<Token> = Vec::new();
         loop {
-            let last = out.last().map(|t| t.tok.text()).unwrap_or_default();
-            match self.next_token(&last)? {
+            let next = self.next_token().map_err(|mut e| {
+                if let Some((_, tok)) = &mut e.at {
+                    *tok = out.last().map(|t| t.tok.text()).unwrap_or_default();
+                }
+                e
+            })?;
+            match next {
                 Some(t) => out.push(t),
                 None => return Ok(out),
             }
         }
     }
 
-    fn next_token(&mut self, last: &str) -> Result<Option<Token>> {
+    fn next_token(&mut self) -> Result<Option<Token>> {
         if self.simulate_eol {
             self.simulate_eol = false;
             return Ok(Some(Token {
@@ -240,8 +247,15 @@ impl<'a> Lexer<'a> {
                     }
                     // lighttpd reports errors at this token where its
                     // tokenizer stands: the start of the next line.
-                    let span = Span { source: self.source.clone(), line: self.line, col: 0 };
-                    return Ok(Some(Token { tok: Tok::Eol, span }));
+                    let span = Span {
+                        source: self.source.clone(),
+                        line: self.line,
+                        col: 0,
+                    };
+                    return Ok(Some(Token {
+                        tok: Tok::Eol,
+                        span,
+                    }));
                 }
                 '\n' | '\r' => {
                     self.newline();
@@ -264,7 +278,7 @@ impl<'a> Lexer<'a> {
                         self.advance(2);
                         Tok::ArrayAssign
                     } else {
-                        return Err(self.err("use => for assignments in arrays", last));
+                        return Err(self.err("use => for assignments in arrays"));
                     }
                 }
                 '=' | '!' if self.in_cond => {
@@ -276,14 +290,10 @@ impl<'a> Lexer<'a> {
                         ('!', Some('=')) => CondOp::Ne,
                         ('!', Some('~')) => CondOp::NoMatch,
                         ('=', _) => {
-                            return Err(
-                                self.err("only == =~ =^ =$ are allowed in the condition", last)
-                            );
+                            return Err(self.err("only == =~ =^ =$ are allowed in the condition"));
                         }
                         _ => {
-                            return Err(
-                                self.err("only !~ and != are allowed in the condition", last)
-                            );
+                            return Err(self.err("only !~ and != are allowed in the condition"));
                         }
                     };
                     self.advance(2);
@@ -294,7 +304,7 @@ impl<'a> Lexer<'a> {
                     self.advance(1);
                     Tok::Assign
                 }
-                '!' => return Err(self.err("unexpected exclamation-marks: !", last)),
+                '!' => return Err(self.err("unexpected exclamation-marks: !")),
                 '"' => match lex_string_body(&self.rest[1..]) {
                     Ok((r, s)) => {
                         // Strings may span lines: count them.
@@ -308,7 +318,7 @@ impl<'a> Lexer<'a> {
                         self.rest = r;
                         Tok::Str(s)
                     }
-                    Err(_) => return Err(self.err("missing closing quote", last)),
+                    Err(_) => return Err(self.err("missing closing quote")),
                 },
                 '(' => {
                     self.advance(1);
@@ -339,7 +349,7 @@ impl<'a> Lexer<'a> {
                         self.advance(2);
                         Tok::ForceAssign
                     } else {
-                        return Err(self.err("unexpected character ':'", last));
+                        return Err(self.err("unexpected character ':'"));
                     }
                 }
                 '{' => {
@@ -380,11 +390,10 @@ impl<'a> Lexer<'a> {
                         self.rest = r;
                         t
                     }
-                    Err(_) => return Err(self.err("invalid character in condition", last)),
+                    Err(_) => return Err(self.err("invalid character in condition")),
                 },
                 _ if c.is_ascii_digit() => {
-                    let (r, d) =
-                        lex_digits(self.rest).map_err(|_| self.err("invalid number", last))?;
+                    let (r, d) = lex_digits(self.rest).map_err(|_| self.err("invalid number"))?;
                     let t = Tok::Int(d.to_string());
                     self.rest = r;
                     t
@@ -406,7 +415,7 @@ impl<'a> Lexer<'a> {
                         self.rest = r;
                         t
                     }
-                    Err(_) => return Err(self.err("invalid character in variable name", last)),
+                    Err(_) => return Err(self.err("invalid character in variable name")),
                 },
             };
             return Ok(Some(Token { tok, span }));
@@ -458,8 +467,14 @@ impl<'t> Parser<'t> {
 
     /// The current token, as an error place.
     fn lookahead(&self) -> Lookahead {
-        let text = self.peek().map(|t| t.text()).unwrap_or_else(|| "(EOL)".into());
-        Lookahead { span: self.span(), text }
+        let text = self
+            .peek()
+            .map(|t| t.text())
+            .unwrap_or_else(|| "(EOL)".into());
+        Lookahead {
+            span: self.span(),
+            text,
+        }
     }
 
     /// "parser failed somehow near here": the token the parser choked on.
@@ -672,7 +687,9 @@ impl<'t> Parser<'t> {
                 self.pos += 1; // HEAD's `else if`
             }
             // `else` alone on its line, the block on the next.
-            if self.peek() == Some(&Tok::Eol) && matches!(self.peek_at(1), Some(Tok::LCurly | Tok::Dollar)) {
+            if self.peek() == Some(&Tok::Eol)
+                && matches!(self.peek_at(1), Some(Tok::LCurly | Tok::Dollar))
+            {
                 self.pos += 1;
             }
             match self.peek() {

@@ -5,10 +5,7 @@ REF     ?= /usr/sbin/lighttpd
 PREFIX  ?= /usr/local
 
 export LIGHTTPD_EXE_PATH ?= $(CURDIR)/$(BIN)
-# Our HTTP core is not there yet (issue 3): wire tests that need it skip.
-export LIGHTTPD_RS_NO_HTTP ?= 1
-
-.PHONY: build run test unit t compare check fuzz bench install clean
+.PHONY: build run test unit t compare compare-http check fuzz bench install clean
 
 build:
 	$(CARGO) build --release
@@ -17,7 +14,7 @@ build:
 run: build
 	$(BIN) -D -f conf.d/lighttpd.conf
 
-test: build unit t compare
+test: build unit t compare compare-http
 
 unit:
 	$(CARGO) test --release
@@ -29,6 +26,11 @@ t: build
 compare: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-config; \
 	else echo "compare-config: reference $(REF) not installed, skipped"; fi
+
+# 329 raw requests to ours and to the reference on the same config.
+compare-http: build
+	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-with-lighttpd; \
+	else echo "compare-with-lighttpd: reference $(REF) not installed, skipped"; fi
 
 check:
 	$(CARGO) fmt --check

@@ -26,5 +26,9 @@ fn main() {
     times.sort();
     let med = times[n / 2];
     let p90 = times[n * 9 / 10];
-    println!("read {conf}: median {:.3} ms, p90 {:.3} ms over {n} runs", med.as_secs_f64() * 1e3, p90.as_secs_f64() * 1e3);
+    println!(
+        "read {conf}: median {:.3} ms, p90 {:.3} ms over {n} runs",
+        med.as_secs_f64() * 1e3,
+        p90.as_secs_f64() * 1e3
+    );
 }

@@ -257,8 +257,67 @@ pub fn run(args: &[String]) -> i32 {
     if o.test >= 2 {
         return 0;
     }
-    crate::log_error!("serving requests is not implemented yet in this build (see doc/compat.md)");
-    255
+    serve(o)
+}
+
+/// Binds, goes to the background unless -D, and runs the event loop.
+fn serve(o: Box<Options>) -> i32 {
+    let Some(cfg) = o.config else { return 255 };
+    let g = &cfg.tree.global().values;
+    let gbool = |k: &str| g.get(k).and_then(config::scoped::to_bool).unwrap_or(false);
+    let gstr = |k: &str| match g.get(k) {
+        Some(config::value::Value::Str(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    let activation = gbool("server.systemd-socket-activation");
+    let listeners = match crate::listen::open_listeners(&cfg.tree, activation) {
+        Ok(l) => l,
+        Err(msg) => {
+            crate::log_error!("{msg}");
+            return 255;
+        }
+    };
+    let daemon = if o.foreground {
+        None
+    } else {
+        match crate::sys::daemonize() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                crate::log_error!("fork failed: {e}");
+                return 255;
+            }
+        }
+    };
+    if let Some(path) = gstr("server.errorlog") {
+        if let Err(e) = crate::log::open_errorlog(&path) {
+            crate::log_error!("opening errorlog '{path}' failed: {e}");
+            return 255;
+        }
+    }
+    crate::sys::ignore_sigpipe();
+    let pid_file = gstr("server.pid-file");
+    if let Some(p) = &pid_file {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            crate::log_error!("opening pid-file failed: {p} {e}");
+            return 255;
+        }
+    }
+    let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::log_error!("server start-up failed: {e}");
+            return 255;
+        }
+    };
+    crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
+    if let Some(d) = daemon {
+        d.ready();
+    }
+    let code = server.run();
+    if let Some(p) = &pid_file {
+        let _ = std::fs::remove_file(p);
+    }
+    code
 }
 
 /// What start-up and `-tt` check after reading: defaults, modules, module

@@ -4,8 +4,19 @@
 
 #![deny(unsafe_code)]
 
+pub mod chunk;
 pub mod cli;
 pub mod config;
+pub mod conn;
+pub mod http;
+pub mod listen;
 pub mod log;
+pub mod mods;
 pub mod plugin;
+pub mod reqconf;
+pub mod response;
+pub mod server;
 pub mod sys;
+
+/// The Server header and `server started (...)` text, as lighttpd 1.4.69's.
+pub const DEFAULT_SERVER_TAG: &str = "lighttpd/1.4.69";

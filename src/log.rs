@@ -1,12 +1,26 @@
 //! The error log. Lines look like lighttpd's:
 //! `2026-11-25 10:43:20: (eval.rs.123) message` — a local timestamp, the
-//! origin as `(file.line)`, then the text. Until the configured
-//! server.errorlog is opened, lines go to stderr (as lighttpd does while it
-//! reads its config). Some config-parser messages are printed bare, without
-//! prefix, exactly where lighttpd prints them bare; those use `eprintln!`.
+//! origin as `(file.line)`, then the text. Until server.errorlog is opened,
+//! lines go to stderr (as lighttpd does while it reads its config). Some
+//! config-parser messages are printed bare, without prefix, exactly where
+//! lighttpd prints them bare; those use `eprintln!`.
+//!
+//! The sink is per thread (the server is single-threaded): stderr, or a
+//! file opened in append mode, reopened on SIGHUP.
 
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+enum Sink {
+    Stderr,
+    File { path: String, file: File },
+}
+
+thread_local! {
+    static SINK: RefCell<Sink> = const { RefCell::new(Sink::Stderr) };
+}
 
 /// Formats one error-log line (without the trailing newline).
 pub fn format_line(file: &str, line: u32, msg: &str) -> String {
@@ -24,11 +38,46 @@ pub fn format_line(file: &str, line: u32, msg: &str) -> String {
     )
 }
 
-/// Writes one line to the error log (stderr for now).
+/// Writes one line to the error log.
 pub fn write_line(file: &str, line: u32, msg: &str) {
-    let text = format_line(file, line, msg);
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{text}");
+    let mut text = format_line(file, line, msg);
+    text.push('\n');
+    SINK.with(|s| match &mut *s.borrow_mut() {
+        Sink::Stderr => {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        }
+        Sink::File { file, .. } => {
+            let _ = file.write_all(text.as_bytes());
+        }
+    });
+}
+
+/// Sends the log to `path` (server.errorlog). A `|command` pipe is not
+/// supported yet and is refused.
+pub fn open_errorlog(path: &str) -> std::io::Result<()> {
+    if path.starts_with('|') {
+        return Err(std::io::Error::other("piped errorlog is not supported yet"));
+    }
+    let file = OpenOptions::new().append(true).create(true).open(path)?;
+    SINK.with(|s| {
+        *s.borrow_mut() = Sink::File {
+            path: path.to_string(),
+            file,
+        }
+    });
+    Ok(())
+}
+
+/// Reopens a file sink (SIGHUP, for log rotation).
+pub fn reopen() {
+    SINK.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Sink::File { path, file } = &mut *s {
+            if let Ok(f) = OpenOptions::new().append(true).create(true).open(&*path) {
+                *file = f;
+            }
+        }
+    });
 }
 
 /// `log_error!("fmt", args..)`: one timestamped line with our origin.
@@ -45,5 +94,21 @@ mod tests {
     fn line_has_origin_and_text() {
         let l = super::format_line("src/config/eval.rs", 42, "hello");
         assert!(l.ends_with(": (eval.rs.42) hello"), "{l}");
+    }
+
+    #[test]
+    fn file_sink_appends() {
+        let p = std::env::temp_dir().join(format!("lrs-log-{}", std::process::id()));
+        let ps = p.to_string_lossy().into_owned();
+        super::open_errorlog(&ps).unwrap();
+        crate::log_error!("one");
+        super::reopen();
+        crate::log_error!("two");
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            text.contains(") one\n") && text.contains(") two\n"),
+            "{text}"
+        );
+        std::fs::remove_file(p).unwrap();
     }
 }

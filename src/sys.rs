@@ -81,6 +81,150 @@ pub fn getppid() -> u32 {
     pid as u32
 }
 
+/// Adopts an inherited listening socket (systemd socket activation):
+/// a TCP listener if the fd is one, else None.
+pub fn tcp_listener_from_fd(fd: i32) -> Option<std::net::TcpListener> {
+    use std::os::fd::FromRawFd;
+    // Check it is a socket of ours before taking ownership.
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    #[allow(unsafe_code)]
+    // SAFETY: getsockopt writes at most `len` bytes into `ty`, which we own.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut ty as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 || ty != libc::SOCK_STREAM {
+        return None;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: the fd was handed to us by the service manager (LISTEN_FDS),
+    // is an open stream socket (checked above), and nothing else owns it.
+    let l = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+    if l.local_addr().is_err() {
+        // Not an inet socket (e.g. AF_UNIX): give the fd back untouched.
+        use std::os::fd::IntoRawFd;
+        let _ = l.into_raw_fd();
+        return None;
+    }
+    Some(l)
+}
+
+/// Sends up to `count` bytes of `file` from `offset` to `sock` with
+/// sendfile(2); returns the bytes sent (0 at end of file).
+pub fn sendfile(sock: i32, file: i32, offset: u64, count: usize) -> std::io::Result<usize> {
+    let mut off: libc::off_t = offset as libc::off_t;
+    #[allow(unsafe_code)]
+    // SAFETY: both fds are open for the duration of the call (the caller
+    // holds the owning objects); `off` is a local the kernel updates.
+    let n = unsafe { libc::sendfile(sock, file, &mut off, count) };
+    if n < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Removes variables from our environment (LISTEN_PID, LISTEN_FDS ...),
+/// which edition 2024 marks unsafe: sound here because it runs at start-up,
+/// before any other thread exists.
+pub fn remove_env(names: &[&str]) {
+    for n in names {
+        #[allow(unsafe_code)]
+        // SAFETY: single-threaded at this point (called before the event
+        // loop and before any helper thread is started).
+        unsafe {
+            std::env::remove_var(n)
+        };
+    }
+}
+
+/// Our uid, for log lines such as "server stopped by UID = ...".
+pub fn getuid() -> u32 {
+    #[allow(unsafe_code)]
+    // SAFETY: getuid() cannot fail and touches no memory.
+    unsafe {
+        libc::getuid()
+    }
+}
+
+/// Ignores SIGPIPE, as lighttpd does: a peer that went away shows up as an
+/// EPIPE write error instead of killing the server.
+pub fn ignore_sigpipe() {
+    #[allow(unsafe_code)]
+    // SAFETY: installing SIG_IGN for SIGPIPE has no memory effects.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// Goes to the background as lighttpd does without -D: fork, the parent
+/// waits until the child says it is ready (or died) and exits 0 or 255.
+/// Returns, in the child, a handle to report readiness with.
+pub fn daemonize() -> std::io::Result<DaemonReady> {
+    let mut fds = [0 as libc::c_int; 2];
+    #[allow(unsafe_code)]
+    // SAFETY: pipe() fills the two-element array we own.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: fork() in a single-threaded process (we have not started any
+    // thread yet); the child continues with a copy of this state.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        -1 => Err(std::io::Error::last_os_error()),
+        0 => {
+            #[allow(unsafe_code)]
+            // SAFETY: closing our copy of the read end; setsid has no
+            // memory effects.
+            unsafe {
+                libc::close(fds[0]);
+                libc::setsid();
+            }
+            Ok(DaemonReady { fd: fds[1] })
+        }
+        _ => {
+            #[allow(unsafe_code)]
+            // SAFETY: the parent only reads one byte from its pipe end into
+            // a local buffer, then exits.
+            unsafe {
+                libc::close(fds[1]);
+                let mut b = [0u8; 1];
+                let n = libc::read(fds[0], b.as_mut_ptr().cast(), 1);
+                if n == 1 && b[0] == b'1' {
+                    libc::_exit(0);
+                }
+            }
+            eprintln!("daemonized server failed to start; check error log for details");
+            std::process::exit(255);
+        }
+    }
+}
+
+/// The daemon child's end of the readiness pipe.
+pub struct DaemonReady {
+    fd: i32,
+}
+
+impl DaemonReady {
+    /// Tells the waiting parent that start-up succeeded.
+    pub fn ready(self) {
+        #[allow(unsafe_code)]
+        // SAFETY: writes one byte from a static buffer to our pipe end,
+        // then closes it; the struct is consumed so this happens once.
+        unsafe {
+            libc::write(self.fd, b"1".as_ptr().cast(), 1);
+            libc::close(self.fd);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod cond;
 pub mod error;
 pub mod eval;
 pub mod keys;
+pub mod matcher;
 pub mod parse;
 pub mod print;
 pub mod scoped;

@@ -1,0 +1,154 @@
+//! The output queue of a connection: memory chunks and file ranges, written
+//! with writev for memory and sendfile(2) for files, so a static file never
+//! passes through our memory (lighttpd's chunkqueue and network backends).
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{IoSlice, Write};
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+
+#[derive(Debug)]
+pub enum Chunk {
+    Mem { data: Vec<u8>, off: usize },
+    File { file: Rc<File>, off: u64, len: u64 },
+}
+
+/// What a write attempt did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WriteStatus {
+    /// Everything queued has been written.
+    Done,
+    /// The socket is full; wait for writability.
+    WouldBlock,
+    /// The peer is gone or the file failed.
+    Error,
+}
+
+#[derive(Debug, Default)]
+pub struct ChunkQueue {
+    chunks: VecDeque<Chunk>,
+    /// Bytes ever written from this queue (progress for write-idle timeouts).
+    pub written: u64,
+}
+
+/// At most this many memory chunks go into one writev.
+const MAX_IOV: usize = 16;
+/// One sendfile call sends at most this much (keeps the loop fair).
+const SENDFILE_MAX: usize = 4 << 20;
+
+impl ChunkQueue {
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    pub fn push_mem(&mut self, data: Vec<u8>) {
+        if data.is_empty() {
+            return;
+        }
+        // Small appends go into the last memory chunk (fewer iovecs).
+        if let Some(Chunk::Mem { data: last, .. }) = self.chunks.back_mut() {
+            if last.len() + data.len() <= 16 * 1024 {
+                last.extend_from_slice(&data);
+                return;
+            }
+        }
+        self.chunks.push_back(Chunk::Mem { data, off: 0 });
+    }
+
+    pub fn push_file(&mut self, file: Rc<File>, off: u64, len: u64) {
+        if len > 0 {
+            self.chunks.push_back(Chunk::File { file, off, len });
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+    }
+
+    /// Writes as much as the socket takes.
+    pub fn write_to<S: Write + AsRawFd>(&mut self, sock: &mut S) -> WriteStatus {
+        loop {
+            match self.chunks.front_mut() {
+                None => return WriteStatus::Done,
+                Some(Chunk::File { file, off, len }) => {
+                    let n = (*len).min(SENDFILE_MAX as u64) as usize;
+                    match crate::sys::sendfile(sock.as_raw_fd(), file.as_raw_fd(), *off, n) {
+                        Ok(0) => return WriteStatus::Error, // file shrank under us
+                        Ok(w) => {
+                            *off += w as u64;
+                            *len -= w as u64;
+                            self.written += w as u64;
+                            if *len == 0 {
+                                self.chunks.pop_front();
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            return WriteStatus::WouldBlock;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => return WriteStatus::Error,
+                    }
+                }
+                Some(Chunk::Mem { .. }) => {
+                    let mut iov: Vec<IoSlice<'_>> = Vec::with_capacity(MAX_IOV);
+                    for c in self.chunks.iter().take(MAX_IOV) {
+                        match c {
+                            Chunk::Mem { data, off } => iov.push(IoSlice::new(&data[*off..])),
+                            Chunk::File { .. } => break,
+                        }
+                    }
+                    match sock.write_vectored(&iov) {
+                        Ok(0) => return WriteStatus::Error,
+                        Ok(mut w) => {
+                            self.written += w as u64;
+                            while w > 0 {
+                                let Some(Chunk::Mem { data, off }) = self.chunks.front_mut() else {
+                                    break;
+                                };
+                                let left = data.len() - *off;
+                                if w >= left {
+                                    w -= left;
+                                    self.chunks.pop_front();
+                                } else {
+                                    *off += w;
+                                    w = 0;
+                                }
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            return WriteStatus::WouldBlock;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => return WriteStatus::Error,
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn writes_mem_and_file_in_order() {
+        let (mut a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let path = std::env::temp_dir().join(format!("lrs-chunk-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        let f = Rc::new(File::open(&path).unwrap());
+        let mut q = ChunkQueue::default();
+        q.push_mem(b"head:".to_vec());
+        q.push_file(f, 2, 5);
+        q.push_mem(b":tail".to_vec());
+        assert_eq!(q.write_to(&mut a), WriteStatus::Done);
+        drop(a);
+        let mut got = String::new();
+        b.read_to_string(&mut got).unwrap();
+        assert_eq!(got, "head:23456:tail");
+        assert_eq!(q.written, 15);
+        std::fs::remove_file(path).unwrap();
+    }
+}

@@ -1,0 +1,312 @@
+//! One client connection and its state machine (lighttpd's connection
+//! states, sozu's way with edge-triggered mio): the socket's readiness is
+//! remembered (`readable`, `writable`) and cleared only on WouldBlock, and
+//! `drive` loops until nothing changes. States: reading a request head,
+//! writing a response, lingering (after shutdown(SHUT_WR), reading and
+//! dropping input until EOF or 5 s), closed. Pipelined requests are answered
+//! strictly in order; nothing after a closing response is processed.
+
+use crate::chunk::{ChunkQueue, WriteStatus};
+use crate::http::request::{self, HeadStatus, RequestHead, Version};
+use crate::response::{self, Body, Response};
+use crate::server::Shared;
+use std::io::Read;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    ReadHead,
+    Write,
+    Linger,
+    Closed,
+}
+
+pub struct Conn {
+    pub sock: mio::net::TcpStream,
+    pub peer: SocketAddr,
+    pub listener: usize,
+    pub state: State,
+    pub readable: bool,
+    pub writable: bool,
+    inbuf: Vec<u8>,
+    out: ChunkQueue,
+    /// Responses sent so far on this connection.
+    pub requests: u32,
+    /// Keep the connection open after the response being written.
+    keep_alive: bool,
+    peer_eof: bool,
+    /// Seconds: last time bytes arrived / left.
+    pub last_read: i64,
+    pub last_write: i64,
+    pub linger_until: i64,
+}
+
+/// How much unparsed input we hold before the head parser must decide.
+const READ_CHUNK: usize = 16 * 1024;
+/// Lingering close lasts at most this long (lighttpd: 5 s).
+pub const LINGER_SECS: i64 = 5;
+
+impl Conn {
+    pub fn new(sock: mio::net::TcpStream, peer: SocketAddr, listener: usize, now: i64) -> Self {
+        Conn {
+            sock,
+            peer,
+            listener,
+            state: State::ReadHead,
+            readable: true,
+            writable: true,
+            inbuf: Vec::new(),
+            out: ChunkQueue::default(),
+            requests: 0,
+            keep_alive: false,
+            peer_eof: false,
+            last_read: now,
+            last_write: now,
+            linger_until: 0,
+        }
+    }
+
+    /// True while waiting between requests with nothing buffered.
+    pub fn is_idle_keepalive(&self) -> bool {
+        self.state == State::ReadHead && self.inbuf.is_empty() && self.requests > 0
+    }
+
+    /// Reads what the socket has, up to `limit` bytes buffered.
+    fn fill(&mut self, limit: usize, now: i64) {
+        let mut buf = [0u8; READ_CHUNK];
+        while self.readable && !self.peer_eof && self.inbuf.len() < limit {
+            match self.sock.read(&mut buf) {
+                Ok(0) => self.peer_eof = true,
+                Ok(n) => {
+                    self.inbuf.extend_from_slice(&buf[..n]);
+                    self.last_read = now;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.readable = false,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.peer_eof = true;
+                    self.state = State::Closed;
+                }
+            }
+        }
+    }
+
+    /// Runs the state machine until it waits for an event or closes.
+    pub fn drive(&mut self, sh: &mut Shared) {
+        loop {
+            let before = self.state;
+            match self.state {
+                State::ReadHead => self.read_head(sh),
+                State::Write => self.write(sh),
+                State::Linger => self.linger(sh.now),
+                State::Closed => return,
+            }
+            if self.state == before && !self.progress_possible() {
+                return;
+            }
+        }
+    }
+
+    fn progress_possible(&self) -> bool {
+        match self.state {
+            State::ReadHead => false,
+            State::Write => self.writable && !self.out.is_empty(),
+            State::Linger => false,
+            State::Closed => false,
+        }
+    }
+
+    fn read_head(&mut self, sh: &mut Shared) {
+        let limit = sh.parse_opts.max_request_field_size + READ_CHUNK;
+        self.fill(limit, sh.now);
+        if self.state == State::Closed {
+            return;
+        }
+        if self.inbuf.is_empty() {
+            if self.peer_eof {
+                self.state = State::Closed;
+            }
+            return;
+        }
+        match request::parse_head(&self.inbuf, &sh.parse_opts, false, self.requests > 0) {
+            Ok(HeadStatus::Incomplete) => {
+                if self.peer_eof {
+                    self.state = State::Closed;
+                }
+            }
+            Err(e) => {
+                if let Some(msg) = &e.log {
+                    crate::log_error!("{msg}");
+                }
+                let conf = sh.compiled.global();
+                let r = response::error_response(e.status, &conf, true);
+                // The status line says HTTP/1.1 when the request line did
+                // (except for 431, whose request line may not be complete).
+                let version = if e.status != 431 && request_line_is_http11(&self.inbuf) {
+                    Version::Http11
+                } else {
+                    Version::Http10
+                };
+                let head_only = self.inbuf.starts_with(b"HEAD ");
+                self.inbuf.clear();
+                self.queue(sh, r, version, false, head_only, conf.server_tag.as_deref());
+            }
+            Ok(HeadStatus::Complete(head)) => {
+                self.inbuf.drain(..head.head_len.min(self.inbuf.len()));
+                self.respond(sh, head);
+            }
+        }
+    }
+
+    fn respond(&mut self, sh: &mut Shared, head: RequestHead) {
+        let conf = sh.request_conf(&head, self.peer, self.listener);
+        // server.max-request-size may be set per request (conditionals):
+        // checked before any handler runs, 413 + close.
+        let r = match request::check_content_length(head.content_length, conf.max_request_size_kb) {
+            Err(e) => {
+                if let Some(msg) = &e.log {
+                    crate::log_error!("{msg}");
+                }
+                response::error_response(e.status, &conf, true)
+            }
+            Ok(()) => response::handle(
+                &head,
+                &response::Ctx {
+                    now: sh.now,
+                    conf: &conf,
+                },
+            ),
+        };
+        let n = self.requests + 1;
+        let http11_ok = head.version == Version::Http10 || conf.protocol_http11;
+        let keep = head.keep_alive
+            && !r.close
+            && http11_ok
+            && !sh.graceful
+            && conf.max_keep_alive_idle > 0
+            && n <= conf.max_keep_alive_requests;
+        let version = if conf.protocol_http11 {
+            head.version
+        } else {
+            Version::Http10
+        };
+        let head_only = head.method == request::Method::Head;
+        if conf.log_request_handling {
+            crate::log_error!(
+                "-- handling request: {} {}",
+                head.method.as_str(),
+                head.target
+            );
+        }
+        self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+    }
+
+    fn queue(
+        &mut self,
+        sh: &mut Shared,
+        r: Response,
+        version: Version,
+        keep: bool,
+        head_only: bool,
+        tag: Option<&str>,
+    ) {
+        let date = sh.date.get(sh.now).to_string();
+        let tag = match tag {
+            None => Some(crate::DEFAULT_SERVER_TAG),
+            Some(t) => Some(t),
+        };
+        let bytes = response::serialize_head(&r, version, keep, &date, tag);
+        self.out.push_mem(bytes);
+        if !head_only && !matches!(r.status, 204 | 205 | 304) {
+            match r.body {
+                Body::Empty => {}
+                Body::Mem(b) => self.out.push_mem(b),
+                Body::File { file, off, len } => self.out.push_file(file, off, len),
+                Body::Parts {
+                    file,
+                    parts,
+                    closing,
+                } => {
+                    // Each part header starts with the CRLF ending the
+                    // previous part's data; `closing` ends the last.
+                    for (hdr, a, b) in parts {
+                        self.out.push_mem(hdr);
+                        self.out.push_file(file.clone(), a, b - a + 1);
+                    }
+                    self.out.push_mem(closing);
+                }
+            }
+        }
+        self.keep_alive = keep;
+        self.requests += 1;
+        self.state = State::Write;
+    }
+
+    fn write(&mut self, sh: &mut Shared) {
+        if !self.writable {
+            return;
+        }
+        let before = self.out.written;
+        let st = self.out.write_to(&mut self.sock);
+        if self.out.written != before {
+            self.last_write = sh.now;
+        }
+        match st {
+            WriteStatus::Done => {
+                if self.keep_alive {
+                    self.state = State::ReadHead;
+                } else {
+                    let _ = self.sock.shutdown(std::net::Shutdown::Write);
+                    self.linger_until = sh.now + if sh.graceful { 1 } else { LINGER_SECS };
+                    self.inbuf.clear();
+                    self.state = State::Linger;
+                }
+            }
+            WriteStatus::WouldBlock => self.writable = false,
+            WriteStatus::Error => self.state = State::Closed,
+        }
+    }
+
+    /// Reads and drops input until the peer closes.
+    fn linger(&mut self, now: i64) {
+        let mut buf = [0u8; 4096];
+        while self.readable {
+            match self.sock.read(&mut buf) {
+                Ok(0) => {
+                    self.state = State::Closed;
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.readable = false,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.state = State::Closed;
+                    return;
+                }
+            }
+        }
+        if self.peer_eof || now > self.linger_until {
+            self.state = State::Closed;
+        }
+    }
+}
+
+/// Whether the first line of `buf` ends in " HTTP/1.1".
+fn request_line_is_http11(buf: &[u8]) -> bool {
+    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    // Strict parsing wants CRLF: a bare LF means the version never parsed.
+    buf[..end].ends_with(b" HTTP/1.1\r")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_line_version() {
+        assert!(super::request_line_is_http11(
+            b"GET / HTTP/1.1\r\nHost: a\r\n"
+        ));
+        assert!(!super::request_line_is_http11(b"GET / HTTP/1.1\nHost: a\n"));
+        assert!(!super::request_line_is_http11(b"GET / HTTP/1.0\r\n"));
+        assert!(!super::request_line_is_http11(b"GET / HTTP/2.0\r\n"));
+    }
+}

@@ -1,0 +1,14 @@
+//! Pure HTTP pieces, shared by the core and the modules (and later CGI,
+//! SCGI and proxy): request-head parsing, URI normalization, chunked
+//! decoding, dates, ETags, MIME lookup, ranges, conditional requests,
+//! status texts and error pages. No I/O here.
+
+pub mod chunked;
+pub mod conditional;
+pub mod date;
+pub mod etag;
+pub mod mime;
+pub mod range;
+pub mod request;
+pub mod status;
+pub mod uri;

@@ -1,0 +1,721 @@
+//! HTTP/1.x request-head parsing with lighttpd 1.4.69's strictness
+//! (http-core.md §1, the head-level checks of §3, and §4's Connection
+//! header): the head ends at the first empty line and is limited as a whole
+//! by `server.max-request-field-size` (431, no 414); a control byte first is
+//! 400 at once (one blank line is allowed after a keep-alive request); the
+//! request line is checked from its end (`HTTP/1.1`/`HTTP/1.0`, else 400 or
+//! 505), the method against lighttpd's list (501); the target keeps its
+//! spaces; header lines follow lighttpd's name, whitespace, CRLF, obs-fold,
+//! empty-value and duplicate rules; then Host policy, the body rules (411,
+//! 413, 400, 501 for Transfer-Encoding) and keep-alive. Every error status
+//! set while parsing the head closes the connection.
+//!
+//! Why not httparse: it rejects the spaces lighttpd keeps inside a target,
+//! accepts any token as a method (lighttpd answers 501 for one not on its
+//! list, 505 or 400 for versions by its own rules), has no request obs-fold,
+//! takes a bare LF as a line end everywhere (strict lighttpd wants CRLF on
+//! all but the final blank line), reports an unterminated head as merely
+//! partial (lighttpd counts it against the size limit), and its byte checks
+//! cannot be relaxed the way header-strict off relaxes lighttpd's. Nothing
+//! it would do here matches closely enough to spare a second code path, so
+//! the framing and tokenizing below are hand-rolled from those rules.
+
+use super::uri::{self, UrlOpts};
+
+/// The parts of lighttpd's config the head parser depends on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseOpts {
+    pub header_strict: bool,
+    pub host_strict: bool,
+    /// Implied by `host_strict`, as in lighttpd.
+    pub host_normalize: bool,
+    pub max_request_field_size: usize,
+    pub url: UrlOpts,
+    pub method_get_body: bool,
+    /// `server.max-request-size`, in KiB; 0 = unlimited.
+    pub max_request_size_kb: u32,
+}
+
+impl Default for ParseOpts {
+    fn default() -> Self {
+        ParseOpts {
+            header_strict: true,
+            host_strict: true,
+            host_normalize: false,
+            max_request_field_size: 8192,
+            url: UrlOpts::default(),
+            method_get_body: false,
+            max_request_size_kb: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+macro_rules! methods {
+    ($($v:ident = $s:literal),* $(,)?) => {
+        /// The request methods lighttpd 1.4.69 knows (case-sensitive).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Method { $($v),* }
+        impl Method {
+            pub const ALL: &'static [Method] = &[$(Method::$v),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Method::$v => $s),* }
+            }
+        }
+    };
+}
+
+methods! {
+    Get = "GET", Head = "HEAD", Query = "QUERY", Post = "POST", Put = "PUT",
+    Delete = "DELETE", Connect = "CONNECT", Options = "OPTIONS", Trace = "TRACE",
+    Acl = "ACL", BaselineControl = "BASELINE-CONTROL", Bind = "BIND",
+    Checkin = "CHECKIN", Checkout = "CHECKOUT", Copy = "COPY", Label = "LABEL",
+    Link = "LINK", Lock = "LOCK", Merge = "MERGE", Mkactivity = "MKACTIVITY",
+    Mkcalendar = "MKCALENDAR", Mkcol = "MKCOL", Mkredirectref = "MKREDIRECTREF",
+    Mkworkspace = "MKWORKSPACE", Move = "MOVE", Orderpatch = "ORDERPATCH",
+    Patch = "PATCH", Propfind = "PROPFIND", Proppatch = "PROPPATCH",
+    Rebind = "REBIND", Report = "REPORT", Search = "SEARCH", Unbind = "UNBIND",
+    Uncheckout = "UNCHECKOUT", Unlink = "UNLINK", Unlock = "UNLOCK",
+    Update = "UPDATE", Updateredirectref = "UPDATEREDIRECTREF",
+    VersionControl = "VERSION-CONTROL",
+}
+
+impl Method {
+    /// Exact, case-sensitive lookup; `PRI` and anything else is `None` (501).
+    pub fn from_bytes(b: &[u8]) -> Option<Method> {
+        Method::ALL
+            .iter()
+            .copied()
+            .find(|m| m.as_str().as_bytes() == b)
+    }
+}
+
+/// A parsed request head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestHead {
+    pub method: Method,
+    pub version: Version,
+    /// Raw target as received, `#fragment` included (CGI REQUEST_URI); for
+    /// absolute form only the path and query.
+    pub target: String,
+    /// In first-seen order with the first-seen name; empty values dropped,
+    /// repeats merged with `, ` (`; ` for Cookie); Host is the normalized
+    /// authority under the name `Host`; Transfer-Encoding is not kept.
+    pub headers: Vec<(String, String)>,
+    /// Normalized authority (`$HTTP["host"]`).
+    pub host: Option<String>,
+    /// Decoded, simplified path (`$HTTP["url"]`); the target itself for
+    /// CONNECT and `OPTIONS *`.
+    pub path: String,
+    /// Still-encoded query (`$HTTP["querystring"]`); `Some("")` for a bare `?`.
+    pub query: Option<String>,
+    /// The normalized target (what mod_rewrite sees).
+    pub normalized: String,
+    pub content_length: Option<u64>,
+    pub chunked: bool,
+    pub keep_alive: bool,
+    /// `Expect: 100-continue` on an HTTP/1.1 request.
+    pub expect_100: bool,
+    /// Bytes of the buffer used, leading blank line and final blank line included.
+    pub head_len: usize,
+}
+
+impl RequestHead {
+    /// Case-insensitive header lookup.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A request lighttpd refuses while reading its head or body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpError {
+    pub status: u16,
+    /// Whether lighttpd closes the connection after the response.
+    pub close: bool,
+    /// The error-log line lighttpd always writes for this case, if any.
+    pub log: Option<String>,
+    /// Append ` (<remote address>)` to `log`, as lighttpd does.
+    pub log_peer: bool,
+    /// lighttpd's wording for `debug.log-request-header-on-error` (empty
+    /// where lighttpd writes nothing).
+    pub reason: &'static str,
+}
+
+impl HttpError {
+    /// Logged only with debug.log-request-header-on-error; closes.
+    pub fn quiet(status: u16, reason: &'static str) -> Self {
+        HttpError {
+            status,
+            close: true,
+            log: None,
+            log_peer: false,
+            reason,
+        }
+    }
+
+    /// Always logged; closes.
+    pub fn always_logged(status: u16, msg: &'static str) -> Self {
+        HttpError {
+            log: Some(msg.to_string()),
+            ..HttpError::quiet(status, msg)
+        }
+    }
+
+    /// 413 for a body over `server.max-request-size`.
+    pub fn too_large(len: u64) -> Self {
+        HttpError {
+            log: Some(format!("request-size too long: {len} -> 413")),
+            ..HttpError::quiet(413, "request-size too long -> 413")
+        }
+    }
+}
+
+fn bad(reason: &'static str) -> HttpError {
+    HttpError::quiet(400, reason)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeadStatus {
+    Incomplete,
+    Complete(RequestHead),
+}
+
+/// lighttpd gives up on a head with this many lines (431).
+const MAX_HEAD_LINES: usize = 8190;
+
+/// Whether `buf` opens with the HTTP/2 prior-knowledge preface line as
+/// lighttpd recognises it (a 16-byte `PRI ` line, then a blank line). The
+/// caller checks this only for the first request on a clear-text connection
+/// with HTTP/2 enabled, before `parse_head` (which would answer 505).
+pub fn is_h2_preface(buf: &[u8]) -> bool {
+    buf.starts_with(b"PRI ")
+        && buf.iter().position(|&c| c == b'\n') == Some(15)
+        && blank_line_at(buf, 16).is_some()
+}
+
+/// Parses a request head from the start of `buf`. `after_keepalive` allows
+/// one leading blank line (a client's stray CRLF after a body). Returns
+/// `Incomplete` until the empty line arrives, as long as the buffer stays
+/// within `max_request_field_size`.
+pub fn parse_head(
+    buf: &[u8],
+    opts: &ParseOpts,
+    https: bool,
+    after_keepalive: bool,
+) -> Result<HeadStatus, HttpError> {
+    let mut skip = 0;
+    if after_keepalive {
+        if let Some(n) = blank_line_at(buf, 0) {
+            match buf.get(n) {
+                None => return Ok(HeadStatus::Incomplete),
+                Some(b'\r' | b'\n') => {}
+                Some(_) => skip = n,
+            }
+        }
+    }
+    let b = &buf[skip..];
+    let (lines, end) = frame_lines(b);
+    if end.unwrap_or(b.len()) > opts.max_request_field_size || lines.len() >= MAX_HEAD_LINES {
+        return Err(HttpError::always_logged(
+            431,
+            "oversized request-header -> sending Status 431",
+        ));
+    }
+    let end = match end {
+        Some(e) if !lines.is_empty() => e,
+        // incomplete, or a blank line: a control byte first can never start
+        // a request line
+        _ => {
+            let Some(&c) = b.first().filter(|&&c| c < 0x20) else {
+                return Ok(HeadStatus::Incomplete);
+            };
+            let msg = if c == 0x16 {
+                "unexpected TLS ClientHello on clear port"
+            } else {
+                "invalid request-line -> sending Status 400"
+            };
+            return Err(HttpError {
+                log_peer: true,
+                ..HttpError::always_logged(400, msg)
+            });
+        }
+    };
+    let mut head = parse_lines(b, &lines, opts, https)?;
+    head.head_len = skip + end;
+    Ok(HeadStatus::Complete(head))
+}
+
+/// Length of an empty line (`\n` or `\r\n`) at `at`, if there is one.
+fn blank_line_at(b: &[u8], at: usize) -> Option<usize> {
+    match b.get(at..)? {
+        [b'\n', ..] => Some(1),
+        [b'\r', b'\n', ..] => Some(2),
+        _ => None,
+    }
+}
+
+/// Splits the head at LF into (start, end-after-LF) lines up to the first
+/// empty line, whose end is returned; stops early at `MAX_HEAD_LINES`.
+fn frame_lines(b: &[u8]) -> (Vec<(usize, usize)>, Option<usize>) {
+    let mut lines = Vec::new();
+    let mut pos = 0;
+    while let Some(off) = b[pos..].iter().position(|&c| c == b'\n') {
+        if let Some(n) = blank_line_at(b, pos).filter(|&n| n == off + 1) {
+            return (lines, Some(pos + n));
+        }
+        lines.push((pos, pos + off + 1));
+        if lines.len() >= MAX_HEAD_LINES {
+            break;
+        }
+        pos += off + 1;
+    }
+    (lines, None)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// What the request line says.
+struct RequestLine<'a> {
+    method: Method,
+    version: Version,
+    target: &'a [u8],
+    /// Lowercased authority of an absolute-form target.
+    authority: Option<Vec<u8>>,
+}
+
+fn parse_request_line<'a>(raw: &'a [u8], opts: &ParseOpts) -> Result<RequestLine<'a>, HttpError> {
+    if raw.len() < 13 {
+        return Err(bad("invalid request line (too short) -> 400"));
+    }
+    let line = match raw {
+        [l @ .., b'\r', b'\n'] => l,
+        [l @ .., b'\n'] if !opts.header_strict => l,
+        _ => return Err(bad("missing CR before LF in header -> 400")),
+    };
+    let n = line.len();
+    // the version is read from the end of the line
+    let (version, vpos) = match (line[n - 9], &line[n - 8..]) {
+        (b' ', b"HTTP/1.1") => (Version::Http11, n - 8),
+        (b' ', b"HTTP/1.0") => (Version::Http10, n - 8),
+        _ => parse_version_loose(line, opts.header_strict)?,
+    };
+    let sp = line.iter().position(|&c| c == b' ').unwrap_or(0);
+    let method = Method::from_bytes(&line[..sp])
+        .ok_or(HttpError::quiet(501, "unknown http-method -> 501"))?;
+    if sp + 1 >= vpos {
+        return Err(bad("no uri specified -> 400"));
+    }
+    let mut target = &line[sp + 1..vpos - 1];
+    let mut authority = None;
+    if target.first() != Some(&b'/') {
+        if let Some((auth, path)) = split_absolute(target) {
+            if auth.is_empty() || auth.len() >= 1024 {
+                return Err(bad("uri-authority empty or too long -> 400"));
+            }
+            authority = Some(auth.to_ascii_lowercase());
+            target = path;
+        } else {
+            let first = target.first().copied().unwrap_or(b' ');
+            let allowed = !opts.header_strict
+                || (method == Method::Connect && (first == b':' || first.is_ascii_digit()))
+                || (method == Method::Options && target == b"*");
+            if !allowed {
+                return Err(bad("request-URI parse error -> 400"));
+            }
+        }
+    }
+    if target.is_empty() {
+        return Err(bad("no uri specified -> 400"));
+    }
+    Ok(RequestLine {
+        method,
+        version,
+        target,
+        authority,
+    })
+}
+
+/// The version when the line does not end in ` HTTP/1.x`: lighttpd then
+/// reads it after the second space; `HTTP/1.x` with more bytes passes only
+/// in non-strict mode. Returns where the version starts, which is one past
+/// the last space at least 9 bytes before the end of the line.
+fn parse_version_loose(line: &[u8], strict: bool) -> Result<(Version, usize), HttpError> {
+    let incomplete = || bad("incomplete request line -> 400");
+    let s1 = line
+        .iter()
+        .position(|&c| c == b' ')
+        .ok_or_else(incomplete)?;
+    let s2 = s1
+        + 1
+        + line[s1 + 1..]
+            .iter()
+            .position(|&c| c == b' ')
+            .ok_or_else(incomplete)?;
+    let proto = &line[s2 + 1..];
+    if !proto.starts_with(b"HTTP/") {
+        return Err(bad("unknown protocol -> 400"));
+    }
+    let version = match proto.get(5..8) {
+        Some(b"1.1") => Version::Http11,
+        Some(b"1.0") => Version::Http10,
+        _ => return Err(HttpError::quiet(505, "unknown HTTP version -> 505")),
+    };
+    if strict {
+        return Err(incomplete());
+    }
+    let limit = line.len().saturating_sub(10);
+    let vpos = line[..=limit]
+        .iter()
+        .rposition(|&c| c == b' ')
+        .map_or(s2 + 1, |p| p + 1);
+    Ok((version, vpos))
+}
+
+/// `http://` or `https://` (any case) + authority + `/…` → (authority, path).
+fn split_absolute(t: &[u8]) -> Option<(&[u8], &[u8])> {
+    let scheme_len = if t.len() > 7 && t[..7].eq_ignore_ascii_case(b"http://") {
+        7
+    } else if t.len() > 8 && t[..8].eq_ignore_ascii_case(b"https://") {
+        8
+    } else {
+        return None;
+    };
+    let slash = scheme_len + t[scheme_len..].iter().position(|&c| c == b'/')?;
+    Some((&t[scheme_len..slash], &t[slash..]))
+}
+
+/// Header state gathered while reading the lines.
+struct Fields {
+    headers: Vec<(String, String)>,
+    host: Option<Vec<u8>>,
+    content_length: Option<u64>,
+    cl_seen: bool,
+    chunked: bool,
+    keep_alive: bool,
+}
+
+impl Fields {
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case(name))
+    }
+
+    /// Appends a value, merging with an earlier header of the same name.
+    fn append(&mut self, name: &[u8], value: &[u8]) {
+        let name = text(name);
+        match self.index_of(&name) {
+            Some(i) => {
+                let sep = if name.eq_ignore_ascii_case("cookie") {
+                    "; "
+                } else {
+                    ", "
+                };
+                let v = &mut self.headers[i].1;
+                v.push_str(sep);
+                v.push_str(&String::from_utf8_lossy(value));
+            }
+            None => self.headers.push((name, text(value))),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.index_of(name).map(|i| self.headers[i].1.as_str())
+    }
+}
+
+/// Bytes a header name may not hold: separators always; in strict mode
+/// also controls and bytes ≥ 0x7F, otherwise only NUL.
+fn check_name(name: &[u8], strict: bool) -> Result<(), HttpError> {
+    for &c in name {
+        match c {
+            b' ' | b'\t' => return Err(bad("WS character in key -> 400")),
+            b'\r' | b'\n' | b'(' | b')' | b'<' | b'>' | b'@' | b',' | b':' | b';' | b'\\'
+            | b'"' | b'/' | b'[' | b']' | b'?' | b'=' | b'{' | b'}' => {
+                return Err(bad("invalid character in header key -> 400"));
+            }
+            c if (strict && (c < 0x20 || c >= 0x7F)) || c == 0 => {
+                return Err(bad("invalid character in header key -> 400"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether a `Connection` value (one line) names `token`: tokens start
+/// after commas and blanks and end at a blank, comma or `;`.
+fn has_token(v: &[u8], token: &[u8]) -> bool {
+    let mut i = 0;
+    while i < v.len() {
+        while i < v.len() && matches!(v[i], b' ' | b'\t' | b',') {
+            i += 1;
+        }
+        let rest = &v[i..];
+        if rest.len() >= token.len() && rest[..token.len()].eq_ignore_ascii_case(token) {
+            match rest.get(token.len()) {
+                None | Some(b' ' | b'\t' | b',' | b';') => return true,
+                _ => {}
+            }
+        }
+        while i < v.len() && v[i] != b',' {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// One header field with its value trimmed and unfolded, as lighttpd
+/// records it (or refuses it).
+fn add_field(f: &mut Fields, name: &[u8], v: &[u8], version: Version) -> Result<(), HttpError> {
+    let lname = name.to_ascii_lowercase();
+    match lname.as_slice() {
+        b"host" => {
+            if let Some(h) = &f.host {
+                if h.eq_ignore_ascii_case(v) {
+                    return Ok(());
+                }
+                return Err(bad("duplicate Host header -> 400"));
+            }
+            if v.len() >= 1024 {
+                return Err(bad("uri-authority too long -> 400"));
+            }
+            let h = v.to_ascii_lowercase();
+            f.headers.push(("Host".into(), text(&h)));
+            f.host = Some(h);
+            return Ok(());
+        }
+        b"if-modified-since" | b"if-none-match" | b"content-type" | b"http2-settings" => {
+            if let Some(old) = f.get(&text(name)) {
+                if old.as_bytes().eq_ignore_ascii_case(v) || lname == b"if-none-match" {
+                    return Ok(());
+                }
+                return Err(bad(match lname.as_slice() {
+                    b"content-type" => "duplicate Content-Type header -> 400",
+                    b"if-modified-since" => "duplicate If-Modified-Since header -> 400",
+                    _ => "duplicate HTTP2-Settings header -> 400",
+                }));
+            }
+        }
+        b"connection" => {
+            if has_token(v, b"close") {
+                f.keep_alive = false;
+            } else if has_token(v, b"keep-alive") {
+                f.keep_alive = true;
+            }
+        }
+        b"content-length" => {
+            if f.cl_seen {
+                return Err(bad("duplicate Content-Length header -> 400"));
+            }
+            let n = (v.iter().all(u8::is_ascii_digit))
+                .then(|| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
+                .flatten()
+                .ok_or(bad("invalid Content-Length header -> 400"))?;
+            f.cl_seen = true;
+            f.content_length = Some(n as u64);
+        }
+        b"transfer-encoding" => {
+            if version != Version::Http11 {
+                return Err(bad(
+                    "HTTP/1.0 with Transfer-Encoding (bad HTTP/1.0 proxy?) -> 400",
+                ));
+            }
+            if !v.eq_ignore_ascii_case(b"chunked") {
+                return Err(HttpError::quiet(501, ""));
+            }
+            f.chunked = true;
+            return Ok(()); // hop-by-hop: not kept
+        }
+        _ => {}
+    }
+    f.append(name, v);
+    Ok(())
+}
+
+fn parse_lines(
+    b: &[u8],
+    lines: &[(usize, usize)],
+    opts: &ParseOpts,
+    https: bool,
+) -> Result<RequestHead, HttpError> {
+    let strict = opts.header_strict;
+    let (s0, e0) = lines[0];
+    let rl = parse_request_line(&b[s0..e0], opts)?;
+    let mut f = Fields {
+        headers: Vec::new(),
+        host: None,
+        content_length: None,
+        cl_seen: false,
+        chunked: false,
+        keep_alive: rl.version == Version::Http11,
+    };
+    if let Some(auth) = rl.authority {
+        f.headers.push(("Host".into(), text(&auth)));
+        f.host = Some(auth);
+    }
+    let mut h = 1;
+    while h < lines.len() {
+        let line = &b[lines[h].0..lines[h].1];
+        let colon = line
+            .iter()
+            .position(|&c| c == b':')
+            .ok_or(bad("invalid header missing ':' -> 400"))?;
+        let mut name = &line[..colon];
+        if matches!(name.last(), Some(b' ' | b'\t')) {
+            if strict {
+                return Err(bad(
+                    "invalid whitespace between field-name and colon -> 400",
+                ));
+            }
+            while let [n @ .., b' ' | b'\t'] = name {
+                name = n;
+            }
+        }
+        if name.is_empty() {
+            return Err(bad("invalid header key -> 400"));
+        }
+        check_name(name, strict)?;
+        // leading blanks are skipped on the first line only, before unfolding
+        let first = &line[colon + 1..];
+        let lead = first
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        let mut value = Vec::new();
+        let mut part = &first[lead..];
+        loop {
+            let folded = lines
+                .get(h + 1)
+                .is_some_and(|&(s, _)| matches!(b[s], b' ' | b'\t'));
+            let body = match part {
+                [p @ .., b'\r', b'\n'] => p,
+                [p @ .., b'\n'] if !strict => p,
+                _ => return Err(bad("missing CR before LF in header -> 400")),
+            };
+            value.extend_from_slice(body);
+            if !folded {
+                break;
+            }
+            // obs-fold: the line end turns into spaces
+            value.extend_from_slice(&b"  "[..part.len() - body.len()]);
+            h += 1;
+            part = &b[lines[h].0..lines[h].1];
+        }
+        h += 1;
+        while let [v @ .., b' ' | b'\t'] = value.as_slice() {
+            value.truncate(v.len());
+        }
+        if value.is_empty() {
+            continue; // empty values are ignored
+        }
+        if strict && value.iter().any(|&c| (c < 0x20 && c != b'\t') || c == 0x7F) {
+            return Err(bad("invalid character in header -> 400"));
+        }
+        add_field(&mut f, name, &value, rl.version)?;
+    }
+    finish(rl.method, rl.version, rl.target, f, opts, https)
+}
+
+/// The checks lighttpd makes once all header lines are read.
+fn finish(
+    method: Method,
+    version: Version,
+    target: &[u8],
+    mut f: Fields,
+    opts: &ParseOpts,
+    https: bool,
+) -> Result<RequestHead, HttpError> {
+    let (normalized, path, query) =
+        if method == Method::Connect || (method == Method::Options && target == b"*") {
+            (text(target), text(target), None)
+        } else {
+            let t = uri::normalize_target(target, &opts.url).map_err(|e| bad(e.reason))?;
+            (
+                text(&t.normalized),
+                text(&t.path),
+                t.query.map(|q| text(&q)),
+            )
+        };
+    let host = match f.host.take() {
+        Some(h) => {
+            let normalize = opts.host_normalize || opts.host_strict;
+            let n = text(
+                &uri::normalize_host(&h, opts.host_strict, normalize, https)
+                    .map_err(|e| bad(e.reason))?,
+            );
+            if let Some(i) = f.index_of("Host") {
+                f.headers[i].1 = n.clone();
+            }
+            Some(n)
+        }
+        None if version == Version::Http11 => return Err(bad("HTTP/1.1 but Host missing -> 400")),
+        None => None,
+    };
+    if version != Version::Http11
+        && (f.get("Upgrade").is_some() || f.get("HTTP2-Settings").is_some())
+    {
+        return Err(bad("invalid hop-by-hop header w/o HTTP/1.1 -> 400"));
+    }
+    if !f.chunked && f.content_length.unwrap_or(0) == 0 {
+        if method == Method::Post && !f.cl_seen {
+            return Err(HttpError::quiet(
+                411,
+                "POST-request, but content-length missing -> 411",
+            ));
+        }
+    } else {
+        if f.chunked && f.cl_seen {
+            if opts.header_strict {
+                return Err(bad("invalid Transfer-Encoding + Content-Length -> 400"));
+            }
+            f.content_length = None;
+            if let Some(i) = f.index_of("Content-Length") {
+                f.headers.remove(i);
+            }
+        }
+        if matches!(method, Method::Get | Method::Head) && !opts.method_get_body {
+            return Err(bad("GET/HEAD with content-length -> 400"));
+        }
+    }
+    check_content_length(f.content_length, opts.max_request_size_kb)?;
+    let expect_100 = version == Version::Http11
+        && f.get("Expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    Ok(RequestHead {
+        method,
+        version,
+        target: text(target),
+        headers: f.headers,
+        host,
+        path,
+        query,
+        normalized,
+        content_length: f.content_length,
+        chunked: f.chunked,
+        keep_alive: f.keep_alive,
+        expect_100,
+        head_len: 0,
+    })
+}
+
+/// 413 when a Content-Length exceeds `server.max-request-size` (KiB, 0 =
+/// unlimited). lighttpd decides this after the config conditions are
+/// applied; call it again if the limit is set in a condition block.
+pub fn check_content_length(content_length: Option<u64>, max_kb: u32) -> Result<(), HttpError> {
+    match content_length {
+        Some(n) if max_kb != 0 && n > u64::from(max_kb) * 1024 => Err(HttpError::too_large(n)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,1154 @@
+//! Request-target normalization and splitting, as lighttpd 1.4.69 does it
+//! under `server.http-parseopts` (http-core.md §2): percent-encoding
+//! normalization (uppercase escapes, unreserved escapes decoded, everything
+//! outside the raw-allowed set encoded, `#fragment` dropped), the UTF-8 lead
+//! byte check, control-character rejection, `%2F` decoding or rejection in the
+//! path, dot-segment removal or rejection, `%20` → `+` in the query; then the
+//! split into `uri.path` (fully decoded, controls mapped to `_`, simplified)
+//! and the still-encoded query. Also the two encoders other code needs: the
+//! relative-URI encoding of a directory redirect's `Location` (§5).
+//!
+//! Everything here works on bytes: a target may carry any byte, and a decoded
+//! path need not be UTF-8 (`%e9` passes lighttpd's checks). Pure functions,
+//! no I/O; never panics on any input.
+
+/// The url-* options of `server.http-parseopts` (http-core.md §2).
+///
+/// `url-normalize => disable` clears every other option; the config layer
+/// rejects 2f-decode with 2f-reject and dotseg-remove with dotseg-reject.
+/// `backslash_trans` is accepted but, as in lighttpd on non-Windows builds,
+/// has no effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UrlOpts {
+    pub normalize: bool,
+    pub unreserved: bool,
+    pub required: bool,
+    pub ctrls_reject: bool,
+    pub backslash_trans: bool,
+    pub path_2f_decode: bool,
+    pub path_2f_reject: bool,
+    pub dotseg_remove: bool,
+    pub dotseg_reject: bool,
+    pub query_20_plus: bool,
+    pub invalid_utf8_reject: bool,
+}
+
+impl Default for UrlOpts {
+    /// lighttpd's defaults: normalize, unreserved, ctrls-reject, 2f-decode,
+    /// dotseg-remove and invalid-utf8-reject on; the rest off.
+    fn default() -> Self {
+        UrlOpts {
+            normalize: true,
+            unreserved: true,
+            required: false,
+            ctrls_reject: true,
+            backslash_trans: false,
+            path_2f_decode: true,
+            path_2f_reject: false,
+            dotseg_remove: true,
+            dotseg_reject: false,
+            query_20_plus: false,
+            invalid_utf8_reject: true,
+        }
+    }
+}
+
+/// A target lighttpd answers with 400; `reason` is its debug log wording
+/// (written only with `debug.log-request-header-on-error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadTarget {
+    pub reason: &'static str,
+}
+
+const BAD_CHAR: BadTarget = BadTarget {
+    reason: "invalid character in URI -> 400",
+};
+const NO_SLASH: BadTarget = BadTarget {
+    reason: "uri-path does not begin with '/' -> 400",
+};
+
+/// A target after normalization and splitting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The normalized target, path and query (what mod_rewrite sees).
+    pub normalized: Vec<u8>,
+    /// `uri.path`: decoded, controls as `_`, simplified; starts with `/`.
+    pub path: Vec<u8>,
+    /// `uri.query`: still encoded, without the `?`; `Some(b"")` for a bare `?`.
+    pub query: Option<Vec<u8>>,
+}
+
+const HEX_UC: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Bytes the normalizer keeps raw: alphanumerics and `!$&'()*+,-./:;=?@_~`.
+pub fn is_raw_allowed(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!$&'()*+,-./:;=?@_~".contains(&b)
+}
+
+/// RFC 3986 unreserved: ALPHA, DIGIT, `-._~`.
+pub fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
+}
+
+/// Lead bytes that can never start valid UTF-8 (overlong ASCII or > U+10FFFF).
+fn is_invalid_utf8_byte(b: u8) -> bool {
+    b >= 0xF5 || b == 0xC0 || b == 0xC1
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The byte a `%XX` escape at `s[i]` stands for, if `s[i..i+3]` is one.
+fn escape_at(s: &[u8], i: usize) -> Option<u8> {
+    if s.get(i) != Some(&b'%') {
+        return None;
+    }
+    let hi = hex_val(*s.get(i + 1)?)?;
+    let lo = hex_val(*s.get(i + 2)?)?;
+    Some((hi << 4) | lo)
+}
+
+fn push_escape(out: &mut Vec<u8>, b: u8) {
+    out.extend_from_slice(&[
+        b'%',
+        HEX_UC[usize::from(b >> 4)],
+        HEX_UC[usize::from(b & 0xF)],
+    ]);
+}
+
+/// Percent-encoding normalization (step 1 of §2) with the UTF-8 lead-byte
+/// note of step 2. Returns the new target, the index of the query's `?`
+/// and whether an invalid UTF-8 byte was seen.
+///
+/// In *required* mode lighttpd moves the query mark to every raw `?` it
+/// meets, so the split happens at the last one (`/a?b?c` → path `/a?b`);
+/// pinned by `required_mode_splits_at_last_qmark`, checked against 1.4.69.
+fn normalize_encoding(raw: &[u8], required: bool) -> (Vec<u8>, Option<usize>, bool) {
+    let mut out = Vec::with_capacity(raw.len() + 8);
+    let mut qs: Option<usize> = None;
+    let mut bad_utf8 = false;
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if is_raw_allowed(b) {
+            if b == b'?' && (required || qs.is_none()) {
+                qs = Some(out.len());
+            }
+            out.push(b);
+        } else if let Some(x) = escape_at(raw, i) {
+            let decode = if required {
+                is_raw_allowed(x)
+                    && match qs {
+                        None => x != b'/' && x != b'?',
+                        Some(_) => !b"&=;+".contains(&x),
+                    }
+            } else {
+                is_unreserved(x)
+            };
+            if decode {
+                out.push(x);
+            } else {
+                push_escape(&mut out, x);
+                bad_utf8 |= is_invalid_utf8_byte(x);
+            }
+            i += 2;
+        } else if b == b'#' {
+            break;
+        } else {
+            push_escape(&mut out, b);
+            bad_utf8 |= is_invalid_utf8_byte(b);
+        }
+        i += 1;
+    }
+    (out, qs, bad_utf8)
+}
+
+/// After normalization every `%` starts an uppercase escape; `%00`–`%1F` and
+/// `%7F` are the controls.
+fn contains_ctrl_escape(s: &[u8]) -> bool {
+    s.windows(3)
+        .any(|w| w[0] == b'%' && (w[1] == b'0' || w[1] == b'1' || (w[1] == b'7' && w[2] == b'F')))
+}
+
+/// Replaces every `%2F` in `s` by `/`.
+fn decode_2f(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i..].starts_with(b"%2F") {
+            out.push(b'/');
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether a path has a `.` or `..` segment or an empty one (`//`).
+fn has_dot_segments(path: &[u8]) -> bool {
+    path.windows(2).any(|w| w == b"//")
+        || path
+            .split(|&c| c == b'/')
+            .any(|seg| seg == b"." || seg == b"..")
+}
+
+/// Target normalization as `server.http-parseopts` asks (§2 steps 1–6).
+/// Returns the normalized target and the index of the `?` that starts the
+/// query; `Err` is lighttpd's 400 "invalid character in URI".
+/// With `url-normalize` off, only the `#fragment` is dropped.
+pub fn normalize(raw: &[u8], opts: &UrlOpts) -> Result<(Vec<u8>, Option<usize>), BadTarget> {
+    if !opts.normalize {
+        let end = raw.iter().position(|&c| c == b'#').unwrap_or(raw.len());
+        let t = raw[..end].to_vec();
+        let qs = t.iter().position(|&c| c == b'?');
+        return Ok((t, qs));
+    }
+    let (mut t, mut qs, bad_utf8) = normalize_encoding(raw, opts.required);
+    if bad_utf8 {
+        if opts.invalid_utf8_reject {
+            return Err(BAD_CHAR);
+        }
+        // lighttpd loses its query mark here and looks for the first '?'.
+        qs = t.iter().position(|&c| c == b'?');
+    }
+    if opts.ctrls_reject && contains_ctrl_escape(&t) {
+        return Err(BAD_CHAR);
+    }
+    let path_end = |qs: Option<usize>, len: usize| qs.unwrap_or(len);
+    if opts.path_2f_decode || opts.path_2f_reject {
+        let pe = path_end(qs, t.len());
+        if t[..pe].windows(3).any(|w| w == b"%2F") {
+            if !opts.path_2f_decode {
+                return Err(BAD_CHAR);
+            }
+            let mut nt = decode_2f(&t[..pe]);
+            let new_qs = qs.map(|_| nt.len());
+            nt.extend_from_slice(&t[pe..]);
+            t = nt;
+            qs = new_qs;
+        }
+    }
+    if opts.dotseg_remove || opts.dotseg_reject {
+        let pe = path_end(qs, t.len());
+        if has_dot_segments(&t[..pe]) {
+            if opts.dotseg_reject {
+                return Err(BAD_CHAR);
+            }
+            let mut nt = simplify_path_bytes(&t[..pe]);
+            let new_qs = qs.map(|_| nt.len());
+            nt.extend_from_slice(&t[pe..]);
+            t = nt;
+            qs = new_qs;
+        }
+    }
+    if opts.query_20_plus {
+        if let Some(q) = qs {
+            let mut nt = t[..=q].to_vec();
+            let rest = &t[q + 1..];
+            let mut i = 0;
+            while i < rest.len() {
+                if rest[i..].starts_with(b"%20") {
+                    nt.push(b'+');
+                    i += 3;
+                } else {
+                    nt.push(rest[i]);
+                    i += 1;
+                }
+            }
+            t = nt;
+        }
+    }
+    Ok((t, qs))
+}
+
+/// The whole of §2 for an origin-form target (or the path+query of an
+/// absolute-form one): normalize, split at the query mark, decode and
+/// simplify the path, which must then start with `/`.
+/// (`OPTIONS *` and CONNECT targets are not normalized; the caller keeps them.)
+pub fn normalize_target(raw: &[u8], opts: &UrlOpts) -> Result<Target, BadTarget> {
+    let (normalized, qs) = normalize(raw, opts)?;
+    let (path_part, query) = match qs {
+        Some(q) => (&normalized[..q], Some(normalized[q + 1..].to_vec())),
+        None => (&normalized[..], None),
+    };
+    let path = simplify_path_bytes(&decode_path(path_part));
+    if path.first() != Some(&b'/') {
+        return Err(NO_SLASH);
+    }
+    Ok(Target {
+        normalized,
+        path,
+        query,
+    })
+}
+
+/// Decodes every valid `%XX` escape (including `%2F`, `%3F`, `%25`); a
+/// decoded control (below 0x20, or 0x7F) becomes `_`; a `%` not followed by
+/// two hex digits stays as it is.
+pub fn decode_path(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if let Some(x) = escape_at(s, i) {
+            out.push(if x < 0x20 || x == 0x7F { b'_' } else { x });
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Path simplification (lighttpd's `buffer_path_simplify`), on text.
+/// `//` and `/./` become `/`; `x/..` is removed; `..` never climbs above the
+/// root; a trailing `/.` or `/..` leaves a trailing `/`.
+pub fn simplify_path(path: &str) -> String {
+    // Only ASCII '/' and '.' bytes are removed, so UTF-8 stays valid.
+    String::from_utf8(simplify_path_bytes(path.as_bytes()))
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Path simplification on bytes; see [`simplify_path`].
+///
+/// A path not starting with `/` (reachable only with header-strict off)
+/// behaves as lighttpd's does: a leading `./` or `../` is replaced by `/`,
+/// a lone `.` or `..` becomes empty, and any other first segment is kept
+/// until a `..` climbs past it, which leaves the path rooted at `/`.
+pub fn simplify_path_bytes(p: &[u8]) -> Vec<u8> {
+    if p.is_empty() {
+        return Vec::new();
+    }
+    let (mut base, rest): (Option<&[u8]>, &[u8]) = if p[0] == b'/' {
+        (None, &p[1..])
+    } else {
+        let slash = p.iter().position(|&c| c == b'/');
+        let first = &p[..slash.unwrap_or(p.len())];
+        match slash {
+            None if first == b"." || first == b".." => return Vec::new(),
+            None => return p.to_vec(),
+            Some(s) if first == b"." || first == b".." => (None, &p[s + 1..]),
+            Some(s) => (Some(first), &p[s + 1..]),
+        }
+    };
+    let mut segs: Vec<&[u8]> = Vec::new();
+    let mut trailing = false;
+    for seg in rest.split(|&c| c == b'/') {
+        trailing = true;
+        match seg {
+            b"" | b"." => {}
+            b".." => {
+                if segs.pop().is_none() {
+                    base = None;
+                }
+            }
+            s => {
+                segs.push(s);
+                trailing = false;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(p.len());
+    if let Some(b) = base {
+        out.extend_from_slice(b);
+    }
+    out.push(b'/');
+    for (i, s) in segs.iter().enumerate() {
+        if i > 0 {
+            out.push(b'/');
+        }
+        out.extend_from_slice(s);
+    }
+    if trailing && !segs.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// Encodes a path for a relative `Location` (the directory redirect of §5):
+/// alphanumerics and `!()*-./_~` stay raw, every other byte becomes `%XX`
+/// in uppercase hex.
+pub fn percent_encode_path_for_location(path: &[u8]) -> String {
+    let mut out = Vec::with_capacity(path.len() + 8);
+    for &b in path {
+        if b.is_ascii_alphanumeric() || b"!()*-./_~".contains(&b) {
+            out.push(b);
+        } else {
+            push_escape(&mut out, b);
+        }
+    }
+    // Only ASCII was pushed.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The Host value lighttpd rejects ("Invalid Hostname -> 400").
+pub const BAD_HOST: BadTarget = BadTarget {
+    reason: "Invalid Hostname -> 400",
+};
+
+/// lighttpd's Host policy (http-core.md §1 "Host") for an already lowercased
+/// authority: the host-strict syntax check, then host-normalize (implied by
+/// host-strict). `https` picks the default port that is dropped.
+pub fn normalize_host(
+    host: &[u8],
+    strict: bool,
+    normalize: bool,
+    https: bool,
+) -> Result<Vec<u8>, BadTarget> {
+    let host = if strict {
+        check_host_strict(host).ok_or(BAD_HOST)?
+    } else if host.iter().any(|&c| c == 0 || c == b'\r' || c == b'\n') {
+        return Err(BAD_HOST);
+    } else {
+        host.to_vec()
+    };
+    if strict || normalize {
+        normalize_host_port(&host, if https { 443 } else { 80 }).ok_or(BAD_HOST)
+    } else {
+        Ok(host)
+    }
+}
+
+/// host-strict: a DNS name or dotted IPv4 (one trailing `.` dropped), or a
+/// bracketed IPv6 literal of hex digits, `.` and at most 7 `:`; then an
+/// optional all-digit port (a bare trailing `:` is dropped).
+fn check_host_strict(host: &[u8]) -> Option<Vec<u8>> {
+    let (name, rest): (Vec<u8>, &[u8]) = if host.first() == Some(&b'[') {
+        let mut colons = 0;
+        let mut i = 1;
+        while let Some(&c) = host.get(i) {
+            if c == b':' {
+                colons += 1;
+                if colons >= 8 {
+                    break;
+                }
+            } else if !(c.is_ascii_hexdigit() || c == b'.') {
+                break;
+            }
+            i += 1;
+        }
+        if host.get(i) != Some(&b']') || i == 1 {
+            return None;
+        }
+        (host[..=i].to_vec(), &host[i + 1..])
+    } else {
+        let end = host.iter().position(|&c| c == b':').unwrap_or(host.len());
+        let mut name = &host[..end];
+        if let Some(stripped) = name.strip_suffix(b".") {
+            name = stripped;
+        }
+        if !is_strict_hostname(name) {
+            return None;
+        }
+        (name.to_vec(), &host[end..])
+    };
+    let mut out = name;
+    if let Some(port) = rest.strip_prefix(b":") {
+        if !port.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        if !port.is_empty() {
+            out.extend_from_slice(rest);
+        }
+    } else if !rest.is_empty() {
+        return None;
+    }
+    Some(out)
+}
+
+/// Labels of alphanumerics and `-`, none empty, none starting with `-`; a
+/// name whose last label is all digits must be four all-digit labels.
+fn is_strict_hostname(name: &[u8]) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let labels: Vec<&[u8]> = name.split(|&c| c == b'.').collect();
+    let ok = labels.iter().all(|l| {
+        !l.is_empty() && l[0] != b'-' && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+    });
+    let numeric = |l: &&[u8]| l.iter().all(u8::is_ascii_digit);
+    let last_numeric = labels.last().is_some_and(numeric);
+    ok && (!last_numeric || (labels.len() == 4 && labels.iter().all(numeric)))
+}
+
+/// host-normalize: the port is read like C `strtol(.., 0)` and must be
+/// 1–65535; the scheme's default port is dropped; IPv6 is canonicalised as
+/// glibc's inet_ntop prints it. (Dotted IPv4 that passes inet_pton is
+/// already canonical.)
+fn normalize_host_port(host: &[u8], default_port: u32) -> Option<Vec<u8>> {
+    let (mut out, port) = if host.first() == Some(&b'[') {
+        if host.len() <= 2 {
+            return None;
+        }
+        let close = host.iter().position(|&c| c == b']')?;
+        let after = &host[close + 1..];
+        let port = match after {
+            [] => None,
+            [b':'] => None,
+            [b':', p @ ..] => Some(port_strtol(p)?),
+            _ => return None,
+        };
+        if close == 1 {
+            return None;
+        }
+        let inner = &host[1..close];
+        // a %zone suffix is kept after the canonical address
+        let pct = host[1..].iter().position(|&c| c == b'%').map(|p| p + 1);
+        if pct.is_some_and(|p| p > close) {
+            return None;
+        }
+        let (addr, zone) = match pct {
+            Some(p) => (&host[1..p], &host[p..close]),
+            None => (inner, &b""[..]),
+        };
+        let ip: std::net::Ipv6Addr = std::str::from_utf8(addr).ok()?.parse().ok()?;
+        let mut out = b"[".to_vec();
+        out.extend_from_slice(format_ipv6(&ip).as_bytes());
+        out.extend_from_slice(zone);
+        out.push(b']');
+        (out, port)
+    } else {
+        match host.iter().position(|&c| c == b':') {
+            Some(0) => return None,
+            Some(c) => {
+                let p = &host[c + 1..];
+                let port = if p.is_empty() {
+                    None
+                } else {
+                    Some(port_strtol(p)?)
+                };
+                (host[..c].to_vec(), port)
+            }
+            None => (host.to_vec(), None),
+        }
+    };
+    if let Some(p) = port.filter(|&p| p != default_port) {
+        out.extend_from_slice(format!(":{p}").as_bytes());
+    }
+    Some(out)
+}
+
+/// A port as C `strtol(s, &end, 0)` reads it (leading blanks, a sign, `0x`
+/// hex, `0` octal), valid only if all of `s` is used and it is 1–65535.
+fn port_strtol(s: &[u8]) -> Option<u32> {
+    let mut i = s
+        .iter()
+        .take_while(|c| b" \t\n\x0b\x0c\r".contains(c))
+        .count();
+    let negative = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let radix = match (s.get(i), s.get(i + 1), s.get(i + 2)) {
+        (Some(b'0'), Some(b'x' | b'X'), Some(h)) if h.is_ascii_hexdigit() => {
+            i += 2;
+            16
+        }
+        (Some(b'0'), ..) => 8,
+        _ => 10,
+    };
+    let digits = &s[i..];
+    if digits.is_empty() || negative {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &c in digits {
+        let d = char::from(c).to_digit(radix)?;
+        v = v.checked_mul(radix)?.checked_add(d)?;
+        if v > 65535 {
+            return None;
+        }
+    }
+    (v > 0).then_some(v)
+}
+
+/// IPv6 text as glibc's inet_ntop writes it: lowercase hex, the longest run
+/// (first on ties) of two or more zero groups as `::`, and `::a.b.c.d` /
+/// `::ffff:a.b.c.d` for IPv4-compatible and -mapped addresses.
+pub fn format_ipv6(ip: &std::net::Ipv6Addr) -> String {
+    let w = ip.segments();
+    let (mut best, mut cur) = ((0usize, 0usize), (0usize, 0usize));
+    for (i, &g) in w.iter().enumerate() {
+        if g == 0 {
+            if cur.1 == 0 {
+                cur.0 = i;
+            }
+            cur.1 += 1;
+            if cur.1 > best.1 {
+                best = cur;
+            }
+        } else {
+            cur.1 = 0;
+        }
+    }
+    let run = if best.1 >= 2 { Some(best) } else { None };
+    let mut s = String::new();
+    let mut i = 0;
+    while i < 8 {
+        if let Some((base, len)) = run {
+            if i >= base && i < base + len {
+                if i == base {
+                    s.push(':');
+                }
+                i += 1;
+                continue;
+            }
+        }
+        if i != 0 {
+            s.push(':');
+        }
+        if i == 6 && run.is_some_and(|(b, l)| b == 0 && (l == 6 || (l == 5 && w[5] == 0xffff))) {
+            let o = ip.octets();
+            s.push_str(&format!("{}.{}.{}.{}", o[12], o[13], o[14], o[15]));
+            return s;
+        }
+        s.push_str(&format!("{:x}", w[i]));
+        i += 1;
+    }
+    if run.is_some_and(|(b, l)| b + l == 8) {
+        s.push(':');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(raw: &str) -> Result<String, BadTarget> {
+        norm_with(raw, &UrlOpts::default())
+    }
+
+    fn norm_with(raw: &str, o: &UrlOpts) -> Result<String, BadTarget> {
+        normalize(raw.as_bytes(), o).map(|(t, _)| String::from_utf8(t).unwrap())
+    }
+
+    /// (normalized, path, query) as text, for the examples.
+    fn split(raw: &[u8], o: &UrlOpts) -> Result<(String, String, Option<String>), BadTarget> {
+        let t = normalize_target(raw, o)?;
+        let s = |v: Vec<u8>| String::from_utf8_lossy(&v).into_owned();
+        Ok((s(t.normalized), s(t.path), t.query.map(s)))
+    }
+
+    fn path_of(raw: &str) -> String {
+        split(raw.as_bytes(), &UrlOpts::default()).unwrap().1
+    }
+
+    fn off() -> UrlOpts {
+        UrlOpts {
+            normalize: false,
+            unreserved: false,
+            required: false,
+            ctrls_reject: false,
+            backslash_trans: false,
+            path_2f_decode: false,
+            path_2f_reject: false,
+            dotseg_remove: false,
+            dotseg_reject: false,
+            query_20_plus: false,
+            invalid_utf8_reject: false,
+        }
+    }
+
+    #[test]
+    fn defaults_match_lighttpd() {
+        let d = UrlOpts::default();
+        assert!(d.normalize && d.unreserved && d.ctrls_reject && d.path_2f_decode);
+        assert!(d.dotseg_remove && d.invalid_utf8_reject);
+        assert!(!d.required && !d.backslash_trans && !d.path_2f_reject);
+        assert!(!d.dotseg_reject && !d.query_20_plus);
+    }
+
+    #[test]
+    fn raw_allowed_bytes_stay() {
+        let s = "/azAZ09!$&'()*+,-./:;=@_~";
+        assert_eq!(norm(s).unwrap(), s);
+    }
+
+    #[test]
+    fn other_bytes_are_encoded_uppercase() {
+        assert_eq!(norm("/a b").unwrap(), "/a%20b");
+        assert_eq!(norm("/fi le.txt").unwrap(), "/fi%20le.txt");
+        assert_eq!(
+            norm("/\"<>[\\]^`{|}").unwrap(),
+            "/%22%3C%3E%5B%5C%5D%5E%60%7B%7C%7D"
+        );
+        assert_eq!(norm("/é").unwrap(), "/%C3%A9");
+        // DEL and raw controls are encoded, then rejected by ctrls-reject.
+        let o = UrlOpts {
+            ctrls_reject: false,
+            ..UrlOpts::default()
+        };
+        assert_eq!(norm_with("/\x7f\x01", &o).unwrap(), "/%7F%01");
+        assert!(norm("/\x7f").is_err());
+    }
+
+    #[test]
+    fn fragment_is_dropped() {
+        assert_eq!(norm("/a#frag").unwrap(), "/a");
+        assert_eq!(norm("/a?x=1#f?g").unwrap(), "/a?x=1");
+        assert_eq!(norm_with("/a b#x", &off()).unwrap(), "/a b");
+    }
+
+    #[test]
+    fn escapes_uppercased_and_unreserved_decoded() {
+        assert_eq!(norm("/%c3%a9").unwrap(), "/%C3%A9");
+        assert_eq!(norm("/%41%7e%2d%2E%5f%30").unwrap(), "/A~-._0");
+        assert_eq!(norm("/a?x=%41").unwrap(), "/a?x=A");
+        assert_eq!(norm("/%3a").unwrap(), "/%3A");
+        assert_eq!(norm("/%zz").unwrap(), "/%25zz");
+        assert_eq!(norm("/%").unwrap(), "/%25");
+        assert_eq!(norm("/%4").unwrap(), "/%254");
+        assert_eq!(norm("/%25").unwrap(), "/%25");
+    }
+
+    #[test]
+    fn required_mode_decodes_raw_allowed_escapes() {
+        let o = UrlOpts {
+            required: true,
+            unreserved: false,
+            ..UrlOpts::default()
+        };
+        assert_eq!(norm_with("/%3a%40%21", &o).unwrap(), "/:@!");
+        assert_eq!(norm_with("/a%3Fb%2fc", &o).unwrap(), "/a%3Fb/c");
+        let o2 = UrlOpts {
+            path_2f_decode: false,
+            ..o
+        };
+        assert_eq!(norm_with("/a%3Fb%2fc", &o2).unwrap(), "/a%3Fb%2Fc");
+        assert_eq!(
+            norm_with("/?%26%3d%3b%2b%3a%2f%3f", &o).unwrap(),
+            "/?%26%3D%3B%2B:/?"
+        );
+        assert_eq!(norm_with("/%20", &o).unwrap(), "/%20");
+    }
+
+    #[test]
+    fn required_mode_splits_at_last_qmark() {
+        let o = UrlOpts {
+            required: true,
+            unreserved: false,
+            ..UrlOpts::default()
+        };
+        let (n, p, q) = split(b"/a?b?c", &o).unwrap();
+        assert_eq!(
+            (n.as_str(), p.as_str(), q.as_deref()),
+            ("/a?b?c", "/a?b", Some("c"))
+        );
+        // unreserved mode splits at the first one
+        let (_, p, q) = split(b"/a?b?c", &UrlOpts::default()).unwrap();
+        assert_eq!((p.as_str(), q.as_deref()), ("/a", Some("b?c")));
+    }
+
+    #[test]
+    fn invalid_utf8_lead_bytes() {
+        assert!(norm("/%C0%80").is_err());
+        assert!(norm("/%c1").is_err());
+        assert!(norm("/%F5").is_err());
+        assert!(normalize(b"/\xff", &UrlOpts::default()).is_err());
+        assert!(normalize(b"/\xc0", &UrlOpts::default()).is_err());
+        assert!(normalize(b"/?\xc0", &UrlOpts::default()).is_err());
+        // no other UTF-8 validation
+        assert_eq!(norm("/%e9").unwrap(), "/%E9");
+        assert_eq!(normalize(b"/\xe9", &UrlOpts::default()).unwrap().0, b"/%E9");
+        assert_eq!(norm("/%F4").unwrap(), "/%F4");
+        // without the reject option the mark is re-found at the first '?'
+        let o = UrlOpts {
+            invalid_utf8_reject: false,
+            ..UrlOpts::default()
+        };
+        let (t, qs) = normalize(b"/%c0?a", &o).unwrap();
+        assert_eq!((t.as_slice(), qs), (&b"/%C0?a"[..], Some(4)));
+    }
+
+    #[test]
+    fn ctrls_reject() {
+        assert!(norm("/%00").is_err());
+        assert!(norm("/%1f").is_err());
+        assert!(norm("/a?%7f").is_err());
+        assert!(norm("/a\tb").is_err());
+        assert!(norm("/%20").is_ok());
+        let o = UrlOpts {
+            ctrls_reject: false,
+            ..UrlOpts::default()
+        };
+        assert_eq!(norm_with("/%00", &o).unwrap(), "/%00");
+        assert_eq!(path_of_with("/a%00b", &o), "/a_b");
+    }
+
+    fn path_of_with(raw: &str, o: &UrlOpts) -> String {
+        split(raw.as_bytes(), o).unwrap().1
+    }
+
+    #[test]
+    fn path_2f() {
+        assert_eq!(norm("/a%2fb?c%2Fd").unwrap(), "/a/b?c%2Fd");
+        let rej = UrlOpts {
+            path_2f_decode: false,
+            path_2f_reject: true,
+            ..UrlOpts::default()
+        };
+        assert!(norm_with("/a%2Fb", &rej).is_err());
+        assert_eq!(norm_with("/a?b%2F", &rej).unwrap(), "/a?b%2F");
+        let neither = UrlOpts {
+            path_2f_decode: false,
+            ..UrlOpts::default()
+        };
+        assert_eq!(norm_with("/a%2Fb", &neither).unwrap(), "/a%2Fb");
+        // with neither, uri.path still decodes it
+        assert_eq!(path_of_with("/a%2Fb", &neither), "/a/b");
+        // %2F..%2F gets removed as a dot segment after decoding
+        assert_eq!(norm("/a/b%2F..%2Fc").unwrap(), "/a/c");
+    }
+
+    #[test]
+    fn dot_segments_removed() {
+        assert_eq!(norm("/a//b").unwrap(), "/a/b");
+        assert_eq!(norm("/a/./b").unwrap(), "/a/b");
+        assert_eq!(norm("/a/x/../b").unwrap(), "/a/b");
+        assert_eq!(norm("/../../a").unwrap(), "/a");
+        assert_eq!(norm("/a/.").unwrap(), "/a/");
+        assert_eq!(norm("/a/b/..").unwrap(), "/a/");
+        assert_eq!(norm("/a/..?x=/../").unwrap(), "/?x=/../");
+        assert_eq!(norm("/a%2e%2E/b").unwrap(), "/a../b");
+        assert_eq!(norm("/%2e%2e/x").unwrap(), "/x");
+        assert_eq!(norm("/.a/..b/...").unwrap(), "/.a/..b/...");
+        let rej = UrlOpts {
+            dotseg_remove: false,
+            dotseg_reject: true,
+            ..UrlOpts::default()
+        };
+        assert!(norm_with("/a/../b", &rej).is_err());
+        assert!(norm_with("/a//b", &rej).is_err());
+        assert!(norm_with("/a/.", &rej).is_err());
+        assert_eq!(norm_with("/a?/../", &rej).unwrap(), "/a?/../");
+        let neither = UrlOpts {
+            dotseg_remove: false,
+            ..UrlOpts::default()
+        };
+        assert_eq!(norm_with("/a/../b", &neither).unwrap(), "/a/../b");
+        assert_eq!(path_of_with("/a/../b", &neither), "/b");
+    }
+
+    #[test]
+    fn query_20_plus() {
+        let o = UrlOpts {
+            query_20_plus: true,
+            ..UrlOpts::default()
+        };
+        assert_eq!(norm_with("/a%20b?c%20d e", &o).unwrap(), "/a%20b?c+d+e");
+        assert_eq!(norm("/a?c%20d").unwrap(), "/a?c%20d");
+    }
+
+    #[test]
+    fn split_examples() {
+        let d = UrlOpts::default();
+        let s = |r: &str| split(r.as_bytes(), &d).unwrap();
+        assert_eq!(s("/a%20b"), ("/a%20b".into(), "/a b".into(), None));
+        assert_eq!(s("/a%3fb"), ("/a%3Fb".into(), "/a?b".into(), None));
+        assert_eq!(s("/a%25b"), ("/a%25b".into(), "/a%b".into(), None));
+        assert_eq!(s("/x?"), ("/x?".into(), "/x".into(), Some("".into())));
+        assert_eq!(
+            s("/x?a=%41&b=%2f"),
+            ("/x?a=A&b=%2F".into(), "/x".into(), Some("a=A&b=%2F".into()))
+        );
+        assert_eq!(
+            s("/a/b/../c?q#f"),
+            ("/a/c?q".into(), "/a/c".into(), Some("q".into()))
+        );
+        // %2E%2E%2F is decoded only when splitting; simplified again
+        let n2f = UrlOpts {
+            path_2f_decode: false,
+            ..d
+        };
+        assert_eq!(split(b"/a/..%2Fb", &n2f).unwrap().1, "/b");
+    }
+
+    #[test]
+    fn path_decoding_maps_controls() {
+        assert_eq!(decode_path(b"/a%0ab%7F%7e"), b"/a_b_~");
+        assert_eq!(decode_path(b"/%zz%4"), b"/%zz%4");
+        assert_eq!(decode_path(b"/%e9"), b"/\xe9");
+        assert_eq!(decode_path(b"%"), b"%");
+        assert_eq!(decode_path(b""), b"");
+    }
+
+    #[test]
+    fn url_normalize_off() {
+        let o = off();
+        let (n, p, q) = split(b"/a b/../c?x y#z", &o).unwrap();
+        assert_eq!(
+            (n.as_str(), p.as_str(), q.as_deref()),
+            ("/a b/../c?x y", "/c", Some("x y"))
+        );
+        assert_eq!(split(b"/%41%2f", &o).unwrap().1, "/A/");
+        assert!(split(b"x", &o).is_err());
+    }
+
+    #[test]
+    fn path_must_start_with_slash() {
+        let o = off();
+        assert_eq!(split(b"abc", &o), Err(NO_SLASH));
+        assert_eq!(split(b"", &o), Err(NO_SLASH));
+        assert_eq!(split(b"?x", &o), Err(NO_SLASH));
+        // non-strict quirks: a leading ./ is rooted, a climbing .. roots
+        assert_eq!(split(b"./x", &o).unwrap().1, "/x");
+        assert_eq!(split(b"a/../x", &o).unwrap().1, "/x");
+    }
+
+    #[test]
+    fn simplify_examples() {
+        for (i, o) in [
+            ("", ""),
+            ("/", "/"),
+            ("//", "/"),
+            ("/blah/..", "/"),
+            ("/blah/../foo", "/foo"),
+            ("/abc/./xyz", "/abc/xyz"),
+            ("/abc//xyz", "/abc/xyz"),
+            ("/a/b/", "/a/b/"),
+            ("/a//", "/a/"),
+            ("/a/.", "/a/"),
+            ("/a/..", "/"),
+            ("/a/b/..", "/a/"),
+            ("/..", "/"),
+            ("/../..", "/"),
+            ("/../a/../../b", "/b"),
+            ("/./", "/"),
+            ("/.a/..b/...", "/.a/..b/..."),
+            ("/a/../b/./c/", "/b/c/"),
+            ("abc", "abc"),
+            ("abc/", "abc/"),
+            ("abc/d/./e/", "abc/d/e/"),
+            ("abc/..", "/"),
+            ("abc/x/../..", "/"),
+            ("abc/../../d", "/d"),
+            (".", ""),
+            ("..", ""),
+            ("./", "/"),
+            ("../x", "/x"),
+            ("./../x", "/x"),
+            (".a/b", ".a/b"),
+        ] {
+            assert_eq!(simplify_path(i), o, "simplify({i:?})");
+        }
+    }
+
+    #[test]
+    fn simplify_is_idempotent() {
+        for p in ["/a/../b//c/./", "/x/y/z/../..", "abc/../d/", "/.", "/a/b/c"] {
+            let once = simplify_path(p);
+            assert_eq!(simplify_path(&once), once);
+        }
+    }
+
+    #[test]
+    fn location_encoding() {
+        assert_eq!(percent_encode_path_for_location(b"/dir"), "/dir");
+        assert_eq!(percent_encode_path_for_location(b"/a dir"), "/a%20dir");
+        assert_eq!(percent_encode_path_for_location("/ü".as_bytes()), "/%C3%BC");
+        assert_eq!(
+            percent_encode_path_for_location(b"/!()*-._~Az9"),
+            "/!()*-._~Az9"
+        );
+        assert_eq!(
+            percent_encode_path_for_location(b"/$&'+,:;=?@#%\x7f\xe9"),
+            "/%24%26%27%2B%2C%3A%3B%3D%3F%40%23%25%7F%E9"
+        );
+    }
+
+    #[test]
+    fn never_panics_on_any_bytes() {
+        // every 1- and 2-byte target, plus escape-ish 3-byte tails, all modes
+        let modes = [
+            UrlOpts::default(),
+            off(),
+            UrlOpts {
+                required: true,
+                unreserved: false,
+                ..UrlOpts::default()
+            },
+            UrlOpts {
+                ctrls_reject: false,
+                invalid_utf8_reject: false,
+                query_20_plus: true,
+                ..UrlOpts::default()
+            },
+        ];
+        for o in &modes {
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    let _ = normalize_target(&[b'/', a, b], o);
+                    let _ = normalize_target(&[a, b], o);
+                }
+                let _ = normalize_target(&[b'%', a], o);
+                let _ = normalize_target(&[b'/', b'%', b'2', a], o);
+            }
+        }
+    }
+
+    fn host(h: &str) -> Result<String, BadTarget> {
+        normalize_host(h.as_bytes(), true, true, false).map(|v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn host_strict_names() {
+        for (i, o) in [
+            ("a", "a"),
+            ("example.com", "example.com"),
+            ("example.com.", "example.com"),
+            ("a-.b", "a-.b"),
+            ("123.a", "123.a"),
+            ("1.2.3.4", "1.2.3.4"),
+            ("3com.net", "3com.net"),
+            ("a:", "a"),
+            ("a.:81", "a:81"),
+        ] {
+            assert_eq!(host(i).as_deref(), Ok(o), "{i}");
+        }
+        for bad in [
+            "",
+            ".",
+            "-ab",
+            "a.-b",
+            "a..b",
+            "a..",
+            ".a",
+            "a_b",
+            "a b",
+            "123",
+            "1.2.3",
+            "a.123",
+            "1.2.3.4.5",
+            "a:0x50",
+            "a:80:80",
+            "a:8 0",
+            "a\u{e9}",
+            ":80",
+        ] {
+            assert_eq!(host(bad), Err(BAD_HOST), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn host_ipv6() {
+        for (i, o) in [
+            ("[::1]", "[::1]"),
+            ("[0:0::1]", "[::1]"),
+            ("[::1]:8080", "[::1]:8080"),
+            ("[::1]:80", "[::1]"),
+            ("[::1]:", "[::1]"),
+            ("[2001:db8:0:0:0:0:0:1]", "[2001:db8::1]"),
+            ("[::ffff:1.2.3.4]", "[::ffff:1.2.3.4]"),
+        ] {
+            assert_eq!(host(i).as_deref(), Ok(o), "{i}");
+        }
+        for bad in [
+            "[]",
+            "[::1%eth0]",
+            "[::1]x",
+            "[::1",
+            "[1:2:3:4:5:6:7:8:9]",
+            "[::g]",
+            "[:::]",
+            "[::1]:0",
+        ] {
+            assert_eq!(host(bad), Err(BAD_HOST), "{bad:?}");
+        }
+        // host-normalize alone keeps a zone
+        let n = normalize_host(b"[0::1%eth0]:443", false, true, true).unwrap();
+        assert_eq!(n, b"[::1%eth0]");
+    }
+
+    #[test]
+    fn host_ports() {
+        assert_eq!(host("a:0050").as_deref(), Ok("a:40"));
+        assert_eq!(host("a:0100").as_deref(), Ok("a:64"));
+        assert_eq!(host("a:0080"), Err(BAD_HOST));
+        assert_eq!(host("a:080"), Err(BAD_HOST));
+        assert_eq!(host("a:0"), Err(BAD_HOST));
+        assert_eq!(host("a:65535").as_deref(), Ok("a:65535"));
+        assert_eq!(host("a:65536"), Err(BAD_HOST));
+        assert_eq!(host("a:99999999999999999999"), Err(BAD_HOST));
+        assert_eq!(host("a:80").as_deref(), Ok("a"));
+        assert_eq!(host("a:443").as_deref(), Ok("a:443"));
+        let https = normalize_host(b"a:443", true, true, true).unwrap();
+        assert_eq!(https, b"a");
+        // normalize without strict: strtol's hex, sign and blanks
+        let n = |h: &str| {
+            normalize_host(h.as_bytes(), false, true, false).map(|v| String::from_utf8(v).unwrap())
+        };
+        assert_eq!(n("a:0x50").as_deref(), Ok("a"));
+        assert_eq!(n("a:0x51").as_deref(), Ok("a:81"));
+        assert_eq!(n("a: +81").as_deref(), Ok("a:81"));
+        assert_eq!(n("a:-81"), Err(BAD_HOST));
+        assert_eq!(n("a:0x"), Err(BAD_HOST));
+        assert_eq!(n("a:80:80"), Err(BAD_HOST));
+        assert_eq!(n("-a_b").as_deref(), Ok("-a_b"));
+    }
+
+    #[test]
+    fn host_lax() {
+        let lax = |h: &[u8]| normalize_host(h, false, false, false);
+        assert_eq!(lax(b"A_b c:x").unwrap(), b"A_b c:x");
+        assert_eq!(lax(b"a\0"), Err(BAD_HOST));
+        assert_eq!(lax(b"a\rb"), Err(BAD_HOST));
+        assert_eq!(lax(b"a\nb"), Err(BAD_HOST));
+    }
+
+    #[test]
+    fn ipv6_text_like_glibc() {
+        // expected values printed by glibc's inet_ntop (python socket module)
+        for (i, o) in [
+            ("::1.2.3.4", "::1.2.3.4"),
+            ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
+            ("::2", "::2"),
+            ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+            ("1:0:0:2:0:0:3:4", "1::2:0:0:3:4"),
+            ("::", "::"),
+            ("1::", "1::"),
+            ("abcd::0:1", "abcd::1"),
+            ("0:0:0:0:0:1:0:0", "::1:0:0"),
+            ("1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0"),
+            ("0::ffff:0:1.2.3.4", "::ffff:0:102:304"),
+            ("1:0:0:0:0:ffff:1.2.3.4", "1::ffff:102:304"),
+            ("::fffe:1.2.3.4", "::fffe:102:304"),
+        ] {
+            let ip: std::net::Ipv6Addr = i.parse().unwrap();
+            assert_eq!(format_ipv6(&ip), o, "{i}");
+        }
+    }
+
+    #[test]
+    fn host_never_panics() {
+        for a in 0..=255u8 {
+            for b in [b'[', b']', b':', b'%', b'.', b'0', b'x', a] {
+                for h in [
+                    vec![a, b],
+                    vec![b'[', a, b],
+                    vec![b'[', b':', b':', b']', b':', a, b],
+                    vec![b'a', b':', a, b],
+                ] {
+                    let _ = normalize_host(&h, true, true, false);
+                    let _ = normalize_host(&h, false, true, true);
+                    let _ = normalize_host(&h, false, false, false);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Listening sockets: `server.bind` / `server.port`, every
+//! `$SERVER["socket"] == "..."` block, and systemd socket activation
+//! (LISTEN_FDS / LISTEN_PID, including lighttpd's `parent:<ppid>` form)
+//! matched to the configured addresses as config-language.md §6 says:
+//! an inherited socket with the same address is used instead of a new one,
+//! inherited sockets that match nothing are still served, and with
+//! activation on and no server.bind the global `*:port` is not bound.
+
+use crate::config::ast::CondOp;
+use crate::config::cond::Field;
+use crate::config::eval::{BlockCond, ConfigTree};
+use crate::config::value::Value;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+/// One listening socket and the text `$SERVER["socket"]` compares with.
+#[derive(Debug)]
+pub struct Listener {
+    pub socket: std::net::TcpListener,
+    pub addr: SocketAddr,
+    /// As configured (e.g. "127.0.0.1:8080", ":8081", "[::]:80").
+    pub token: String,
+}
+
+/// Sockets handed over by the service manager, if the environment says so
+/// and the config enables it. The LISTEN_* variables are removed.
+pub fn inherited_sockets(enabled: bool) -> Vec<(std::net::TcpListener, SocketAddr)> {
+    if !enabled {
+        return Vec::new();
+    }
+    let pid_ok = match std::env::var("LISTEN_PID") {
+        Ok(v) => match v.strip_prefix("parent:") {
+            Some(pp) => pp.parse::<u32>().ok() == Some(crate::sys::getppid()),
+            None => v.parse::<u32>().ok() == Some(std::process::id()),
+        },
+        Err(_) => false,
+    };
+    let n: i32 = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if !pid_ok || n <= 0 || n >= 5000 {
+        return Vec::new();
+    }
+    crate::sys::remove_env(&["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"]);
+    let mut out = Vec::new();
+    for fd in 3..3 + n {
+        if let Some(l) = crate::sys::tcp_listener_from_fd(fd) {
+            if let Ok(a) = l.local_addr() {
+                out.push((l, a));
+            }
+        }
+    }
+    out
+}
+
+/// Resolves a socket token: `host:port`, `:port`, `[v6]:port`, or a bare
+/// host with `default_port`.
+pub fn resolve_token(token: &str, default_port: u16) -> Option<SocketAddr> {
+    let (host, port) = if let Some(rest) = token.strip_prefix('[') {
+        let (h, tail) = rest.split_once(']')?;
+        (h.to_string(), tail.strip_prefix(':').unwrap_or(""))
+    } else {
+        match token.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p),
+            None => (token.to_string(), ""),
+        }
+    };
+    let port: u16 = if port.is_empty() {
+        default_port
+    } else {
+        port.parse().ok()?
+    };
+    let host = if host.is_empty() {
+        "0.0.0.0".to_string()
+    } else {
+        host
+    };
+    (host.as_str(), port).to_socket_addrs().ok()?.next()
+}
+
+/// Binds a new listener with lighttpd's defaults (SO_REUSEADDR is set by
+/// std on Unix; backlog is the OS's).
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(addr)
+}
+
+/// Every listener the config asks for, reusing inherited sockets.
+pub fn open_listeners(tree: &ConfigTree, activation: bool) -> Result<Vec<Listener>, String> {
+    let g = &tree.global().values;
+    let port: u16 = match g.get("server.port") {
+        Some(Value::Int(p)) => *p as u16,
+        Some(Value::Str(s)) => s.trim().parse().unwrap_or(80),
+        _ => 80,
+    };
+    let bind_host = match g.get("server.bind") {
+        Some(Value::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let mut wanted: Vec<String> = Vec::new();
+    let mut inherited = inherited_sockets(activation);
+    let activated = !inherited.is_empty();
+    match &bind_host {
+        Some(b) if b.starts_with('/') => {
+            return Err(format!("unix-socket listeners are not supported yet: {b}"));
+        }
+        Some(b) => wanted.push(if b.contains(':') && !b.starts_with('[') {
+            b.clone()
+        } else {
+            format!("{b}:{port}")
+        }),
+        None if activated => {}
+        None => wanted.push(format!("0.0.0.0:{port}")),
+    }
+    for b in &tree.blocks {
+        if let BlockCond::Cond {
+            field: Field::ServerSocket,
+            op: CondOp::Eq,
+            value,
+            ..
+        } = &b.cond
+        {
+            if !wanted.contains(value) {
+                wanted.push(value.clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for token in wanted {
+        if token.starts_with('/') {
+            return Err(format!(
+                "unix-socket listeners are not supported yet: {token}"
+            ));
+        }
+        let addr = resolve_token(&token, port).ok_or_else(|| format!("can't resolve {token}"))?;
+        let socket = match inherited.iter().position(|(_, a)| *a == addr) {
+            Some(i) => inherited.swap_remove(i).0,
+            None => bind(addr).map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
+        };
+        out.push(Listener {
+            socket,
+            addr,
+            token,
+        });
+    }
+    for (socket, addr) in inherited {
+        out.push(Listener {
+            socket,
+            token: addr.to_string(),
+            addr,
+        });
+    }
+    for l in &out {
+        l.socket
+            .set_nonblocking(true)
+            .map_err(|e| format!("fcntl(O_NONBLOCK): {e}"))?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_resolve() {
+        assert_eq!(
+            resolve_token(":8080", 80),
+            Some("0.0.0.0:8080".parse().unwrap())
+        );
+        assert_eq!(
+            resolve_token("127.0.0.1", 81),
+            Some("127.0.0.1:81".parse().unwrap())
+        );
+        assert_eq!(
+            resolve_token("[::1]:82", 80),
+            Some("[::1]:82".parse().unwrap())
+        );
+        assert_eq!(resolve_token("127.0.0.1:x", 80), None);
+    }
+
+    #[test]
+    fn binds_global_and_socket_blocks() {
+        let t = crate::config::eval::read_config(crate::config::eval::Input::Stdin(
+            "server.bind = \"127.0.0.1\"\nserver.port = 0\n",
+        ))
+        .unwrap();
+        let l = open_listeners(&t, false).unwrap();
+        assert_eq!(l.len(), 1);
+        assert!(l[0].addr.ip().is_loopback());
+    }
+}

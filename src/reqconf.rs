@@ -1,0 +1,273 @@
+//! The per-request configuration of the core and the built-in static
+//! modules (mod_indexfile, mod_staticfile, mod_dirlisting, mod_access):
+//! typed defaults, plus one compiled patch per condition block, applied in
+//! block order for the blocks that hold (config-language.md §2: later blocks
+//! win, arrays replace). Compiled once at start-up; per request it is a copy
+//! of the defaults and a walk over the true blocks — no string lookups.
+
+use crate::config::eval::ConfigTree;
+use crate::config::scoped::to_bool;
+use crate::config::value::{Array, Value};
+use crate::http::mime::MimeTable;
+use std::rc::Rc;
+
+/// Settings a request can see.
+#[derive(Clone, Debug)]
+pub struct RequestConf {
+    pub document_root: Option<Rc<str>>,
+    /// None: the default tag; Some(""): no Server header.
+    pub server_tag: Option<Rc<str>>,
+    pub index_files: Rc<Vec<String>>,
+    pub mimetypes: Rc<MimeTable>,
+    pub exclude_extensions: Rc<Vec<String>>,
+    pub etags: bool,
+    pub etag_inode: bool,
+    pub etag_mtime: bool,
+    pub etag_size: bool,
+    pub range_requests: bool,
+    pub follow_symlink: bool,
+    pub protocol_http11: bool,
+    pub max_keep_alive_requests: u32,
+    pub max_keep_alive_idle: u32,
+    pub max_read_idle: u32,
+    pub max_write_idle: u32,
+    pub max_request_size_kb: u32,
+    pub dir_listing: bool,
+    pub dir_listing_hide_dotfiles: bool,
+    pub errorfile_prefix: Option<Rc<str>>,
+    pub error_handler: Option<Rc<str>>,
+    pub error_handler_404: Option<Rc<str>>,
+    pub disable_pathinfo: bool,
+    pub access_deny: Rc<Vec<String>>,
+    pub log_request_handling: bool,
+    pub log_file_not_found: bool,
+    pub log_request_header: bool,
+    pub log_response_header: bool,
+    pub log_condition_handling: bool,
+    pub log_timeouts: bool,
+}
+
+impl Default for RequestConf {
+    fn default() -> Self {
+        RequestConf {
+            document_root: None,
+            server_tag: None,
+            index_files: Rc::new(Vec::new()),
+            mimetypes: Rc::new(MimeTable::new(Vec::new())),
+            exclude_extensions: Rc::new(Vec::new()),
+            etags: true,
+            etag_inode: true,
+            etag_mtime: true,
+            etag_size: true,
+            range_requests: true,
+            follow_symlink: true,
+            protocol_http11: true,
+            max_keep_alive_requests: 1000,
+            max_keep_alive_idle: 5,
+            max_read_idle: 60,
+            max_write_idle: 360,
+            max_request_size_kb: 0,
+            dir_listing: false,
+            dir_listing_hide_dotfiles: true,
+            errorfile_prefix: None,
+            error_handler: None,
+            error_handler_404: None,
+            disable_pathinfo: false,
+            access_deny: Rc::new(Vec::new()),
+            log_request_handling: false,
+            log_file_not_found: false,
+            log_request_header: false,
+            log_response_header: false,
+            log_condition_handling: false,
+            log_timeouts: false,
+        }
+    }
+}
+
+/// One typed setting of a block.
+#[derive(Clone, Debug)]
+enum Setting {
+    DocumentRoot(Rc<str>),
+    ServerTag(Rc<str>),
+    IndexFiles(Rc<Vec<String>>),
+    Mime(Rc<MimeTable>),
+    Exclude(Rc<Vec<String>>),
+    Flag(fn(&mut RequestConf) -> &mut bool, bool),
+    Num(fn(&mut RequestConf) -> &mut u32, u32),
+    Text(fn(&mut RequestConf) -> &mut Option<Rc<str>>, Rc<str>),
+    AccessDeny(Rc<Vec<String>>),
+}
+
+impl Setting {
+    fn apply(&self, c: &mut RequestConf, global: bool) {
+        match self {
+            Setting::DocumentRoot(v) => c.document_root = Some(v.clone()),
+            // A blank tag in a conditional is ignored (http-core.md §8).
+            Setting::ServerTag(v) if v.is_empty() && !global => {}
+            Setting::ServerTag(v) => c.server_tag = Some(v.clone()),
+            Setting::IndexFiles(v) => c.index_files = v.clone(),
+            Setting::Mime(v) => c.mimetypes = v.clone(),
+            Setting::Exclude(v) => c.exclude_extensions = v.clone(),
+            Setting::Flag(f, v) => *f(c) = *v,
+            Setting::Num(f, v) => *f(c) = *v,
+            Setting::Text(f, v) => *f(c) = Some(v.clone()),
+            Setting::AccessDeny(v) => c.access_deny = v.clone(),
+        }
+    }
+}
+
+/// Defaults plus a patch per block.
+#[derive(Debug, Default)]
+pub struct CompiledConf {
+    patches: Vec<Vec<Setting>>,
+}
+
+fn strings(a: &Array) -> Rc<Vec<String>> {
+    Rc::new(a.iter_strings().map(str::to_string).collect())
+}
+
+fn num(v: &Value) -> Option<u32> {
+    match v {
+        Value::Int(n) => Some(*n as u32),
+        Value::Str(s) => s.trim().parse().ok(),
+        Value::Array(_) => None,
+    }
+}
+
+/// The setting a key/value pair means, if the core or a loaded built-in
+/// module reads it. Types were checked at start-up (scoped.rs).
+fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
+    let loaded = |m: &str| modules.iter().any(|x| x == m);
+    let k = key.to_ascii_lowercase();
+    let flag = |f: fn(&mut RequestConf) -> &mut bool| to_bool(v).map(|b| Setting::Flag(f, b));
+    let n = |f: fn(&mut RequestConf) -> &mut u32| num(v).map(|x| Setting::Num(f, x));
+    let text = |f: fn(&mut RequestConf) -> &mut Option<Rc<str>>| match v {
+        Value::Str(s) => Some(Setting::Text(f, Rc::from(s.as_str()))),
+        _ => None,
+    };
+    match (k.as_str(), v) {
+        ("server.document-root", Value::Str(s)) => {
+            Some(Setting::DocumentRoot(Rc::from(s.as_str())))
+        }
+        ("server.tag", Value::Str(s)) => Some(Setting::ServerTag(Rc::from(s.as_str()))),
+        ("index-file.names" | "server.indexfiles", Value::Array(a)) if loaded("mod_indexfile") => {
+            Some(Setting::IndexFiles(strings(a)))
+        }
+        ("mimetype.assign", Value::Array(a)) => {
+            let pairs = a
+                .entries
+                .iter()
+                .filter_map(|e| match (&e.key, &e.value) {
+                    (Some(k), Value::Str(t)) => Some((k.clone(), t.clone())),
+                    _ => None,
+                })
+                .collect();
+            Some(Setting::Mime(Rc::new(MimeTable::new(pairs))))
+        }
+        ("static-file.exclude-extensions", Value::Array(a)) => Some(Setting::Exclude(strings(a))),
+        ("static-file.etags", _) => flag(|c| &mut c.etags),
+        ("static-file.disable-pathinfo", _) => flag(|c| &mut c.disable_pathinfo),
+        ("etag.use-inode", _) => flag(|c| &mut c.etag_inode),
+        ("etag.use-mtime", _) => flag(|c| &mut c.etag_mtime),
+        ("etag.use-size", _) => flag(|c| &mut c.etag_size),
+        ("server.range-requests", _) => flag(|c| &mut c.range_requests),
+        ("server.follow-symlink", _) => flag(|c| &mut c.follow_symlink),
+        ("server.protocol-http11", _) => flag(|c| &mut c.protocol_http11),
+        ("server.max-keep-alive-requests", _) => n(|c| &mut c.max_keep_alive_requests),
+        ("server.max-keep-alive-idle", _) => n(|c| &mut c.max_keep_alive_idle),
+        ("server.max-read-idle", _) => n(|c| &mut c.max_read_idle),
+        ("server.max-write-idle", _) => n(|c| &mut c.max_write_idle),
+        ("server.max-request-size", _) => n(|c| &mut c.max_request_size_kb),
+        ("dir-listing.activate" | "server.dir-listing", _) if loaded("mod_dirlisting") => {
+            flag(|c| &mut c.dir_listing)
+        }
+        ("dir-listing.hide-dotfiles", _) => flag(|c| &mut c.dir_listing_hide_dotfiles),
+        ("server.errorfile-prefix", _) => text(|c| &mut c.errorfile_prefix),
+        ("server.error-handler", _) => text(|c| &mut c.error_handler),
+        ("server.error-handler-404", _) => text(|c| &mut c.error_handler_404),
+        ("url.access-deny", Value::Array(a)) if loaded("mod_access") => {
+            Some(Setting::AccessDeny(strings(a)))
+        }
+        ("debug.log-request-handling", _) => flag(|c| &mut c.log_request_handling),
+        ("debug.log-file-not-found", _) => flag(|c| &mut c.log_file_not_found),
+        ("debug.log-request-header", _) => flag(|c| &mut c.log_request_header),
+        ("debug.log-response-header", _) => flag(|c| &mut c.log_response_header),
+        ("debug.log-condition-handling", _) => flag(|c| &mut c.log_condition_handling),
+        ("debug.log-timeouts", _) => flag(|c| &mut c.log_timeouts),
+        _ => None,
+    }
+}
+
+impl CompiledConf {
+    pub fn compile(tree: &ConfigTree, modules: &[String]) -> Self {
+        let patches = tree
+            .blocks
+            .iter()
+            .map(|b| {
+                b.values
+                    .entries
+                    .iter()
+                    .filter_map(|e| e.key.as_deref().and_then(|k| setting(k, &e.value, modules)))
+                    .collect()
+            })
+            .collect();
+        CompiledConf { patches }
+    }
+
+    /// The configuration for a request whose true blocks are `holds`.
+    pub fn for_request(&self, holds: &[bool]) -> RequestConf {
+        let mut c = RequestConf::default();
+        for (i, p) in self.patches.iter().enumerate() {
+            if holds.get(i).copied().unwrap_or(false) {
+                for s in p {
+                    s.apply(&mut c, i == 0);
+                }
+            }
+        }
+        c
+    }
+
+    /// The global (block 0) configuration.
+    pub fn global(&self) -> RequestConf {
+        self.for_request(&[true])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::eval::{Input, read_config};
+
+    #[test]
+    fn later_blocks_win_and_blank_tag_in_block_ignored() {
+        let t = read_config(Input::Stdin(
+            "server.tag = \"a\"\nserver.document-root = \"/x\"\n$HTTP[\"url\"] =^ \"/y\" {\n server.document-root = \"/y\"\n server.tag = \"\"\n}\n",
+        ))
+        .unwrap();
+        let c = CompiledConf::compile(&t, &[]);
+        let g = c.for_request(&[true, false]);
+        assert_eq!(g.document_root.as_deref(), Some("/x"));
+        let r = c.for_request(&[true, true]);
+        assert_eq!(r.document_root.as_deref(), Some("/y"));
+        assert_eq!(r.server_tag.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn module_keys_need_the_module() {
+        let t = read_config(Input::Stdin("index-file.names = (\"index.html\")\n")).unwrap();
+        assert!(
+            CompiledConf::compile(&t, &[])
+                .global()
+                .index_files
+                .is_empty()
+        );
+        let m = vec!["mod_indexfile".to_string()];
+        assert_eq!(
+            CompiledConf::compile(&t, &m)
+                .global()
+                .index_files
+                .as_slice(),
+            ["index.html"]
+        );
+    }
+}

@@ -1,0 +1,493 @@
+//! From a parsed request to a response: lighttpd's pipeline for the core
+//! and the built-in static modules, in its order (http-core.md §5–§8):
+//! mod_access (url.access-deny), `OPTIONS *` / CONNECT, physical path =
+//! document root + path, stat with PATH_INFO search and the symlink rule,
+//! the directory 301, mod_indexfile, mod_dirlisting, mod_staticfile
+//! (Content-Type, ETag, Last-Modified, conditional requests, ranges), then
+//! error pages (errorfile-prefix or the built-in XHTML page) and the
+//! status line with Date and Server last.
+
+use crate::http::conditional::{self, CondResult};
+use crate::http::date;
+use crate::http::etag::{self, EtagFlags};
+use crate::http::range::{self, RangeOutcome};
+use crate::http::request::{Method, RequestHead, Version};
+use crate::http::status;
+use crate::http::uri;
+use crate::mods::dirlisting_html;
+use crate::reqconf::RequestConf;
+use std::fs::{File, Metadata};
+use std::os::unix::fs::MetadataExt;
+use std::rc::Rc;
+
+/// A response body.
+#[derive(Debug)]
+pub enum Body {
+    Empty,
+    Mem(Vec<u8>),
+    File {
+        file: Rc<File>,
+        off: u64,
+        len: u64,
+    },
+    /// multipart/byteranges: (part header, start, end inclusive) then the
+    /// closing boundary.
+    Parts {
+        file: Rc<File>,
+        parts: Vec<(Vec<u8>, u64, u64)>,
+        closing: Vec<u8>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// In lighttpd's order; Connection, Date and Server are added last.
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Body,
+    /// The connection must close after this response.
+    pub close: bool,
+}
+
+impl Response {
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Body::Empty,
+            close: false,
+        }
+    }
+
+    fn header(&mut self, name: &'static str, value: impl Into<String>) {
+        self.headers.push((name, value.into()));
+    }
+}
+
+/// What the pipeline needs besides the request and its config.
+pub struct Ctx<'a> {
+    pub now: i64,
+    pub conf: &'a RequestConf,
+}
+
+const ALLOW: &str = "OPTIONS, GET, HEAD, POST";
+
+/// The built-in or errorfile-prefix error page for `status`.
+pub fn error_response(status: u16, conf: &RequestConf, close: bool) -> Response {
+    let mut r = Response::new(status);
+    r.close = close;
+    if let Some(prefix) = &conf.errorfile_prefix {
+        let path = format!("{prefix}{status}.html");
+        if let Ok(f) = File::open(&path) {
+            if let Ok(m) = f.metadata() {
+                if m.is_file() {
+                    let len = m.len();
+                    r.header("Content-Type", "text/html");
+                    r.header("Content-Length", len.to_string());
+                    r.body = Body::File {
+                        file: Rc::new(f),
+                        off: 0,
+                        len,
+                    };
+                    return r;
+                }
+            }
+        }
+    }
+    let page = status::error_page(status);
+    r.header("Content-Type", "text/html");
+    r.header("Content-Length", page.len().to_string());
+    r.body = Body::Mem(page.into_bytes());
+    r
+}
+
+/// Runs the static pipeline for one request.
+pub fn handle(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
+    let conf = ctx.conf;
+    let has_body = req.content_length.is_some_and(|n| n > 0) || req.chunked;
+    let mut r = route(req, ctx);
+    if r.status >= 400 && matches!(r.body, Body::Empty) {
+        if let Some(h) = error_handler(req, ctx, r.status) {
+            r = h;
+        }
+    }
+    // A body we did not read cannot be skipped safely: close afterwards.
+    if has_body {
+        r.close = true;
+    }
+    if r.status >= 400 && matches!(r.body, Body::Empty) {
+        let close = r.close;
+        r = error_response(r.status, conf, close);
+    }
+    r
+}
+
+/// server.error-handler (any status >= 400: re-run as GET, keep the
+/// original status for a static page) and the legacy
+/// server.error-handler-404 (403/404 only: same method, the handler's own
+/// status). None when no handler applies or the handler itself fails, so
+/// the built-in page with the original status is sent.
+fn error_handler(req: &RequestHead, ctx: &Ctx<'_>, status: u16) -> Option<Response> {
+    let conf = ctx.conf;
+    let (uri, rerun_as_get) = match (&conf.error_handler, &conf.error_handler_404) {
+        (Some(h), _) => (h.clone(), true),
+        (None, Some(h)) if matches!(status, 403 | 404) => (h.clone(), false),
+        _ => return None,
+    };
+    let mut sub = req.clone();
+    let (path, query) = match uri.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (uri.to_string(), None),
+    };
+    sub.path = path;
+    sub.query = query;
+    if rerun_as_get {
+        sub.method = Method::Get;
+        let mut r = route(&sub, ctx);
+        if r.status >= 400 {
+            return None;
+        }
+        r.status = status;
+        r.headers.retain(|(n, _)| *n != "Accept-Ranges");
+        Some(r)
+    } else {
+        Some(route(&sub, ctx))
+    }
+}
+
+fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
+    let conf = ctx.conf;
+    let path = req.path.as_str();
+    if conf.access_deny.iter().any(|d| path.ends_with(d.as_str())) {
+        return Response::new(403);
+    }
+    if req.method == Method::Connect {
+        let mut r = Response::new(405);
+        r.close = true;
+        return r;
+    }
+    if req.method == Method::Options && req.target == "*" {
+        return options_ok();
+    }
+    let Some(docroot) = conf.document_root.as_deref() else {
+        return Response::new(500);
+    };
+    let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
+    if !conf.follow_symlink && has_symlink(docroot, path) {
+        return Response::new(403);
+    }
+    match std::fs::metadata(&physical) {
+        Ok(m) if m.is_dir() => directory(req, ctx, docroot, &physical),
+        Ok(m) => static_file(req, ctx, &physical, m, false),
+        Err(e) => match e.raw_os_error() {
+            Some(libc::ENOTDIR) => path_info(req, ctx, docroot),
+            Some(libc::EACCES) => Response::new(403),
+            Some(libc::ENOENT) | Some(libc::ENAMETOOLONG) => Response::new(404),
+            _ => Response::new(500),
+        },
+    }
+}
+
+fn options_ok() -> Response {
+    let mut r = Response::new(200);
+    r.header("Allow", ALLOW);
+    r.header("Content-Length", "0");
+    r
+}
+
+/// Any symlink on the way from the docroot to the file (follow-symlink off).
+fn has_symlink(docroot: &str, path: &str) -> bool {
+    let mut p = docroot.trim_end_matches('/').to_string();
+    if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+        return true;
+    }
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        p.push('/');
+        p.push_str(seg);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// ENOTDIR: the longest existing regular file is the script, the rest is
+/// PATH_INFO (`/file.txt/x`).
+fn path_info(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str) -> Response {
+    let path = req.path.as_str();
+    let mut end = path.len();
+    while let Some(i) = path[..end].rfind('/') {
+        if i == 0 {
+            break;
+        }
+        let candidate = format!("{}{}", docroot.trim_end_matches('/'), &path[..i]);
+        match std::fs::metadata(&candidate) {
+            Ok(m) if m.is_file() => return static_file(req, ctx, &candidate, m, true),
+            Ok(_) => return Response::new(404),
+            Err(_) => end = i,
+        }
+    }
+    Response::new(404)
+}
+
+fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) -> Response {
+    let conf = ctx.conf;
+    if !req.path.ends_with('/') {
+        let mut loc = uri::percent_encode_path_for_location(req.path.as_bytes());
+        loc.push('/');
+        if let Some(q) = req.query.as_deref().filter(|q| !q.is_empty()) {
+            loc.push('?');
+            loc.push_str(q);
+        }
+        let mut r = Response::new(301);
+        r.header("Location", loc);
+        if req.method != Method::Head {
+            r.header("Content-Length", "0");
+        }
+        return r;
+    }
+    for name in conf.index_files.iter() {
+        let candidate = if name.starts_with('/') {
+            format!("{}{}", docroot.trim_end_matches('/'), name)
+        } else {
+            format!("{physical}{name}")
+        };
+        match std::fs::metadata(&candidate) {
+            Ok(m) if m.is_file() => return static_file(req, ctx, &candidate, m, false),
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => return Response::new(403),
+            Err(e)
+                if e.raw_os_error() == Some(libc::ENOENT)
+                    || e.raw_os_error() == Some(libc::ENOTDIR) => {}
+            Err(_) => return Response::new(500),
+        }
+    }
+    if conf.dir_listing && matches!(req.method, Method::Get | Method::Head) {
+        return listing(req, ctx, physical);
+    }
+    no_handler(req)
+}
+
+/// Nobody took the request (http-core.md §5).
+fn no_handler(req: &RequestHead) -> Response {
+    match req.method {
+        Method::Options => options_ok(),
+        Method::Get | Method::Head | Method::Post | Method::Query => Response::new(403),
+        _ => Response::new(501),
+    }
+}
+
+fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
+    let Ok(rd) = std::fs::read_dir(physical) else {
+        return Response::new(403);
+    };
+    let mut entries = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(m) = e.metadata() else { continue };
+        entries.push(dirlisting_html::Entry {
+            name,
+            is_dir: m.is_dir(),
+            size: m.len(),
+            mtime: m.mtime(),
+        });
+    }
+    let opts = dirlisting_html::ListingOpts {
+        hide_dotfiles: ctx.conf.dir_listing_hide_dotfiles,
+        mimetypes: Some(&ctx.conf.mimetypes),
+        ..Default::default()
+    };
+    let tag = ctx
+        .conf
+        .server_tag
+        .as_deref()
+        .unwrap_or(crate::DEFAULT_SERVER_TAG);
+    let html = dirlisting_html::render(&req.path, &entries, tag, &opts);
+    let mut r = Response::new(200);
+    r.header("Content-Type", dirlisting_html::content_type(&opts));
+    r.header("Content-Length", html.len().to_string());
+    if req.version == Version::Http11 {
+        r.header("Accept-Ranges", "bytes");
+    }
+    if req.method != Method::Head {
+        r.body = Body::Mem(html.into_bytes());
+    }
+    r
+}
+
+/// mod_staticfile.
+fn static_file(
+    req: &RequestHead,
+    ctx: &Ctx<'_>,
+    physical: &str,
+    m: Metadata,
+    has_pathinfo: bool,
+) -> Response {
+    let conf = ctx.conf;
+    if !matches!(
+        req.method,
+        Method::Get | Method::Head | Method::Post | Method::Query
+    ) {
+        return no_handler(req);
+    }
+    if conf
+        .exclude_extensions
+        .iter()
+        .any(|e| physical.ends_with(e.as_str()))
+    {
+        return Response::new(403);
+    }
+    if !m.is_file() || (has_pathinfo && conf.disable_pathinfo) {
+        return Response::new(403);
+    }
+    let Ok(file) = File::open(physical) else {
+        return Response::new(403);
+    };
+    let len = m.len();
+    let mut r = Response::new(200);
+    let ctype = conf.mimetypes.lookup(physical).map(str::to_string);
+    let last_modified = date::http_date(m.mtime());
+    let etag = if ctype.is_some() && conf.etags {
+        let flags = EtagFlags {
+            inode: conf.etag_inode,
+            mtime: conf.etag_mtime,
+            size: conf.etag_size,
+        };
+        etag::etag_for(m.ino(), len, m.mtime(), m.mtime_nsec(), flags)
+    } else {
+        None
+    };
+    r.header(
+        "Content-Type",
+        ctype
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into()),
+    );
+    if ctype.is_some() {
+        if let Some(e) = &etag {
+            r.header("ETag", e.clone());
+        }
+        r.header("Last-Modified", last_modified.clone());
+        let get_like = matches!(req.method, Method::Get | Method::Head | Method::Query);
+        let range_hdr = req.header("Range");
+        match conditional::check(
+            get_like,
+            req.header("If-None-Match"),
+            req.header("If-Modified-Since"),
+            etag.as_deref(),
+            &last_modified,
+            m.mtime(),
+            range_hdr.is_some(),
+        ) {
+            CondResult::NotModified => {
+                r.status = 304;
+                return r;
+            }
+            CondResult::PreconditionFailed => return Response::new(412),
+            CondResult::Proceed => {}
+        }
+    }
+    let file = Rc::new(file);
+    let http11 = req.version == Version::Http11;
+    let range_ok = conf.range_requests
+        && req.method == Method::Get
+        && http11
+        && len > 0
+        && req
+            .header("If-Range")
+            .is_none_or(|v| range::if_range_matches(v, etag.as_deref(), &last_modified));
+    if let (true, Some(h)) = (range_ok, req.header("Range")) {
+        match range::parse_range(h, len) {
+            RangeOutcome::Ignore => {}
+            RangeOutcome::Unsatisfiable => return Response::new(416),
+            RangeOutcome::Ranges(rs) if rs.len() == 1 => {
+                let (a, b) = rs[0];
+                r.status = 206;
+                r.header("Content-Range", format!("bytes {a}-{b}/{len}"));
+                r.header("Content-Length", (b - a + 1).to_string());
+                r.header("Accept-Ranges", "bytes");
+                r.body = Body::File {
+                    file,
+                    off: a,
+                    len: b - a + 1,
+                };
+                return r;
+            }
+            RangeOutcome::Ranges(rs) => {
+                let ct = ctype.unwrap_or_else(|| "application/octet-stream".into());
+                let (parts, closing, total) = range::multipart_layout(&rs, &ct, len);
+                r.status = 206;
+                r.headers.retain(|(n, _)| *n != "Content-Type");
+                r.headers.insert(
+                    0,
+                    (
+                        "Content-Type",
+                        format!("multipart/byteranges; boundary={}", range::BOUNDARY),
+                    ),
+                );
+                r.header("Content-Length", total.to_string());
+                r.header("Accept-Ranges", "bytes");
+                r.body = Body::Parts {
+                    file,
+                    parts,
+                    closing,
+                };
+                return r;
+            }
+        }
+    }
+    r.header("Content-Length", len.to_string());
+    if http11 && matches!(req.method, Method::Get | Method::Head) {
+        r.header("Accept-Ranges", "bytes");
+    }
+    if req.method != Method::Head {
+        r.body = Body::File { file, off: 0, len };
+    }
+    r
+}
+
+/// The status line and headers, with Connection, Date and Server last.
+pub fn serialize_head(
+    r: &Response,
+    version: Version,
+    keep_alive: bool,
+    date: &str,
+    server_tag: Option<&str>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let v = if version == Version::Http11 {
+        "HTTP/1.1"
+    } else {
+        "HTTP/1.0"
+    };
+    out.extend_from_slice(v.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status::status_line_text(r.status).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (k, val) in &r.headers {
+        if val.is_empty() {
+            continue;
+        }
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(val.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !keep_alive {
+        out.extend_from_slice(b"Connection: close\r\n");
+    } else if version == Version::Http10 {
+        out.extend_from_slice(b"Connection: keep-alive\r\n");
+    }
+    out.extend_from_slice(b"Date: ");
+    out.extend_from_slice(date.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    if let Some(tag) = server_tag.filter(|t| !t.is_empty()) {
+        out.extend_from_slice(b"Server: ");
+        out.extend_from_slice(tag.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}

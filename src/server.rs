@@ -1,0 +1,420 @@
+//! The server: one single-threaded mio event loop (lighttpd's shape). It
+//! owns the listeners and a slab of connections indexed by token, accepts,
+//! feeds socket readiness to each connection's `drive`, runs a 1 Hz tick for
+//! timeouts, and handles signals: SIGTERM stops now, SIGINT shuts down
+//! gracefully (listeners closed, idle keep-alive connections closed,
+//! in-flight requests finish, at most server.graceful-shutdown-timeout s),
+//! SIGHUP reopens the error log.
+
+use crate::config::Config;
+use crate::conn::{Conn, State};
+use crate::http::date::DateCache;
+use crate::http::request::{ParseOpts, RequestHead};
+use crate::listen::Listener;
+use crate::reqconf::{CompiledConf, RequestConf};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithOrigin;
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Tokens below this are listeners; connection i has token CONN_BASE + i.
+const CONN_BASE: usize = 1 << 16;
+
+/// What connections share: configuration, clock, date cache.
+pub struct Shared {
+    pub cfg: Config,
+    pub compiled: CompiledConf,
+    pub parse_opts: ParseOpts,
+    pub tokens: Vec<String>,
+    pub date: DateCache,
+    pub now: i64,
+    pub graceful: bool,
+}
+
+impl Shared {
+    /// Evaluates the conditions for a request and builds its config.
+    pub fn request_conf(
+        &self,
+        head: &RequestHead,
+        peer: SocketAddr,
+        listener: usize,
+    ) -> RequestConf {
+        if self.cfg.tree.blocks.len() == 1 {
+            return self.compiled.global();
+        }
+        let header = |name: &str| head.header(name);
+        let input = crate::config::matcher::CondInput {
+            url: &head.path,
+            host: head.host.as_deref().unwrap_or(""),
+            query: head.query.as_deref().unwrap_or(""),
+            remote_ip: peer.ip(),
+            scheme: "http",
+            method: head.method.as_str(),
+            socket: self.tokens.get(listener).map(String::as_str).unwrap_or(""),
+            header: &header,
+        };
+        let holds = crate::config::matcher::eval_blocks(&self.cfg.tree, &input);
+        self.compiled.for_request(&holds)
+    }
+}
+
+pub struct Server {
+    poll: Poll,
+    listeners: Vec<Option<TcpListener>>,
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    sh: Shared,
+    signals: SignalsInfo<WithOrigin>,
+    max_conns: usize,
+    idle_limit: Option<i64>,
+    last_activity: i64,
+    graceful_deadline: i64,
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// How the loop ended: 0, or 1 when connections were still open.
+pub type ExitCode = i32;
+
+impl Server {
+    pub fn new(
+        cfg: Config,
+        listeners: Vec<Listener>,
+        idle_limit: Option<i64>,
+    ) -> std::io::Result<Self> {
+        let poll = Poll::new()?;
+        let mut ls = Vec::new();
+        let mut tokens = Vec::new();
+        for (i, l) in listeners.into_iter().enumerate() {
+            let mut m = TcpListener::from_std(l.socket);
+            poll.registry()
+                .register(&mut m, Token(i), Interest::READABLE)?;
+            ls.push(Some(m));
+            tokens.push(l.token);
+        }
+        let compiled = CompiledConf::compile(&cfg.tree, &cfg.modules.modules);
+        let parse_opts = parse_opts(&cfg);
+        let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])?;
+        let max_conns = match cfg.tree.global().values.get("server.max-connections") {
+            Some(crate::config::value::Value::Int(n)) if *n > 0 => *n as usize,
+            _ => 1365,
+        };
+        let now = now_secs();
+        Ok(Server {
+            poll,
+            listeners: ls,
+            conns: Vec::new(),
+            free: Vec::new(),
+            sh: Shared {
+                cfg,
+                compiled,
+                parse_opts,
+                tokens,
+                date: DateCache::default(),
+                now,
+                graceful: false,
+            },
+            signals,
+            max_conns,
+            idle_limit,
+            last_activity: now,
+            graceful_deadline: 0,
+        })
+    }
+
+    /// Runs until stopped.
+    pub fn run(&mut self) -> ExitCode {
+        let mut events = Events::with_capacity(1024);
+        let mut last_tick = self.sh.now;
+        loop {
+            match self
+                .poll
+                .poll(&mut events, Some(Duration::from_millis(1000)))
+            {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    crate::log_error!("poll failed: {e}");
+                    return 1;
+                }
+            }
+            self.sh.now = now_secs();
+            if let Some(code) = self.handle_signals() {
+                return code;
+            }
+            for ev in events.iter() {
+                let t = ev.token().0;
+                if t < CONN_BASE {
+                    self.accept(t);
+                } else {
+                    let i = t - CONN_BASE;
+                    if let Some(Some(c)) = self.conns.get_mut(i) {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            c.readable = true;
+                        }
+                        if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
+                            c.writable = true;
+                        }
+                        c.drive(&mut self.sh);
+                        if c.state == State::Closed {
+                            self.close(i);
+                        }
+                    }
+                }
+            }
+            if self.sh.now != last_tick {
+                last_tick = self.sh.now;
+                self.tick();
+            }
+            if self.sh.graceful {
+                self.close_idle();
+                let open = self.conns.iter().filter(|c| c.is_some()).count();
+                if open == 0 {
+                    return 0;
+                }
+                if self.sh.now > self.graceful_deadline {
+                    return 1;
+                }
+            }
+        }
+    }
+
+    fn handle_signals(&mut self) -> Option<ExitCode> {
+        let mut got = Vec::new();
+        for info in self.signals.pending() {
+            got.push(info);
+        }
+        for info in got {
+            let (uid, pid) = info.process.map(|p| (p.uid, p.pid)).unwrap_or((0, 0));
+            match info.signal {
+                SIGTERM => {
+                    crate::log_error!("server stopped by UID = {uid} PID = {pid}");
+                    let open = self.conns.iter().any(|c| c.is_some());
+                    return Some(if open { 1 } else { 0 });
+                }
+                SIGINT if self.sh.graceful => {
+                    crate::log_error!("server stopped by UID = {uid} PID = {pid}");
+                    return Some(1);
+                }
+                SIGINT | SIGUSR1 => {
+                    // SIGUSR1 (graceful restart) is not implemented: it
+                    // shuts down gracefully instead (doc/compat.md).
+                    crate::log_error!("[note] graceful shutdown started");
+                    self.start_graceful();
+                }
+                SIGHUP => {
+                    crate::log::reopen();
+                    crate::log_error!("logfiles cycled UID = {uid} PID = {pid}");
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn start_graceful(&mut self) {
+        self.sh.graceful = true;
+        let timeout = match self.sh.cfg.tree.global().values.get("server.feature-flags") {
+            Some(crate::config::value::Value::Array(a)) => {
+                match a.get("server.graceful-shutdown-timeout") {
+                    Some(crate::config::value::Value::Int(n)) => *n as i64,
+                    Some(crate::config::value::Value::Str(s)) => s.parse().unwrap_or(8),
+                    _ => 8,
+                }
+            }
+            _ => 8,
+        };
+        self.graceful_deadline = self.sh.now + if timeout > 0 { timeout } else { i64::MAX / 4 };
+        for l in self.listeners.iter_mut() {
+            if let Some(mut m) = l.take() {
+                let _ = self.poll.registry().deregister(&mut m);
+            }
+        }
+    }
+
+    fn close_idle(&mut self) {
+        for i in 0..self.conns.len() {
+            if self.conns[i]
+                .as_ref()
+                .is_some_and(|c| c.is_idle_keepalive())
+            {
+                self.close(i);
+            }
+        }
+    }
+
+    fn accept(&mut self, li: usize) {
+        loop {
+            let Some(Some(l)) = self.listeners.get(li) else {
+                return;
+            };
+            match l.accept() {
+                Ok((sock, peer)) => {
+                    self.last_activity = self.sh.now;
+                    let open = self.conns.len() - self.free.len();
+                    if open >= self.max_conns {
+                        drop(sock);
+                        continue;
+                    }
+                    self.add_conn(sock, peer, li);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    crate::log_error!("accept failed: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_conn(&mut self, mut sock: TcpStream, peer: SocketAddr, li: usize) {
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.conns.push(None);
+                self.conns.len() - 1
+            }
+        };
+        if self
+            .poll
+            .registry()
+            .register(
+                &mut sock,
+                Token(CONN_BASE + i),
+                Interest::READABLE | Interest::WRITABLE,
+            )
+            .is_err()
+        {
+            self.free.push(i);
+            return;
+        }
+        let _ = sock.set_nodelay(true);
+        let mut c = Conn::new(sock, peer, li, self.sh.now);
+        c.drive(&mut self.sh);
+        if c.state == State::Closed {
+            let _ = self.poll.registry().deregister(&mut c.sock);
+            self.free.push(i);
+        } else {
+            self.conns[i] = Some(c);
+        }
+    }
+
+    fn close(&mut self, i: usize) {
+        if let Some(mut c) = self.conns.get_mut(i).and_then(Option::take) {
+            let _ = self.poll.registry().deregister(&mut c.sock);
+            self.free.push(i);
+            self.last_activity = self.sh.now;
+        }
+    }
+
+    /// Once a second: idle, read and write timeouts, lingering closes.
+    fn tick(&mut self) {
+        let g = self.sh.compiled.global();
+        let now = self.sh.now;
+        for i in 0..self.conns.len() {
+            let Some(c) = &self.conns[i] else { continue };
+            let expired = match c.state {
+                State::ReadHead if c.is_idle_keepalive() => {
+                    now - c.last_read > g.max_keep_alive_idle as i64
+                }
+                State::ReadHead => now - c.last_read > g.max_read_idle as i64,
+                State::Write => now - c.last_write > g.max_write_idle as i64,
+                State::Linger => now > c.linger_until,
+                State::Closed => true,
+            };
+            if expired {
+                if g.log_request_handling && c.state == State::ReadHead {
+                    crate::log_error!("connection closed - read timeout: {}", CONN_BASE + i);
+                }
+                self.close(i);
+            }
+        }
+        if let Some(limit) = self.idle_limit {
+            let open = self.conns.iter().any(|c| c.is_some());
+            if !open && !self.sh.graceful && now - self.last_activity > limit {
+                crate::log_error!("[note] graceful shutdown started");
+                self.start_graceful();
+            }
+        }
+    }
+}
+
+/// The request-parsing options from the global config.
+fn parse_opts(cfg: &Config) -> ParseOpts {
+    use crate::config::scoped::to_bool;
+    use crate::config::value::Value;
+    let g = &cfg.tree.global().values;
+    let mut o = ParseOpts::default();
+    if let Some(Value::Int(n)) = g.get("server.max-request-field-size") {
+        o.max_request_field_size = *n as u32 as usize;
+    }
+    if let Some(Value::Array(a)) = g.get("server.http-parseopts") {
+        for e in &a.entries {
+            let (Some(k), Some(on)) = (e.key.as_deref(), to_bool(&e.value)) else {
+                continue;
+            };
+            set_parseopt(&mut o, k, on);
+        }
+    }
+    for (key, opt) in [
+        ("server.http-parseopt-header-strict", "header-strict"),
+        ("server.http-parseopt-host-strict", "host-strict"),
+        ("server.http-parseopt-host-normalize", "host-normalize"),
+    ] {
+        if let Some(on) = g.get(key).and_then(to_bool) {
+            set_parseopt(&mut o, opt, on);
+        }
+    }
+    if let Some(Value::Int(n)) = g.get("server.max-request-size") {
+        o.max_request_size_kb = *n as u32;
+    }
+    o
+}
+
+/// One server.http-parseopts entry; `url-normalize => disable` turns every
+/// url-* option off (http-core.md §2). Names were checked at start-up.
+fn set_parseopt(o: &mut ParseOpts, name: &str, on: bool) {
+    let u = &mut o.url;
+    match name {
+        "header-strict" => o.header_strict = on,
+        "host-strict" => o.host_strict = on,
+        "host-normalize" => o.host_normalize = on,
+        "method-get-body" => o.method_get_body = on,
+        "url-normalize" if !on => {
+            *u = crate::http::uri::UrlOpts {
+                normalize: false,
+                unreserved: false,
+                required: false,
+                ctrls_reject: false,
+                backslash_trans: false,
+                path_2f_decode: false,
+                path_2f_reject: false,
+                dotseg_remove: false,
+                dotseg_reject: false,
+                query_20_plus: false,
+                invalid_utf8_reject: false,
+            }
+        }
+        "url-normalize" => u.normalize = true,
+        "url-normalize-unreserved" => u.unreserved = on,
+        "url-normalize-required" => u.required = on,
+        "url-ctrls-reject" => u.ctrls_reject = on,
+        "url-path-backslash-trans" => u.backslash_trans = on,
+        "url-path-2f-decode" => u.path_2f_decode = on,
+        "url-path-2f-reject" => u.path_2f_reject = on,
+        "url-path-dotseg-remove" => u.dotseg_remove = on,
+        "url-path-dotseg-reject" => u.dotseg_reject = on,
+        "url-query-20-plus" => u.query_20_plus = on,
+        "url-invalid-utf8-reject" => u.invalid_utf8_reject = on,
+        _ => {}
+    }
+}

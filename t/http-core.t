@@ -1,0 +1,141 @@
+#!/usr/bin/perl
+# The HTTP/1.1 core on the wire (http-core.md): static files, keep-alive
+# and pipelining, directories, index files, error pages, ranges,
+# conditional requests, malformed requests. Expected values are lighttpd
+# 1.4.69's (checked against the reference binary).
+
+use strict;
+use warnings;
+use Test::More;
+use LightyTest qw(srcdir lighttpd_exe slurp_file strip_log_prefix);
+
+plan skip_all => 'LIGHTTPD_RS_NO_HTTP is set: HTTP serving not implemented yet'
+    if $ENV{LIGHTTPD_RS_NO_HTTP};
+
+my $hello = slurp_file(srcdir() . '/docroot/hello.txt');
+my $big   = slurp_file(srcdir() . '/docroot/big.txt');
+my $tf = LightyTest->new(config => 'http-core.conf');
+ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
+
+sub t_ok { my ($t, $name) = @_; ok($tf->handle_http($t) == 0, $name) }
+my $page404 = qr{^<\?xml version="1.0" encoding="iso-8859-1"\?>\n.*<title>404 Not Found</title>.*</html>\n$}s;
+
+t_ok({ REQUEST => ["GET /hello.txt HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Protocol' => 'HTTP/1.0', 'HTTP-Status' => 200, 'HTTP-Content' => $hello,
+                      'Content-Type' => 'text/plain', 'Content-Length' => length($hello),
+                      '+ETag' => '', '+Last-Modified' => '', '-Accept-Ranges' => '',
+                      'Server' => 'lighttpd-rs-test', 'Connection' => 'close' }] },
+     'HTTP/1.0 GET: file, validators, no Accept-Ranges, Connection: close');
+
+t_ok({ REQUEST => ["GET /hello.txt HTTP/1.1\nHost: a\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Protocol' => 'HTTP/1.1', 'HTTP-Status' => 200, 'Accept-Ranges' => 'bytes' }] },
+     'HTTP/1.1 GET: Accept-Ranges: bytes');
+
+t_ok({ REQUEST => ["GET /missing HTTP/1.1\nHost: a\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 404, 'Content-Type' => 'text/html', 'Content-Length' => 341,
+                      'HTTP-Content' => $page404 }] },
+     '404 with the built-in page (341 bytes)');
+
+t_ok({ REQUEST => ["GET /secret.php HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'excluded extension: 403');
+t_ok({ REQUEST => ["GET /x.inc HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'url.access-deny suffix: 403 (before the file check)');
+
+t_ok({ REQUEST => ["GET /sub HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 301, 'Location' => '/sub/', 'Content-Length' => 0 }] },
+     'directory without slash: 301 to the slash URL');
+t_ok({ REQUEST => ["GET /sub?x=1 HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 301, 'Location' => '/sub/?x=1' }] },
+     '301 keeps the query');
+t_ok({ REQUEST => ["GET /sub/ HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "<html>sub index</html>\n",
+                      'Server' => 'sub-tag' }] },
+     'index file served; a conditional block sets server.tag');
+t_ok({ REQUEST => ["GET / HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'Content-Type' => 'text/html' }] },
+     'GET / serves index.html');
+t_ok({ REQUEST => ["GET /dir/ HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => qr{Index of /dir/.*file\.txt}s }] },
+     'dir-listing enabled by a conditional');
+
+t_ok({ REQUEST => ["GET /hello.txt/extra HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $hello }] },
+     'PATH_INFO after a file: the file is served');
+
+t_ok({ REQUEST => ["OPTIONS * HTTP/1.1\nHost: a\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'Allow' => 'OPTIONS, GET, HEAD, POST', 'Content-Length' => 0 }] },
+     'OPTIONS *');
+t_ok({ REQUEST => ["DELETE /hello.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 501, '-Allow' => '' }] },
+     'DELETE on a static file: 501');
+t_ok({ REQUEST => ["HEAD /hello.txt HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, '-HTTP-Content' => '', 'Content-Length' => length($hello) }] },
+     'HEAD keeps Content-Length, no body');
+
+# keep-alive and pipelining, max-keep-alive-requests = 3
+t_ok({ REQUEST => ["GET /hello.txt HTTP/1.1\nHost: a", "GET /hello.txt HTTP/1.1\nHost: a",
+                   "GET /hello.txt HTTP/1.1\nHost: a", "GET /hello.txt HTTP/1.1\nHost: a"],
+       RESPONSE => [{ 'HTTP-Status' => 200, '-Connection' => '' }, { 'HTTP-Status' => 200, '-Connection' => '' },
+                    { 'HTTP-Status' => 200, '-Connection' => '' }, { 'HTTP-Status' => 200, 'Connection' => 'close' }],
+       ALLOW_EXTRA => 0 },
+     'pipelined requests answered in order; the 4th response closes (limit 3)');
+t_ok({ REQUEST => ["GET /hello.txt HTTP/1.0\nConnection: keep-alive", "GET /hello.txt HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'Connection' => 'keep-alive' }, { 'HTTP-Status' => 200, 'Connection' => 'close' }] },
+     'HTTP/1.0 keep-alive on request');
+
+# ranges and conditional requests
+t_ok({ REQUEST => ["GET /big.txt HTTP/1.1\nHost: a\nRange: bytes=0-4\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => 'bytes 0-4/' . length($big),
+                      'HTTP-Content' => substr($big, 0, 5), 'Content-Length' => 5 }] },
+     'single range: 206');
+t_ok({ REQUEST => ["GET /big.txt HTTP/1.1\nHost: a\nRange: bytes=-3\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 206, 'HTTP-Content' => substr($big, -3) }] },
+     'suffix range');
+t_ok({ REQUEST => ["GET /big.txt HTTP/1.1\nHost: a\nRange: bytes=0-1,1000-1001\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Type' => 'multipart/byteranges; boundary=fkj49sn38dcn3',
+                      '-Content-Range' => '',
+                      'HTTP-Content' => "--fkj49sn38dcn3\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/"
+                          . length($big) . "\r\n\r\n" . substr($big, 0, 2)
+                          . "\r\n--fkj49sn38dcn3\r\nContent-Type: text/plain\r\nContent-Range: bytes 1000-1001/"
+                          . length($big) . "\r\n\r\n" . substr($big, 1000, 2) . "\r\n--fkj49sn38dcn3--\r\n" }] },
+     'two distant ranges: multipart/byteranges');
+t_ok({ REQUEST => ["GET /big.txt HTTP/1.1\nHost: a\nRange: bytes=99999-\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 416, '-Content-Range' => '', 'Content-Length' => 365 }] },
+     'unsatisfiable range: 416 with the error page');
+t_ok({ REQUEST => ["GET /big.txt HTTP/1.0\nRange: bytes=0-4"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'Content-Length' => length($big) }] },
+     'Range ignored on HTTP/1.0');
+
+my $x = $tf->http_exchange("GET /hello.txt HTTP/1.0\r\n\r\n");
+my ($etag, $lm) = ($x->{responses}[0]->header('ETag'), $x->{responses}[0]->header('Last-Modified'));
+ok(defined $etag && $etag =~ /^"\d+"$/, "ETag is a quoted decimal ($etag)");
+t_ok({ REQUEST => ["GET /hello.txt HTTP/1.0\nIf-None-Match: $etag"],
+       RESPONSE => [{ 'HTTP-Status' => 304, '-Content-Length' => '', '-HTTP-Content' => '', 'ETag' => $etag }] },
+     'If-None-Match: 304 without Content-Length');
+t_ok({ REQUEST => ["GET /hello.txt HTTP/1.0\nIf-Modified-Since: $lm"], RESPONSE => [{ 'HTTP-Status' => 304 }] },
+     'If-Modified-Since equal to Last-Modified: 304');
+t_ok({ REQUEST => ["POST /hello.txt HTTP/1.0\nContent-Length: 0\nIf-None-Match: $etag"],
+       RESPONSE => [{ 'HTTP-Status' => 412 }] },
+     'If-None-Match match on POST: 412');
+
+# malformed requests
+t_ok({ REQUEST => ["GET / HTTP/1.1"], RESPONSE => [{ 'HTTP-Status' => 400, 'Connection' => 'close' }] },
+     'HTTP/1.1 without Host: 400 + close');
+t_ok({ REQUEST => ["GET / HTTP/2.0"], RESPONSE => [{ 'HTTP-Status' => 505, 'Content-Length' => 375 }] },
+     'HTTP/2.0 request line: 505');
+t_ok({ REQUEST => ["get / HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 501 }] }, 'unknown method: 501');
+t_ok({ REQUEST => ["GET / HTTP/1.0\nX-Long: " . ('a' x 9000)],
+       RESPONSE => [{ 'HTTP-Protocol' => 'HTTP/1.0', 'HTTP-Status' => 431, 'Content-Length' => 385 }] },
+     'oversized header block: 431');
+t_ok({ REQUEST => ["POST /hello.txt HTTP/1.1\nHost: a"], RESPONSE => [{ 'HTTP-Status' => 411 }] },
+     'POST without a length: 411');
+like(strip_log_prefix($tf->server_log), qr/^oversized request-header -> sending Status 431$/m,
+     '431 is logged');
+
+# SIGINT: graceful shutdown
+my $pid = $tf->pid;
+kill 'INT', $pid;
+my $waited = 0;
+while (kill(0, $pid) && $waited < 50) { select(undef, undef, undef, 0.1); $waited++ }
+ok(!kill(0, $pid) || waitpid($pid, 1), 'SIGINT: the server shuts down gracefully');
+like(strip_log_prefix($tf->server_log), qr/^\[note\] graceful shutdown started$/m, 'graceful shutdown is logged');
+$tf->stop_proc;
+done_testing();

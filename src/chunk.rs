@@ -21,6 +21,9 @@ pub enum WriteStatus {
     Done,
     /// The socket is full; wait for writability.
     WouldBlock,
+    /// The write budget of this round is spent; more is queued and the
+    /// socket may still take it (the connection yields to others).
+    Budget,
     /// The peer is gone or the file failed.
     Error,
 }
@@ -35,7 +38,7 @@ pub struct ChunkQueue {
 /// At most this many memory chunks go into one writev.
 const MAX_IOV: usize = 16;
 /// One sendfile call sends at most this much (keeps the loop fair).
-const SENDFILE_MAX: usize = 4 << 20;
+const SENDFILE_MAX: usize = 256 << 10;
 
 impl ChunkQueue {
     pub fn is_empty(&self) -> bool {
@@ -62,13 +65,26 @@ impl ChunkQueue {
         }
     }
 
+    /// A file chunk follows memory at the front (headers then a file):
+    /// worth corking so they leave together.
+    pub fn starts_mem_then_file(&self) -> bool {
+        matches!(
+            (self.chunks.front(), self.chunks.get(1)),
+            (Some(Chunk::Mem { .. }), Some(Chunk::File { .. }))
+        )
+    }
+
     pub fn clear(&mut self) {
         self.chunks.clear();
     }
 
-    /// Writes as much as the socket takes.
-    pub fn write_to<S: Write + AsRawFd>(&mut self, sock: &mut S) -> WriteStatus {
+    /// Writes as much as the socket takes, up to `budget` bytes.
+    pub fn write_to<S: Write + AsRawFd>(&mut self, sock: &mut S, budget: u64) -> WriteStatus {
+        let start = self.written;
         loop {
+            if self.written - start >= budget && !self.chunks.is_empty() {
+                return WriteStatus::Budget;
+            }
             match self.chunks.front_mut() {
                 None => return WriteStatus::Done,
                 Some(Chunk::File { file, off, len }) => {
@@ -143,7 +159,8 @@ mod tests {
         q.push_mem(b"head:".to_vec());
         q.push_file(f, 2, 5);
         q.push_mem(b":tail".to_vec());
-        assert_eq!(q.write_to(&mut a), WriteStatus::Done);
+        assert_eq!(q.write_to(&mut a, 4), WriteStatus::Budget);
+        assert_eq!(q.write_to(&mut a, u64::MAX), WriteStatus::Done);
         drop(a);
         let mut got = String::new();
         b.read_to_string(&mut got).unwrap();

@@ -35,11 +35,11 @@ fn features_text() -> String {
     out.push_str(&section(
         "Network handler",
         &[
-            (false, "linux-sendfile"),
+            (true, "linux-sendfile"),
             (false, "freebsd-sendfile"),
             (false, "darwin-sendfile"),
             (false, "solaris-sendfilev"),
-            (false, "writev"),
+            (true, "writev"),
             (false, "write"),
             (false, "mmap support"),
         ],
@@ -70,7 +70,7 @@ fn features_text() -> String {
         "SQLite",
     ]
     .iter()
-    .map(|n| (*n == "PCRE", format!("{n} support")))
+    .map(|n| (matches!(*n, "PCRE" | "IPv6"), format!("{n} support")))
     .chain(std::iter::once((true, "Y2038 support".to_string())))
     .collect();
     let rows: Vec<(bool, &str)> = features.iter().map(|(b, s)| (*b, s.as_str())).collect();

@@ -12,6 +12,7 @@ use crate::response::{self, Body, Response};
 use crate::server::Shared;
 use std::io::Read;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -39,10 +40,18 @@ pub struct Conn {
     pub last_read: i64,
     pub last_write: i64,
     pub linger_until: i64,
+    /// Stopped writing with its budget spent: the server drives it again
+    /// after the other ready connections (lighttpd's job list).
+    pub yielded: bool,
 }
 
 /// How much unparsed input we hold before the head parser must decide.
 const READ_CHUNK: usize = 16 * 1024;
+/// Bytes one connection may write before yielding to the others: on
+/// loopback a big sendfile is copied to the reader in our time slice, so
+/// smaller turns let client and server run in parallel.
+const WRITE_BUDGET: u64 = 256 * 1024;
+
 /// Lingering close lasts at most this long (lighttpd: 5 s).
 pub const LINGER_SECS: i64 = 5;
 
@@ -63,6 +72,7 @@ impl Conn {
             last_read: now,
             last_write: now,
             linger_until: 0,
+            yielded: false,
         }
     }
 
@@ -80,6 +90,12 @@ impl Conn {
                 Ok(n) => {
                     self.inbuf.extend_from_slice(&buf[..n]);
                     self.last_read = now;
+                    // A short read emptied the socket: with edge-triggered
+                    // polling, more data brings a new event, so the extra
+                    // read that would only say EAGAIN is skipped.
+                    if n < buf.len() {
+                        self.readable = false;
+                    }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.readable = false,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -93,6 +109,7 @@ impl Conn {
 
     /// Runs the state machine until it waits for an event or closes.
     pub fn drive(&mut self, sh: &mut Shared) {
+        self.yielded = false;
         loop {
             let before = self.state;
             match self.state {
@@ -108,6 +125,9 @@ impl Conn {
     }
 
     fn progress_possible(&self) -> bool {
+        if self.yielded {
+            return false;
+        }
         match self.state {
             State::ReadHead => false,
             State::Write => self.writable && !self.out.is_empty(),
@@ -174,6 +194,7 @@ impl Conn {
                 &response::Ctx {
                     now: sh.now,
                     conf: &conf,
+                    cache: &sh.stat_cache,
                 },
             ),
         };
@@ -221,6 +242,9 @@ impl Conn {
             match r.body {
                 Body::Empty => {}
                 Body::Mem(b) => self.out.push_mem(b),
+                // A small file goes out with the headers in one write
+                // (one TCP segment instead of two), as lighttpd does.
+                Body::Bytes(b) => self.out.push_mem(b.to_vec()),
                 Body::File { file, off, len } => self.out.push_file(file, off, len),
                 Body::Parts {
                     file,
@@ -247,7 +271,14 @@ impl Conn {
             return;
         }
         let before = self.out.written;
-        let st = self.out.write_to(&mut self.sock);
+        let cork = self.out.starts_mem_then_file();
+        if cork {
+            crate::sys::set_tcp_cork(self.sock.as_raw_fd(), true);
+        }
+        let st = self.out.write_to(&mut self.sock, WRITE_BUDGET);
+        if cork {
+            crate::sys::set_tcp_cork(self.sock.as_raw_fd(), false);
+        }
         if self.out.written != before {
             self.last_write = sh.now;
         }
@@ -263,6 +294,7 @@ impl Conn {
                 }
             }
             WriteStatus::WouldBlock => self.writable = false,
+            WriteStatus::Budget => self.yielded = true,
             WriteStatus::Error => self.state = State::Closed,
         }
     }

@@ -25,6 +25,8 @@ use std::rc::Rc;
 pub enum Body {
     Empty,
     Mem(Vec<u8>),
+    /// A small file's cached contents.
+    Bytes(Rc<[u8]>),
     File {
         file: Rc<File>,
         off: u64,
@@ -68,6 +70,17 @@ impl Response {
 pub struct Ctx<'a> {
     pub now: i64,
     pub conf: &'a RequestConf,
+    pub cache: &'a std::cell::RefCell<crate::stat_cache::StatCache>,
+}
+
+impl Ctx<'_> {
+    /// stat(2) through the stat cache: the metadata or the errno.
+    fn stat(&self, path: &str) -> Result<Metadata, i32> {
+        self.cache
+            .borrow_mut()
+            .stat(path, self.now)
+            .map(|c| c.meta.clone())
+    }
 }
 
 const ALLOW: &str = "OPTIONS, GET, HEAD, POST";
@@ -176,15 +189,13 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
     if !conf.follow_symlink && has_symlink(docroot, path) {
         return Response::new(403);
     }
-    match std::fs::metadata(&physical) {
+    match ctx.stat(&physical) {
         Ok(m) if m.is_dir() => directory(req, ctx, docroot, &physical),
         Ok(m) => static_file(req, ctx, &physical, m, false),
-        Err(e) => match e.raw_os_error() {
-            Some(libc::ENOTDIR) => path_info(req, ctx, docroot),
-            Some(libc::EACCES) => Response::new(403),
-            Some(libc::ENOENT) | Some(libc::ENAMETOOLONG) => Response::new(404),
-            _ => Response::new(500),
-        },
+        Err(libc::ENOTDIR) => path_info(req, ctx, docroot),
+        Err(libc::EACCES) => Response::new(403),
+        Err(libc::ENOENT) | Err(libc::ENAMETOOLONG) => Response::new(404),
+        Err(_) => Response::new(500),
     }
 }
 
@@ -223,7 +234,7 @@ fn path_info(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str) -> Response {
             break;
         }
         let candidate = format!("{}{}", docroot.trim_end_matches('/'), &path[..i]);
-        match std::fs::metadata(&candidate) {
+        match ctx.stat(&candidate) {
             Ok(m) if m.is_file() => return static_file(req, ctx, &candidate, m, true),
             Ok(_) => return Response::new(404),
             Err(_) => end = i,
@@ -254,13 +265,11 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
         } else {
             format!("{physical}{name}")
         };
-        match std::fs::metadata(&candidate) {
+        match ctx.stat(&candidate) {
             Ok(m) if m.is_file() => return static_file(req, ctx, &candidate, m, false),
             Ok(_) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EACCES) => return Response::new(403),
-            Err(e)
-                if e.raw_os_error() == Some(libc::ENOENT)
-                    || e.raw_os_error() == Some(libc::ENOTDIR) => {}
+            Err(libc::EACCES) => return Response::new(403),
+            Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
             Err(_) => return Response::new(500),
         }
     }
@@ -342,9 +351,6 @@ fn static_file(
     if !m.is_file() || (has_pathinfo && conf.disable_pathinfo) {
         return Response::new(403);
     }
-    let Ok(file) = File::open(physical) else {
-        return Response::new(403);
-    };
     let len = m.len();
     let mut r = Response::new(200);
     let ctype = conf.mimetypes.lookup(physical).map(str::to_string);
@@ -389,7 +395,16 @@ fn static_file(
             CondResult::Proceed => {}
         }
     }
-    let file = Rc::new(file);
+    let (file, small) = {
+        let mut cache = ctx.cache.borrow_mut();
+        let Ok(entry) = cache.stat(physical, ctx.now) else {
+            return Response::new(403);
+        };
+        let Ok(file) = entry.file(physical) else {
+            return Response::new(403);
+        };
+        (file, entry.small_bytes(physical))
+    };
     let http11 = req.version == Version::Http11;
     let range_ok = conf.range_requests
         && req.method == Method::Get
@@ -443,7 +458,10 @@ fn static_file(
         r.header("Accept-Ranges", "bytes");
     }
     if req.method != Method::Head {
-        r.body = Body::File { file, off: 0, len };
+        r.body = match small {
+            Some(bytes) => Body::Bytes(bytes),
+            None => Body::File { file, off: 0, len },
+        };
     }
     r
 }

@@ -32,6 +32,7 @@ pub struct Shared {
     pub date: DateCache,
     pub now: i64,
     pub graceful: bool,
+    pub stat_cache: std::cell::RefCell<crate::stat_cache::StatCache>,
 }
 
 impl Shared {
@@ -72,6 +73,8 @@ pub struct Server {
     idle_limit: Option<i64>,
     last_activity: i64,
     graceful_deadline: i64,
+    /// Connections that yielded with more to write (run again next turn).
+    jobs: Vec<usize>,
 }
 
 fn now_secs() -> i64 {
@@ -121,12 +124,14 @@ impl Server {
                 date: DateCache::default(),
                 now,
                 graceful: false,
+                stat_cache: Default::default(),
             },
             signals,
             max_conns,
             idle_limit,
             last_activity: now,
             graceful_deadline: 0,
+            jobs: Vec::new(),
         })
     }
 
@@ -163,12 +168,12 @@ impl Server {
                         if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
                             c.writable = true;
                         }
-                        c.drive(&mut self.sh);
-                        if c.state == State::Closed {
-                            self.close(i);
-                        }
+                        self.drive(i);
                     }
                 }
+            }
+            for i in std::mem::take(&mut self.jobs) {
+                self.drive(i);
             }
             if self.sh.now != last_tick {
                 last_tick = self.sh.now;
@@ -184,6 +189,19 @@ impl Server {
                     return 1;
                 }
             }
+        }
+    }
+
+    /// Runs connection `i`'s state machine; closes it or queues it again.
+    fn drive(&mut self, i: usize) {
+        let Some(Some(c)) = self.conns.get_mut(i) else {
+            return;
+        };
+        c.drive(&mut self.sh);
+        if c.state == State::Closed {
+            self.close(i);
+        } else if c.yielded && !self.jobs.contains(&i) {
+            self.jobs.push(i);
         }
     }
 
@@ -304,6 +322,9 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut c.sock);
             self.free.push(i);
         } else {
+            if c.yielded {
+                self.jobs.push(i);
+            }
             self.conns[i] = Some(c);
         }
     }

@@ -130,6 +130,24 @@ pub fn sendfile(sock: i32, file: i32, offset: u64, count: usize) -> std::io::Res
     }
 }
 
+/// Sets TCP_CORK: with it on, the response headers and the start of a
+/// file leave in full segments instead of a small one first (lighttpd
+/// corks around a sendfile the same way).
+pub fn set_tcp_cork(sock: i32, on: bool) {
+    let v: libc::c_int = on as libc::c_int;
+    #[allow(unsafe_code)]
+    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from `v`, a local.
+    unsafe {
+        libc::setsockopt(
+            sock,
+            libc::IPPROTO_TCP,
+            libc::TCP_CORK,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
 /// Removes variables from our environment (LISTEN_PID, LISTEN_FDS ...),
 /// which edition 2024 marks unsafe: sound here because it runs at start-up,
 /// before any other thread exists.

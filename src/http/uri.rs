@@ -249,22 +249,22 @@ pub fn normalize(raw: &[u8], opts: &UrlOpts) -> Result<(Vec<u8>, Option<usize>),
             qs = new_qs;
         }
     }
-    if opts.query_20_plus {
-        if let Some(q) = qs {
-            let mut nt = t[..=q].to_vec();
-            let rest = &t[q + 1..];
-            let mut i = 0;
-            while i < rest.len() {
-                if rest[i..].starts_with(b"%20") {
-                    nt.push(b'+');
-                    i += 3;
-                } else {
-                    nt.push(rest[i]);
-                    i += 1;
-                }
+    if opts.query_20_plus
+        && let Some(q) = qs
+    {
+        let mut nt = t[..=q].to_vec();
+        let rest = &t[q + 1..];
+        let mut i = 0;
+        while i < rest.len() {
+            if rest[i..].starts_with(b"%20") {
+                nt.push(b'+');
+                i += 3;
+            } else {
+                nt.push(rest[i]);
+                i += 1;
             }
-            t = nt;
         }
+        t = nt;
     }
     Ok((t, qs))
 }
@@ -388,6 +388,8 @@ pub fn percent_encode_path_for_location(path: &[u8]) -> String {
     // Only ASCII was pushed.
     String::from_utf8_lossy(&out).into_owned()
 }
+
+// ---- Host (uri.authority) policy: self-contained, with `host_tests` below ----
 
 /// The Host value lighttpd rejects ("Invalid Hostname -> 400").
 pub const BAD_HOST: BadTarget = BadTarget {
@@ -600,14 +602,14 @@ pub fn format_ipv6(ip: &std::net::Ipv6Addr) -> String {
     let mut s = String::new();
     let mut i = 0;
     while i < 8 {
-        if let Some((base, len)) = run {
-            if i >= base && i < base + len {
-                if i == base {
-                    s.push(':');
-                }
-                i += 1;
-                continue;
+        if let Some((base, len)) = run
+            && (base..base + len).contains(&i)
+        {
+            if i == base {
+                s.push(':');
             }
+            i += 1;
+            continue;
         }
         if i != 0 {
             s.push(':');
@@ -627,6 +629,161 @@ pub fn format_ipv6(ip: &std::net::Ipv6Addr) -> String {
 }
 
 #[cfg(test)]
+mod host_tests {
+    use super::*;
+
+    fn host(h: &str) -> Result<String, BadTarget> {
+        normalize_host(h.as_bytes(), true, true, false).map(|v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn host_strict_names() {
+        for (i, o) in [
+            ("a", "a"),
+            ("example.com", "example.com"),
+            ("example.com.", "example.com"),
+            ("a-.b", "a-.b"),
+            ("123.a", "123.a"),
+            ("1.2.3.4", "1.2.3.4"),
+            ("3com.net", "3com.net"),
+            ("a:", "a"),
+            ("a.:81", "a:81"),
+        ] {
+            assert_eq!(host(i).as_deref(), Ok(o), "{i}");
+        }
+        for bad in [
+            "",
+            ".",
+            "-ab",
+            "a.-b",
+            "a..b",
+            "a..",
+            ".a",
+            "a_b",
+            "a b",
+            "123",
+            "1.2.3",
+            "a.123",
+            "1.2.3.4.5",
+            "a:0x50",
+            "a:80:80",
+            "a:8 0",
+            "a\u{e9}",
+            ":80",
+        ] {
+            assert_eq!(host(bad), Err(BAD_HOST), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn host_ipv6() {
+        for (i, o) in [
+            ("[::1]", "[::1]"),
+            ("[0:0::1]", "[::1]"),
+            ("[::1]:8080", "[::1]:8080"),
+            ("[::1]:80", "[::1]"),
+            ("[::1]:", "[::1]"),
+            ("[2001:db8:0:0:0:0:0:1]", "[2001:db8::1]"),
+            ("[::ffff:1.2.3.4]", "[::ffff:1.2.3.4]"),
+        ] {
+            assert_eq!(host(i).as_deref(), Ok(o), "{i}");
+        }
+        for bad in [
+            "[]",
+            "[::1%eth0]",
+            "[::1]x",
+            "[::1",
+            "[1:2:3:4:5:6:7:8:9]",
+            "[::g]",
+            "[:::]",
+            "[::1]:0",
+        ] {
+            assert_eq!(host(bad), Err(BAD_HOST), "{bad:?}");
+        }
+        // host-normalize alone keeps a zone
+        let n = normalize_host(b"[0::1%eth0]:443", false, true, true).unwrap();
+        assert_eq!(n, b"[::1%eth0]");
+    }
+
+    #[test]
+    fn host_ports() {
+        assert_eq!(host("a:0050").as_deref(), Ok("a:40"));
+        assert_eq!(host("a:0100").as_deref(), Ok("a:64"));
+        assert_eq!(host("a:0080"), Err(BAD_HOST));
+        assert_eq!(host("a:080"), Err(BAD_HOST));
+        assert_eq!(host("a:0"), Err(BAD_HOST));
+        assert_eq!(host("a:65535").as_deref(), Ok("a:65535"));
+        assert_eq!(host("a:65536"), Err(BAD_HOST));
+        assert_eq!(host("a:99999999999999999999"), Err(BAD_HOST));
+        assert_eq!(host("a:80").as_deref(), Ok("a"));
+        assert_eq!(host("a:443").as_deref(), Ok("a:443"));
+        let https = normalize_host(b"a:443", true, true, true).unwrap();
+        assert_eq!(https, b"a");
+        // normalize without strict: strtol's hex, sign and blanks
+        let n = |h: &str| {
+            normalize_host(h.as_bytes(), false, true, false).map(|v| String::from_utf8(v).unwrap())
+        };
+        assert_eq!(n("a:0x50").as_deref(), Ok("a"));
+        assert_eq!(n("a:0x51").as_deref(), Ok("a:81"));
+        assert_eq!(n("a: +81").as_deref(), Ok("a:81"));
+        assert_eq!(n("a:-81"), Err(BAD_HOST));
+        assert_eq!(n("a:0x"), Err(BAD_HOST));
+        assert_eq!(n("a:80:80"), Err(BAD_HOST));
+        assert_eq!(n("-a_b").as_deref(), Ok("-a_b"));
+    }
+
+    #[test]
+    fn host_lax() {
+        let lax = |h: &[u8]| normalize_host(h, false, false, false);
+        assert_eq!(lax(b"A_b c:x").unwrap(), b"A_b c:x");
+        assert_eq!(lax(b"a\0"), Err(BAD_HOST));
+        assert_eq!(lax(b"a\rb"), Err(BAD_HOST));
+        assert_eq!(lax(b"a\nb"), Err(BAD_HOST));
+    }
+
+    #[test]
+    fn ipv6_text_like_glibc() {
+        // expected values printed by glibc's inet_ntop (python socket module)
+        for (i, o) in [
+            ("::1.2.3.4", "::1.2.3.4"),
+            ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
+            ("::2", "::2"),
+            ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+            ("1:0:0:2:0:0:3:4", "1::2:0:0:3:4"),
+            ("::", "::"),
+            ("1::", "1::"),
+            ("abcd::0:1", "abcd::1"),
+            ("0:0:0:0:0:1:0:0", "::1:0:0"),
+            ("1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0"),
+            ("0::ffff:0:1.2.3.4", "::ffff:0:102:304"),
+            ("1:0:0:0:0:ffff:1.2.3.4", "1::ffff:102:304"),
+            ("::fffe:1.2.3.4", "::fffe:102:304"),
+        ] {
+            let ip: std::net::Ipv6Addr = i.parse().unwrap();
+            assert_eq!(format_ipv6(&ip), o, "{i}");
+        }
+    }
+
+    #[test]
+    fn host_never_panics() {
+        for a in 0..=255u8 {
+            for b in [b'[', b']', b':', b'%', b'.', b'0', b'x', a] {
+                for h in [
+                    vec![a, b],
+                    vec![b'[', a, b],
+                    vec![b'[', b':', b':', b']', b':', a, b],
+                    vec![b'a', b':', a, b],
+                ] {
+                    let _ = normalize_host(&h, true, true, false);
+                    let _ = normalize_host(&h, false, true, true);
+                    let _ = normalize_host(&h, false, false, false);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -643,10 +800,6 @@ mod tests {
         let t = normalize_target(raw, o)?;
         let s = |v: Vec<u8>| String::from_utf8_lossy(&v).into_owned();
         Ok((s(t.normalized), s(t.path), t.query.map(s)))
-    }
-
-    fn path_of(raw: &str) -> String {
-        split(raw.as_bytes(), &UrlOpts::default()).unwrap().1
     }
 
     fn off() -> UrlOpts {
@@ -998,156 +1151,6 @@ mod tests {
                 }
                 let _ = normalize_target(&[b'%', a], o);
                 let _ = normalize_target(&[b'/', b'%', b'2', a], o);
-            }
-        }
-    }
-
-    fn host(h: &str) -> Result<String, BadTarget> {
-        normalize_host(h.as_bytes(), true, true, false).map(|v| String::from_utf8(v).unwrap())
-    }
-
-    #[test]
-    fn host_strict_names() {
-        for (i, o) in [
-            ("a", "a"),
-            ("example.com", "example.com"),
-            ("example.com.", "example.com"),
-            ("a-.b", "a-.b"),
-            ("123.a", "123.a"),
-            ("1.2.3.4", "1.2.3.4"),
-            ("3com.net", "3com.net"),
-            ("a:", "a"),
-            ("a.:81", "a:81"),
-        ] {
-            assert_eq!(host(i).as_deref(), Ok(o), "{i}");
-        }
-        for bad in [
-            "",
-            ".",
-            "-ab",
-            "a.-b",
-            "a..b",
-            "a..",
-            ".a",
-            "a_b",
-            "a b",
-            "123",
-            "1.2.3",
-            "a.123",
-            "1.2.3.4.5",
-            "a:0x50",
-            "a:80:80",
-            "a:8 0",
-            "a\u{e9}",
-            ":80",
-        ] {
-            assert_eq!(host(bad), Err(BAD_HOST), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn host_ipv6() {
-        for (i, o) in [
-            ("[::1]", "[::1]"),
-            ("[0:0::1]", "[::1]"),
-            ("[::1]:8080", "[::1]:8080"),
-            ("[::1]:80", "[::1]"),
-            ("[::1]:", "[::1]"),
-            ("[2001:db8:0:0:0:0:0:1]", "[2001:db8::1]"),
-            ("[::ffff:1.2.3.4]", "[::ffff:1.2.3.4]"),
-        ] {
-            assert_eq!(host(i).as_deref(), Ok(o), "{i}");
-        }
-        for bad in [
-            "[]",
-            "[::1%eth0]",
-            "[::1]x",
-            "[::1",
-            "[1:2:3:4:5:6:7:8:9]",
-            "[::g]",
-            "[:::]",
-            "[::1]:0",
-        ] {
-            assert_eq!(host(bad), Err(BAD_HOST), "{bad:?}");
-        }
-        // host-normalize alone keeps a zone
-        let n = normalize_host(b"[0::1%eth0]:443", false, true, true).unwrap();
-        assert_eq!(n, b"[::1%eth0]");
-    }
-
-    #[test]
-    fn host_ports() {
-        assert_eq!(host("a:0050").as_deref(), Ok("a:40"));
-        assert_eq!(host("a:0100").as_deref(), Ok("a:64"));
-        assert_eq!(host("a:0080"), Err(BAD_HOST));
-        assert_eq!(host("a:080"), Err(BAD_HOST));
-        assert_eq!(host("a:0"), Err(BAD_HOST));
-        assert_eq!(host("a:65535").as_deref(), Ok("a:65535"));
-        assert_eq!(host("a:65536"), Err(BAD_HOST));
-        assert_eq!(host("a:99999999999999999999"), Err(BAD_HOST));
-        assert_eq!(host("a:80").as_deref(), Ok("a"));
-        assert_eq!(host("a:443").as_deref(), Ok("a:443"));
-        let https = normalize_host(b"a:443", true, true, true).unwrap();
-        assert_eq!(https, b"a");
-        // normalize without strict: strtol's hex, sign and blanks
-        let n = |h: &str| {
-            normalize_host(h.as_bytes(), false, true, false).map(|v| String::from_utf8(v).unwrap())
-        };
-        assert_eq!(n("a:0x50").as_deref(), Ok("a"));
-        assert_eq!(n("a:0x51").as_deref(), Ok("a:81"));
-        assert_eq!(n("a: +81").as_deref(), Ok("a:81"));
-        assert_eq!(n("a:-81"), Err(BAD_HOST));
-        assert_eq!(n("a:0x"), Err(BAD_HOST));
-        assert_eq!(n("a:80:80"), Err(BAD_HOST));
-        assert_eq!(n("-a_b").as_deref(), Ok("-a_b"));
-    }
-
-    #[test]
-    fn host_lax() {
-        let lax = |h: &[u8]| normalize_host(h, false, false, false);
-        assert_eq!(lax(b"A_b c:x").unwrap(), b"A_b c:x");
-        assert_eq!(lax(b"a\0"), Err(BAD_HOST));
-        assert_eq!(lax(b"a\rb"), Err(BAD_HOST));
-        assert_eq!(lax(b"a\nb"), Err(BAD_HOST));
-    }
-
-    #[test]
-    fn ipv6_text_like_glibc() {
-        // expected values printed by glibc's inet_ntop (python socket module)
-        for (i, o) in [
-            ("::1.2.3.4", "::1.2.3.4"),
-            ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
-            ("::2", "::2"),
-            ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
-            ("1:0:0:2:0:0:3:4", "1::2:0:0:3:4"),
-            ("::", "::"),
-            ("1::", "1::"),
-            ("abcd::0:1", "abcd::1"),
-            ("0:0:0:0:0:1:0:0", "::1:0:0"),
-            ("1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0"),
-            ("0::ffff:0:1.2.3.4", "::ffff:0:102:304"),
-            ("1:0:0:0:0:ffff:1.2.3.4", "1::ffff:102:304"),
-            ("::fffe:1.2.3.4", "::fffe:102:304"),
-        ] {
-            let ip: std::net::Ipv6Addr = i.parse().unwrap();
-            assert_eq!(format_ipv6(&ip), o, "{i}");
-        }
-    }
-
-    #[test]
-    fn host_never_panics() {
-        for a in 0..=255u8 {
-            for b in [b'[', b']', b':', b'%', b'.', b'0', b'x', a] {
-                for h in [
-                    vec![a, b],
-                    vec![b'[', a, b],
-                    vec![b'[', b':', b':', b']', b':', a, b],
-                    vec![b'a', b':', a, b],
-                ] {
-                    let _ = normalize_host(&h, true, true, false);
-                    let _ = normalize_host(&h, false, true, true);
-                    let _ = normalize_host(&h, false, false, false);
-                }
             }
         }
     }

@@ -1,0 +1,132 @@
+//! A stat and open-file cache for static files, like lighttpd's "simple"
+//! stat-cache engine: an entry is trusted for the second it was made in and
+//! checked again (stat) in any later second; an open file descriptor and,
+//! for small files, the contents are kept while the file's identity (device,
+//! inode, size, mtime) is unchanged. Saves open/stat/close/pread per request.
+
+use std::collections::HashMap;
+use std::fs::{File, Metadata};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::rc::Rc;
+
+/// Files up to this size are kept in memory.
+pub const SMALL_FILE: u64 = 16 * 1024;
+/// More entries than this and the cache starts over.
+const MAX_ENTRIES: usize = 4096;
+
+#[derive(Clone, Debug)]
+pub struct Cached {
+    pub meta: Metadata,
+    file: Option<Rc<File>>,
+    bytes: Option<Rc<[u8]>>,
+}
+
+impl Cached {
+    /// The open file, opened on first use.
+    pub fn file(&mut self, path: &str) -> std::io::Result<Rc<File>> {
+        if let Some(f) = &self.file {
+            return Ok(f.clone());
+        }
+        let f = Rc::new(File::open(path)?);
+        self.file = Some(f.clone());
+        Ok(f)
+    }
+
+    /// The whole contents of a small regular file, read once.
+    pub fn small_bytes(&mut self, path: &str) -> Option<Rc<[u8]>> {
+        if !self.meta.is_file() || self.meta.len() > SMALL_FILE {
+            return None;
+        }
+        if let Some(b) = &self.bytes {
+            return Some(b.clone());
+        }
+        let f = self.file(path).ok()?;
+        let mut buf = vec![0u8; self.meta.len() as usize];
+        f.read_exact_at(&mut buf, 0).ok()?;
+        let b: Rc<[u8]> = Rc::from(buf);
+        self.bytes = Some(b.clone());
+        Some(b)
+    }
+}
+
+struct Entry {
+    at: i64,
+    result: Result<Cached, i32>,
+}
+
+#[derive(Default)]
+pub struct StatCache {
+    map: HashMap<String, Entry>,
+}
+
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    a.dev() == b.dev()
+        && a.ino() == b.ino()
+        && a.len() == b.len()
+        && a.mtime() == b.mtime()
+        && a.mtime_nsec() == b.mtime_nsec()
+}
+
+impl StatCache {
+    /// stat(2) of `path` (following symlinks), cached for this second; the
+    /// error is the errno.
+    pub fn stat(&mut self, path: &str, now: i64) -> Result<&mut Cached, i32> {
+        let fresh = self.map.get(path).is_some_and(|e| e.at == now);
+        if !fresh {
+            let result = match std::fs::metadata(path) {
+                Ok(meta) => {
+                    // Keep the open fd and contents if the file is the same.
+                    let old = self.map.remove(path).and_then(|e| e.result.ok());
+                    match old {
+                        Some(c) if same_file(&c.meta, &meta) => Ok(Cached { meta, ..c }),
+                        _ => Ok(Cached {
+                            meta,
+                            file: None,
+                            bytes: None,
+                        }),
+                    }
+                }
+                Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+            };
+            if self.map.len() >= MAX_ENTRIES {
+                self.map.clear();
+            }
+            self.map.insert(path.to_string(), Entry { at: now, result });
+        }
+        match self.map.get_mut(path) {
+            Some(Entry { result: Ok(c), .. }) => Ok(c),
+            Some(Entry { result: Err(e), .. }) => Err(*e),
+            None => Err(libc::EIO),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caches_within_a_second_and_rechecks_after() {
+        let dir = std::env::temp_dir().join(format!("lrs-sc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("f.txt");
+        let ps = p.to_string_lossy().into_owned();
+        std::fs::write(&p, b"one").unwrap();
+        let mut c = StatCache::default();
+        assert_eq!(
+            &*c.stat(&ps, 100).unwrap().small_bytes(&ps).unwrap(),
+            b"one"
+        );
+        std::fs::write(&p, b"three").unwrap();
+        // Same second: the cached answer stands.
+        assert_eq!(c.stat(&ps, 100).unwrap().meta.len(), 3);
+        // A later second: re-stat sees the change and drops old contents.
+        assert_eq!(
+            &*c.stat(&ps, 101).unwrap().small_bytes(&ps).unwrap(),
+            b"three"
+        );
+        std::fs::remove_file(&p).unwrap();
+        assert_eq!(c.stat(&ps, 102).unwrap_err(), libc::ENOENT);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -82,10 +82,9 @@ impl Conn {
     }
 
     /// Reads what the socket has, up to `limit` bytes buffered.
-    fn fill(&mut self, limit: usize, now: i64) {
-        let mut buf = [0u8; READ_CHUNK];
+    fn fill(&mut self, limit: usize, now: i64, buf: &mut [u8]) {
         while self.readable && !self.peer_eof && self.inbuf.len() < limit {
-            match self.sock.read(&mut buf) {
+            match self.sock.read(buf) {
                 Ok(0) => self.peer_eof = true,
                 Ok(n) => {
                     self.inbuf.extend_from_slice(&buf[..n]);
@@ -138,7 +137,7 @@ impl Conn {
 
     fn read_head(&mut self, sh: &mut Shared) {
         let limit = sh.parse_opts.max_request_field_size + READ_CHUNK;
-        self.fill(limit, sh.now);
+        self.fill(limit, sh.now, &mut sh.rbuf);
         if self.state == State::Closed {
             return;
         }

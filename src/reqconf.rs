@@ -120,6 +120,9 @@ impl Setting {
 #[derive(Debug, Default)]
 pub struct CompiledConf {
     patches: Vec<Vec<Setting>>,
+    /// The global configuration, built once: a request with no true
+    /// condition block gets a clone (reference-count bumps only).
+    global: RequestConf,
 }
 
 fn strings(a: &Array) -> Rc<Vec<String>> {
@@ -211,11 +214,15 @@ impl CompiledConf {
                     .collect()
             })
             .collect();
-        CompiledConf { patches }
+        let mut c = CompiledConf {
+            patches,
+            global: RequestConf::default(),
+        };
+        c.global = c.build(&[true]);
+        c
     }
 
-    /// The configuration for a request whose true blocks are `holds`.
-    pub fn for_request(&self, holds: &[bool]) -> RequestConf {
+    fn build(&self, holds: &[bool]) -> RequestConf {
         let mut c = RequestConf::default();
         for (i, p) in self.patches.iter().enumerate() {
             if holds.get(i).copied().unwrap_or(false) {
@@ -227,9 +234,23 @@ impl CompiledConf {
         c
     }
 
+    /// The configuration for a request whose true blocks are `holds`
+    /// (index 0, the global block, always holds).
+    pub fn for_request(&self, holds: &[bool]) -> RequestConf {
+        let mut c = self.global.clone();
+        for (i, p) in self.patches.iter().enumerate().skip(1) {
+            if holds.get(i).copied().unwrap_or(false) {
+                for s in p {
+                    s.apply(&mut c, false);
+                }
+            }
+        }
+        c
+    }
+
     /// The global (block 0) configuration.
     pub fn global(&self) -> RequestConf {
-        self.for_request(&[true])
+        self.global.clone()
     }
 }
 

@@ -354,7 +354,10 @@ fn static_file(
     let len = m.len();
     let mut r = Response::new(200);
     let ctype = conf.mimetypes.lookup(physical).map(str::to_string);
-    let last_modified = date::http_date(m.mtime());
+    let last_modified: Rc<str> = match ctx.cache.borrow_mut().stat(physical, ctx.now) {
+        Ok(c) => c.last_modified(),
+        Err(_) => Rc::from(date::http_date(m.mtime())),
+    };
     let etag = if ctype.is_some() && conf.etags {
         let flags = EtagFlags {
             inode: conf.etag_inode,
@@ -375,7 +378,7 @@ fn static_file(
         if let Some(e) = &etag {
             r.header("ETag", e.clone());
         }
-        r.header("Last-Modified", last_modified.clone());
+        r.header("Last-Modified", last_modified.to_string());
         let get_like = matches!(req.method, Method::Get | Method::Head | Method::Query);
         let range_hdr = req.header("Range");
         match conditional::check(

@@ -33,6 +33,8 @@ pub struct Shared {
     pub now: i64,
     pub graceful: bool,
     pub stat_cache: std::cell::RefCell<crate::stat_cache::StatCache>,
+    /// Scratch space every connection reads into (allocated once).
+    pub rbuf: Box<[u8]>,
 }
 
 impl Shared {
@@ -125,6 +127,7 @@ impl Server {
                 now,
                 graceful: false,
                 stat_cache: Default::default(),
+                rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
             },
             signals,
             max_conns,
@@ -140,20 +143,32 @@ impl Server {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = self.sh.now;
         loop {
-            match self
-                .poll
-                .poll(&mut events, Some(Duration::from_millis(1000)))
-            {
+            // With connections waiting to write more, do not sleep.
+            let timeout = if self.jobs.is_empty() {
+                Duration::from_millis(1000)
+            } else {
+                Duration::ZERO
+            };
+            // Signals interrupt epoll_wait; one arriving while we work is
+            // seen at the next interruption or tick (at most 1 s later).
+            let mut check_signals = false;
+            match self.poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => check_signals = true,
                 Err(e) => {
                     crate::log_error!("poll failed: {e}");
                     return 1;
                 }
             }
-            self.sh.now = now_secs();
-            if let Some(code) = self.handle_signals() {
-                return code;
+            let now = now_secs();
+            if now != self.sh.now {
+                check_signals = true;
+            }
+            self.sh.now = now;
+            if check_signals {
+                if let Some(code) = self.handle_signals() {
+                    return code;
+                }
             }
             for ev in events.iter() {
                 let t = ev.token().0;
@@ -395,9 +410,8 @@ fn parse_opts(cfg: &Config) -> ParseOpts {
             set_parseopt(&mut o, opt, on);
         }
     }
-    if let Some(Value::Int(n)) = g.get("server.max-request-size") {
-        o.max_request_size_kb = *n as u32;
-    }
+    // server.max-request-size is checked per request, after conditionals
+    // (conn.rs), not by the head parser.
     o
 }
 

@@ -19,9 +19,17 @@ pub struct Cached {
     pub meta: Metadata,
     file: Option<Rc<File>>,
     bytes: Option<Rc<[u8]>>,
+    last_modified: Option<Rc<str>>,
 }
 
 impl Cached {
+    /// The mtime as an HTTP date, formatted once per file version.
+    pub fn last_modified(&mut self) -> Rc<str> {
+        self.last_modified
+            .get_or_insert_with(|| Rc::from(crate::http::date::http_date(self.meta.mtime())))
+            .clone()
+    }
+
     /// The open file, opened on first use.
     pub fn file(&mut self, path: &str) -> std::io::Result<Rc<File>> {
         if let Some(f) = &self.file {
@@ -83,6 +91,7 @@ impl StatCache {
                             meta,
                             file: None,
                             bytes: None,
+                            last_modified: None,
                         }),
                     }
                 }

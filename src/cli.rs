@@ -277,6 +277,10 @@ fn serve(o: Box<Options>) -> i32 {
             return 255;
         }
     };
+    if let Err(msg) = drop_root(&gstr) {
+        crate::log_error!("{msg}");
+        return 255;
+    }
     let daemon = if o.foreground {
         None
     } else {
@@ -320,12 +324,65 @@ fn serve(o: Box<Options>) -> i32 {
     code
 }
 
+/// As root: chroot (server.chroot), then become server.username /
+/// server.groupname, after the listeners are bound (lighttpd's order).
+/// Not root: these settings are ignored, as lighttpd does.
+fn drop_root(gstr: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+    if crate::sys::getuid() != 0 {
+        return Ok(());
+    }
+    let (user, group) = check_user_group(gstr)?;
+    if let Some(dir) = gstr("server.chroot") {
+        crate::sys::chroot(&dir).map_err(|e| format!("chroot failed: {dir} {e}"))?;
+    }
+    let uid = user.as_ref().map(|(_, uid, _)| *uid);
+    let gid = group.or(user.as_ref().map(|(_, _, g)| *g));
+    let name = user.as_ref().map(|(n, _, _)| n.as_str());
+    crate::sys::drop_privileges(uid, gid, name)
+        .map_err(|e| format!("dropping privileges failed: {e}"))
+}
+
+/// server.username / server.groupname must name existing accounts (checked
+/// by lighttpd at start-up and `-tt` when running as root).
+fn check_user_group(
+    gstr: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Option<(String, u32, u32)>, Option<u32>), String> {
+    let user = match gstr("server.username") {
+        Some(u) => match crate::sys::lookup_user(&u) {
+            Some((uid, gid)) => Some((u, uid, gid)),
+            None => return Err(format!("can't find username {u}")),
+        },
+        None => None,
+    };
+    let group = match gstr("server.groupname") {
+        Some(g) => match crate::sys::lookup_group(&g) {
+            Some(gid) => Some(gid),
+            None => return Err(format!("can't find groupname {g}")),
+        },
+        None => None,
+    };
+    Ok((user, group))
+}
+
 /// What start-up and `-tt` check after reading: defaults, modules, module
 /// keys, unknown keys (warned, not fatal).
 fn preflight(cfg: &Config, module_dir: &str) -> Result<(), config::error::ConfigError> {
     cfg.check_defaults()?;
     cfg.load_modules(module_dir)?;
     cfg.check_listeners()?;
+    if crate::sys::getuid() == 0 {
+        let g = &cfg.tree.global().values;
+        let gstr = |k: &str| match g.get(k) {
+            Some(config::value::Value::Str(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        if let Err(msg) = check_user_group(&gstr) {
+            crate::log_error!("{msg}");
+            return Err(config::error::ConfigError::new(
+                config::error::ErrorKind::Key(String::new()),
+            ));
+        }
+    }
     cfg.check_module_keys()?;
     for k in cfg.unknown_keys() {
         crate::log_error!("WARNING: unknown config-key: {k} (ignored)");

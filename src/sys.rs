@@ -148,6 +148,82 @@ pub fn set_tcp_cork(sock: i32, on: bool) {
     }
 }
 
+/// The uid and primary gid of a user name (getpwnam).
+pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
+    let c = CString::new(name).ok()?;
+    #[allow(unsafe_code)]
+    // SAFETY: getpwnam returns NULL or a pointer to static storage that we
+    // read at once, before any other call that could overwrite it.
+    unsafe {
+        let pw = libc::getpwnam(c.as_ptr());
+        if pw.is_null() {
+            None
+        } else {
+            Some(((*pw).pw_uid, (*pw).pw_gid))
+        }
+    }
+}
+
+/// The gid of a group name (getgrnam).
+pub fn lookup_group(name: &str) -> Option<u32> {
+    let c = CString::new(name).ok()?;
+    #[allow(unsafe_code)]
+    // SAFETY: as for getpwnam: static storage read immediately.
+    unsafe {
+        let gr = libc::getgrnam(c.as_ptr());
+        if gr.is_null() {
+            None
+        } else {
+            Some((*gr).gr_gid)
+        }
+    }
+}
+
+/// chroot(2) into `dir` and chdir("/").
+pub fn chroot(dir: &str) -> std::io::Result<()> {
+    let c = CString::new(dir).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    #[allow(unsafe_code)]
+    // SAFETY: both calls read NUL-terminated strings that outlive them.
+    unsafe {
+        if libc::chroot(c.as_ptr()) != 0 || libc::chdir(c"/".as_ptr()) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Drops root: supplementary groups of `user` (or none), then the gid,
+/// then the uid — in the order that cannot be undone half-way.
+pub fn drop_privileges(
+    uid: Option<u32>,
+    gid: Option<u32>,
+    user: Option<&str>,
+) -> std::io::Result<()> {
+    #[allow(unsafe_code)]
+    // SAFETY: plain credential syscalls; the strings passed are
+    // NUL-terminated and live across the call.
+    unsafe {
+        if let Some(g) = gid {
+            if libc::setgid(g) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let rc = match user.and_then(|u| CString::new(u).ok()) {
+                Some(cu) => libc::initgroups(cu.as_ptr(), g),
+                None => libc::setgroups(0, std::ptr::null()),
+            };
+            if rc != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        if let Some(u) = uid {
+            if libc::setuid(u) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Removes variables from our environment (LISTEN_PID, LISTEN_FDS ...),
 /// which edition 2024 marks unsafe: sound here because it runs at start-up,
 /// before any other thread exists.
@@ -267,6 +343,14 @@ mod tests {
             GlobResult::NoMatch
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn user_and_group_lookup() {
+        assert_eq!(lookup_user("root"), Some((0, 0)));
+        assert_eq!(lookup_group("root"), Some(0));
+        assert_eq!(lookup_user("no-such-user-lrs"), None);
+        assert_eq!(lookup_group("no-such-group-lrs"), None);
     }
 
     #[test]

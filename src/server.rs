@@ -424,21 +424,7 @@ fn set_parseopt(o: &mut ParseOpts, name: &str, on: bool) {
         "host-strict" => o.host_strict = on,
         "host-normalize" => o.host_normalize = on,
         "method-get-body" => o.method_get_body = on,
-        "url-normalize" if !on => {
-            *u = crate::http::uri::UrlOpts {
-                normalize: false,
-                unreserved: false,
-                required: false,
-                ctrls_reject: false,
-                backslash_trans: false,
-                path_2f_decode: false,
-                path_2f_reject: false,
-                dotseg_remove: false,
-                dotseg_reject: false,
-                query_20_plus: false,
-                invalid_utf8_reject: false,
-            }
-        }
+        "url-normalize" if !on => *u = crate::http::uri::UrlOpts::NONE,
         "url-normalize" => u.normalize = true,
         "url-normalize-unreserved" => u.unreserved = on,
         "url-normalize-required" => u.required = on,

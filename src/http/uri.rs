@@ -33,6 +33,23 @@ pub struct UrlOpts {
     pub invalid_utf8_reject: bool,
 }
 
+impl UrlOpts {
+    /// Every option off: `url-normalize => "disable"`.
+    pub const NONE: UrlOpts = UrlOpts {
+        normalize: false,
+        unreserved: false,
+        required: false,
+        ctrls_reject: false,
+        backslash_trans: false,
+        path_2f_decode: false,
+        path_2f_reject: false,
+        dotseg_remove: false,
+        dotseg_reject: false,
+        query_20_plus: false,
+        invalid_utf8_reject: false,
+    };
+}
+
 impl Default for UrlOpts {
     /// lighttpd's defaults: normalize, unreserved, ctrls-reject, 2f-decode,
     /// dotseg-remove and invalid-utf8-reject on; the rest off.
@@ -803,19 +820,7 @@ mod tests {
     }
 
     fn off() -> UrlOpts {
-        UrlOpts {
-            normalize: false,
-            unreserved: false,
-            required: false,
-            ctrls_reject: false,
-            backslash_trans: false,
-            path_2f_decode: false,
-            path_2f_reject: false,
-            dotseg_remove: false,
-            dotseg_reject: false,
-            query_20_plus: false,
-            invalid_utf8_reject: false,
-        }
+        UrlOpts::NONE
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Conn {
     /// Stopped writing with its budget spent: the server drives it again
     /// after the other ready connections (lighttpd's job list).
     pub yielded: bool,
+    /// debug.log-response-header for the response being queued.
+    log_response: bool,
 }
 
 /// How much unparsed input we hold before the head parser must decide.
@@ -73,6 +75,7 @@ impl Conn {
             last_write: now,
             linger_until: 0,
             yielded: false,
+            log_response: false,
         }
     }
 
@@ -171,14 +174,22 @@ impl Conn {
                 self.queue(sh, r, version, false, head_only, conf.server_tag.as_deref());
             }
             Ok(HeadStatus::Complete(head)) => {
-                self.inbuf.drain(..head.head_len.min(self.inbuf.len()));
-                self.respond(sh, head);
+                let n = head.head_len.min(self.inbuf.len());
+                // The raw head is lent to respond() for debug logging.
+                let buf = std::mem::take(&mut self.inbuf);
+                self.respond(sh, head, &buf[..n]);
+                self.inbuf = buf;
+                self.inbuf.drain(..n);
             }
         }
     }
 
-    fn respond(&mut self, sh: &mut Shared, head: RequestHead) {
+    fn respond(&mut self, sh: &mut Shared, head: RequestHead, raw: &[u8]) {
         let conf = sh.request_conf(&head, self.peer, self.listener);
+        let fd = self.sock.as_raw_fd();
+        if conf.log_request_header {
+            log_head_lines(fd, "rqst", raw);
+        }
         // server.max-request-size may be set per request (conditionals):
         // checked before any handler runs, 413 + close.
         let r = match request::check_content_length(head.content_length, conf.max_request_size_kb) {
@@ -211,13 +222,7 @@ impl Conn {
             Version::Http10
         };
         let head_only = head.method == request::Method::Head;
-        if conf.log_request_handling {
-            crate::log_error!(
-                "-- handling request: {} {}",
-                head.method.as_str(),
-                head.target
-            );
-        }
+        self.log_response = conf.log_response_header;
         self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
     }
 
@@ -236,6 +241,9 @@ impl Conn {
             Some(t) => Some(t),
         };
         let bytes = response::serialize_head(&r, version, keep, &date, tag);
+        if std::mem::take(&mut self.log_response) {
+            log_head_lines(self.sock.as_raw_fd(), "resp", &bytes);
+        }
         self.out.push_mem(bytes);
         if !head_only && !matches!(r.status, 204 | 205 | 304) {
             match r.body {
@@ -319,6 +327,17 @@ impl Conn {
         if self.peer_eof || now > self.linger_until {
             self.state = State::Closed;
         }
+    }
+}
+
+/// debug.log-request-header / -response-header: one line per head line,
+/// `fd:N rqst: LINE` / `fd:N resp: LINE`, the blank line included.
+fn log_head_lines(fd: i32, what: &str, head: &[u8]) {
+    let text = String::from_utf8_lossy(head);
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    for line in body.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        crate::log_error!("fd:{fd} {what}: {line}");
     }
 }
 

@@ -186,6 +186,9 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
         return Response::new(500);
     };
     let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
+    if conf.log_request_handling {
+        log_handling(req, docroot, &physical);
+    }
     if !conf.follow_symlink && has_symlink(docroot, path) {
         return Response::new(403);
     }
@@ -194,9 +197,39 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
         Ok(m) => static_file(req, ctx, &physical, m, false),
         Err(libc::ENOTDIR) => path_info(req, ctx, docroot),
         Err(libc::EACCES) => Response::new(403),
-        Err(libc::ENOENT) | Err(libc::ENAMETOOLONG) => Response::new(404),
+        Err(e @ (libc::ENOENT | libc::ENAMETOOLONG)) => {
+            if conf.log_file_not_found {
+                crate::log_error!(
+                    "-- : {}",
+                    std::io::Error::from_raw_os_error(e)
+                        .to_string()
+                        .split(" (os error")
+                        .next()
+                        .unwrap_or("")
+                );
+                crate::log_error!("Path         : {physical}");
+                crate::log_error!("URI          : {}", req.path);
+            }
+            Response::new(404)
+        }
         Err(_) => Response::new(500),
     }
+}
+
+/// debug.log-request-handling: the parsed URI and the logical → physical
+/// mapping, in lighttpd's layout.
+fn log_handling(req: &RequestHead, docroot: &str, physical: &str) {
+    crate::log_error!("-- parsed Request-URI");
+    crate::log_error!("Request-URI     : {}", req.target);
+    crate::log_error!("URI-scheme      : http");
+    crate::log_error!("URI-authority   : {}", req.host.as_deref().unwrap_or(""));
+    crate::log_error!("URI-path (clean): {}", req.path);
+    crate::log_error!("URI-query       : {}", req.query.as_deref().unwrap_or(""));
+    crate::log_error!("-- logical -> physical");
+    crate::log_error!("Doc-Root     : {docroot}");
+    crate::log_error!("Basedir      : {docroot}");
+    crate::log_error!("Rel-Path     : {}", req.path);
+    crate::log_error!("Path         : {physical}");
 }
 
 fn options_ok() -> Response {
@@ -335,6 +368,12 @@ fn static_file(
     has_pathinfo: bool,
 ) -> Response {
     let conf = ctx.conf;
+    if conf.log_request_handling {
+        crate::log_error!("-- handling subrequest");
+        crate::log_error!("Path         : {physical}");
+        crate::log_error!("URI          : {}", req.path);
+        crate::log_error!("Pathinfo     : ");
+    }
     if !matches!(
         req.method,
         Method::Get | Method::Head | Method::Post | Method::Query

@@ -292,7 +292,9 @@ fn serve(o: Box<Options>) -> i32 {
             }
         }
     };
-    if let Some(path) = gstr("server.errorlog") {
+    if gbool("server.errorlog-use-syslog") {
+        crate::log::open_syslog(gstr("server.syslog-facility").as_deref());
+    } else if let Some(path) = gstr("server.errorlog") {
         if let Err(e) = crate::log::open_errorlog(&path) {
             crate::log_error!("opening errorlog '{path}' failed: {e}");
             return 255;

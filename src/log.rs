@@ -15,7 +15,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 enum Sink {
     Stderr,
-    File { path: String, file: File },
+    File {
+        path: String,
+        file: File,
+    },
+    /// `server.errorlog = "|command"`: lines go to the command's stdin.
+    Pipe {
+        child: std::process::Child,
+    },
+    /// server.errorlog-use-syslog.
+    Syslog,
 }
 
 thread_local! {
@@ -49,14 +58,33 @@ pub fn write_line(file: &str, line: u32, msg: &str) {
         Sink::File { file, .. } => {
             let _ = file.write_all(text.as_bytes());
         }
+        Sink::Pipe { child } => match child.stdin.as_mut() {
+            Some(stdin) => {
+                let _ = stdin.write_all(text.as_bytes());
+            }
+            None => {
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            }
+        },
+        // syslog stamps time and pid itself: send "(file.line) msg".
+        Sink::Syslog => {
+            let base = file.rsplit('/').next().unwrap_or(file);
+            crate::sys::syslog(&format!("({base}.{line}) {msg}"));
+        }
     });
 }
 
-/// Sends the log to `path` (server.errorlog). A `|command` pipe is not
-/// supported yet and is refused.
+/// Sends the log to `path` (server.errorlog): a file opened for append, or
+/// with a leading `|` a command run by /bin/sh reading the lines on stdin.
 pub fn open_errorlog(path: &str) -> std::io::Result<()> {
-    if path.starts_with('|') {
-        return Err(std::io::Error::other("piped errorlog is not supported yet"));
+    if let Some(cmd) = path.strip_prefix('|') {
+        let child = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(cmd)
+            .stdin(std::process::Stdio::piped())
+            .spawn()?;
+        SINK.with(|s| *s.borrow_mut() = Sink::Pipe { child });
+        return Ok(());
     }
     let file = OpenOptions::new().append(true).create(true).open(path)?;
     SINK.with(|s| {
@@ -68,7 +96,20 @@ pub fn open_errorlog(path: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reopens a file sink (SIGHUP, for log rotation).
+/// Sends the log to syslog (server.errorlog-use-syslog) with
+/// server.syslog-facility; an unknown facility is logged and daemon used.
+pub fn open_syslog(facility: Option<&str>) {
+    let name = facility.unwrap_or("daemon");
+    let known = crate::sys::open_syslog(name);
+    SINK.with(|s| *s.borrow_mut() = Sink::Syslog);
+    if !known {
+        crate::log_error!(
+            "unrecognized server.syslog-facility: \"{name}\"; defaulting to \"daemon\" facility"
+        );
+    }
+}
+
+/// Reopens a file sink (SIGHUP, for log rotation; pipes are kept).
 pub fn reopen() {
     SINK.with(|s| {
         let mut s = s.borrow_mut();
@@ -94,6 +135,27 @@ mod tests {
     fn line_has_origin_and_text() {
         let l = super::format_line("src/config/eval.rs", 42, "hello");
         assert!(l.ends_with(": (eval.rs.42) hello"), "{l}");
+    }
+
+    #[test]
+    fn pipe_sink_feeds_the_command() {
+        let p = std::env::temp_dir().join(format!("lrs-pipe-{}", std::process::id()));
+        let cmd = format!("|cat > {}", p.display());
+        std::thread::spawn(move || {
+            super::open_errorlog(&cmd).unwrap();
+            crate::log_error!("through the pipe");
+            super::SINK.with(|s| {
+                if let super::Sink::Pipe { child } = &mut *s.borrow_mut() {
+                    drop(child.stdin.take());
+                    let _ = child.wait();
+                }
+            });
+        })
+        .join()
+        .unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(") through the pipe\n"), "{text}");
+        std::fs::remove_file(p).unwrap();
     }
 
     #[test]

@@ -224,6 +224,57 @@ pub fn drop_privileges(
     Ok(())
 }
 
+/// openlog("lighttpd", LOG_CONS|LOG_PID, facility) with lighttpd's facility
+/// names; an unknown name falls back to daemon (false is returned).
+pub fn open_syslog(facility: &str) -> bool {
+    let f = match facility {
+        "auth" | "security" => libc::LOG_AUTH,
+        "authpriv" => libc::LOG_AUTHPRIV,
+        "cron" => libc::LOG_CRON,
+        "daemon" => libc::LOG_DAEMON,
+        "ftp" => libc::LOG_FTP,
+        "kern" => libc::LOG_KERN,
+        "lpr" => libc::LOG_LPR,
+        "mail" => libc::LOG_MAIL,
+        "news" => libc::LOG_NEWS,
+        "syslog" => libc::LOG_SYSLOG,
+        "user" => libc::LOG_USER,
+        "uucp" => libc::LOG_UUCP,
+        "local0" => libc::LOG_LOCAL0,
+        "local1" => libc::LOG_LOCAL1,
+        "local2" => libc::LOG_LOCAL2,
+        "local3" => libc::LOG_LOCAL3,
+        "local4" => libc::LOG_LOCAL4,
+        "local5" => libc::LOG_LOCAL5,
+        "local6" => libc::LOG_LOCAL6,
+        "local7" => libc::LOG_LOCAL7,
+        _ => -1,
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: the ident is a static NUL-terminated string, as openlog
+    // requires (it keeps the pointer).
+    unsafe {
+        libc::openlog(
+            c"lighttpd".as_ptr(),
+            libc::LOG_CONS | libc::LOG_PID,
+            if f < 0 { libc::LOG_DAEMON } else { f },
+        );
+    }
+    f >= 0
+}
+
+/// One syslog(3) record at LOG_ERR.
+pub fn syslog(msg: &str) {
+    let Ok(c) = CString::new(msg.replace('\0', " ")) else {
+        return;
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: a constant "%s" format with one NUL-terminated argument.
+    unsafe {
+        libc::syslog(libc::LOG_ERR, c"%s".as_ptr(), c.as_ptr());
+    }
+}
+
 /// Removes variables from our environment (LISTEN_PID, LISTEN_FDS ...),
 /// which edition 2024 marks unsafe: sound here because it runs at start-up,
 /// before any other thread exists.

@@ -11,7 +11,6 @@ use crate::http::request::{self, HeadStatus, RequestHead, Version};
 use crate::response::{self, Body, Response};
 use crate::server::Shared;
 use std::io::Read;
-use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +22,8 @@ pub enum State {
 }
 
 pub struct Conn {
-    pub sock: mio::net::TcpStream,
-    pub peer: SocketAddr,
+    pub sock: crate::stream::Stream,
+    pub peer: std::net::IpAddr,
     pub listener: usize,
     pub state: State,
     pub readable: bool,
@@ -58,7 +57,12 @@ const WRITE_BUDGET: u64 = 256 * 1024;
 pub const LINGER_SECS: i64 = 5;
 
 impl Conn {
-    pub fn new(sock: mio::net::TcpStream, peer: SocketAddr, listener: usize, now: i64) -> Self {
+    pub fn new(
+        sock: crate::stream::Stream,
+        peer: std::net::IpAddr,
+        listener: usize,
+        now: i64,
+    ) -> Self {
         Conn {
             sock,
             peer,
@@ -294,7 +298,7 @@ impl Conn {
                 if self.keep_alive {
                     self.state = State::ReadHead;
                 } else {
-                    let _ = self.sock.shutdown(std::net::Shutdown::Write);
+                    self.sock.shutdown_write();
                     self.linger_until = sh.now + if sh.graceful { 1 } else { LINGER_SECS };
                     self.inbuf.clear();
                     self.state = State::Linger;

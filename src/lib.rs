@@ -17,6 +17,7 @@ pub mod reqconf;
 pub mod response;
 pub mod server;
 pub mod stat_cache;
+pub mod stream;
 pub mod sys;
 
 /// The Server header and `server started (...)` text, as lighttpd 1.4.69's.

@@ -10,20 +10,22 @@ use crate::config::ast::CondOp;
 use crate::config::cond::Field;
 use crate::config::eval::{BlockCond, ConfigTree};
 use crate::config::value::Value;
+use crate::stream::StdListener;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 /// One listening socket and the text `$SERVER["socket"]` compares with.
 #[derive(Debug)]
 pub struct Listener {
-    pub socket: std::net::TcpListener,
-    pub addr: SocketAddr,
+    pub socket: StdListener,
+    /// None for a unix-domain socket.
+    pub addr: Option<SocketAddr>,
     /// As configured (e.g. "127.0.0.1:8080", ":8081", "[::]:80").
     pub token: String,
 }
 
 /// Sockets handed over by the service manager, if the environment says so
 /// and the config enables it. The LISTEN_* variables are removed.
-pub fn inherited_sockets(enabled: bool) -> Vec<(std::net::TcpListener, SocketAddr)> {
+pub fn inherited_sockets(enabled: bool) -> Vec<(StdListener, Inherited)> {
     if !enabled {
         return Vec::new();
     }
@@ -46,11 +48,43 @@ pub fn inherited_sockets(enabled: bool) -> Vec<(std::net::TcpListener, SocketAdd
     for fd in 3..3 + n {
         if let Some(l) = crate::sys::tcp_listener_from_fd(fd) {
             if let Ok(a) = l.local_addr() {
-                out.push((l, a));
+                out.push((StdListener::Tcp(l), Inherited::Inet(a)));
             }
+        } else if let Some(l) = crate::sys::unix_listener_from_fd(fd) {
+            let path = l
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_pathname().map(|p| p.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            out.push((StdListener::Unix(l), Inherited::Unix(path)));
         }
     }
     out
+}
+
+/// The address of an inherited socket, to match it with the config.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inherited {
+    Inet(SocketAddr),
+    Unix(String),
+}
+
+/// Binds a unix-domain listener at `path`: a stale socket file (nobody
+/// accepting) is removed first, as lighttpd does; server.socket-perms is
+/// applied as an octal mode.
+fn bind_unix(path: &str, perms: Option<&str>) -> std::io::Result<std::os::unix::net::UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        if m.file_type().is_socket() && std::os::unix::net::UnixStream::connect(path).is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    let l = std::os::unix::net::UnixListener::bind(path)?;
+    if let Some(mode) = perms.and_then(|p| u32::from_str_radix(p.trim_start_matches("0o"), 8).ok())
+    {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(l)
 }
 
 /// Resolves a socket token: `host:port`, `:port`, `[v6]:port`, or a bare
@@ -100,9 +134,7 @@ pub fn open_listeners(tree: &ConfigTree, activation: bool) -> Result<Vec<Listene
     let mut inherited = inherited_sockets(activation);
     let activated = !inherited.is_empty();
     match &bind_host {
-        Some(b) if b.starts_with('/') => {
-            return Err(format!("unix-socket listeners are not supported yet: {b}"));
-        }
+        Some(b) if b.starts_with('/') => wanted.push(b.clone()),
         Some(b) => wanted.push(if b.contains(':') && !b.starts_with('[') {
             b.clone()
         } else {
@@ -124,34 +156,56 @@ pub fn open_listeners(tree: &ConfigTree, activation: bool) -> Result<Vec<Listene
             }
         }
     }
+    let perms = match g.get("server.socket-perms") {
+        Some(Value::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
     let mut out = Vec::new();
     for token in wanted {
         if token.starts_with('/') {
-            return Err(format!(
-                "unix-socket listeners are not supported yet: {token}"
-            ));
+            let want = Inherited::Unix(token.clone());
+            let socket = match inherited.iter().position(|(_, a)| *a == want) {
+                Some(i) => inherited.swap_remove(i).0,
+                None => StdListener::Unix(
+                    bind_unix(&token, perms.as_deref())
+                        .map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
+                ),
+            };
+            out.push(Listener {
+                socket,
+                addr: None,
+                token,
+            });
+            continue;
         }
         let addr = resolve_token(&token, port).ok_or_else(|| format!("can't resolve {token}"))?;
-        let socket = match inherited.iter().position(|(_, a)| *a == addr) {
+        let want = Inherited::Inet(addr);
+        let socket = match inherited.iter().position(|(_, a)| *a == want) {
             Some(i) => inherited.swap_remove(i).0,
-            None => bind(addr).map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
+            None => StdListener::Tcp(
+                bind(addr).map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
+            ),
         };
         out.push(Listener {
             socket,
-            addr,
+            addr: Some(addr),
             token,
         });
     }
-    for (socket, addr) in inherited {
+    for (socket, a) in inherited {
+        let (token, addr) = match a {
+            Inherited::Inet(a) => (a.to_string(), Some(a)),
+            Inherited::Unix(p) => (p, None),
+        };
         out.push(Listener {
             socket,
-            token: addr.to_string(),
+            token,
             addr,
         });
     }
     for l in &out {
         l.socket
-            .set_nonblocking(true)
+            .set_nonblocking()
             .map_err(|e| format!("fcntl(O_NONBLOCK): {e}"))?;
     }
     Ok(out)
@@ -186,6 +240,25 @@ mod tests {
         .unwrap();
         let l = open_listeners(&t, false).unwrap();
         assert_eq!(l.len(), 1);
-        assert!(l[0].addr.ip().is_loopback());
+        assert!(l[0].addr.is_some_and(|a| a.ip().is_loopback()));
+    }
+
+    #[test]
+    fn binds_unix_socket_with_perms_and_replaces_stale_file() {
+        let p = std::env::temp_dir().join(format!("lrs-unix-{}.sock", std::process::id()));
+        let ps = p.to_string_lossy().into_owned();
+        drop(std::os::unix::net::UnixListener::bind(&p).unwrap()); // a stale socket file
+        let conf = format!("server.bind = \"{ps}\"\nserver.socket-perms = \"0660\"\n");
+        let t = crate::config::eval::read_config(crate::config::eval::Input::Stdin(&conf)).unwrap();
+        let l = open_listeners(&t, false).unwrap();
+        assert_eq!(l.len(), 1);
+        assert!(l[0].addr.is_none());
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o660
+        );
+        assert!(std::os::unix::net::UnixStream::connect(&p).is_ok());
+        std::fs::remove_file(p).unwrap();
     }
 }

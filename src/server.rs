@@ -12,12 +12,11 @@ use crate::http::date::DateCache;
 use crate::http::request::{ParseOpts, RequestHead};
 use crate::listen::Listener;
 use crate::reqconf::{CompiledConf, RequestConf};
-use mio::net::{TcpListener, TcpStream};
+use crate::stream::{Listener as Sock, Stream};
 use mio::{Events, Interest, Poll, Token};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
-use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Tokens below this are listeners; connection i has token CONN_BASE + i.
@@ -42,7 +41,7 @@ impl Shared {
     pub fn request_conf(
         &self,
         head: &RequestHead,
-        peer: SocketAddr,
+        peer: std::net::IpAddr,
         listener: usize,
     ) -> RequestConf {
         if self.cfg.tree.blocks.len() == 1 {
@@ -53,7 +52,7 @@ impl Shared {
             url: &head.path,
             host: head.host.as_deref().unwrap_or(""),
             query: head.query.as_deref().unwrap_or(""),
-            remote_ip: peer.ip(),
+            remote_ip: peer,
             scheme: "http",
             method: head.method.as_str(),
             socket: self.tokens.get(listener).map(String::as_str).unwrap_or(""),
@@ -66,7 +65,7 @@ impl Shared {
 
 pub struct Server {
     poll: Poll,
-    listeners: Vec<Option<TcpListener>>,
+    listeners: Vec<Option<Sock>>,
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
     sh: Shared,
@@ -99,7 +98,7 @@ impl Server {
         let mut ls = Vec::new();
         let mut tokens = Vec::new();
         for (i, l) in listeners.into_iter().enumerate() {
-            let mut m = TcpListener::from_std(l.socket);
+            let mut m = Sock::from_std(l.socket);
             poll.registry()
                 .register(&mut m, Token(i), Interest::READABLE)?;
             ls.push(Some(m));
@@ -309,7 +308,7 @@ impl Server {
         }
     }
 
-    fn add_conn(&mut self, mut sock: TcpStream, peer: SocketAddr, li: usize) {
+    fn add_conn(&mut self, mut sock: Stream, peer: std::net::IpAddr, li: usize) {
         let i = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -330,7 +329,9 @@ impl Server {
             self.free.push(i);
             return;
         }
-        let _ = sock.set_nodelay(true);
+        if let Stream::Tcp(t) = &sock {
+            let _ = t.set_nodelay(true);
+        }
         let mut c = Conn::new(sock, peer, li, self.sh.now);
         c.drive(&mut self.sh);
         if c.state == State::Closed {

@@ -115,6 +115,37 @@ pub fn tcp_listener_from_fd(fd: i32) -> Option<std::net::TcpListener> {
     Some(l)
 }
 
+/// Adopts an inherited AF_UNIX listening socket (socket activation).
+pub fn unix_listener_from_fd(fd: i32) -> Option<std::os::unix::net::UnixListener> {
+    use std::os::fd::FromRawFd;
+    let mut ty: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    #[allow(unsafe_code)]
+    // SAFETY: getsockopt writes at most `len` bytes into `ty`, which we own.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut ty as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 || ty != libc::SOCK_STREAM {
+        return None;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: an open stream socket handed to us by the service manager
+    // (LISTEN_FDS) that nothing else owns; tcp_listener_from_fd gave it back.
+    let l = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
+    if l.local_addr().is_err() {
+        use std::os::fd::IntoRawFd;
+        let _ = l.into_raw_fd();
+        return None;
+    }
+    Some(l)
+}
+
 /// Sends up to `count` bytes of `file` from `offset` to `sock` with
 /// sendfile(2); returns the bytes sent (0 at end of file).
 pub fn sendfile(sock: i32, file: i32, offset: u64, count: usize) -> std::io::Result<usize> {

@@ -8,7 +8,7 @@ export LIGHTTPD_EXE_PATH ?= $(CURDIR)/$(BIN)
 .PHONY: build run test unit t compare compare-http check fuzz bench install clean
 
 build:
-	$(CARGO) build --release
+	$(CARGO) build --release --bins --examples
 
 # Builds and runs the server in the foreground on the demo config.
 run: build

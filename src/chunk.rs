@@ -45,6 +45,17 @@ impl ChunkQueue {
         self.chunks.is_empty()
     }
 
+    /// Bytes waiting to be written.
+    pub fn queued_len(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| match c {
+                Chunk::Mem { data, off } => data.len() - off,
+                Chunk::File { len, .. } => *len as usize,
+            })
+            .sum()
+    }
+
     pub fn push_mem(&mut self, data: Vec<u8>) {
         if data.is_empty() {
             return;

@@ -16,6 +16,8 @@ use std::os::fd::AsRawFd;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     ReadHead,
+    /// A backend answers the request (src/conn_backend.rs).
+    Backend,
     Write,
     Linger,
     Closed,
@@ -44,6 +46,11 @@ pub struct Conn {
     pub yielded: bool,
     /// debug.log-response-header for the response being queued.
     log_response: bool,
+    /// This connection's slot in the server (tokens of its sockets).
+    pub index: usize,
+    pub peer_port: u16,
+    /// The backend exchange while State::Backend.
+    pub(crate) backend: Option<Box<crate::conn_backend::BackendRun>>,
 }
 
 /// How much unparsed input we hold before the head parser must decide.
@@ -80,6 +87,9 @@ impl Conn {
             linger_until: 0,
             yielded: false,
             log_response: false,
+            index: 0,
+            peer_port: 0,
+            backend: None,
         }
     }
 
@@ -120,6 +130,12 @@ impl Conn {
             let before = self.state;
             match self.state {
                 State::ReadHead => self.read_head(sh),
+                State::Backend => {
+                    self.backend_step(sh);
+                    if self.state == State::Backend {
+                        self.flush_out(sh);
+                    }
+                }
                 State::Write => self.write(sh),
                 State::Linger => self.linger(sh.now),
                 State::Closed => return,
@@ -136,6 +152,7 @@ impl Conn {
         }
         match self.state {
             State::ReadHead => false,
+            State::Backend => false,
             State::Write => self.writable && !self.out.is_empty(),
             State::Linger => false,
             State::Closed => false,
@@ -203,6 +220,9 @@ impl Conn {
                 }
                 response::error_response(e.status, &conf, true)
             }
+            Ok(()) if !conf.fastcgi_server.is_empty() && self.try_fastcgi(sh, &head, &conf) => {
+                return;
+            }
             Ok(()) => response::handle(
                 &head,
                 &response::Ctx {
@@ -228,6 +248,112 @@ impl Conn {
         let head_only = head.method == request::Method::Head;
         self.log_response = conf.log_response_header;
         self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+    }
+
+    /// Hands the request to mod_fastcgi when one of its keys matches.
+    fn try_fastcgi(
+        &mut self,
+        sh: &mut Shared,
+        head: &RequestHead,
+        conf: &crate::reqconf::RequestConf,
+    ) -> bool {
+        let Some(docroot) = conf.document_root.clone() else {
+            return false;
+        };
+        let ctx = response::Ctx {
+            now: sh.now,
+            conf,
+            cache: &sh.stat_cache,
+        };
+        let fc = crate::mods::fastcgi::FcgiConf {
+            exts: &conf.fastcgi_server,
+            map_extensions: &conf.fastcgi_map,
+        };
+        let Some(t) = crate::mods::fastcgi::target(&fc, &ctx, &head.path, &docroot) else {
+            return false;
+        };
+        let n = self.requests + 1;
+        let keep = head.keep_alive
+            && conf.protocol_http11
+            && !sh.graceful
+            && conf.max_keep_alive_idle > 0
+            && n <= conf.max_keep_alive_requests;
+        let version = if conf.protocol_http11 {
+            head.version
+        } else {
+            Version::Http10
+        };
+        self.start_backend(sh, head, t, conf.clone(), version, keep);
+        true
+    }
+
+    /// The local address of the client socket (SERVER_ADDR / SERVER_PORT).
+    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        match &self.sock {
+            crate::stream::Stream::Tcp(s) => s.local_addr().ok(),
+            crate::stream::Stream::Unix(_) => None,
+        }
+    }
+
+    /// Request-body bytes for a backend: first what is buffered, then what
+    /// the socket has, at most `max`.
+    pub(crate) fn take_body(&mut self, sh: &mut Shared, max: usize) -> Vec<u8> {
+        if self.inbuf.is_empty() && self.readable && !self.peer_eof {
+            let limit = max.min(READ_CHUNK);
+            self.fill(limit, sh.now, &mut sh.rbuf);
+        }
+        let n = max.min(self.inbuf.len());
+        self.inbuf.drain(..n).collect()
+    }
+
+    pub(crate) fn peer_gone(&self) -> bool {
+        self.peer_eof || self.state == State::Closed
+    }
+
+    pub(crate) fn out_len(&self) -> usize {
+        self.out.queued_len()
+    }
+
+    pub(crate) fn push_out(&mut self, bytes: Vec<u8>) {
+        self.out.push_mem(bytes);
+    }
+
+    /// The backend response is complete in the queue: write it out.
+    pub(crate) fn finish_backend(&mut self, keep: bool) {
+        self.keep_alive = keep;
+        self.state = State::Write;
+    }
+
+    pub(crate) fn queue_response(
+        &mut self,
+        sh: &mut Shared,
+        r: Response,
+        version: Version,
+        keep: bool,
+        head_only: bool,
+        tag: Option<&str>,
+    ) {
+        self.queue(sh, r, version, keep, head_only, tag);
+    }
+
+    /// Queues a status line and headers whose body follows later.
+    pub(crate) fn queue_head_only(
+        &mut self,
+        sh: &mut Shared,
+        r: &Response,
+        version: Version,
+        keep: bool,
+        tag: Option<&str>,
+    ) {
+        let date = sh.date.get(sh.now).to_string();
+        let tag = Some(tag.unwrap_or(crate::DEFAULT_SERVER_TAG));
+        let bytes = response::serialize_head(r, version, keep, &date, tag);
+        if std::mem::take(&mut self.log_response) {
+            log_head_lines(self.sock.as_raw_fd(), "resp", &bytes);
+        }
+        self.out.push_mem(bytes);
+        self.keep_alive = keep;
+        self.requests += 1;
     }
 
     fn queue(
@@ -281,19 +407,7 @@ impl Conn {
         if !self.writable {
             return;
         }
-        let before = self.out.written;
-        let cork = self.out.starts_mem_then_file();
-        if cork {
-            crate::sys::set_tcp_cork(self.sock.as_raw_fd(), true);
-        }
-        let st = self.out.write_to(&mut self.sock, WRITE_BUDGET);
-        if cork {
-            crate::sys::set_tcp_cork(self.sock.as_raw_fd(), false);
-        }
-        if self.out.written != before {
-            self.last_write = sh.now;
-        }
-        match st {
+        match self.flush_out(sh) {
             WriteStatus::Done => {
                 if self.keep_alive {
                     self.state = State::ReadHead;
@@ -308,6 +422,31 @@ impl Conn {
             WriteStatus::Budget => self.yielded = true,
             WriteStatus::Error => self.state = State::Closed,
         }
+    }
+
+    /// Writes what the client can take now (a turn's budget at most).
+    fn flush_out(&mut self, sh: &mut Shared) -> WriteStatus {
+        if !self.writable {
+            return WriteStatus::WouldBlock;
+        }
+        let before = self.out.written;
+        let cork = self.out.starts_mem_then_file();
+        if cork {
+            crate::sys::set_tcp_cork(self.sock.as_raw_fd(), true);
+        }
+        let st = self.out.write_to(&mut self.sock, WRITE_BUDGET);
+        if cork {
+            crate::sys::set_tcp_cork(self.sock.as_raw_fd(), false);
+        }
+        if self.out.written != before {
+            self.last_write = sh.now;
+        }
+        match st {
+            WriteStatus::WouldBlock => self.writable = false,
+            WriteStatus::Budget => self.yielded = true,
+            _ => {}
+        }
+        st
     }
 
     /// Reads and drops input until the peer closes.

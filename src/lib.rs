@@ -8,6 +8,8 @@ pub mod chunk;
 pub mod cli;
 pub mod config;
 pub mod conn;
+pub mod conn_backend;
+pub mod gw;
 pub mod http;
 pub mod listen;
 pub mod log;

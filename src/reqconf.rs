@@ -45,6 +45,11 @@ pub struct RequestConf {
     pub log_response_header: bool,
     pub log_condition_handling: bool,
     pub log_timeouts: bool,
+    /// fastcgi.server (mod_fastcgi loaded), fastcgi.map-extensions,
+    /// fastcgi.debug.
+    pub fastcgi_server: Rc<Vec<crate::gw::config::GwExt>>,
+    pub fastcgi_map: Rc<Vec<(String, String)>>,
+    pub fastcgi_debug: u32,
 }
 
 impl Default for RequestConf {
@@ -80,6 +85,9 @@ impl Default for RequestConf {
             log_response_header: false,
             log_condition_handling: false,
             log_timeouts: false,
+            fastcgi_server: Rc::new(Vec::new()),
+            fastcgi_map: Rc::new(Vec::new()),
+            fastcgi_debug: 0,
         }
     }
 }
@@ -96,6 +104,8 @@ enum Setting {
     Num(fn(&mut RequestConf) -> &mut u32, u32),
     Text(fn(&mut RequestConf) -> &mut Option<Rc<str>>, Rc<str>),
     AccessDeny(Rc<Vec<String>>),
+    FcgiServer(Rc<Vec<crate::gw::config::GwExt>>),
+    FcgiMap(Rc<Vec<(String, String)>>),
 }
 
 impl Setting {
@@ -112,6 +122,8 @@ impl Setting {
             Setting::Num(f, v) => *f(c) = *v,
             Setting::Text(f, v) => *f(c) = Some(v.clone()),
             Setting::AccessDeny(v) => c.access_deny = v.clone(),
+            Setting::FcgiServer(v) => c.fastcgi_server = v.clone(),
+            Setting::FcgiMap(v) => c.fastcgi_map = v.clone(),
         }
     }
 }
@@ -201,25 +213,63 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
     }
 }
 
+/// mod_fastcgi's keys.
+fn fastcgi_setting(
+    key: &str,
+    v: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Setting>, String> {
+    let k = key.to_ascii_lowercase();
+    Ok(match (k.as_str(), v) {
+        ("fastcgi.server", Value::Array(a)) => Some(Setting::FcgiServer(Rc::new(
+            crate::gw::config::parse_servers("fastcgi.server", a, warnings)?,
+        ))),
+        ("fastcgi.map-extensions", Value::Array(a)) => Some(Setting::FcgiMap(Rc::new(
+            a.entries
+                .iter()
+                .filter_map(|e| match (&e.key, &e.value) {
+                    (Some(k), Value::Str(t)) => Some((k.clone(), t.clone())),
+                    _ => None,
+                })
+                .collect(),
+        ))),
+        ("fastcgi.debug", v) => num(v).map(|n| Setting::Num(|c| &mut c.fastcgi_debug, n)),
+        _ => None,
+    })
+}
+
 impl CompiledConf {
-    pub fn compile(tree: &ConfigTree, modules: &[String]) -> Self {
-        let patches = tree
-            .blocks
-            .iter()
-            .map(|b| {
-                b.values
-                    .entries
-                    .iter()
-                    .filter_map(|e| e.key.as_deref().and_then(|k| setting(k, &e.value, modules)))
-                    .collect()
-            })
-            .collect();
+    /// Compiles every block; a bad `fastcgi.server` is fatal (lighttpd's
+    /// messages), warnings are logged.
+    pub fn compile(tree: &ConfigTree, modules: &[String]) -> Result<Self, String> {
+        let fastcgi = modules.iter().any(|m| m == "mod_fastcgi");
+        let mut patches = Vec::with_capacity(tree.blocks.len());
+        let mut warnings = Vec::new();
+        for b in &tree.blocks {
+            let mut p = Vec::new();
+            for e in &b.values.entries {
+                let Some(k) = e.key.as_deref() else { continue };
+                if fastcgi {
+                    if let Some(s) = fastcgi_setting(k, &e.value, &mut warnings)? {
+                        p.push(s);
+                        continue;
+                    }
+                }
+                if let Some(s) = setting(k, &e.value, modules) {
+                    p.push(s);
+                }
+            }
+            patches.push(p);
+        }
+        for w in warnings {
+            crate::log_error!("{w}");
+        }
         let mut c = CompiledConf {
             patches,
             global: RequestConf::default(),
         };
         c.global = c.build(&[true]);
-        c
+        Ok(c)
     }
 
     fn build(&self, holds: &[bool]) -> RequestConf {
@@ -265,7 +315,7 @@ mod tests {
             "server.tag = \"a\"\nserver.document-root = \"/x\"\n$HTTP[\"url\"] =^ \"/y\" {\n server.document-root = \"/y\"\n server.tag = \"\"\n}\n",
         ))
         .unwrap();
-        let c = CompiledConf::compile(&t, &[]);
+        let c = CompiledConf::compile(&t, &[]).unwrap();
         let g = c.for_request(&[true, false]);
         assert_eq!(g.document_root.as_deref(), Some("/x"));
         let r = c.for_request(&[true, true]);
@@ -278,6 +328,7 @@ mod tests {
         let t = read_config(Input::Stdin("index-file.names = (\"index.html\")\n")).unwrap();
         assert!(
             CompiledConf::compile(&t, &[])
+                .unwrap()
                 .global()
                 .index_files
                 .is_empty()
@@ -285,6 +336,7 @@ mod tests {
         let m = vec!["mod_indexfile".to_string()];
         assert_eq!(
             CompiledConf::compile(&t, &m)
+                .unwrap()
                 .global()
                 .index_files
                 .as_slice(),

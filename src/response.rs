@@ -16,6 +16,7 @@ use crate::http::status;
 use crate::http::uri;
 use crate::mods::dirlisting_html;
 use crate::reqconf::RequestConf;
+use std::borrow::Cow;
 use std::fs::{File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::rc::Rc;
@@ -45,7 +46,7 @@ pub enum Body {
 pub struct Response {
     pub status: u16,
     /// In lighttpd's order; Connection, Date and Server are added last.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Body,
     /// The connection must close after this response.
     pub close: bool,
@@ -61,8 +62,8 @@ impl Response {
         }
     }
 
-    fn header(&mut self, name: &'static str, value: impl Into<String>) {
-        self.headers.push((name, value.into()));
+    pub fn header(&mut self, name: &'static str, value: impl Into<String>) {
+        self.headers.push((Cow::Borrowed(name), value.into()));
     }
 }
 
@@ -75,7 +76,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// stat(2) through the stat cache: the metadata or the errno.
-    fn stat(&self, path: &str) -> Result<Metadata, i32> {
+    pub fn stat(&self, path: &str) -> Result<Metadata, i32> {
         self.cache
             .borrow_mut()
             .stat(path, self.now)
@@ -161,7 +162,7 @@ fn error_handler(req: &RequestHead, ctx: &Ctx<'_>, status: u16) -> Option<Respon
             return None;
         }
         r.status = status;
-        r.headers.retain(|(n, _)| *n != "Accept-Ranges");
+        r.headers.retain(|(n, _)| n != "Accept-Ranges");
         Some(r)
     } else {
         Some(route(&sub, ctx))
@@ -260,7 +261,17 @@ fn has_symlink(docroot: &str, path: &str) -> bool {
 /// ENOTDIR: the longest existing regular file is the script, the rest is
 /// PATH_INFO (`/file.txt/x`).
 fn path_info(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str) -> Response {
-    let path = req.path.as_str();
+    match find_script(ctx, docroot, &req.path) {
+        Some((physical, m, _)) => static_file(req, ctx, &physical, m, true),
+        None => Response::new(404),
+    }
+}
+
+/// The PATH_INFO search after ENOTDIR: the longest prefix of `path` that is
+/// a regular file under `docroot`. Returns its physical path, metadata and
+/// the length of the URL prefix it covers (the rest is PATH_INFO); None when
+/// the first existing prefix is not a regular file (404).
+pub fn find_script(ctx: &Ctx<'_>, docroot: &str, path: &str) -> Option<(String, Metadata, usize)> {
     let mut end = path.len();
     while let Some(i) = path[..end].rfind('/') {
         if i == 0 {
@@ -268,12 +279,12 @@ fn path_info(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str) -> Response {
         }
         let candidate = format!("{}{}", docroot.trim_end_matches('/'), &path[..i]);
         match ctx.stat(&candidate) {
-            Ok(m) if m.is_file() => return static_file(req, ctx, &candidate, m, true),
-            Ok(_) => return Response::new(404),
+            Ok(m) if m.is_file() => return Some((candidate, m, i)),
+            Ok(_) => return None,
             Err(_) => end = i,
         }
     }
-    Response::new(404)
+    None
 }
 
 fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) -> Response {
@@ -476,11 +487,11 @@ fn static_file(
                 let ct = ctype.unwrap_or_else(|| "application/octet-stream".into());
                 let (parts, closing, total) = range::multipart_layout(&rs, &ct, len);
                 r.status = 206;
-                r.headers.retain(|(n, _)| *n != "Content-Type");
+                r.headers.retain(|(n, _)| n != "Content-Type");
                 r.headers.insert(
                     0,
                     (
-                        "Content-Type",
+                        Cow::Borrowed("Content-Type"),
                         format!("multipart/byteranges; boundary={}", range::BOUNDARY),
                     ),
                 );

@@ -34,6 +34,8 @@ pub struct Shared {
     pub stat_cache: std::cell::RefCell<crate::stat_cache::StatCache>,
     /// Scratch space every connection reads into (allocated once).
     pub rbuf: Box<[u8]>,
+    /// For registering backend sockets from a connection.
+    pub registry: mio::Registry,
 }
 
 impl Shared {
@@ -104,7 +106,10 @@ impl Server {
             ls.push(Some(m));
             tokens.push(l.token);
         }
-        let compiled = CompiledConf::compile(&cfg.tree, &cfg.modules.modules);
+        let compiled = CompiledConf::compile(&cfg.tree, &cfg.modules.modules).map_err(|e| {
+            crate::log_error!("{e}");
+            std::io::Error::other("Configuration of plugins failed. Going down.")
+        })?;
         let parse_opts = parse_opts(&cfg);
         let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])?;
         let max_conns = match cfg.tree.global().values.get("server.max-connections") {
@@ -112,6 +117,7 @@ impl Server {
             _ => 1365,
         };
         let now = now_secs();
+        let registry = poll.registry().try_clone()?;
         Ok(Server {
             poll,
             listeners: ls,
@@ -127,6 +133,7 @@ impl Server {
                 graceful: false,
                 stat_cache: Default::default(),
                 rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
+                registry,
             },
             signals,
             max_conns,
@@ -173,6 +180,19 @@ impl Server {
                 let t = ev.token().0;
                 if t < CONN_BASE {
                     self.accept(t);
+                } else if t >= crate::conn_backend::BACKEND_BASE {
+                    let i = t - crate::conn_backend::BACKEND_BASE;
+                    if let Some(Some(c)) = self.conns.get_mut(i) {
+                        if let Some(b) = c.backend.as_mut() {
+                            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                                b.gw.readable = true;
+                            }
+                            if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
+                                b.gw.writable = true;
+                            }
+                        }
+                        self.drive(i);
+                    }
                 } else {
                     let i = t - CONN_BASE;
                     if let Some(Some(c)) = self.conns.get_mut(i) {
@@ -289,14 +309,14 @@ impl Server {
                 return;
             };
             match l.accept() {
-                Ok((sock, peer)) => {
+                Ok((sock, peer, peer_port)) => {
                     self.last_activity = self.sh.now;
                     let open = self.conns.len() - self.free.len();
                     if open >= self.max_conns {
                         drop(sock);
                         continue;
                     }
-                    self.add_conn(sock, peer, li);
+                    self.add_conn(sock, peer, peer_port, li);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -308,7 +328,7 @@ impl Server {
         }
     }
 
-    fn add_conn(&mut self, mut sock: Stream, peer: std::net::IpAddr, li: usize) {
+    fn add_conn(&mut self, mut sock: Stream, peer: std::net::IpAddr, peer_port: u16, li: usize) {
         let i = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -333,6 +353,8 @@ impl Server {
             let _ = t.set_nodelay(true);
         }
         let mut c = Conn::new(sock, peer, li, self.sh.now);
+        c.index = i;
+        c.peer_port = peer_port;
         c.drive(&mut self.sh);
         if c.state == State::Closed {
             let _ = self.poll.registry().deregister(&mut c.sock);
@@ -348,6 +370,9 @@ impl Server {
     fn close(&mut self, i: usize) {
         if let Some(mut c) = self.conns.get_mut(i).and_then(Option::take) {
             let _ = self.poll.registry().deregister(&mut c.sock);
+            if let Some(b) = c.backend.as_mut() {
+                let _ = self.poll.registry().deregister(&mut b.gw.sock);
+            }
             self.free.push(i);
             self.last_activity = self.sh.now;
         }
@@ -365,6 +390,9 @@ impl Server {
                 }
                 State::ReadHead => now - c.last_read > g.max_read_idle as i64,
                 State::Write => now - c.last_write > g.max_write_idle as i64,
+                // The backend's own read/write-timeout options are not
+                // implemented yet; the client's write idle bounds a stall.
+                State::Backend => now - c.last_write.max(c.last_read) > g.max_write_idle as i64,
                 State::Linger => now > c.linger_until,
                 State::Closed => true,
             };

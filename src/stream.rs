@@ -118,12 +118,12 @@ impl Listener {
 
     /// A new client and its address; a unix-socket peer has no IP and is
     /// seen as 0.0.0.0 by `$HTTP["remoteip"]`.
-    pub fn accept(&self) -> io::Result<(Stream, IpAddr)> {
+    pub fn accept(&self) -> io::Result<(Stream, IpAddr, u16)> {
         match self {
-            Listener::Tcp(l) => l.accept().map(|(s, a)| (Stream::Tcp(s), a.ip())),
+            Listener::Tcp(l) => l.accept().map(|(s, a)| (Stream::Tcp(s), a.ip(), a.port())),
             Listener::Unix(l) => l
                 .accept()
-                .map(|(s, _)| (Stream::Unix(s), IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
+                .map(|(s, _)| (Stream::Unix(s), IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)),
         }
     }
 }

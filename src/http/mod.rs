@@ -3,6 +3,8 @@
 //! decoding, dates, ETags, MIME lookup, ranges, conditional requests,
 //! status texts and error pages. No I/O here.
 
+pub mod backend_resp;
+pub mod cgi_env;
 pub mod chunked;
 pub mod conditional;
 pub mod date;

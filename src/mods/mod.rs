@@ -3,3 +3,4 @@
 //! core's static pipeline, src/response.rs, until the hook pipeline lands).
 
 pub mod dirlisting_html;
+pub mod fastcgi;

@@ -1,0 +1,412 @@
+//! A FastCGI test responder for lighttpd-rs's gateway tests, std only.
+//!
+//! It answers from QUERY_STRING the way lighttpd's tests/fcgi-responder.c
+//! does (docs/fastcgi.md §7) so the same test expectations hold against the
+//! reference lighttpd and against us, plus extras our tests need (stderr,
+//! request bodies, big and slow bodies, split headers, FCGI_KEEP_CONN and an
+//! in-order parameter dump). Written from that behaviour table, not from
+//! the C source. One request at a time, one connection at a time.
+//!
+//! Usage:
+//!   fcgi_responder                    listening socket on fd 0 (bin-path / spawn-fcgi)
+//!   fcgi_responder --listen PATH      bind a unix socket (an existing file is replaced)
+//!   fcgi_responder --port N           bind 127.0.0.1:N
+//!
+//! SIGINT/SIGUSR1 are not ignored (the C responder does): std cannot set
+//! signal dispositions without libc.
+//!
+//! Queries (whole QUERY_STRING; no QUERY_STRING param → `Status: 500 Internal Foo`):
+//!   lf, crlf            200 with LF / CRLF header endings, body `test123`
+//!   slow-lf, slow-crlf  status line and blank line in separate records, with sleeps
+//!   die-at-end          200 + test123, then exit(0)
+//!   env=VAR             VAR from the params, else the process env (no body if neither)
+//!   auth-ok             (authorizer) 200 + test123
+//!   auth-var            (authorizer) `Variable-X-LIGHTTPD-FCGI-AUTH: LighttpdTestContent`,
+//!                       no Status; (responder) 200 + X_LIGHTTPD_FCGI_AUTH's value
+//!   auth-*              (authorizer) 403
+//!   dump-env            200, text/plain, one `NAME=VALUE` line per param, in arrival order
+//!   stderr=TEXT         TEXT on FCGI_STDERR, then 200 + test123
+//!   echo-stdin          200, body = the request body
+//!   big=N               200, N bytes of body (`a`..`z` repeating)
+//!   slow-body           200, body `chunk0\n`..`chunk4\n` in records 100 ms apart
+//!   split-headers       headers spread over several STDOUT records
+//!   keepconn            200, body `keep-conn=1` or `keep-conn=0`
+//!   anything else       200 + test123
+//! Every reply ends with an empty STDOUT and END_REQUEST(app status 0). The
+//! connection stays open for the next request only if FCGI_KEEP_CONN was set.
+
+use std::io::{self, Read, Write};
+use std::net::TcpListener;
+use std::os::unix::net::UnixListener;
+use std::thread::sleep;
+use std::time::Duration;
+
+const BEGIN_REQUEST: u8 = 1;
+const ABORT_REQUEST: u8 = 2;
+const END_REQUEST: u8 = 3;
+const PARAMS: u8 = 4;
+const STDIN: u8 = 5;
+const STDOUT: u8 = 6;
+const STDERR: u8 = 7;
+const DATA: u8 = 8;
+const GET_VALUES: u8 = 9;
+const GET_VALUES_RESULT: u8 = 10;
+const UNKNOWN_TYPE: u8 = 11;
+
+const ROLE_AUTHORIZER: u16 = 2;
+const FLAG_KEEP_CONN: u8 = 1;
+const REQUEST_COMPLETE: u8 = 0;
+const CANT_MPX_CONN: u8 = 1;
+
+enum Listener {
+    Unix(UnixListener),
+    Tcp(TcpListener),
+}
+
+fn main() {
+    let listener = match open_listener() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("fcgi_responder: {e}");
+            std::process::exit(2);
+        }
+    };
+    loop {
+        let res = match &listener {
+            Listener::Unix(l) => l.accept().and_then(|(s, _)| serve_conn(s)),
+            Listener::Tcp(l) => l.accept().and_then(|(s, _)| serve_conn(s)),
+        };
+        match res {
+            Ok(Outcome::Exit) => std::process::exit(0),
+            Ok(Outcome::Closed) => {}
+            Err(e) => eprintln!("fcgi_responder: {e}"),
+        }
+    }
+}
+
+fn open_listener() -> io::Result<Listener> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [flag, path] if flag == "--listen" => {
+            let _ = std::fs::remove_file(path);
+            Ok(Listener::Unix(UnixListener::bind(path)?))
+        }
+        [flag, port] if flag == "--port" => {
+            let port: u16 = port
+                .parse()
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "bad --port"))?;
+            Ok(Listener::Tcp(TcpListener::bind(("127.0.0.1", port))?))
+        }
+        [] => Ok(listener_from_fd0()),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "usage: fcgi_responder [--listen PATH | --port N]",
+        )),
+    }
+}
+
+/// The listening socket lighttpd (bin-path) or spawn-fcgi passes as fd 0
+/// (FCGI_LISTENSOCK_FILENO); it may be a unix or a TCP socket.
+fn listener_from_fd0() -> Listener {
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    // SAFETY: this test program is started with a listening socket as fd 0
+    // and nothing else in the process uses fd 0; ownership moves to the
+    // listener once, and back through into_raw_fd() before the second wrap.
+    let tcp = unsafe { TcpListener::from_raw_fd(0) };
+    if tcp.local_addr().is_ok() {
+        return Listener::Tcp(tcp);
+    }
+    let fd = tcp.into_raw_fd();
+    // SAFETY: as above; `tcp` was consumed, so fd 0 has a single owner.
+    Listener::Unix(unsafe { UnixListener::from_raw_fd(fd) })
+}
+
+enum Outcome {
+    Closed,
+    Exit,
+}
+
+struct Record {
+    kind: u8,
+    id: u16,
+    content: Vec<u8>,
+}
+
+fn read_record(s: &mut impl Read) -> io::Result<Option<Record>> {
+    let mut h = [0u8; 8];
+    match s.read_exact(&mut h) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u16::from_be_bytes([h[4], h[5]]) as usize;
+    let mut content = vec![0u8; len + h[6] as usize];
+    s.read_exact(&mut content)?;
+    content.truncate(len);
+    Ok(Some(Record {
+        kind: h[1],
+        id: u16::from_be_bytes([h[2], h[3]]),
+        content,
+    }))
+}
+
+fn write_record(s: &mut impl Write, kind: u8, id: u16, content: &[u8]) -> io::Result<()> {
+    for piece in content.chunks(65535) {
+        write_one(s, kind, id, piece)?;
+    }
+    Ok(())
+}
+
+/// One record, padded to a multiple of 8 as the spec recommends (so clients'
+/// padding handling is exercised).
+fn write_one(s: &mut impl Write, kind: u8, id: u16, content: &[u8]) -> io::Result<()> {
+    let len = content.len() as u16;
+    let pad = (8 - content.len() % 8) % 8;
+    let mut buf = Vec::with_capacity(8 + content.len() + pad);
+    buf.extend_from_slice(&[1, kind]);
+    buf.extend_from_slice(&id.to_be_bytes());
+    buf.extend_from_slice(&len.to_be_bytes());
+    buf.extend_from_slice(&[pad as u8, 0]);
+    buf.extend_from_slice(content);
+    buf.resize(buf.len() + pad, 0);
+    s.write_all(&buf)?;
+    s.flush()
+}
+
+fn end_request(s: &mut impl Write, id: u16, protocol_status: u8) -> io::Result<()> {
+    write_one(s, END_REQUEST, id, &[0, 0, 0, 0, protocol_status, 0, 0, 0])
+}
+
+/// A request being received on the connection.
+struct Pending {
+    id: u16,
+    role: u16,
+    keep_conn: bool,
+    params_raw: Vec<u8>,
+    params_done: bool,
+    stdin: Vec<u8>,
+}
+
+fn serve_conn<S: Read + Write>(mut s: S) -> io::Result<Outcome> {
+    let mut pending: Option<Pending> = None;
+    while let Some(rec) = read_record(&mut s)? {
+        match rec.kind {
+            BEGIN_REQUEST => {
+                if pending.is_some() {
+                    end_request(&mut s, rec.id, CANT_MPX_CONN)?;
+                    continue;
+                }
+                let b = &rec.content;
+                if b.len() < 3 {
+                    return Ok(Outcome::Closed);
+                }
+                pending = Some(Pending {
+                    id: rec.id,
+                    role: u16::from_be_bytes([b[0], b[1]]),
+                    keep_conn: b[2] & FLAG_KEEP_CONN != 0,
+                    params_raw: Vec::new(),
+                    params_done: false,
+                    stdin: Vec::new(),
+                });
+            }
+            PARAMS => {
+                if let Some(p) = pending.as_mut().filter(|p| p.id == rec.id) {
+                    if rec.content.is_empty() {
+                        p.params_done = true;
+                    } else {
+                        p.params_raw.extend_from_slice(&rec.content);
+                    }
+                }
+            }
+            STDIN => {
+                let Some(p) = pending.as_mut().filter(|p| p.id == rec.id) else {
+                    continue;
+                };
+                if !rec.content.is_empty() {
+                    p.stdin.extend_from_slice(&rec.content);
+                    continue;
+                }
+                // End of STDIN: the request is complete.
+                let Some(p) = pending.take() else { continue };
+                let params = parse_params(&p.params_raw);
+                let outcome = respond(&mut s, &p, &params)?;
+                if let Outcome::Exit = outcome {
+                    return Ok(Outcome::Exit);
+                }
+                if !p.keep_conn {
+                    return Ok(Outcome::Closed);
+                }
+            }
+            ABORT_REQUEST => {
+                if let Some(p) = pending.take() {
+                    end_request(&mut s, p.id, REQUEST_COMPLETE)?;
+                    if !p.keep_conn {
+                        return Ok(Outcome::Closed);
+                    }
+                }
+            }
+            DATA => {}
+            GET_VALUES => {
+                let mut body = Vec::new();
+                for (k, v) in [
+                    ("FCGI_MAX_CONNS", "1"),
+                    ("FCGI_MAX_REQS", "1"),
+                    ("FCGI_MPXS_CONNS", "0"),
+                ] {
+                    append_pair(&mut body, k.as_bytes(), v.as_bytes());
+                }
+                write_record(&mut s, GET_VALUES_RESULT, 0, &body)?;
+            }
+            other => write_one(&mut s, UNKNOWN_TYPE, rec.id, &[other, 0, 0, 0, 0, 0, 0, 0])?,
+        }
+    }
+    Ok(Outcome::Closed)
+}
+
+/// Name-value pairs: each length is 1 byte, or 4 bytes with the high bit set.
+fn parse_params(mut b: &[u8]) -> Vec<(String, String)> {
+    fn take_len(b: &mut &[u8]) -> Option<usize> {
+        let first = *b.first()?;
+        if first & 0x80 == 0 {
+            *b = &b[1..];
+            Some(first as usize)
+        } else {
+            let q = b.get(..4)?;
+            let n = u32::from_be_bytes([q[0] & 0x7f, q[1], q[2], q[3]]) as usize;
+            *b = &b[4..];
+            Some(n)
+        }
+    }
+    let mut out = Vec::new();
+    while !b.is_empty() {
+        let (Some(nl), Some(vl)) = (take_len(&mut b), take_len(&mut b)) else {
+            break;
+        };
+        if b.len() < nl + vl {
+            break;
+        }
+        let name = String::from_utf8_lossy(&b[..nl]).into_owned();
+        let value = String::from_utf8_lossy(&b[nl..nl + vl]).into_owned();
+        out.push((name, value));
+        b = &b[nl + vl..];
+    }
+    out
+}
+
+fn append_pair(out: &mut Vec<u8>, k: &[u8], v: &[u8]) {
+    for len in [k.len(), v.len()] {
+        if len < 128 {
+            out.push(len as u8);
+        } else {
+            out.extend_from_slice(&(len as u32 | 0x8000_0000).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(k);
+    out.extend_from_slice(v);
+}
+
+fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+const OK: &[u8] = b"Status: 200 OK\r\n\r\n";
+
+fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io::Result<Outcome> {
+    let id = p.id;
+    let out = |s: &mut S, data: &[u8]| write_record(s, STDOUT, id, data);
+    let mut outcome = Outcome::Closed;
+
+    match param(params, "QUERY_STRING") {
+        None => out(s, b"Status: 500 Internal Foo\r\n\r\n")?,
+        Some("lf") => out(s, b"Status: 200 OK\n\ntest123")?,
+        Some("crlf") => out(s, b"Status: 200 OK\r\n\r\ntest123")?,
+        Some(q @ ("slow-lf" | "slow-crlf")) => {
+            let eol: &[u8] = if q == "slow-lf" { b"\n" } else { b"\r\n" };
+            out(s, &[b"Status: 200 OK".as_slice(), eol].concat())?;
+            sleep(Duration::from_millis(50));
+            out(s, eol)?;
+            sleep(Duration::from_millis(50));
+            out(s, b"test123")?;
+        }
+        Some("die-at-end") => {
+            out(s, b"Status: 200 OK\r\n\r\ntest123")?;
+            outcome = Outcome::Exit;
+        }
+        Some(q) if p.role == ROLE_AUTHORIZER && q.starts_with("auth-") => match q {
+            "auth-ok" => out(s, b"Status: 200 OK\r\n\r\ntest123")?,
+            "auth-var" => out(
+                s,
+                b"Variable-X-LIGHTTPD-FCGI-AUTH: LighttpdTestContent\r\n\r\n",
+            )?,
+            _ => out(s, b"Status: 403 Forbidden\r\n\r\n")?,
+        },
+        Some("auth-var") => {
+            out(s, OK)?;
+            if let Some(v) = param(params, "X_LIGHTTPD_FCGI_AUTH") {
+                out(s, v.as_bytes())?;
+            }
+        }
+        Some(q) if q.len() > 4 && q.starts_with("env=") => {
+            out(s, OK)?;
+            let var = &q[4..];
+            let value = param(params, var)
+                .map(str::to_owned)
+                .or_else(|| std::env::var(var).ok());
+            if let Some(v) = value {
+                out(s, v.as_bytes())?;
+            }
+        }
+        Some("dump-env") => {
+            let mut body = String::from("Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n");
+            for (k, v) in params {
+                body.push_str(&format!("{k}={v}\n"));
+            }
+            out(s, body.as_bytes())?;
+        }
+        Some(q) if q.starts_with("stderr=") => {
+            write_record(s, STDERR, id, q["stderr=".len()..].as_bytes())?;
+            out(s, b"Status: 200 OK\r\n\r\ntest123")?;
+        }
+        Some("echo-stdin") => {
+            out(s, OK)?;
+            out(s, &p.stdin)?;
+        }
+        Some(q) if q.starts_with("big=") => {
+            out(s, OK)?;
+            let n: usize = q[4..].parse().unwrap_or(0);
+            let body: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            out(s, &body)?;
+        }
+        Some("slow-body") => {
+            out(s, OK)?;
+            for i in 0..5 {
+                sleep(Duration::from_millis(100));
+                out(s, format!("chunk{i}\n").as_bytes())?;
+            }
+        }
+        Some("split-headers") => {
+            for piece in [
+                &b"Stat"[..],
+                b"us: 200 OK\r\nX-Split: ",
+                b"yes\r",
+                b"\n",
+                b"\r\n",
+                b"test123",
+            ] {
+                out(s, piece)?;
+                sleep(Duration::from_millis(10));
+            }
+        }
+        Some("keepconn") => {
+            out(s, OK)?;
+            out(s, format!("keep-conn={}", u8::from(p.keep_conn)).as_bytes())?;
+        }
+        Some(_) => out(s, b"Status: 200 OK\r\n\r\ntest123")?,
+    }
+    write_one(s, STDOUT, id, b"")?;
+    end_request(s, id, REQUEST_COMPLETE)?;
+    Ok(outcome)
+}

@@ -1,0 +1,70 @@
+//! Any bytes as a FastCGI backend's reply, fed to the record decoder whole and
+//! one byte at a time: both must yield the same events, consume the same
+//! bytes (never more than given) and agree on END_REQUEST. The concatenated
+//! STDOUT, and the raw input, then go through the backend head parser under
+//! every backend and purpose: it must never panic and never point the body
+//! past the end of its input.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use lighttpd::gw::fcgi::{Decoder, Event};
+use lighttpd::http::backend_resp::{Backend, HeadOpts, MAX_HEAD, Purpose, parse_backend_head};
+
+fn check_head(buf: &[u8]) {
+    for backend in [
+        Backend::Cgi,
+        Backend::Scgi,
+        Backend::Fastcgi,
+        Backend::Proxy,
+    ] {
+        for purpose in [Purpose::Respond, Purpose::Authorize] {
+            let opts = HeadOpts {
+                backend,
+                purpose,
+                xsendfile_allow: true,
+            };
+            // A small limit too, so the 64 KiB rule is reached by short inputs.
+            for max in [MAX_HEAD, 64] {
+                if let Ok(Some((head, off))) = parse_backend_head(buf, max, opts) {
+                    assert!(off <= buf.len() && off <= max);
+                    assert!((100..=999).contains(&head.status));
+                }
+            }
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut whole = Decoder::new();
+    let mut ev_whole = Vec::new();
+    let n_whole = whole.feed(data, &mut ev_whole);
+    assert!(n_whole <= data.len());
+
+    let mut byte = Decoder::new();
+    let mut ev_byte = Vec::new();
+    let mut n_byte = 0;
+    for b in data {
+        let n = byte.feed(std::slice::from_ref(b), &mut ev_byte);
+        assert!(n <= 1);
+        n_byte += n;
+    }
+    assert_eq!(n_whole, n_byte);
+    assert_eq!(ev_whole, ev_byte);
+    assert_eq!(whole.is_ended(), byte.is_ended());
+    assert_eq!(whole.finish().is_ok(), whole.is_ended());
+    if !whole.is_ended() {
+        assert_eq!(n_whole, data.len());
+    }
+
+    let stdout: Vec<u8> = ev_whole
+        .iter()
+        .filter_map(|e| match e {
+            Event::Stdout(d) => Some(d.as_slice()),
+            _ => None,
+        })
+        .flatten()
+        .copied()
+        .collect();
+    check_head(&stdout);
+    check_head(data);
+});

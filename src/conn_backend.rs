@@ -1,0 +1,497 @@
+//! A client connection whose request a FastCGI backend answers (the
+//! connection side of src/gw): start the backend request (BEGIN_REQUEST,
+//! one PARAMS record, STDIN), forward the request body as it arrives, turn
+//! the backend's CGI head into the client's status line and headers, then
+//! stream the body with backpressure (no more backend reads while 256 KiB
+//! wait for the client), chunked for HTTP/1.1 when the backend gave no
+//! Content-Length. Failures get the status and log line of fastcgi.md §5.
+
+use crate::conn::{Conn, State};
+use crate::gw::fcgi::{self, Role};
+use crate::gw::{self, GwConn, GwEvent, GwState};
+use crate::http::backend_resp;
+use crate::http::cgi_env::{self, CgiInput};
+use crate::http::request::{RequestHead, Version};
+use crate::mods::fastcgi::FcgiTarget;
+use crate::reqconf::RequestConf;
+use crate::response::{self, Response};
+use crate::server::Shared;
+use mio::{Interest, Token};
+use std::os::fd::AsRawFd;
+
+/// Stop reading the backend while this much waits for the client.
+const BACKPRESSURE: usize = 256 * 1024;
+/// A response body buffered beyond this is streamed instead (chunked for
+/// HTTP/1.1): lighttpd would buffer it all to temp files.
+const STREAM_AFTER: usize = 1 << 20;
+/// A backend head larger than this is a 502 (lighttpd: 64 KiB).
+const MAX_HEAD: usize = 64 * 1024;
+/// Backend sockets use tokens from here (+ the connection's index).
+pub const BACKEND_BASE: usize = 1 << 30;
+
+/// The backend side of one client request.
+pub struct BackendRun {
+    pub gw: GwConn,
+    head_buf: Vec<u8>,
+    head_done: bool,
+    chunked: bool,
+    /// Request body bytes still to read from the client and forward.
+    body_left: u64,
+    version: Version,
+    head_only: bool,
+    keep: bool,
+    debug: u32,
+    tag: Option<std::rc::Rc<str>>,
+    conf: RequestConf,
+    uri: String,
+    /// The response head, held back while the body is buffered: a body
+    /// that is complete by END_REQUEST goes out with Content-Length (and
+    /// Range applied), as lighttpd buffers backend responses by default.
+    deferred: Option<Response>,
+    body: Vec<u8>,
+    /// The client's Range header, for a GET over HTTP/1.1.
+    range: Option<String>,
+    /// GET or HEAD: only these get Accept-Ranges.
+    get_or_head: bool,
+}
+
+/// The request parameters for the backend, in lighttpd's order.
+fn env_for(
+    c: &Conn,
+    head: &RequestHead,
+    t: &FcgiTarget,
+    conf: &RequestConf,
+) -> Vec<(String, String)> {
+    let local = c.local_addr();
+    let (server_addr, server_port) = match local {
+        Some(a) => (a.ip().to_string(), a.port()),
+        None => (String::new(), 0),
+    };
+    let remote = c.peer.to_string();
+    let host = head.host.as_deref().unwrap_or("");
+    let server_name = host
+        .rsplit_once(':')
+        .filter(|(h, _)| !h.ends_with(']') || host.starts_with('['))
+        .map(|(h, _)| h)
+        .unwrap_or(host);
+    let input = CgiInput {
+        authorizer: false,
+        content_length: head.content_length.unwrap_or(0),
+        query: head.query.as_deref().unwrap_or(""),
+        raw_target: &head.target,
+        redirect_uri: None,
+        error_handler: false,
+        script_name: &t.script_name,
+        path_info: t.path_info.as_deref(),
+        script_filename: &t.script_filename,
+        document_root: &t.document_root,
+        docroot: t.host.docroot.as_deref(),
+        broken_scriptfilename: t.host.broken_scriptfilename,
+        method: head.method.as_str(),
+        protocol: if head.version == Version::Http11 {
+            "HTTP/1.1"
+        } else {
+            "HTTP/1.0"
+        },
+        server_software: conf
+            .server_tag
+            .as_deref()
+            .unwrap_or(crate::DEFAULT_SERVER_TAG),
+        scheme: "http",
+        server_addr: &server_addr,
+        server_port,
+        server_name,
+        remote_addr: &remote,
+        remote_port: c.peer_port,
+        headers: &head.headers,
+        strip_request_uri: t.host.strip_request_uri.as_deref(),
+        extra: &[],
+    };
+    cgi_env::build(&input)
+}
+
+impl Conn {
+    /// Starts a backend request; on a failure answers at once.
+    pub(crate) fn start_backend(
+        &mut self,
+        sh: &mut Shared,
+        head: &RequestHead,
+        t: FcgiTarget,
+        conf: RequestConf,
+        version: Version,
+        keep: bool,
+    ) {
+        let debug = conf.fastcgi_debug;
+        if head.chunked {
+            // Bodies are streamed to the backend: a chunked body's length is
+            // unknown up front (lighttpd with server.stream-request-body).
+            let r = response::error_response(411, &conf, true);
+            self.queue_response(sh, r, version, false, false, conf.server_tag.as_deref());
+            return;
+        }
+        let env = env_for(self, head, &t, &conf);
+        let pairs: Vec<(&[u8], &[u8])> = env
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+            .collect();
+        let mut rec = Vec::new();
+        fcgi::begin_request(&mut rec, 1, Role::Responder, false);
+        if fcgi::params(&mut rec, 1, &pairs).is_err() {
+            let r = response::error_response(400, &conf, true);
+            self.queue_response(sh, r, version, false, false, conf.server_tag.as_deref());
+            return;
+        }
+        let body_left = head.content_length.unwrap_or(0);
+        let mut g = match gw::connect(&t.host.addr) {
+            Ok(g) => g,
+            Err(e) => {
+                crate::log_error!(
+                    "establishing connection failed: socket: {}: {}",
+                    t.host.addr,
+                    io_text(&e)
+                );
+                let r = response::error_response(503, &conf, false);
+                self.queue_response(sh, r, version, keep, false, conf.server_tag.as_deref());
+                return;
+            }
+        };
+        if debug >= 1 {
+            crate::log_error!("gw - found a host {} {}", t.host.label, t.host.addr);
+        }
+        g.queue(&rec);
+        if body_left == 0 {
+            let mut end = Vec::new();
+            fcgi::stdin_end(&mut end, 1);
+            g.queue(&end);
+            g.request_complete = true;
+        }
+        let token = Token(BACKEND_BASE + self.index);
+        if let Err(e) =
+            sh.registry
+                .register(&mut g.sock, token, Interest::READABLE | Interest::WRITABLE)
+        {
+            crate::log_error!("backend register failed: {e}");
+            let r = response::error_response(500, &conf, true);
+            self.queue_response(sh, r, version, false, false, conf.server_tag.as_deref());
+            return;
+        }
+        if debug >= 3 {
+            crate::log_error!("connect delayed; will continue later: {}", t.host.addr);
+        }
+        self.backend = Some(Box::new(BackendRun {
+            gw: g,
+            head_buf: Vec::new(),
+            head_done: false,
+            chunked: false,
+            body_left,
+            version,
+            head_only: head.method == crate::http::request::Method::Head,
+            keep,
+            debug,
+            tag: conf.server_tag.clone(),
+            range: (head.method == crate::http::request::Method::Get
+                && head.version == Version::Http11)
+                .then(|| head.header("Range").map(str::to_string))
+                .flatten(),
+            get_or_head: matches!(
+                head.method,
+                crate::http::request::Method::Get | crate::http::request::Method::Head
+            ),
+            deferred: None,
+            body: Vec::new(),
+            conf,
+            uri: format!(
+                "{}{}",
+                head.path,
+                head.query
+                    .as_deref()
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default()
+            ),
+        }));
+        self.state = State::Backend;
+    }
+
+    /// One step of the backend exchange (State::Backend).
+    pub(crate) fn backend_step(&mut self, sh: &mut Shared) {
+        let Some(mut b) = self.backend.take() else {
+            self.state = State::Closed;
+            return;
+        };
+        let done = self.backend_work(sh, &mut b);
+        if done {
+            let _ = sh.registry.deregister(&mut b.gw.sock);
+        } else {
+            self.backend = Some(b);
+        }
+    }
+
+    /// Returns true when the backend part is over (the client response is
+    /// complete in the queue, or an error response replaced it).
+    fn backend_work(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
+        match b.gw.check_connected() {
+            Ok(false) => return false,
+            Ok(true) => {
+                if b.gw.state == GwState::Write && b.debug >= 2 && b.gw.written == 0 {
+                    crate::log_error!("connect succeeded: {}", b.gw.sock.as_raw_fd());
+                }
+            }
+            Err(e) => {
+                crate::log_error!(
+                    "establishing connection failed: socket: {}: {}",
+                    b.gw.addr,
+                    io_text(&e)
+                );
+                return self.backend_fail(sh, b, 503);
+            }
+        }
+        // Forward the request body as it arrives.
+        if b.body_left > 0 && b.gw.pending() < BACKPRESSURE {
+            let avail = self.take_body(sh, b.body_left as usize);
+            if !avail.is_empty() {
+                b.body_left -= avail.len() as u64;
+                let mut rec = Vec::new();
+                fcgi::stdin(&mut rec, 1, &avail);
+                if b.body_left == 0 {
+                    fcgi::stdin_end(&mut rec, 1);
+                    b.gw.request_complete = true;
+                }
+                b.gw.queue(&rec);
+            } else if self.peer_gone() {
+                // The client went away mid-body: drop the backend request.
+                self.state = State::Closed;
+                return true;
+            }
+        }
+        if let Err(e) = b.gw.flush() {
+            crate::log_error!(
+                "connection was dropped after accept() (perhaps the gw process died), write-offset: {} socket: {} ({})",
+                b.gw.written,
+                b.gw.addr,
+                io_text(&e)
+            );
+            return self.backend_fail(sh, b, 503);
+        }
+        if self.out_len() >= BACKPRESSURE {
+            return false;
+        }
+        let mut events = Vec::new();
+        b.gw.read(&mut sh.rbuf, BACKPRESSURE, &mut events);
+        for ev in events {
+            match ev {
+                GwEvent::Stdout(data) => {
+                    if b.head_done {
+                        self.emit_body(sh, b, &data);
+                        continue;
+                    }
+                    b.head_buf.extend_from_slice(&data);
+                    let opts = backend_resp::HeadOpts {
+                        backend: backend_resp::Backend::Fastcgi,
+                        purpose: backend_resp::Purpose::Respond,
+                        xsendfile_allow: false,
+                    };
+                    match backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts) {
+                        Ok(None) => {}
+                        Ok(Some((head, off))) => {
+                            let rest = b.head_buf.split_off(off.min(b.head_buf.len()));
+                            self.emit_head(sh, b, head);
+                            if !rest.is_empty() {
+                                self.emit_body(sh, b, &rest);
+                            }
+                        }
+                        Err(e) => {
+                            crate::log_error!(
+                                "invalid response headers from backend {}: {e:?}",
+                                b.gw.addr
+                            );
+                            return self.backend_fail(sh, b, 502);
+                        }
+                    }
+                }
+                GwEvent::Stderr(data) => {
+                    for line in String::from_utf8_lossy(&data).lines() {
+                        crate::log_error!("FastCGI-stderr:{line}");
+                    }
+                }
+                GwEvent::End => {
+                    if !b.head_done {
+                        return self.backend_fail(sh, b, 502);
+                    }
+                    if let Some(r) = b.deferred.take() {
+                        self.send_buffered(sh, b, r);
+                        self.finish_backend(b.keep);
+                        return true;
+                    }
+                    if b.chunked && !b.head_only {
+                        self.push_out(b"0\r\n\r\n".to_vec());
+                    }
+                    self.finish_backend(b.keep);
+                    return true;
+                }
+                GwEvent::Eof | GwEvent::Error(_) => {
+                    if !b.head_done {
+                        crate::log_error!(
+                            "unexpected end-of-file (perhaps the fastcgi process died):pid: 0 socket: {}",
+                            b.gw.addr
+                        );
+                        crate::log_error!(
+                            "response not received, request sent: {} on socket: {} for {}, closing connection",
+                            b.gw.written,
+                            b.gw.addr,
+                            b.uri
+                        );
+                        return self.backend_fail(sh, b, 500);
+                    }
+                    crate::log_error!(
+                        "response already sent out, but backend returned error on socket: {} for {}, terminating connection",
+                        b.gw.addr,
+                        b.uri
+                    );
+                    self.finish_backend(false);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn backend_fail(&mut self, sh: &mut Shared, b: &mut BackendRun, status: u16) -> bool {
+        if b.head_done {
+            self.finish_backend(false);
+            return true;
+        }
+        let r = response::error_response(status, &b.conf, status != 503);
+        let keep = b.keep && status == 503;
+        self.queue_response(sh, r, b.version, keep, b.head_only, b.tag.as_deref());
+        true
+    }
+
+    fn emit_head(&mut self, _sh: &mut Shared, b: &mut BackendRun, head: backend_resp::BackendHead) {
+        b.head_done = true;
+        let mut r = Response::new(head.status);
+        for (k, v) in &head.headers {
+            let k = String::from_utf8_lossy(k).into_owned();
+            r.headers.push((
+                std::borrow::Cow::Owned(k),
+                String::from_utf8_lossy(v).into_owned(),
+            ));
+        }
+        b.keep = b.keep && !head.connection_close;
+        b.deferred = Some(r);
+    }
+
+    fn emit_body(&mut self, sh: &mut Shared, b: &mut BackendRun, data: &[u8]) {
+        if b.deferred.is_some() {
+            b.body.extend_from_slice(data);
+            if b.body.len() > STREAM_AFTER {
+                self.start_streaming(sh, b);
+            }
+            return;
+        }
+        if b.head_only || data.is_empty() {
+            return;
+        }
+        if b.chunked {
+            let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+            v.extend_from_slice(data);
+            v.extend_from_slice(b"\r\n");
+            self.push_out(v);
+        } else {
+            self.push_out(data.to_vec());
+        }
+    }
+
+    /// The body outgrew the buffer: send the head, then stream.
+    fn start_streaming(&mut self, sh: &mut Shared, b: &mut BackendRun) {
+        let Some(mut r) = b.deferred.take() else {
+            return;
+        };
+        let has_len = r
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("Content-Length"));
+        let bodyless = b.head_only || matches!(r.status, 204 | 304) || r.status < 200;
+        if !has_len && !bodyless {
+            if b.version == Version::Http11 {
+                r.header("Transfer-Encoding", "chunked");
+                b.chunked = true;
+            } else {
+                b.keep = false; // the end of the body is the end of the connection
+            }
+        }
+        self.queue_head_only(sh, &r, b.version, b.keep, b.tag.as_deref());
+        let body = std::mem::take(&mut b.body);
+        self.emit_body(sh, b, &body);
+    }
+
+    /// The whole body arrived before END_REQUEST: Content-Length, and
+    /// Range for a 200 to a GET over HTTP/1.1 (as lighttpd does).
+    fn send_buffered(&mut self, sh: &mut Shared, b: &mut BackendRun, mut r: Response) {
+        let len = b.body.len() as u64;
+        r.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
+        let ranged = r.status == 200
+            && b.get_or_head
+            && b.conf.range_requests
+            && b.version == Version::Http11
+            && len > 0;
+        if ranged {
+            r.header("Accept-Ranges", "bytes");
+        }
+        let mut body = std::mem::take(&mut b.body);
+        if let (true, Some(h)) = (ranged, b.range.as_deref()) {
+            match crate::http::range::parse_range(h, len) {
+                crate::http::range::RangeOutcome::Ignore => {}
+                crate::http::range::RangeOutcome::Unsatisfiable => {
+                    let e = response::error_response(416, &b.conf, false);
+                    self.queue_response(sh, e, b.version, b.keep, b.head_only, b.tag.as_deref());
+                    return;
+                }
+                crate::http::range::RangeOutcome::Ranges(rs) => {
+                    r.status = 206;
+                    if rs.len() == 1 {
+                        let (a, z) = rs[0];
+                        r.header("Content-Range", format!("bytes {a}-{z}/{len}"));
+                        body = body[a as usize..=z as usize].to_vec();
+                    } else {
+                        let ct = r
+                            .headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default();
+                        let (parts, closing, _) =
+                            crate::http::range::multipart_layout(&rs, &ct, len);
+                        let mut out = Vec::new();
+                        for (hdr, a, z) in parts {
+                            out.extend_from_slice(&hdr);
+                            out.extend_from_slice(&body[a as usize..=z as usize]);
+                        }
+                        out.extend_from_slice(&closing);
+                        body = out;
+                        r.headers
+                            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Type"));
+                        r.headers.insert(
+                            0,
+                            (
+                                std::borrow::Cow::Borrowed("Content-Type"),
+                                crate::http::range::MULTIPART_CONTENT_TYPE.to_string(),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        if !matches!(r.status, 204 | 304) && r.status >= 200 {
+            r.header("Content-Length", body.len().to_string());
+        }
+        r.body = crate::response::Body::Mem(body);
+        self.queue_response(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
+    }
+}
+
+/// strerror-like text of an io::Error.
+fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_string()
+}

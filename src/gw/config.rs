@@ -1,0 +1,248 @@
+//! `fastcgi.server` (and later `scgi.server`, `proxy.server`): the
+//! `"<.ext|/prefix>" => ( ["label" =>] ( host options ) ... )` arrays read
+//! into typed hosts, with lighttpd's per-host keys (fastcgi.md §1), its
+//! types (config/keys.rs GW_HOST_KEYS) and its fatal start-up messages.
+
+use crate::config::keys::GW_HOST_KEYS;
+use crate::config::scoped::{Typed, check_value};
+use crate::config::value::{Array, Value};
+use std::net::SocketAddr;
+
+/// Where a backend listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendAddr {
+    Tcp(SocketAddr),
+    Unix(String),
+}
+
+impl std::fmt::Display for BackendAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendAddr::Tcp(a) => write!(f, "tcp:{a}"),
+            BackendAddr::Unix(p) => write!(f, "unix:{p}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Responder,
+    Authorizer,
+}
+
+/// One backend host of an extension.
+#[derive(Clone, Debug)]
+pub struct GwHost {
+    pub label: String,
+    pub addr: BackendAddr,
+    pub bin_path: Option<String>,
+    pub mode: Mode,
+    pub check_local: bool,
+    pub docroot: Option<String>,
+    pub strip_request_uri: Option<String>,
+    pub fix_root_scriptname: bool,
+    pub broken_scriptfilename: bool,
+    pub x_sendfile: bool,
+    pub connect_timeout: u32,
+    pub read_timeout: u32,
+    pub write_timeout: u32,
+    pub disable_time: u32,
+}
+
+/// The hosts for one key (`.php` or `/app`).
+#[derive(Clone, Debug)]
+pub struct GwExt {
+    pub key: String,
+    pub hosts: Vec<GwHost>,
+}
+
+/// Reads a `*.server` array. `module` names the key in messages
+/// ("fastcgi.server"); warnings are pushed, errors are fatal.
+pub fn parse_servers(
+    module: &str,
+    a: &Array,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<GwExt>, String> {
+    let mut out = Vec::new();
+    for e in &a.entries {
+        let key = e.key.clone().unwrap_or_default();
+        let Value::Array(hosts) = &e.value else {
+            return Err(format!(
+                "unexpected value for gw.server near [{key}](string); expected ( \"ext\" => ( \"backend-label\" => ( \"key\" => \"value\" )))"
+            ));
+        };
+        let mut ext = GwExt {
+            key: key.clone(),
+            hosts: Vec::new(),
+        };
+        for h in &hosts.entries {
+            let label = h.key.clone().unwrap_or_default();
+            let Value::Array(opts) = &h.value else {
+                return Err(format!(
+                    "unexpected value for gw.server near [{label}](string); expected ( \"ext\" => ( \"backend-label\" => ( \"key\" => \"value\" )))"
+                ));
+            };
+            ext.hosts
+                .push(parse_host(module, &key, &label, opts, warnings)?);
+        }
+        out.push(ext);
+    }
+    Ok(out)
+}
+
+fn parse_host(
+    module: &str,
+    ext: &str,
+    label: &str,
+    opts: &Array,
+    warnings: &mut Vec<String>,
+) -> Result<GwHost, String> {
+    let mut host: Option<String> = None;
+    let mut port: u16 = 0;
+    let mut socket: Option<String> = None;
+    let mut h = GwHost {
+        label: label.to_string(),
+        addr: BackendAddr::Unix(String::new()),
+        bin_path: None,
+        mode: Mode::Responder,
+        check_local: true,
+        docroot: None,
+        strip_request_uri: None,
+        fix_root_scriptname: false,
+        broken_scriptfilename: false,
+        x_sendfile: false,
+        connect_timeout: 8,
+        read_timeout: 0,
+        write_timeout: 0,
+        disable_time: 1,
+    };
+    for e in &opts.entries {
+        let Some(k) = e.key.as_deref() else { continue };
+        if k.contains('_') {
+            warnings.push(format!(
+                "incorrect directive contains underscore ('_') instead of dash ('-'): {k}"
+            ));
+        }
+        // Unknown keys are ignored, as lighttpd does.
+        let Some(def) = GW_HOST_KEYS.iter().find(|d| d.name.eq_ignore_ascii_case(k)) else {
+            continue;
+        };
+        let v = check_value(def, &e.value)?;
+        match (def.name, v) {
+            ("host", Typed::Str(s)) => host = Some(s),
+            ("port", Typed::Short(p)) => port = p,
+            ("socket", Typed::Str(s)) => socket = Some(s),
+            ("bin-path", Typed::Str(s)) => h.bin_path = Some(s),
+            ("check-local", Typed::Bool(b)) => h.check_local = b,
+            ("mode", Typed::Str(s)) => {
+                h.mode = match s.as_str() {
+                    "authorizer" => Mode::Authorizer,
+                    "responder" => Mode::Responder,
+                    other => {
+                        warnings.push(format!(
+                            "WARNING: unknown gw mode: {other} (ignored, mode set to responder)"
+                        ));
+                        Mode::Responder
+                    }
+                }
+            }
+            ("docroot", Typed::Str(s)) => h.docroot = Some(s),
+            ("strip-request-uri", Typed::Str(s)) => h.strip_request_uri = Some(s),
+            ("fix-root-scriptname", Typed::Bool(b)) => h.fix_root_scriptname = b,
+            ("broken-scriptfilename", Typed::Bool(b)) => h.broken_scriptfilename = b,
+            ("x-sendfile" | "allow-x-send-file", Typed::Bool(b)) => h.x_sendfile = b,
+            ("connect-timeout", Typed::Int(n)) => h.connect_timeout = n,
+            ("read-timeout", Typed::Int(n)) => h.read_timeout = n,
+            ("write-timeout", Typed::Int(n)) => h.write_timeout = n,
+            ("disable-time", Typed::Short(n)) => h.disable_time = n.into(),
+            _ => {}
+        }
+    }
+    let near = format!("{module} = ({ext} => ({label} ( ...");
+    h.addr = match (socket, host) {
+        (Some(s), _) => {
+            if s.len() >= 108 {
+                return Err(format!("unixsocket is too long in: {near}"));
+            }
+            BackendAddr::Unix(s)
+        }
+        (None, Some(hs)) if hs.starts_with('/') => BackendAddr::Unix(hs),
+        (None, host) => {
+            if host.is_none() && h.bin_path.is_none() {
+                return Err(format!("host or bin-path have to be set in: {near}"));
+            }
+            if port == 0 {
+                return Err(format!(
+                    "either host/port or socket have to be set in: {near}"
+                ));
+            }
+            let hs = host.unwrap_or_else(|| "127.0.0.1".to_string());
+            let ip = hs.trim_start_matches('[').trim_end_matches(']');
+            let addr = crate::listen::resolve_token(
+                &format!(
+                    "{}:{port}",
+                    if ip.contains(':') {
+                        format!("[{ip}]")
+                    } else {
+                        ip.to_string()
+                    }
+                ),
+                port,
+            )
+            .ok_or_else(|| format!("can't resolve backend host {hs}"))?;
+            BackendAddr::Tcp(addr)
+        }
+    };
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::eval::{Input, read_config};
+
+    fn servers(conf: &str) -> Result<Vec<GwExt>, String> {
+        let t = read_config(Input::Stdin(conf)).unwrap();
+        let Some(Value::Array(a)) = t.global().values.get("fastcgi.server") else {
+            panic!("no fastcgi.server")
+        };
+        parse_servers("fastcgi.server", a, &mut Vec::new())
+    }
+
+    #[test]
+    fn labeled_and_unlabeled_hosts() {
+        let s = servers(
+            "fastcgi.server = ( \".php\" => ( \"php\" => ( \"socket\" => \"/tmp/php.sock\" ) ),\n \"/app\" => ( ( \"host\" => \"127.0.0.1\", \"port\" => 9000, \"check-local\" => \"disable\" ) ) )\n",
+        )
+        .unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].hosts[0].label, "php");
+        assert_eq!(
+            s[0].hosts[0].addr,
+            BackendAddr::Unix("/tmp/php.sock".into())
+        );
+        assert!(s[0].hosts[0].check_local);
+        assert_eq!(s[1].hosts[0].label, "");
+        assert_eq!(
+            s[1].hosts[0].addr,
+            BackendAddr::Tcp("127.0.0.1:9000".parse().unwrap())
+        );
+        assert!(!s[1].hosts[0].check_local);
+    }
+
+    #[test]
+    fn fatal_errors() {
+        let e = servers("fastcgi.server = ( \".php\" => ( ( \"host\" => \"127.0.0.1\" ) ) )\n")
+            .unwrap_err();
+        assert!(
+            e.starts_with("either host/port or socket have to be set in:"),
+            "{e}"
+        );
+        let e =
+            servers("fastcgi.server = ( \".php\" => ( ( \"check-local\" => \"disable\" ) ) )\n")
+                .unwrap_err();
+        assert!(e.starts_with("host or bin-path have to be set in:"), "{e}");
+        let e = servers("fastcgi.server = ( \".php\" => ( ( \"port\" => \"abc\", \"host\" => \"127.0.0.1\" ) ) )\n").unwrap_err();
+        assert_eq!(e, "got a string but expected a short: port abc");
+    }
+}

@@ -1,0 +1,442 @@
+//! FastCGI 1.0 record codec, as mod_fastcgi in lighttpd 1.4.69 speaks it.
+//!
+//! Encoding mirrors what lighttpd puts on the wire: a BEGIN_REQUEST (role 1
+//! or 2; lighttpd always sends flags 0 and request id 1), exactly ONE PARAMS
+//! record holding every name-value pair followed by an empty PARAMS (pairs
+//! that do not fit in 65535 bytes make lighttpd answer 400), then STDIN
+//! records of at most 65535 bytes without padding and an empty STDIN.
+//! Decoding mirrors what lighttpd accepts: version and request id are
+//! ignored, padding is honoured, a record is acted on only once it has fully
+//! arrived, empty STDOUT/STDERR records are skipped, END_REQUEST ends the
+//! stream whatever its body holds (even a short one) and anything after it is
+//! left unread, and other types are reported so the caller can log
+//! `FastCGI: header.type not handled: <t>`. Nothing here does I/O or logging.
+
+use std::fmt;
+
+/// Record types (FastCGI 1.0 §8).
+const FCGI_BEGIN_REQUEST: u8 = 1;
+const FCGI_END_REQUEST: u8 = 3;
+const FCGI_PARAMS: u8 = 4;
+const FCGI_STDIN: u8 = 5;
+const FCGI_STDOUT: u8 = 6;
+const FCGI_STDERR: u8 = 7;
+
+const FCGI_VERSION_1: u8 = 1;
+const FCGI_KEEP_CONN: u8 = 1;
+/// Largest record content (the contentLength field is a u16).
+pub const MAX_CONTENT: usize = 0xffff;
+const HEADER_LEN: usize = 8;
+
+/// `role` of BEGIN_REQUEST. lighttpd's `mode` is "responder" or "authorizer".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Responder = 1,
+    Authorizer = 2,
+}
+
+/// The encoded PARAMS would exceed one record; lighttpd answers 400.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamsTooLarge;
+
+impl fmt::Display for ParamsTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FastCGI params exceed {MAX_CONTENT} bytes")
+    }
+}
+
+impl std::error::Error for ParamsTooLarge {}
+
+/// The backend closed its socket before END_REQUEST; lighttpd logs
+/// `unexpected end-of-file (perhaps the fastcgi process died)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FcgiError {
+    UnexpectedEof,
+}
+
+impl fmt::Display for FcgiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FcgiError::UnexpectedEof => {
+                f.write_str("unexpected end-of-file (perhaps the fastcgi process died)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FcgiError {}
+
+fn push_header(out: &mut Vec<u8>, kind: u8, id: u16, content_len: usize) {
+    // Callers split or reject content before it reaches this size.
+    debug_assert!(content_len <= MAX_CONTENT);
+    let len = content_len as u16;
+    out.push(FCGI_VERSION_1);
+    out.push(kind);
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.push(0); // paddingLength: lighttpd never pads
+    out.push(0); // reserved
+}
+
+/// Appends a BEGIN_REQUEST record.
+pub fn begin_request(out: &mut Vec<u8>, id: u16, role: Role, keep_conn: bool) {
+    push_header(out, FCGI_BEGIN_REQUEST, id, 8);
+    out.extend_from_slice(&(role as u16).to_be_bytes());
+    out.push(if keep_conn { FCGI_KEEP_CONN } else { 0 });
+    out.extend_from_slice(&[0; 5]);
+}
+
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        // 31-bit length with the high bit set; callers bound len far lower.
+        out.extend_from_slice(&((len as u32 & 0x7fff_ffff) | 0x8000_0000).to_be_bytes());
+    }
+}
+
+/// Appends name-value pairs in FastCGI encoding (1-byte lengths below 128,
+/// else 4-byte big-endian with the high bit set).
+pub fn encode_pairs(pairs: &[(&[u8], &[u8])], out: &mut Vec<u8>) {
+    for (name, value) in pairs {
+        push_len(out, name.len());
+        push_len(out, value.len());
+        out.extend_from_slice(name);
+        out.extend_from_slice(value);
+    }
+}
+
+fn encoded_len(pairs: &[(&[u8], &[u8])]) -> usize {
+    let len_of = |n: usize| if n < 0x80 { 1 } else { 4 };
+    pairs
+        .iter()
+        .map(|(n, v)| len_of(n.len()) + len_of(v.len()) + n.len() + v.len())
+        .fold(0usize, usize::saturating_add)
+}
+
+/// Appends one PARAMS record with every pair, then the empty PARAMS that ends
+/// the stream. Leaves `out` untouched on error.
+pub fn params(out: &mut Vec<u8>, id: u16, pairs: &[(&[u8], &[u8])]) -> Result<(), ParamsTooLarge> {
+    let len = encoded_len(pairs);
+    if len > MAX_CONTENT {
+        return Err(ParamsTooLarge);
+    }
+    push_header(out, FCGI_PARAMS, id, len);
+    encode_pairs(pairs, out);
+    push_header(out, FCGI_PARAMS, id, 0);
+    Ok(())
+}
+
+/// Appends `data` as STDIN records of at most 65535 bytes, unpadded. Empty
+/// `data` appends nothing (an empty STDIN would end the stream).
+pub fn stdin(out: &mut Vec<u8>, id: u16, data: &[u8]) {
+    for piece in data.chunks(MAX_CONTENT) {
+        push_header(out, FCGI_STDIN, id, piece.len());
+        out.extend_from_slice(piece);
+    }
+}
+
+/// Appends the empty STDIN record that ends the request body.
+pub fn stdin_end(out: &mut Vec<u8>, id: u16) {
+    push_header(out, FCGI_STDIN, id, 0);
+}
+
+/// What a complete record from the backend means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Non-empty STDOUT content (padding removed).
+    Stdout(Vec<u8>),
+    /// Non-empty STDERR content; lighttpd logs it per line as `FastCGI-stderr:`.
+    Stderr(Vec<u8>),
+    /// Fields read from the body, zero where the body was too short to hold
+    /// them; lighttpd ignores both.
+    EndRequest {
+        app_status: u32,
+        protocol_status: u8,
+    },
+    /// Any other record type; its content is skipped.
+    Unknown(u8),
+}
+
+/// Incremental record decoder. Feed it whatever arrived; it keeps a partial
+/// record internally and emits events only for complete records.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    /// Bytes of the current record: header, then content and padding.
+    record: Vec<u8>,
+    ended: bool,
+}
+
+impl Decoder {
+    pub fn new() -> Decoder {
+        Decoder::default()
+    }
+
+    /// True once END_REQUEST has been decoded.
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Decodes `input`, appending events to `out`, and returns how many bytes
+    /// were consumed: all of them, except those after END_REQUEST.
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<Event>) -> usize {
+        let mut used = 0;
+        while !self.ended && used < input.len() {
+            let want = self.record_len().unwrap_or(HEADER_LEN) - self.record.len();
+            let take = want.min(input.len() - used);
+            self.record.extend_from_slice(&input[used..used + take]);
+            used += take;
+            if self.record_len() == Some(self.record.len()) {
+                self.finish_record(out);
+            }
+        }
+        used
+    }
+
+    /// Called at the backend's EOF: Ok only if END_REQUEST was seen.
+    pub fn finish(&self) -> Result<(), FcgiError> {
+        if self.ended {
+            Ok(())
+        } else {
+            Err(FcgiError::UnexpectedEof)
+        }
+    }
+
+    /// Total bytes of the current record, once its header is complete.
+    fn record_len(&self) -> Option<usize> {
+        let h = self.record.get(..HEADER_LEN)?;
+        let content = usize::from(u16::from_be_bytes([h[4], h[5]]));
+        Some(HEADER_LEN + content + usize::from(h[6]))
+    }
+
+    fn finish_record(&mut self, out: &mut Vec<Event>) {
+        let kind = self.record[1];
+        let content_len = usize::from(u16::from_be_bytes([self.record[4], self.record[5]]));
+        let content = &self.record[HEADER_LEN..HEADER_LEN + content_len];
+        match kind {
+            FCGI_STDOUT if !content.is_empty() => out.push(Event::Stdout(content.to_vec())),
+            FCGI_STDERR if !content.is_empty() => out.push(Event::Stderr(content.to_vec())),
+            FCGI_STDOUT | FCGI_STDERR => {}
+            FCGI_END_REQUEST => {
+                let mut body = [0u8; 8];
+                let n = content.len().min(8);
+                body[..n].copy_from_slice(&content[..n]);
+                out.push(Event::EndRequest {
+                    app_status: u32::from_be_bytes([body[0], body[1], body[2], body[3]]),
+                    protocol_status: body[4],
+                });
+                self.ended = true;
+            }
+            other => out.push(Event::Unknown(other)),
+        }
+        self.record.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: u8, id: u16, content: &[u8], padding: u8) -> Vec<u8> {
+        let mut v = vec![1, kind];
+        v.extend_from_slice(&id.to_be_bytes());
+        v.extend_from_slice(&(content.len() as u16).to_be_bytes());
+        v.push(padding);
+        v.push(0);
+        v.extend_from_slice(content);
+        v.extend(std::iter::repeat_n(0xAA, padding.into()));
+        v
+    }
+
+    fn decode_whole(input: &[u8]) -> (Vec<Event>, usize, bool) {
+        let mut d = Decoder::new();
+        let mut ev = Vec::new();
+        let n = d.feed(input, &mut ev);
+        (ev, n, d.is_ended())
+    }
+
+    fn decode_bytewise(input: &[u8]) -> (Vec<Event>, usize, bool) {
+        let mut d = Decoder::new();
+        let mut ev = Vec::new();
+        let mut n = 0;
+        for b in input {
+            n += d.feed(std::slice::from_ref(b), &mut ev);
+        }
+        (ev, n, d.is_ended())
+    }
+
+    #[test]
+    fn begin_request_layout() {
+        let mut out = Vec::new();
+        begin_request(&mut out, 1, Role::Responder, false);
+        assert_eq!(out, [1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+        out.clear();
+        begin_request(&mut out, 0x0102, Role::Authorizer, true);
+        assert_eq!(out, [1, 1, 1, 2, 0, 8, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn pairs_short_and_long_lengths() {
+        let long = vec![b'v'; 128];
+        let mut out = Vec::new();
+        encode_pairs(&[(b"A", b"xy"), (b"B", &long)], &mut out);
+        assert_eq!(&out[..5], b"\x01\x02Axy");
+        assert_eq!(&out[5..11], b"\x01\x80\x00\x00\x80B");
+        assert_eq!(out.len(), 11 + 128);
+        out.clear();
+        encode_pairs(&[(b"", b"")], &mut out);
+        assert_eq!(out, [0, 0]);
+        out.clear();
+        let name = vec![b'n'; 127];
+        encode_pairs(&[(&name, b"")], &mut out);
+        assert_eq!(out[0], 127);
+    }
+
+    #[test]
+    fn params_one_record_then_empty() {
+        let mut out = Vec::new();
+        params(
+            &mut out,
+            1,
+            &[(b"QUERY_STRING", b""), (b"REQUEST_METHOD", b"GET")],
+        )
+        .unwrap();
+        let body_len = 2 + 12 + 2 + 14 + 3;
+        assert_eq!(&out[..8], &[1, 4, 0, 1, 0, body_len as u8, 0, 0]);
+        assert_eq!(&out[8 + body_len..], &[1, 4, 0, 1, 0, 0, 0, 0]);
+        out.clear();
+        params(&mut out, 1, &[]).unwrap();
+        assert_eq!(out, [1, 4, 0, 1, 0, 0, 0, 0, 1, 4, 0, 1, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn params_limit_is_65535_encoded_bytes() {
+        // 4 + 1 + 1 name byte + value: exactly 65535 fits.
+        let value = vec![b'x'; MAX_CONTENT - 6];
+        let mut out = Vec::new();
+        params(&mut out, 1, &[(b"K", &value)]).unwrap();
+        assert_eq!(&out[4..6], &[0xff, 0xff]);
+        assert_eq!(out.len(), 8 + MAX_CONTENT + 8);
+        let value = vec![b'x'; MAX_CONTENT - 5];
+        let mut out = b"keep".to_vec();
+        assert_eq!(params(&mut out, 1, &[(b"K", &value)]), Err(ParamsTooLarge));
+        assert_eq!(out, b"keep");
+    }
+
+    #[test]
+    fn stdin_splits_at_65535_without_padding() {
+        let data = vec![7u8; MAX_CONTENT + 10];
+        let mut out = Vec::new();
+        stdin(&mut out, 1, &data);
+        stdin_end(&mut out, 1);
+        assert_eq!(&out[..8], &[1, 5, 0, 1, 0xff, 0xff, 0, 0]);
+        let second = 8 + MAX_CONTENT;
+        assert_eq!(&out[second..second + 8], &[1, 5, 0, 1, 0, 10, 0, 0]);
+        assert_eq!(&out[second + 18..], &[1, 5, 0, 1, 0, 0, 0, 0]);
+        out.clear();
+        stdin(&mut out, 1, b"");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn decodes_stream_with_padding_ignoring_version_and_id() {
+        let mut input = record(FCGI_STDOUT, 1, b"Status: 200\r\n\r\n", 3);
+        input.extend(record(FCGI_STDERR, 9, b"oops\n", 0));
+        let mut other_version = record(FCGI_STDOUT, 7, b"body", 4);
+        other_version[0] = 0;
+        input.extend(other_version);
+        input.extend(record(FCGI_STDOUT, 1, b"", 5));
+        input.extend(record(11, 1, b"zz", 0));
+        input.extend(record(FCGI_END_REQUEST, 1, &[0, 0, 1, 2, 3, 0, 0, 0], 0));
+        input.extend(b"trailing garbage");
+        let want = vec![
+            Event::Stdout(b"Status: 200\r\n\r\n".to_vec()),
+            Event::Stderr(b"oops\n".to_vec()),
+            Event::Stdout(b"body".to_vec()),
+            Event::Unknown(11),
+            Event::EndRequest {
+                app_status: 0x0102,
+                protocol_status: 3,
+            },
+        ];
+        let end = input.len() - b"trailing garbage".len();
+        assert_eq!(decode_whole(&input), (want.clone(), end, true));
+        assert_eq!(decode_bytewise(&input), (want, end, true));
+    }
+
+    #[test]
+    fn short_end_request_still_ends() {
+        let input = record(FCGI_END_REQUEST, 1, &[0, 0, 0, 5], 0);
+        let (ev, n, ended) = decode_whole(&input);
+        assert_eq!(
+            ev,
+            [Event::EndRequest {
+                app_status: 5,
+                protocol_status: 0
+            }]
+        );
+        assert_eq!((n, ended), (input.len(), true));
+        let input = record(FCGI_END_REQUEST, 1, b"", 0);
+        assert_eq!(
+            decode_whole(&input).0,
+            [Event::EndRequest {
+                app_status: 0,
+                protocol_status: 0
+            }]
+        );
+    }
+
+    #[test]
+    fn partial_record_waits_and_eof_is_an_error() {
+        let input = record(FCGI_STDOUT, 1, b"abc", 2);
+        let mut d = Decoder::new();
+        let mut ev = Vec::new();
+        assert_eq!(d.feed(&input[..input.len() - 1], &mut ev), input.len() - 1);
+        assert!(ev.is_empty());
+        assert_eq!(d.finish(), Err(FcgiError::UnexpectedEof));
+        assert_eq!(d.feed(&input[input.len() - 1..], &mut ev), 1);
+        assert_eq!(ev, [Event::Stdout(b"abc".to_vec())]);
+        d.feed(&record(FCGI_END_REQUEST, 1, &[0; 8], 0), &mut ev);
+        assert_eq!(d.finish(), Ok(()));
+        assert_eq!(d.feed(b"more", &mut ev), 0);
+    }
+
+    #[test]
+    fn max_record_with_max_padding() {
+        let content = vec![b'x'; MAX_CONTENT];
+        let input = record(FCGI_STDOUT, 1, &content, 255);
+        let (ev, n, _) = decode_bytewise(&input);
+        assert_eq!(n, input.len());
+        assert_eq!(ev, [Event::Stdout(content)]);
+    }
+
+    #[test]
+    fn encoder_output_decodes() {
+        let mut out = Vec::new();
+        stdin(&mut out, 1, b"hello");
+        // Relabel the STDIN record as STDOUT to round-trip it.
+        out[1] = FCGI_STDOUT;
+        assert_eq!(decode_whole(&out).0, [Event::Stdout(b"hello".to_vec())]);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_agree() {
+        let mut seed = 0x2545_f491_u32;
+        for len in 0..300 {
+            let input: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    // Small lengths so records complete inside the input.
+                    if seed.is_multiple_of(3) {
+                        0
+                    } else {
+                        (seed >> 8) as u8 & 0x0f
+                    }
+                })
+                .collect();
+            assert_eq!(decode_whole(&input), decode_bytewise(&input));
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The backend engine shared by FastCGI (and later SCGI and proxy): host
+//! configuration (config.rs), the protocol codec (fcgi.rs) and the
+//! per-request backend connection (this file): connect (possibly delayed),
+//! write the request records, read and decode the reply, hand the CGI head
+//! and then the body to the client connection. One connection per request,
+//! closed after END_REQUEST, as lighttpd 1.4.69 does.
+
+pub mod config;
+pub mod fcgi;
+
+use crate::stream::Stream;
+use config::BackendAddr;
+use std::io::{Read, Write};
+
+/// Where a backend request stands (lighttpd: CONNECT_DELAYED, WRITE, READ).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GwState {
+    ConnectDelayed,
+    Write,
+    Read,
+    Done,
+}
+
+/// What reading from the backend produced.
+#[derive(Debug)]
+pub enum GwEvent {
+    /// STDOUT bytes (head first, then body).
+    Stdout(Vec<u8>),
+    /// One FCGI_STDERR chunk, logged line by line.
+    Stderr(Vec<u8>),
+    End,
+    /// The backend closed the connection.
+    Eof,
+    Error(std::io::Error),
+}
+
+pub struct GwConn {
+    pub sock: Stream,
+    pub addr: BackendAddr,
+    pub state: GwState,
+    pub readable: bool,
+    pub writable: bool,
+    out: Vec<u8>,
+    out_off: usize,
+    /// Request bytes written so far (for diagnostics).
+    pub written: u64,
+    /// All request records are queued (STDIN ended).
+    pub request_complete: bool,
+    decoder: fcgi::Decoder,
+}
+
+/// Opens a non-blocking connection to a backend. Errors are the connect
+/// errors lighttpd reports (ECONNREFUSED, ENOENT ...).
+pub fn connect(addr: &BackendAddr) -> std::io::Result<GwConn> {
+    let (sock, state) = match addr {
+        BackendAddr::Tcp(a) => (
+            Stream::Tcp(mio::net::TcpStream::connect(*a)?),
+            GwState::ConnectDelayed,
+        ),
+        BackendAddr::Unix(p) => (
+            Stream::Unix(mio::net::UnixStream::connect(p)?),
+            GwState::ConnectDelayed,
+        ),
+    };
+    Ok(GwConn {
+        sock,
+        addr: addr.clone(),
+        state,
+        readable: false,
+        writable: false,
+        out: Vec::new(),
+        out_off: 0,
+        written: 0,
+        request_complete: false,
+        decoder: fcgi::Decoder::default(),
+    })
+}
+
+impl GwConn {
+    /// Queues request bytes (records) to send.
+    pub fn queue(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Bytes still waiting to go to the backend.
+    pub fn pending(&self) -> usize {
+        self.out.len() - self.out_off
+    }
+
+    /// The connect finished: Ok, or the error it ended with.
+    pub fn check_connected(&mut self) -> Result<bool, std::io::Error> {
+        if self.state != GwState::ConnectDelayed {
+            return Ok(true);
+        }
+        if !self.writable {
+            return Ok(false);
+        }
+        let err = match &self.sock {
+            Stream::Tcp(s) => s.take_error()?,
+            Stream::Unix(s) => s.take_error()?,
+        };
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let connected = match &self.sock {
+            Stream::Tcp(s) => s.peer_addr().is_ok(),
+            Stream::Unix(s) => s.peer_addr().is_ok(),
+        };
+        if connected {
+            self.state = GwState::Write;
+        }
+        Ok(connected)
+    }
+
+    /// Writes queued request bytes; Err on a write error.
+    pub fn flush(&mut self) -> Result<(), std::io::Error> {
+        while self.writable && self.out_off < self.out.len() {
+            match self.sock.write(&self.out[self.out_off..]) {
+                Ok(0) => return Err(std::io::Error::from(std::io::ErrorKind::WriteZero)),
+                Ok(n) => {
+                    self.out_off += n;
+                    self.written += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.writable = false,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.out_off == self.out.len() {
+            self.out.clear();
+            self.out_off = 0;
+            if self.request_complete && self.state == GwState::Write {
+                self.state = GwState::Read;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads and decodes what the backend sent, up to `limit` bytes.
+    pub fn read(&mut self, buf: &mut [u8], limit: usize, events: &mut Vec<GwEvent>) {
+        let mut got = 0;
+        while self.readable && got < limit && self.state != GwState::Done {
+            match self.sock.read(buf) {
+                Ok(0) => {
+                    events.push(GwEvent::Eof);
+                    self.state = GwState::Done;
+                    return;
+                }
+                Ok(n) => {
+                    got += n;
+                    if n < buf.len() {
+                        self.readable = false;
+                    }
+                    let mut recs = Vec::new();
+                    self.decoder.feed(&buf[..n], &mut recs);
+                    for r in recs {
+                        match r {
+                            fcgi::Event::Stdout(b) => events.push(GwEvent::Stdout(b)),
+                            fcgi::Event::Stderr(b) => events.push(GwEvent::Stderr(b)),
+                            fcgi::Event::EndRequest { .. } => {
+                                events.push(GwEvent::End);
+                                self.state = GwState::Done;
+                                return;
+                            }
+                            fcgi::Event::Unknown(t) => {
+                                crate::log_error!("FastCGI: header.type not handled: {t}");
+                            }
+                        }
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.readable = false,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    events.push(GwEvent::Error(e));
+                    self.state = GwState::Done;
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! mod_fastcgi's request side: which `fastcgi.server` key takes a request
+//! (fastcgi.md §2) and what the backend is told. Keys are tried in config
+//! order and the first match wins: `/prefix` keys are byte prefixes of the
+//! URL path, other keys suffixes. Hosts with check-local disabled claim the
+//! request at the URL stage (SCRIPT_NAME / PATH_INFO split at the first `/`
+//! after the key); with check-local enabled the file must exist and the
+//! core's PATH_INFO split applies. fastcgi.map-extensions is consulted first.
+
+use crate::gw::config::{GwExt, GwHost, Mode};
+use crate::http::cgi_env::split_prefix;
+use crate::response::{Ctx, find_script};
+
+/// mod_fastcgi's per-request settings (fastcgi.server, map-extensions,
+/// debug) as the request's config holds them.
+#[derive(Debug, Default)]
+pub struct FcgiConf<'a> {
+    pub exts: &'a [GwExt],
+    pub map_extensions: &'a [(String, String)],
+}
+
+/// A request the backend will answer.
+#[derive(Debug, Clone)]
+pub struct FcgiTarget {
+    pub host: GwHost,
+    pub key: String,
+    pub script_name: String,
+    pub path_info: Option<String>,
+    pub script_filename: String,
+    pub document_root: String,
+}
+
+fn key_matches(key: &str, path: &str) -> bool {
+    if key.starts_with('/') {
+        path.starts_with(key)
+    } else {
+        path.ends_with(key)
+    }
+}
+
+/// The key to use for `path`: a map-extensions entry naming an existing
+/// key, else the first key that matches.
+fn find_ext<'a>(conf: &FcgiConf<'a>, path: &str) -> Option<&'a GwExt> {
+    for (from, to) in conf.map_extensions {
+        if path.ends_with(from.as_str()) {
+            if let Some(e) = conf.exts.iter().find(|e| e.key == *to) {
+                return Some(e);
+            }
+        }
+    }
+    conf.exts.iter().find(|e| key_matches(&e.key, path))
+}
+
+/// The backend target for a responder request, if mod_fastcgi takes it.
+pub fn target(conf: &FcgiConf<'_>, ctx: &Ctx<'_>, path: &str, docroot: &str) -> Option<FcgiTarget> {
+    let ext = find_ext(conf, path);
+    let responder = |e: &GwExt| e.hosts.iter().find(|h| h.mode == Mode::Responder).cloned();
+    if let Some(e) = ext {
+        let host = responder(e)?;
+        if !host.check_local {
+            let (script_name, path_info) = if e.key.starts_with('/') {
+                split_prefix(&e.key, path, host.fix_root_scriptname)
+            } else {
+                (path.to_string(), None)
+            };
+            let root = host.docroot.clone().unwrap_or_else(|| docroot.to_string());
+            let script_filename = format!("{}{}", root.trim_end_matches('/'), script_name);
+            return Some(FcgiTarget {
+                key: e.key.clone(),
+                host,
+                script_name,
+                path_info,
+                script_filename,
+                document_root: root,
+            });
+        }
+    }
+    // check-local: the file must exist; the core's PATH_INFO split applies.
+    let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
+    let (file, uri_len) = match ctx.stat(&physical) {
+        Ok(m) if m.is_file() => (physical, path.len()),
+        Ok(_) => return None,
+        Err(libc::ENOTDIR) => {
+            let (f, _, n) = find_script(ctx, docroot, path)?;
+            (f, n)
+        }
+        Err(_) => return None,
+    };
+    let e = find_ext(conf, &file)?;
+    let host = responder(e)?;
+    if !host.check_local {
+        return None;
+    }
+    let script_name = path[..uri_len].to_string();
+    let path_info = (uri_len < path.len()).then(|| path[uri_len..].to_string());
+    let root = host.docroot.clone().unwrap_or_else(|| docroot.to_string());
+    let script_filename = match &host.docroot {
+        Some(d) => format!("{}{}", d.trim_end_matches('/'), script_name),
+        None => file,
+    };
+    Some(FcgiTarget {
+        key: e.key.clone(),
+        host,
+        script_name,
+        path_info,
+        script_filename,
+        document_root: root,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_match_wins_and_prefix_is_bytewise() {
+        let h = |_k: &str| Vec::new();
+        let exts = vec![
+            GwExt {
+                key: "/app".into(),
+                hosts: h("a"),
+            },
+            GwExt {
+                key: ".php".into(),
+                hosts: h("b"),
+            },
+        ];
+        let map = vec![(".php3".to_string(), ".php".to_string())];
+        let conf = FcgiConf {
+            exts: &exts,
+            map_extensions: &map,
+        };
+        assert_eq!(find_ext(&conf, "/appX/y.php").unwrap().key, "/app");
+        assert_eq!(find_ext(&conf, "/x/y.php").unwrap().key, ".php");
+        assert_eq!(find_ext(&conf, "/x/y.php3").unwrap().key, ".php");
+        assert!(find_ext(&conf, "/x/y.html").is_none());
+    }
+}

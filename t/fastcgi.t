@@ -1,0 +1,92 @@
+#!/usr/bin/perl
+# mod_fastcgi on the wire with a real FastCGI responder (our
+# examples/fcgi_responder, the behaviour of lighttpd's tests/fcgi-responder.c):
+# prefix and extension keys, check-local, the CGI environment, request
+# bodies, stderr to the error log, buffered responses with Content-Length
+# and Range, and the 503 when the backend is gone. Expected values are
+# lighttpd 1.4.69's with the same responder.
+
+use strict;
+use warnings;
+use Test::More;
+use POSIX ();
+use LightyTest qw(topdir strip_log_prefix);
+
+my $resp = topdir() . '/target/release/examples/fcgi_responder';
+plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
+    unless -x $resp;
+
+my $tmp = File::Temp::tempdir(CLEANUP => 1);
+my $sock = "$tmp/resp.sock";
+my $rpid = fork();
+die "fork: $!" unless defined $rpid;
+if (!$rpid) {
+    # Not on prove's pipe: a responder left behind must not hold the run.
+    open(STDOUT, '>', '/dev/null');
+    open(STDERR, '>', '/dev/null');
+    exec $resp, '--listen', $sock or POSIX::_exit(127);
+}
+END { kill 'TERM', $rpid if $rpid }
+for (1 .. 50) { last if -S $sock; select(undef, undef, undef, 0.05) }
+ok(-S $sock, 'responder listens');
+
+my $tf = LightyTest->new(config => 'fastcgi.conf', env => { FCGI_SOCK => $sock });
+ok($tf->start_proc == 0, 'server starts') or do { kill 'TERM', $rpid; done_testing(); exit };
+sub t_ok { my ($t, $name) = @_; ok($tf->handle_http($t) == 0, $name) }
+
+t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.1\nHost: a\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123', 'Content-Length' => 7,
+                      'Accept-Ranges' => 'bytes', '-Transfer-Encoding' => '' }] },
+     'prefix key, check-local disabled: LF headers, buffered body with Content-Length');
+t_ok({ REQUEST => ["GET /fcgi?crlf HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123', '-Accept-Ranges' => '' }] },
+     'CRLF headers; HTTP/1.0 gets no Accept-Ranges');
+t_ok({ REQUEST => ["GET /fcgi?split-headers HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'X-Split' => 'yes' }] },
+     'headers split across STDOUT records');
+t_ok({ REQUEST => ["GET /fcgi?slow-crlf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] },
+     'status line and blank line in separate records');
+t_ok({ REQUEST => ["GET /fcgi HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200 }] },
+     'QUERY_STRING is always sent (empty)');
+
+my $x = $tf->http_exchange("GET /fcgi/a/b?dump-env HTTP/1.0\r\nX-Foo-Bar: 1\r\n\r\n");
+my $env = $x->{responses}[0] ? $x->{responses}[0]->body : '';
+my @names = map { (split /=/, $_, 2)[0] } split /\n/, $env;
+is(join(',', @names[0 .. 13]),
+   'CONTENT_LENGTH,QUERY_STRING,REQUEST_URI,REDIRECT_STATUS,SCRIPT_NAME,PATH_INFO,PATH_TRANSLATED,'
+   . 'SCRIPT_FILENAME,DOCUMENT_ROOT,REQUEST_METHOD,SERVER_PROTOCOL,SERVER_SOFTWARE,GATEWAY_INTERFACE,REQUEST_SCHEME',
+   'environment in lighttpd\'s order');
+like($env, qr/^SCRIPT_NAME=\/fcgi\nPATH_INFO=\/a\/b\n/m, 'prefix split: SCRIPT_NAME /fcgi, PATH_INFO /a/b');
+like($env, qr/^REQUEST_URI=\/fcgi\/a\/b\?dump-env$/m, 'REQUEST_URI is the raw target');
+like($env, qr/^HTTP_X_FOO_BAR=1$/m, 'request headers as HTTP_*');
+
+t_ok({ REQUEST => ["POST /fcgi?echo-stdin HTTP/1.0\nContent-Length: 11\n\nhello world"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'hello world' }] },
+     'request body reaches the backend as STDIN');
+t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.1\nHost: a\nRange: bytes=0-2\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => 'bytes 0-2/7', 'HTTP-Content' => 'tes' }] },
+     'Range applies to a complete backend response');
+t_ok({ REQUEST => ["GET /fcgi?big=300000 HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'Content-Length' => 300000 }] },
+     'a 300 kB body');
+t_ok({ REQUEST => ["GET /fcgi?stderr=oops HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200 }] },
+     'stderr output');
+t_ok({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] },
+     'extension key, check-local: existing file');
+t_ok({ REQUEST => ["GET /missing.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+     'extension key, check-local: missing file is 404');
+
+kill 'TERM', $rpid;
+waitpid($rpid, 0);
+$rpid = 0;
+unlink $sock;
+t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 503 }] },
+     'backend gone: 503');
+select(undef, undef, undef, 0.2);
+my $log = strip_log_prefix($tf->server_log);
+like($log, qr/^FastCGI-stderr:oops$/m, 'backend stderr in the error log');
+like($log, qr/^connect succeeded: \d+$/m, 'fastcgi.debug 2: connect succeeded');
+like($log, qr/^establishing connection failed: socket: unix:\Q$sock\E: No such file or directory$/m,
+     'connect failure logged');
+$tf->stop_proc;
+done_testing();

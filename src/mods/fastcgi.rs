@@ -78,6 +78,10 @@ pub fn target(conf: &FcgiConf<'_>, ctx: &Ctx<'_>, path: &str, docroot: &str) -> 
     let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
     let (file, uri_len) = match ctx.stat(&physical) {
         Ok(m) if m.is_file() => (physical, path.len()),
+        // A directory: mod_indexfile's index files come first.
+        Ok(m) if m.is_dir() && path.ends_with('/') => {
+            return index_target(conf, ctx, path, docroot);
+        }
         Ok(_) => return None,
         Err(libc::ENOTDIR) => {
             let (f, _, n) = find_script(ctx, docroot, path)?;
@@ -105,6 +109,49 @@ pub fn target(conf: &FcgiConf<'_>, ctx: &Ctx<'_>, path: &str, docroot: &str) -> 
         script_filename,
         document_root: root,
     })
+}
+
+/// The first index file of a directory, when a check-local key takes it
+/// (so `/` runs `index.php` instead of serving its source).
+fn index_target(
+    conf: &FcgiConf<'_>,
+    ctx: &Ctx<'_>,
+    path: &str,
+    docroot: &str,
+) -> Option<FcgiTarget> {
+    for name in ctx.conf.index_files.iter() {
+        let uri = if name.starts_with('/') {
+            name.clone()
+        } else {
+            format!("{path}{name}")
+        };
+        let candidate = format!("{}{}", docroot.trim_end_matches('/'), uri);
+        match ctx.stat(&candidate) {
+            Ok(m) if m.is_file() => {
+                let e = find_ext(conf, &candidate)?;
+                let host = e
+                    .hosts
+                    .iter()
+                    .find(|h| h.mode == Mode::Responder && h.check_local)
+                    .cloned()?;
+                let root = host.docroot.clone().unwrap_or_else(|| docroot.to_string());
+                let script_filename = match &host.docroot {
+                    Some(d) => format!("{}{}", d.trim_end_matches('/'), uri),
+                    None => candidate,
+                };
+                return Some(FcgiTarget {
+                    key: e.key.clone(),
+                    host,
+                    script_name: uri,
+                    path_info: None,
+                    script_filename,
+                    document_root: root,
+                });
+            }
+            _ => continue,
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -142,7 +142,7 @@ impl Conn {
             return;
         }
         let body_left = head.content_length.unwrap_or(0);
-        let mut g = match gw::connect(&t.host.addr) {
+        let mut g = match gw::connect(t.host.pick_proc()) {
             Ok(g) => g,
             Err(e) => {
                 crate::log_error!(

@@ -298,6 +298,21 @@ impl CompiledConf {
         c
     }
 
+    /// Every fastcgi.server host of every block (for spawning bin-path).
+    pub fn fastcgi_hosts(&self) -> Vec<&crate::gw::config::GwHost> {
+        let mut out = Vec::new();
+        for p in &self.patches {
+            for s in p {
+                if let Setting::FcgiServer(exts) = s {
+                    for e in exts.iter() {
+                        out.extend(e.hosts.iter());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The global (block 0) configuration.
     pub fn global(&self) -> RequestConf {
         self.global.clone()

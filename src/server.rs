@@ -78,6 +78,8 @@ pub struct Server {
     graceful_deadline: i64,
     /// Connections that yielded with more to write (run again next turn).
     jobs: Vec<usize>,
+    /// bin-path backends we started (killed at shutdown).
+    spawned: Vec<crate::gw::spawn::Spawned>,
 }
 
 fn now_secs() -> i64 {
@@ -111,6 +113,16 @@ impl Server {
             std::io::Error::other("Configuration of plugins failed. Going down.")
         })?;
         let parse_opts = parse_opts(&cfg);
+        let mut spawned = Vec::new();
+        for h in compiled.fastcgi_hosts() {
+            if let Err(e) = crate::gw::spawn::spawn_host(h, &mut spawned) {
+                crate::log_error!("{e}");
+                crate::gw::spawn::kill_all(&mut spawned);
+                return Err(std::io::Error::other(
+                    "Configuration of plugins failed. Going down.",
+                ));
+            }
+        }
         let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])?;
         let max_conns = match cfg.tree.global().values.get("server.max-connections") {
             Some(crate::config::value::Value::Int(n)) if *n > 0 => *n as usize,
@@ -141,11 +153,18 @@ impl Server {
             last_activity: now,
             graceful_deadline: 0,
             jobs: Vec::new(),
+            spawned,
         })
     }
 
     /// Runs until stopped.
     pub fn run(&mut self) -> ExitCode {
+        let code = self.run_loop();
+        crate::gw::spawn::kill_all(&mut self.spawned);
+        code
+    }
+
+    fn run_loop(&mut self) -> ExitCode {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = self.sh.now;
         loop {

@@ -306,6 +306,15 @@ pub fn syslog(msg: &str) {
     }
 }
 
+/// kill(2): sends `sig` to `pid` (a backend we started).
+pub fn kill(pid: u32, sig: i32) {
+    #[allow(unsafe_code)]
+    // SAFETY: kill() has no memory effects; the pid is our own child's.
+    unsafe {
+        libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
 /// Removes variables from our environment (LISTEN_PID, LISTEN_FDS ...),
 /// which edition 2024 marks unsafe: sound here because it runs at start-up,
 /// before any other thread exists.

@@ -36,6 +36,17 @@ pub struct GwHost {
     pub label: String,
     pub addr: BackendAddr,
     pub bin_path: Option<String>,
+    /// bin-path only: processes to start (max-procs, default 4; min-procs
+    /// is not used yet: every proc is started up front).
+    pub max_procs: u16,
+    pub bin_environment: Vec<(String, String)>,
+    pub bin_copy_environment: Vec<String>,
+    pub kill_signal: u16,
+    /// The addresses requests go to: `addr`, or one per spawned proc
+    /// (`socket-N` / `port+N`).
+    pub procs: Vec<BackendAddr>,
+    /// Round-robin cursor over `procs`.
+    pub next_proc: std::cell::Cell<usize>,
     pub mode: Mode,
     pub check_local: bool,
     pub docroot: Option<String>,
@@ -104,6 +115,12 @@ fn parse_host(
         label: label.to_string(),
         addr: BackendAddr::Unix(String::new()),
         bin_path: None,
+        max_procs: 4,
+        bin_environment: Vec::new(),
+        bin_copy_environment: Vec::new(),
+        kill_signal: 15,
+        procs: Vec::new(),
+        next_proc: std::cell::Cell::new(0),
         mode: Mode::Responder,
         check_local: true,
         docroot: None,
@@ -133,6 +150,21 @@ fn parse_host(
             ("port", Typed::Short(p)) => port = p,
             ("socket", Typed::Str(s)) => socket = Some(s),
             ("bin-path", Typed::Str(s)) => h.bin_path = Some(s),
+            ("max-procs", Typed::Short(n)) => h.max_procs = n.max(1),
+            ("kill-signal", Typed::Short(n)) => h.kill_signal = n,
+            ("bin-environment", Typed::List(a)) => {
+                h.bin_environment = a
+                    .entries
+                    .iter()
+                    .filter_map(|e| match (&e.key, &e.value) {
+                        (Some(k), Value::Str(v)) => Some((k.clone(), v.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            ("bin-copy-environment", Typed::List(a)) => {
+                h.bin_copy_environment = a.iter_strings().map(str::to_string).collect()
+            }
             ("check-local", Typed::Bool(b)) => h.check_local = b,
             ("mode", Typed::Str(s)) => {
                 h.mode = match s.as_str() {
@@ -193,7 +225,29 @@ fn parse_host(
             BackendAddr::Tcp(addr)
         }
     };
+    h.procs = match (&h.bin_path, &h.addr) {
+        (Some(_), BackendAddr::Unix(p)) => (0..h.max_procs)
+            .map(|n| BackendAddr::Unix(format!("{p}-{n}")))
+            .collect(),
+        (Some(_), BackendAddr::Tcp(a)) => (0..h.max_procs)
+            .map(|n| {
+                let mut a = *a;
+                a.set_port(a.port().wrapping_add(n));
+                BackendAddr::Tcp(a)
+            })
+            .collect(),
+        (None, a) => vec![a.clone()],
+    };
     Ok(h)
+}
+
+impl GwHost {
+    /// The next proc to send a request to (round-robin over the procs).
+    pub fn pick_proc(&self) -> &BackendAddr {
+        let i = self.next_proc.get() % self.procs.len().max(1);
+        self.next_proc.set(i + 1);
+        self.procs.get(i).unwrap_or(&self.addr)
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +282,29 @@ mod tests {
             BackendAddr::Tcp("127.0.0.1:9000".parse().unwrap())
         );
         assert!(!s[1].hosts[0].check_local);
+    }
+
+    #[test]
+    fn bin_path_procs_get_socket_n_or_port_n() {
+        let s = servers(
+            "fastcgi.server = ( \".php\" => ( ( \"socket\" => \"/tmp/p.sock\", \"bin-path\" => \"/usr/bin/php-cgi\", \"max-procs\" => 2 ) ),\n \".py\" => ( ( \"port\" => 9000, \"bin-path\" => \"/x\", \"max-procs\" => 2 ) ) )\n",
+        )
+        .unwrap();
+        let h = &s[0].hosts[0];
+        assert_eq!(
+            h.procs,
+            [
+                BackendAddr::Unix("/tmp/p.sock-0".into()),
+                BackendAddr::Unix("/tmp/p.sock-1".into())
+            ]
+        );
+        assert_eq!(h.pick_proc(), &BackendAddr::Unix("/tmp/p.sock-0".into()));
+        assert_eq!(h.pick_proc(), &BackendAddr::Unix("/tmp/p.sock-1".into()));
+        assert_eq!(h.pick_proc(), &BackendAddr::Unix("/tmp/p.sock-0".into()));
+        assert_eq!(
+            s[1].hosts[0].procs[1],
+            BackendAddr::Tcp("127.0.0.1:9001".parse().unwrap())
+        );
     }
 
     #[test]

@@ -232,10 +232,25 @@ impl Conn {
                 },
             ),
         };
+        let (keep, version) = self.keep_and_version(sh, &head, &conf);
+        let keep = keep && !r.close;
+        let head_only = head.method == request::Method::Head;
+        self.log_response = conf.log_response_header;
+        self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+    }
+
+    /// Whether the connection stays open after this request's response
+    /// (§4: the request's wish, protocol-http11, graceful shutdown, the
+    /// keep-alive limits) and the status-line version.
+    fn keep_and_version(
+        &self,
+        sh: &Shared,
+        head: &RequestHead,
+        conf: &crate::reqconf::RequestConf,
+    ) -> (bool, Version) {
         let n = self.requests + 1;
         let http11_ok = head.version == Version::Http10 || conf.protocol_http11;
         let keep = head.keep_alive
-            && !r.close
             && http11_ok
             && !sh.graceful
             && conf.max_keep_alive_idle > 0
@@ -245,9 +260,7 @@ impl Conn {
         } else {
             Version::Http10
         };
-        let head_only = head.method == request::Method::Head;
-        self.log_response = conf.log_response_header;
-        self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+        (keep, version)
     }
 
     /// Hands the request to mod_fastcgi when one of its keys matches.
@@ -272,17 +285,8 @@ impl Conn {
         let Some(t) = crate::mods::fastcgi::target(&fc, &ctx, &head.path, &docroot) else {
             return false;
         };
-        let n = self.requests + 1;
-        let keep = head.keep_alive
-            && conf.protocol_http11
-            && !sh.graceful
-            && conf.max_keep_alive_idle > 0
-            && n <= conf.max_keep_alive_requests;
-        let version = if conf.protocol_http11 {
-            head.version
-        } else {
-            Version::Http10
-        };
+        let (keep, version) = self.keep_and_version(sh, head, conf);
+        self.log_response = conf.log_response_header;
         self.start_backend(sh, head, t, conf.clone(), version, keep);
         true
     }

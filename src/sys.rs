@@ -81,11 +81,8 @@ pub fn getppid() -> u32 {
     pid as u32
 }
 
-/// Adopts an inherited listening socket (systemd socket activation):
-/// a TCP listener if the fd is one, else None.
-pub fn tcp_listener_from_fd(fd: i32) -> Option<std::net::TcpListener> {
-    use std::os::fd::FromRawFd;
-    // Check it is a socket of ours before taking ownership.
+/// Whether `fd` is an open stream socket (an inherited listener).
+fn is_stream_socket(fd: i32) -> bool {
     let mut ty: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     #[allow(unsafe_code)]
@@ -99,7 +96,14 @@ pub fn tcp_listener_from_fd(fd: i32) -> Option<std::net::TcpListener> {
             &mut len,
         )
     };
-    if rc != 0 || ty != libc::SOCK_STREAM {
+    rc == 0 && ty == libc::SOCK_STREAM
+}
+
+/// Adopts an inherited listening socket (systemd socket activation):
+/// a TCP listener if the fd is one, else None.
+pub fn tcp_listener_from_fd(fd: i32) -> Option<std::net::TcpListener> {
+    use std::os::fd::FromRawFd;
+    if !is_stream_socket(fd) {
         return None;
     }
     #[allow(unsafe_code)]
@@ -118,20 +122,7 @@ pub fn tcp_listener_from_fd(fd: i32) -> Option<std::net::TcpListener> {
 /// Adopts an inherited AF_UNIX listening socket (socket activation).
 pub fn unix_listener_from_fd(fd: i32) -> Option<std::os::unix::net::UnixListener> {
     use std::os::fd::FromRawFd;
-    let mut ty: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    #[allow(unsafe_code)]
-    // SAFETY: getsockopt writes at most `len` bytes into `ty`, which we own.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&mut ty as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 || ty != libc::SOCK_STREAM {
+    if !is_stream_socket(fd) {
         return None;
     }
     #[allow(unsafe_code)]

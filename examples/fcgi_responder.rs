@@ -367,7 +367,7 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
             out(s, body.as_bytes())?;
         }
         Some(q) if q.starts_with("stderr=") => {
-            write_record(s, STDERR, id, q["stderr=".len()..].as_bytes())?;
+            write_record(s, STDERR, id, &q.as_bytes()["stderr=".len()..])?;
             out(s, b"Status: 200 OK\r\n\r\ntest123")?;
         }
         Some("echo-stdin") => {

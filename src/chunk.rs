@@ -61,11 +61,11 @@ impl ChunkQueue {
             return;
         }
         // Small appends go into the last memory chunk (fewer iovecs).
-        if let Some(Chunk::Mem { data: last, .. }) = self.chunks.back_mut() {
-            if last.len() + data.len() <= 16 * 1024 {
-                last.extend_from_slice(&data);
-                return;
-            }
+        if let Some(Chunk::Mem { data: last, .. }) = self.chunks.back_mut()
+            && last.len() + data.len() <= 16 * 1024
+        {
+            last.extend_from_slice(&data);
+            return;
         }
         self.chunks.push_back(Chunk::Mem { data, off: 0 });
     }

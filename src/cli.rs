@@ -257,11 +257,11 @@ pub fn run(args: &[String]) -> i32 {
     if o.test >= 2 {
         return 0;
     }
-    serve(o)
+    serve(*o)
 }
 
 /// Binds, goes to the background unless -D, and runs the event loop.
-fn serve(o: Box<Options>) -> i32 {
+fn serve(o: Options) -> i32 {
     let Some(cfg) = o.config else { return 255 };
     let g = &cfg.tree.global().values;
     let gbool = |k: &str| g.get(k).and_then(config::scoped::to_bool).unwrap_or(false);
@@ -294,19 +294,19 @@ fn serve(o: Box<Options>) -> i32 {
     };
     if gbool("server.errorlog-use-syslog") {
         crate::log::open_syslog(gstr("server.syslog-facility").as_deref());
-    } else if let Some(path) = gstr("server.errorlog") {
-        if let Err(e) = crate::log::open_errorlog(&path) {
-            crate::log_error!("opening errorlog '{path}' failed: {e}");
-            return 255;
-        }
+    } else if let Some(path) = gstr("server.errorlog")
+        && let Err(e) = crate::log::open_errorlog(&path)
+    {
+        crate::log_error!("opening errorlog '{path}' failed: {e}");
+        return 255;
     }
     crate::sys::ignore_sigpipe();
     let pid_file = gstr("server.pid-file");
-    if let Some(p) = &pid_file {
-        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
-            crate::log_error!("opening pid-file failed: {p} {e}");
-            return 255;
-        }
+    if let Some(p) = &pid_file
+        && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
+    {
+        crate::log_error!("opening pid-file failed: {p} {e}");
+        return 255;
     }
     let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit) {
         Ok(s) => s,
@@ -346,9 +346,10 @@ fn drop_root(gstr: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
 
 /// server.username / server.groupname must name existing accounts (checked
 /// by lighttpd at start-up and `-tt` when running as root).
-fn check_user_group(
-    gstr: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Option<(String, u32, u32)>, Option<u32>), String> {
+/// server.username as (name, uid, primary gid), and server.groupname's gid.
+type Accounts = (Option<(String, u32, u32)>, Option<u32>);
+
+fn check_user_group(gstr: &dyn Fn(&str) -> Option<String>) -> Result<Accounts, String> {
     let user = match gstr("server.username") {
         Some(u) => match crate::sys::lookup_user(&u) {
             Some((uid, gid)) => Some((u, uid, gid)),

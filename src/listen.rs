@@ -74,10 +74,11 @@ pub enum Inherited {
 /// applied as an octal mode.
 fn bind_unix(path: &str, perms: Option<&str>) -> std::io::Result<std::os::unix::net::UnixListener> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    if let Ok(m) = std::fs::symlink_metadata(path) {
-        if m.file_type().is_socket() && std::os::unix::net::UnixStream::connect(path).is_err() {
-            let _ = std::fs::remove_file(path);
-        }
+    if let Ok(m) = std::fs::symlink_metadata(path)
+        && m.file_type().is_socket()
+        && std::os::unix::net::UnixStream::connect(path).is_err()
+    {
+        let _ = std::fs::remove_file(path);
     }
     let l = std::os::unix::net::UnixListener::bind(path)?;
     if let Some(mode) = perms.and_then(|p| u32::from_str_radix(p.trim_start_matches("0o"), 8).ok())
@@ -150,10 +151,9 @@ pub fn open_listeners(tree: &ConfigTree, activation: bool) -> Result<Vec<Listene
             value,
             ..
         } = &b.cond
+            && !wanted.contains(value)
         {
-            if !wanted.contains(value) {
-                wanted.push(value.clone());
-            }
+            wanted.push(value.clone());
         }
     }
     let perms = match g.get("server.socket-perms") {

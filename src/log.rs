@@ -113,10 +113,10 @@ pub fn open_syslog(facility: Option<&str>) {
 pub fn reopen() {
     SINK.with(|s| {
         let mut s = s.borrow_mut();
-        if let Sink::File { path, file } = &mut *s {
-            if let Ok(f) = OpenOptions::new().append(true).create(true).open(&*path) {
-                *file = f;
-            }
+        if let Sink::File { path, file } = &mut *s
+            && let Ok(f) = OpenOptions::new().append(true).create(true).open(&*path)
+        {
+            *file = f;
         }
     });
 }

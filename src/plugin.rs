@@ -146,13 +146,12 @@ fn compat_module_load(tree: &ConfigTree, mods: &mut Vec<String>, warnings: &mut 
         );
     }
     if contains_auth {
-        if !has(mods, "mod_authn_file") {
-            if let Some(v) = ["htdigest", "htpasswd", "plain"]
+        if !has(mods, "mod_authn_file")
+            && let Some(v) = ["htdigest", "htpasswd", "plain"]
                 .into_iter()
                 .find(|v| opt_has_value(tree, "auth.backend", v))
-            {
-                warn_authn(mods, warnings, "file", v);
-            }
+        {
+            warn_authn(mods, warnings, "file", v);
         }
         if !has(mods, "mod_authn_ldap") && opt_has_value(tree, "auth.backend", "ldap") {
             warn_authn(mods, warnings, "ldap", "ldap");

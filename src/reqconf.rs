@@ -249,11 +249,9 @@ impl CompiledConf {
             let mut p = Vec::new();
             for e in &b.values.entries {
                 let Some(k) = e.key.as_deref() else { continue };
-                if fastcgi {
-                    if let Some(s) = fastcgi_setting(k, &e.value, &mut warnings)? {
-                        p.push(s);
-                        continue;
-                    }
+                if fastcgi && let Some(s) = fastcgi_setting(k, &e.value, &mut warnings)? {
+                    p.push(s);
+                    continue;
                 }
                 if let Some(s) = setting(k, &e.value, modules) {
                     p.push(s);

@@ -92,20 +92,19 @@ pub fn error_response(status: u16, conf: &RequestConf, close: bool) -> Response 
     r.close = close;
     if let Some(prefix) = &conf.errorfile_prefix {
         let path = format!("{prefix}{status}.html");
-        if let Ok(f) = File::open(&path) {
-            if let Ok(m) = f.metadata() {
-                if m.is_file() {
-                    let len = m.len();
-                    r.header("Content-Type", "text/html");
-                    r.header("Content-Length", len.to_string());
-                    r.body = Body::File {
-                        file: Rc::new(f),
-                        off: 0,
-                        len,
-                    };
-                    return r;
-                }
-            }
+        if let Ok(f) = File::open(&path)
+            && let Ok(m) = f.metadata()
+            && m.is_file()
+        {
+            let len = m.len();
+            r.header("Content-Type", "text/html");
+            r.header("Content-Length", len.to_string());
+            r.body = Body::File {
+                file: Rc::new(f),
+                off: 0,
+                len,
+            };
+            return r;
         }
     }
     let page = status::error_page(status);
@@ -120,10 +119,11 @@ pub fn handle(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
     let conf = ctx.conf;
     let has_body = req.content_length.is_some_and(|n| n > 0) || req.chunked;
     let mut r = route(req, ctx);
-    if r.status >= 400 && matches!(r.body, Body::Empty) {
-        if let Some(h) = error_handler(req, ctx, r.status) {
-            r = h;
-        }
+    if r.status >= 400
+        && matches!(r.body, Body::Empty)
+        && let Some(h) = error_handler(req, ctx, r.status)
+    {
+        r = h;
     }
     // A body we did not read cannot be skipped safely: close afterwards.
     if has_body {

@@ -190,10 +190,8 @@ impl Server {
                 check_signals = true;
             }
             self.sh.now = now;
-            if check_signals {
-                if let Some(code) = self.handle_signals() {
-                    return code;
-                }
+            if check_signals && let Some(code) = self.handle_signals() {
+                return code;
             }
             for ev in events.iter() {
                 let t = ev.token().0;

@@ -237,10 +237,10 @@ pub fn drop_privileges(
                 return Err(std::io::Error::last_os_error());
             }
         }
-        if let Some(u) = uid {
-            if libc::setuid(u) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
+        if let Some(u) = uid
+            && libc::setuid(u) != 0
+        {
+            return Err(std::io::Error::last_os_error());
         }
     }
     Ok(())

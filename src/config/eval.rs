@@ -299,14 +299,14 @@ impl Evaluator {
                         None => None,
                     };
                     let val = self.eval(v)?;
-                    if let Some(key) = &key {
-                        if !seen.insert(key.to_ascii_lowercase()) {
-                            return Err(ConfigError::at(
-                                ErrorKind::DuplicateArrayKey(key.clone()),
-                                span,
-                                "(COMMA)",
-                            ));
-                        }
+                    if let Some(key) = &key
+                        && !seen.insert(key.to_ascii_lowercase())
+                    {
+                        return Err(ConfigError::at(
+                            ErrorKind::DuplicateArrayKey(key.clone()),
+                            span,
+                            "(COMMA)",
+                        ));
                     }
                     arr.push(key, val);
                 }
@@ -639,10 +639,10 @@ pub fn merge(left: Value, right: &Value) -> std::result::Result<Value, ErrorKind
                     .as_deref()
                     .and_then(|k| index.get(&k.to_ascii_lowercase()))
                     .map(|&i| &dst.entries[i].value);
-                if existing.is_none() {
-                    if let Some(k) = &e.key {
-                        index.insert(k.to_ascii_lowercase(), dst.entries.len());
-                    }
+                if existing.is_none()
+                    && let Some(k) = &e.key
+                {
+                    index.insert(k.to_ascii_lowercase(), dst.entries.len());
                 }
                 match (existing, &e.key) {
                     (Some(old), Some(k)) => {

@@ -123,14 +123,12 @@ fn normalize_core_values(tree: &mut ConfigTree) {
                 if let Value::Str(s) = &mut e.value {
                     *s = continue_header_lines(s);
                 }
-            } else if k.eq_ignore_ascii_case("mimetype.assign") {
-                if let Value::Array(a) = &mut e.value {
-                    if let Some(i) = a.position(".js") {
-                        if a.entries[i].value == Value::Str("application/javascript".into()) {
-                            a.entries[i].value = Value::Str("text/javascript".into());
-                        }
-                    }
-                }
+            } else if k.eq_ignore_ascii_case("mimetype.assign")
+                && let Value::Array(a) = &mut e.value
+                && let Some(i) = a.position(".js")
+                && a.entries[i].value == Value::Str("application/javascript".into())
+            {
+                a.entries[i].value = Value::Str("text/javascript".into());
             }
         }
     }

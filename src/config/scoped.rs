@@ -51,10 +51,10 @@ impl Scoped {
     pub fn resolve(&self, idx: usize, holds: impl Fn(usize) -> bool) -> Option<&Typed> {
         let mut out = None;
         for p in &self.patches {
-            if p.block == 0 || holds(p.block) {
-                if let Some((_, v)) = p.values.iter().find(|(i, _)| *i == idx) {
-                    out = Some(v);
-                }
+            if (p.block == 0 || holds(p.block))
+                && let Some((_, v)) = p.values.iter().find(|(i, _)| *i == idx)
+            {
+                out = Some(v);
             }
         }
         out

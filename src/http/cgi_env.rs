@@ -89,10 +89,10 @@ pub fn build(input: &CgiInput) -> Vec<(String, String)> {
         "REQUEST_URI",
         strip_uri(input.raw_target, input.strip_request_uri),
     );
-    if let Some(target) = input.redirect_uri {
-        if target != input.raw_target {
-            put("REDIRECT_URI", target);
-        }
+    if let Some(target) = input.redirect_uri
+        && target != input.raw_target
+    {
+        put("REDIRECT_URI", target);
     }
     if !input.error_handler {
         put("REDIRECT_STATUS", "200");

@@ -41,10 +41,10 @@ fn key_matches(key: &str, path: &str) -> bool {
 /// key, else the first key that matches.
 fn find_ext<'a>(conf: &FcgiConf<'a>, path: &str) -> Option<&'a GwExt> {
     for (from, to) in conf.map_extensions {
-        if path.ends_with(from.as_str()) {
-            if let Some(e) = conf.exts.iter().find(|e| e.key == *to) {
-                return Some(e);
-            }
+        if path.ends_with(from.as_str())
+            && let Some(e) = conf.exts.iter().find(|e| e.key == *to)
+        {
+            return Some(e);
         }
     }
     conf.exts.iter().find(|e| key_matches(&e.key, path))

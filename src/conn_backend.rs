@@ -53,6 +53,13 @@ pub struct BackendRun {
     range: Option<String>,
     /// GET or HEAD: only these get Accept-Ranges.
     get_or_head: bool,
+    /// BEGIN_REQUEST + PARAMS, kept to try another proc.
+    rec: Vec<u8>,
+    retries_left: u8,
+    /// Request-body bytes forwarded (no retry once the body has started).
+    body_sent: u64,
+    host: crate::gw::config::GwHost,
+    key: String,
 }
 
 /// The request parameters for the backend, in lighttpd's order.
@@ -142,41 +149,31 @@ impl Conn {
             return;
         }
         let body_left = head.content_length.unwrap_or(0);
-        let mut g = match gw::connect(t.host.pick_proc()) {
-            Ok(g) => g,
-            Err(e) => {
-                crate::log_error!(
-                    "establishing connection failed: socket: {}: {}",
-                    t.host.addr,
-                    io_text(&e)
-                );
+        let uri = format!(
+            "{}{}",
+            head.path,
+            head.query
+                .as_deref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default()
+        );
+        // Retries go to other procs only (one proc: no retry, as lighttpd
+        // disables a proc that failed to connect).
+        let mut retries_left = MAX_RETRIES.min(t.host.procs.len().saturating_sub(1) as u8);
+        let g = match open_gw(sh, &t.host, &rec, body_left, self.index, &mut retries_left) {
+            Some(g) => g,
+            None => {
+                crate::log_error!("all handlers for {uri} on {} are down.", t.key);
                 let r = response::error_response(503, &conf, false);
                 self.queue_response(sh, r, version, keep, false, conf.server_tag.as_deref());
                 return;
             }
         };
         if debug >= 1 {
-            crate::log_error!("gw - found a host {} {}", t.host.label, t.host.addr);
-        }
-        g.queue(&rec);
-        if body_left == 0 {
-            let mut end = Vec::new();
-            fcgi::stdin_end(&mut end, 1);
-            g.queue(&end);
-            g.request_complete = true;
-        }
-        let token = Token(BACKEND_BASE + self.index);
-        if let Err(e) =
-            sh.registry
-                .register(&mut g.sock, token, Interest::READABLE | Interest::WRITABLE)
-        {
-            crate::log_error!("backend register failed: {e}");
-            let r = response::error_response(500, &conf, true);
-            self.queue_response(sh, r, version, false, false, conf.server_tag.as_deref());
-            return;
+            crate::log_error!("gw - found a host {} {}", t.host.label, g.addr);
         }
         if debug >= 3 {
-            crate::log_error!("connect delayed; will continue later: {}", t.host.addr);
+            crate::log_error!("connect delayed; will continue later: {}", g.addr);
         }
         self.backend = Some(Box::new(BackendRun {
             gw: g,
@@ -200,14 +197,12 @@ impl Conn {
             deferred: None,
             body: Vec::new(),
             conf,
-            uri: format!(
-                "{}{}",
-                head.path,
-                head.query
-                    .as_deref()
-                    .map(|q| format!("?{q}"))
-                    .unwrap_or_default()
-            ),
+            uri,
+            rec,
+            retries_left,
+            body_sent: 0,
+            host: t.host,
+            key: t.key,
         }));
         self.state = State::Backend;
     }
@@ -242,6 +237,21 @@ impl Conn {
                     b.gw.addr,
                     io_text(&e)
                 );
+                let _ = sh.registry.deregister(&mut b.gw.sock);
+                if b.body_sent == 0 && b.retries_left > 0 {
+                    if let Some(g) = open_gw(
+                        sh,
+                        &b.host,
+                        &b.rec,
+                        b.body_left,
+                        self.index,
+                        &mut b.retries_left,
+                    ) {
+                        b.gw = g;
+                        return false;
+                    }
+                }
+                crate::log_error!("all handlers for {} on {} are down.", b.uri, b.key);
                 return self.backend_fail(sh, b, 503);
             }
         }
@@ -250,6 +260,7 @@ impl Conn {
             let avail = self.take_body(sh, b.body_left as usize);
             if !avail.is_empty() {
                 b.body_left -= avail.len() as u64;
+                b.body_sent += avail.len() as u64;
                 let mut rec = Vec::new();
                 fcgi::stdin(&mut rec, 1, &avail);
                 if b.body_left == 0 {
@@ -487,6 +498,54 @@ impl Conn {
         }
         r.body = crate::response::Body::Mem(body);
         self.queue_response(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
+    }
+}
+
+/// Connect attempts per request: lighttpd reconnects up to 5 times,
+/// choosing a proc again each time.
+const MAX_RETRIES: u8 = 5;
+
+/// Connects to the host's next proc, queues the request records and
+/// registers the socket; an immediate connect error tries the next proc
+/// (each logged as lighttpd does). None when the tries ran out.
+fn open_gw(
+    sh: &Shared,
+    host: &crate::gw::config::GwHost,
+    rec: &[u8],
+    body_left: u64,
+    index: usize,
+    retries_left: &mut u8,
+) -> Option<GwConn> {
+    loop {
+        let addr = host.pick_proc().clone();
+        match gw::connect(&addr) {
+            Ok(mut g) => {
+                g.queue(rec);
+                if body_left == 0 {
+                    let mut end = Vec::new();
+                    fcgi::stdin_end(&mut end, 1);
+                    g.queue(&end);
+                    g.request_complete = true;
+                }
+                let token = Token(BACKEND_BASE + index);
+                match sh.registry.register(
+                    &mut g.sock,
+                    token,
+                    Interest::READABLE | Interest::WRITABLE,
+                ) {
+                    Ok(()) => return Some(g),
+                    Err(e) => crate::log_error!("backend register failed: {e}"),
+                }
+            }
+            Err(e) => crate::log_error!(
+                "establishing connection failed: socket: {addr}: {}",
+                io_text(&e)
+            ),
+        }
+        if *retries_left == 0 {
+            return None;
+        }
+        *retries_left -= 1;
     }
 }
 

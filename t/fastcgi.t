@@ -88,5 +88,6 @@ like($log, qr/^FastCGI-stderr:oops$/m, 'backend stderr in the error log');
 like($log, qr/^connect succeeded: \d+$/m, 'fastcgi.debug 2: connect succeeded');
 like($log, qr/^establishing connection failed: socket: unix:\Q$sock\E: No such file or directory$/m,
      'connect failure logged');
+like($log, qr/^all handlers for \/fcgi\?lf on \/fcgi are down\.$/m, 'no live backend: "all handlers ... are down"');
 $tf->stop_proc;
 done_testing();

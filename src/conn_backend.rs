@@ -238,18 +238,19 @@ impl Conn {
                     io_text(&e)
                 );
                 let _ = sh.registry.deregister(&mut b.gw.sock);
-                if b.body_sent == 0 && b.retries_left > 0 {
-                    if let Some(g) = open_gw(
+                if b.body_sent == 0
+                    && b.retries_left > 0
+                    && let Some(g) = open_gw(
                         sh,
                         &b.host,
                         &b.rec,
                         b.body_left,
                         self.index,
                         &mut b.retries_left,
-                    ) {
-                        b.gw = g;
-                        return false;
-                    }
+                    )
+                {
+                    b.gw = g;
+                    return false;
                 }
                 crate::log_error!("all handlers for {} on {} are down.", b.uri, b.key);
                 return self.backend_fail(sh, b, 503);

@@ -9,6 +9,7 @@ pub mod chunked;
 pub mod conditional;
 pub mod date;
 pub mod etag;
+pub mod host;
 pub mod mime;
 pub mod range;
 pub mod request;

@@ -366,6 +366,14 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
             }
             out(s, body.as_bytes())?;
         }
+        Some(q) if q.starts_with("xsendfile=") => {
+            let path = &q["xsendfile=".len()..];
+            out(
+                s,
+                format!("Status: 200 OK\r\nX-Sendfile: {path}\r\n\r\nthis body is replaced")
+                    .as_bytes(),
+            )?;
+        }
         Some(q) if q.starts_with("stderr=") => {
             write_record(s, STDERR, id, &q.as_bytes()["stderr=".len()..])?;
             out(s, b"Status: 200 OK\r\n\r\ntest123")?;

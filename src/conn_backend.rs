@@ -60,6 +60,10 @@ pub struct BackendRun {
     body_sent: u64,
     host: crate::gw::config::GwHost,
     key: String,
+    /// The request, for serving an X-Sendfile file (conditional, Range).
+    req: RequestHead,
+    /// The X-Sendfile answer: replaces the backend's body entirely.
+    sendfile: Option<Response>,
 }
 
 /// The request parameters for the backend, in lighttpd's order.
@@ -203,6 +207,8 @@ impl Conn {
             body_sent: 0,
             host: t.host,
             key: t.key,
+            req: head.clone(),
+            sendfile: None,
         }));
         self.state = State::Backend;
     }
@@ -300,7 +306,7 @@ impl Conn {
                     let opts = backend_resp::HeadOpts {
                         backend: backend_resp::Backend::Fastcgi,
                         purpose: backend_resp::Purpose::Respond,
-                        xsendfile_allow: false,
+                        xsendfile_allow: b.host.x_sendfile,
                     };
                     match backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts) {
                         Ok(None) => {}
@@ -328,6 +334,18 @@ impl Conn {
                 GwEvent::End => {
                     if !b.head_done {
                         return self.backend_fail(sh, b, 502);
+                    }
+                    if let Some(r) = b.sendfile.take() {
+                        self.queue_response(
+                            sh,
+                            r,
+                            b.version,
+                            b.keep,
+                            b.head_only,
+                            b.tag.as_deref(),
+                        );
+                        self.finish_backend(b.keep);
+                        return true;
                     }
                     if let Some(r) = b.deferred.take() {
                         self.send_buffered(sh, b, r);
@@ -378,8 +396,13 @@ impl Conn {
         true
     }
 
-    fn emit_head(&mut self, _sh: &mut Shared, b: &mut BackendRun, head: backend_resp::BackendHead) {
+    fn emit_head(&mut self, sh: &mut Shared, b: &mut BackendRun, head: backend_resp::BackendHead) {
         b.head_done = true;
+        if let Some(backend_resp::XSendfile::Path(p)) = &head.x_sendfile {
+            b.keep = b.keep && !head.connection_close;
+            b.sendfile = Some(self.x_sendfile(sh, b, p));
+            return;
+        }
         let mut r = Response::new(head.status);
         for (k, v) in &head.headers {
             let k = String::from_utf8_lossy(k).into_owned();
@@ -392,7 +415,35 @@ impl Conn {
         b.deferred = Some(r);
     }
 
+    /// X-Sendfile: the path (URL-decoded, valid UTF-8, simplified) must lie
+    /// in x-sendfile-docroot when that is set (403), exist (404), and is
+    /// then served like a static file; a bad path is 502.
+    fn x_sendfile(&mut self, sh: &mut Shared, b: &BackendRun, raw: &[u8]) -> Response {
+        let decoded = crate::http::uri::decode_path(raw);
+        let Ok(path) = String::from_utf8(decoded) else {
+            return response::error_response(502, &b.conf, false);
+        };
+        let path = crate::http::uri::simplify_path(&path);
+        if !path.starts_with('/') {
+            return response::error_response(502, &b.conf, false);
+        }
+        let roots = &b.host.x_sendfile_docroot;
+        if !roots.is_empty() && !roots.iter().any(|d| path.starts_with(d.as_str())) {
+            crate::log_error!("X-Sendfile ({path}) not under x-sendfile-docroot");
+            return response::error_response(403, &b.conf, false);
+        }
+        let ctx = response::Ctx {
+            now: sh.now,
+            conf: &b.conf,
+            cache: &sh.stat_cache,
+        };
+        response::serve_path(&b.req, &ctx, &path)
+    }
+
     fn emit_body(&mut self, sh: &mut Shared, b: &mut BackendRun, data: &[u8]) {
+        if b.sendfile.is_some() {
+            return; // the backend's body is replaced by the file
+        }
         if b.deferred.is_some() {
             b.body.extend_from_slice(data);
             if b.body.len() > STREAM_AFTER {

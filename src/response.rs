@@ -370,6 +370,20 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
     r
 }
 
+/// Serves `physical` as mod_staticfile would (X-Sendfile from a backend):
+/// 404 when missing, 403 when not a regular file; the error page for errors.
+pub fn serve_path(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
+    let r = match ctx.stat(physical) {
+        Ok(m) => static_file(req, ctx, physical, m, false),
+        Err(libc::ENOENT) | Err(libc::ENOTDIR) | Err(libc::ENAMETOOLONG) => Response::new(404),
+        Err(_) => Response::new(403),
+    };
+    if r.status >= 400 && matches!(r.body, Body::Empty) {
+        return error_response(r.status, ctx.conf, r.close);
+    }
+    r
+}
+
 /// mod_staticfile.
 fn static_file(
     req: &RequestHead,
@@ -473,9 +487,10 @@ fn static_file(
             RangeOutcome::Ranges(rs) if rs.len() == 1 => {
                 let (a, b) = rs[0];
                 r.status = 206;
-                r.header("Content-Range", format!("bytes {a}-{b}/{len}"));
+                // lighttpd's order: the 200's headers, then Content-Range.
                 r.header("Content-Length", (b - a + 1).to_string());
                 r.header("Accept-Ranges", "bytes");
+                r.header("Content-Range", format!("bytes {a}-{b}/{len}"));
                 r.body = Body::File {
                     file,
                     off: a,

@@ -76,6 +76,20 @@ t_ok({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 2
 t_ok({ REQUEST => ["GET /missing.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
      'extension key, check-local: missing file is 404');
 
+my $docroot = LightyTest::srcdir() . '/docroot';
+my $hello = LightyTest::slurp_file("$docroot/hello.txt");
+t_ok({ REQUEST => ["GET /xs?xsendfile=$docroot/hello.txt HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $hello, 'Content-Type' => 'text/plain',
+                      'Content-Length' => length($hello), '+ETag' => '', '-X-Sendfile' => '' }] },
+     'X-Sendfile: the file replaces the backend body, served as a static file');
+t_ok({ REQUEST => ["GET /xs?xsendfile=$docroot/../conf/fastcgi.conf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'X-Sendfile outside x-sendfile-docroot: 403');
+t_ok({ REQUEST => ["GET /xs?xsendfile=$docroot/nope.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+     'X-Sendfile of a missing file: 404');
+t_ok({ REQUEST => ["GET /fcgi?xsendfile=$docroot/hello.txt HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'this body is replaced', '-X-Sendfile' => '' }] },
+     'x-sendfile disabled: the backend body is sent, X-Sendfile never reaches the client');
+
 kill 'TERM', $rpid;
 waitpid($rpid, 0);
 $rpid = 0;

@@ -54,6 +54,9 @@ pub struct GwHost {
     pub fix_root_scriptname: bool,
     pub broken_scriptfilename: bool,
     pub x_sendfile: bool,
+    /// x-sendfile-docroot: allowed directories, each ending in `/` (empty:
+    /// any path).
+    pub x_sendfile_docroot: Vec<String>,
     pub connect_timeout: u32,
     pub read_timeout: u32,
     pub write_timeout: u32,
@@ -128,6 +131,7 @@ fn parse_host(
         fix_root_scriptname: false,
         broken_scriptfilename: false,
         x_sendfile: false,
+        x_sendfile_docroot: Vec::new(),
         connect_timeout: 8,
         read_timeout: 0,
         write_timeout: 0,
@@ -183,6 +187,20 @@ fn parse_host(
             ("fix-root-scriptname", Typed::Bool(b)) => h.fix_root_scriptname = b,
             ("broken-scriptfilename", Typed::Bool(b)) => h.broken_scriptfilename = b,
             ("x-sendfile" | "allow-x-send-file", Typed::Bool(b)) => h.x_sendfile = b,
+            ("x-sendfile-docroot", Typed::List(a)) => {
+                for d in a.iter_strings() {
+                    if !d.starts_with('/') {
+                        return Err(format!(
+                            "x-sendfile-docroot paths must begin with '/'; invalid: \"{d}\""
+                        ));
+                    }
+                    let mut d = crate::http::uri::simplify_path(d);
+                    if !d.ends_with('/') {
+                        d.push('/');
+                    }
+                    h.x_sendfile_docroot.push(d);
+                }
+            }
             ("connect-timeout", Typed::Int(n)) => h.connect_timeout = n,
             ("read-timeout", Typed::Int(n)) => h.read_timeout = n,
             ("write-timeout", Typed::Int(n)) => h.write_timeout = n,

@@ -328,18 +328,6 @@ impl Conn {
         self.state = State::Write;
     }
 
-    pub(crate) fn queue_response(
-        &mut self,
-        sh: &mut Shared,
-        r: Response,
-        version: Version,
-        keep: bool,
-        head_only: bool,
-        tag: Option<&str>,
-    ) {
-        self.queue(sh, r, version, keep, head_only, tag);
-    }
-
     /// Queues a status line and headers whose body follows later.
     pub(crate) fn queue_head_only(
         &mut self,
@@ -360,7 +348,9 @@ impl Conn {
         self.requests += 1;
     }
 
-    fn queue(
+    /// Queues a whole response: head, then body (none for HEAD, 204, 205,
+    /// 304); the connection then writes it out.
+    pub(crate) fn queue(
         &mut self,
         sh: &mut Shared,
         r: Response,
@@ -369,16 +359,7 @@ impl Conn {
         head_only: bool,
         tag: Option<&str>,
     ) {
-        let date = sh.date.get(sh.now).to_string();
-        let tag = match tag {
-            None => Some(crate::DEFAULT_SERVER_TAG),
-            Some(t) => Some(t),
-        };
-        let bytes = response::serialize_head(&r, version, keep, &date, tag);
-        if std::mem::take(&mut self.log_response) {
-            log_head_lines(self.sock.as_raw_fd(), "resp", &bytes);
-        }
-        self.out.push_mem(bytes);
+        self.queue_head_only(sh, &r, version, keep, tag);
         if !head_only && !matches!(r.status, 204 | 205 | 304) {
             match r.body {
                 Body::Empty => {}
@@ -402,8 +383,6 @@ impl Conn {
                 }
             }
         }
-        self.keep_alive = keep;
-        self.requests += 1;
         self.state = State::Write;
     }
 

@@ -137,7 +137,7 @@ impl Conn {
             // Bodies are streamed to the backend: a chunked body's length is
             // unknown up front (lighttpd with server.stream-request-body).
             let r = response::error_response(411, &conf, true);
-            self.queue_response(sh, r, version, false, false, conf.server_tag.as_deref());
+            self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
             return;
         }
         let env = env_for(self, head, &t, &conf);
@@ -149,7 +149,7 @@ impl Conn {
         fcgi::begin_request(&mut rec, 1, Role::Responder, false);
         if fcgi::params(&mut rec, 1, &pairs).is_err() {
             let r = response::error_response(400, &conf, true);
-            self.queue_response(sh, r, version, false, false, conf.server_tag.as_deref());
+            self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
             return;
         }
         let body_left = head.content_length.unwrap_or(0);
@@ -169,7 +169,7 @@ impl Conn {
             None => {
                 crate::log_error!("all handlers for {uri} on {} are down.", t.key);
                 let r = response::error_response(503, &conf, false);
-                self.queue_response(sh, r, version, keep, false, conf.server_tag.as_deref());
+                self.queue(sh, r, version, keep, false, conf.server_tag.as_deref());
                 return;
             }
         };
@@ -336,14 +336,7 @@ impl Conn {
                         return self.backend_fail(sh, b, 502);
                     }
                     if let Some(r) = b.sendfile.take() {
-                        self.queue_response(
-                            sh,
-                            r,
-                            b.version,
-                            b.keep,
-                            b.head_only,
-                            b.tag.as_deref(),
-                        );
+                        self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
                         self.finish_backend(b.keep);
                         return true;
                     }
@@ -392,7 +385,7 @@ impl Conn {
         }
         let r = response::error_response(status, &b.conf, status != 503);
         let keep = b.keep && status == 503;
-        self.queue_response(sh, r, b.version, keep, b.head_only, b.tag.as_deref());
+        self.queue(sh, r, b.version, keep, b.head_only, b.tag.as_deref());
         true
     }
 
@@ -507,7 +500,7 @@ impl Conn {
                 crate::http::range::RangeOutcome::Ignore => {}
                 crate::http::range::RangeOutcome::Unsatisfiable => {
                     let e = response::error_response(416, &b.conf, false);
-                    self.queue_response(sh, e, b.version, b.keep, b.head_only, b.tag.as_deref());
+                    self.queue(sh, e, b.version, b.keep, b.head_only, b.tag.as_deref());
                     return;
                 }
                 crate::http::range::RangeOutcome::Ranges(rs) => {
@@ -549,7 +542,7 @@ impl Conn {
             r.header("Content-Length", body.len().to_string());
         }
         r.body = crate::response::Body::Mem(body);
-        self.queue_response(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
+        self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
     }
 }
 

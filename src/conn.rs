@@ -220,7 +220,13 @@ impl Conn {
                 }
                 response::error_response(e.status, &conf, true)
             }
-            Ok(()) if !conf.fastcgi_server.is_empty() && self.try_fastcgi(sh, &head, &conf) => {
+            // Handlers only after the URL stage (mod_access, CONNECT,
+            // OPTIONS *), which response::handle answers.
+            Ok(())
+                if !conf.fastcgi_server.is_empty()
+                    && response::uri_clean(&head, &conf).is_none()
+                    && self.try_fastcgi(sh, &head, &conf) =>
+            {
                 return;
             }
             Ok(()) => response::handle(

@@ -60,8 +60,9 @@ pub struct BackendRun {
     body_sent: u64,
     host: crate::gw::config::GwHost,
     key: String,
-    /// The request, for serving an X-Sendfile file (conditional, Range).
-    req: RequestHead,
+    /// The request, for serving an X-Sendfile file (conditional, Range);
+    /// kept only for hosts with x-sendfile enabled.
+    req: Option<RequestHead>,
     /// The X-Sendfile answer: replaces the backend's body entirely.
     sendfile: Option<Response>,
 }
@@ -205,9 +206,9 @@ impl Conn {
             rec,
             retries_left,
             body_sent: 0,
+            req: t.host.x_sendfile.then(|| head.clone()),
             host: t.host,
             key: t.key,
-            req: head.clone(),
             sendfile: None,
         }));
         self.state = State::Backend;
@@ -430,7 +431,10 @@ impl Conn {
             conf: &b.conf,
             cache: &sh.stat_cache,
         };
-        response::serve_path(&b.req, &ctx, &path)
+        match &b.req {
+            Some(req) => response::serve_path(req, &ctx, &path),
+            None => response::error_response(502, &b.conf, false),
+        }
     }
 
     fn emit_body(&mut self, sh: &mut Shared, b: &mut BackendRun, data: &[u8]) {

@@ -169,19 +169,33 @@ fn error_handler(req: &RequestHead, ctx: &Ctx<'_>, status: u16) -> Option<Respon
     }
 }
 
-fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
-    let conf = ctx.conf;
-    let path = req.path.as_str();
-    if conf.access_deny.iter().any(|d| path.ends_with(d.as_str())) {
-        return Response::new(403);
+/// What the URL stage answers before any handler may take the request
+/// (mod_access's url.access-deny, CONNECT, `OPTIONS *`), in lighttpd's
+/// order. Handlers (static files, FastCGI) run only when this is None.
+pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
+    if conf
+        .access_deny
+        .iter()
+        .any(|d| req.path.ends_with(d.as_str()))
+    {
+        return Some(Response::new(403));
     }
     if req.method == Method::Connect {
         let mut r = Response::new(405);
         r.close = true;
-        return r;
+        return Some(r);
     }
     if req.method == Method::Options && req.target == "*" {
-        return options_ok();
+        return Some(options_ok());
+    }
+    None
+}
+
+fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
+    let conf = ctx.conf;
+    let path = req.path.as_str();
+    if let Some(r) = uri_clean(req, conf) {
+        return r;
     }
     let Some(docroot) = conf.document_root.as_deref() else {
         return Response::new(500);

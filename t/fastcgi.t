@@ -76,6 +76,12 @@ t_ok({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 2
 t_ok({ REQUEST => ["GET /missing.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
      'extension key, check-local: missing file is 404');
 
+t_ok({ REQUEST => ["GET /fcgi/private/x?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'url.access-deny is checked before the backend runs');
+t_ok({ REQUEST => ["OPTIONS * HTTP/1.1\nHost: a\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'Allow' => 'OPTIONS, GET, HEAD, POST' }] },
+     'OPTIONS * is answered by the core, not a backend');
+
 my $docroot = LightyTest::srcdir() . '/docroot';
 my $hello = LightyTest::slurp_file("$docroot/hello.txt");
 t_ok({ REQUEST => ["GET /xs?xsendfile=$docroot/hello.txt HTTP/1.0"],

@@ -287,13 +287,39 @@ impl Conn {
         let fc = crate::mods::fastcgi::FcgiConf {
             exts: &conf.fastcgi_server,
             map_extensions: &conf.fastcgi_map,
+            balance: conf.fastcgi_balance,
         };
-        let Some(t) = crate::mods::fastcgi::target(&fc, &ctx, &head.path, &docroot) else {
-            return false;
+        let client_ip = self.peer.to_string();
+        let pick = crate::gw::pool::PickInput {
+            path: &head.path,
+            authority: head.host.as_deref().unwrap_or(""),
+            client_ip: &client_ip,
         };
+        let claim = crate::mods::fastcgi::target(&fc, &ctx, &head.path, &docroot, &pick);
         let (keep, version) = self.keep_and_version(sh, head, conf);
-        self.log_response = conf.log_response_header;
-        self.start_backend(sh, head, t, conf.clone(), version, keep);
+        match claim {
+            None => return false,
+            Some(crate::mods::fastcgi::Claim::AllDown { key }) => {
+                let e = conf.fastcgi_server.iter().find(|e| e.key == key);
+                if let Some(e) = e
+                    && !e.note_sent.replace(true)
+                {
+                    crate::log_error!(
+                        "all handlers for {}?{} on {key} are down.",
+                        head.path,
+                        head.query.as_deref().unwrap_or("")
+                    );
+                }
+                self.log_response = conf.log_response_header;
+                let r = response::error_response(503, conf, false);
+                let head_only = head.method == crate::http::request::Method::Head;
+                self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+            }
+            Some(crate::mods::fastcgi::Claim::Target(t)) => {
+                self.log_response = conf.log_response_header;
+                self.start_backend(sh, head, t, conf.clone(), version, keep);
+            }
+        }
         true
     }
 

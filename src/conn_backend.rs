@@ -7,7 +7,9 @@
 //! Content-Length. Failures get the status and log line of fastcgi.md §5.
 
 use crate::conn::{Conn, State};
+use crate::gw::config::{GwExt, GwHost};
 use crate::gw::fcgi::{self, Role};
+use crate::gw::pool::{Lease, PickInput, pick_host};
 use crate::gw::{self, GwConn, GwEvent, GwState};
 use crate::http::backend_resp;
 use crate::http::cgi_env::{self, CgiInput};
@@ -18,6 +20,7 @@ use crate::response::{self, Response};
 use crate::server::Shared;
 use mio::{Interest, Token};
 use std::os::fd::AsRawFd;
+use std::rc::Rc;
 
 /// Stop reading the backend while this much waits for the client.
 const BACKPRESSURE: usize = 256 * 1024;
@@ -55,11 +58,23 @@ pub struct BackendRun {
     get_or_head: bool,
     /// BEGIN_REQUEST + PARAMS, kept to try another proc.
     rec: Vec<u8>,
-    retries_left: u8,
+    /// Connect attempts after the first (lighttpd: at most 5).
+    reconnects: u8,
     /// Request-body bytes forwarded (no retry once the body has started).
     body_sent: u64,
-    host: crate::gw::config::GwHost,
-    key: String,
+    host: Rc<GwHost>,
+    /// The proc the request holds (released when this is dropped).
+    lease: Option<Lease>,
+    /// The key's position in the responder keys, and what host choice
+    /// looks at, for choosing again on a reconnect.
+    ext: usize,
+    path: String,
+    authority: String,
+    /// When the connect started and the last read / write progress (the
+    /// host's connect-, read- and write-timeout).
+    connect_ts: i64,
+    read_ts: i64,
+    write_ts: i64,
     /// The request, for serving an X-Sendfile file (conditional, Range);
     /// kept only for hosts with x-sendfile enabled.
     req: Option<RequestHead>,
@@ -162,24 +177,31 @@ impl Conn {
                 .map(|q| format!("?{q}"))
                 .unwrap_or_default()
         );
-        // Retries go to other procs only (one proc: no retry, as lighttpd
-        // disables a proc that failed to connect).
-        let mut retries_left = MAX_RETRIES.min(t.host.procs.len().saturating_sub(1) as u8);
-        let g = match open_gw(sh, &t.host, &rec, body_left, self.index, &mut retries_left) {
-            Some(g) => g,
-            None => {
-                crate::log_error!("all handlers for {uri} on {} are down.", t.key);
-                let r = response::error_response(503, &conf, false);
-                self.queue(sh, r, version, keep, false, conf.server_tag.as_deref());
-                return;
-            }
+        let path = head.path.clone();
+        let authority = head.host.clone().unwrap_or_default();
+        let mut reconnects = 0;
+        let opened = {
+            let a = Attempt {
+                ext: &conf.fastcgi_server[t.ext.min(conf.fastcgi_server.len() - 1)],
+                balance: conf.fastcgi_balance,
+                path: &path,
+                authority: &authority,
+                client_ip: &self.peer.to_string(),
+                debug,
+                rec: &rec,
+                body_left,
+                index: self.index,
+            };
+            open_gw(sh, &a, Some(t.host.clone()), &mut reconnects, MAX_RECONNECTS)
         };
-        if debug >= 1 {
-            crate::log_error!("gw - found a host {} {}", t.host.label, g.addr);
-        }
-        if debug >= 3 {
-            crate::log_error!("connect delayed; will continue later: {}", g.addr);
-        }
+        let Some((g, lease)) = opened else {
+            let e = &conf.fastcgi_server[t.ext.min(conf.fastcgi_server.len() - 1)];
+            all_down_note(e, &uri);
+            let r = response::error_response(503, &conf, false);
+            let head_only = head.method == crate::http::request::Method::Head;
+            self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+            return;
+        };
         self.backend = Some(Box::new(BackendRun {
             gw: g,
             head_buf: Vec::new(),
@@ -204,11 +226,17 @@ impl Conn {
             conf,
             uri,
             rec,
-            retries_left,
+            reconnects,
             body_sent: 0,
             req: t.host.x_sendfile.then(|| head.clone()),
-            host: t.host,
-            key: t.key,
+            host: lease.host_cfg(),
+            lease: Some(lease),
+            ext: t.ext,
+            path,
+            authority,
+            connect_ts: sh.now,
+            read_ts: sh.now,
+            write_ts: sh.now,
             sendfile: None,
         }));
         self.state = State::Backend;
@@ -231,37 +259,22 @@ impl Conn {
     /// Returns true when the backend part is over (the client response is
     /// complete in the queue, or an error response replaced it).
     fn backend_work(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
+        let was_connecting = b.gw.state == GwState::ConnectDelayed;
         match b.gw.check_connected() {
             Ok(false) => return false,
             Ok(true) => {
-                if b.gw.state == GwState::Write && b.debug >= 2 && b.gw.written == 0 {
-                    crate::log_error!("connect succeeded: {}", b.gw.sock.as_raw_fd());
+                if was_connecting {
+                    if let Some(l) = &b.lease {
+                        l.host.connected(l, sh.now);
+                    }
+                    b.read_ts = sh.now;
+                    b.write_ts = sh.now;
+                    if b.debug >= 2 {
+                        crate::log_error!("connect succeeded: {}", b.gw.sock.as_raw_fd());
+                    }
                 }
             }
-            Err(e) => {
-                crate::log_error!(
-                    "establishing connection failed: socket: {}: {}",
-                    b.gw.addr,
-                    io_text(&e)
-                );
-                let _ = sh.registry.deregister(&mut b.gw.sock);
-                if b.body_sent == 0
-                    && b.retries_left > 0
-                    && let Some(g) = open_gw(
-                        sh,
-                        &b.host,
-                        &b.rec,
-                        b.body_left,
-                        self.index,
-                        &mut b.retries_left,
-                    )
-                {
-                    b.gw = g;
-                    return false;
-                }
-                crate::log_error!("all handlers for {} on {} are down.", b.uri, b.key);
-                return self.backend_fail(sh, b, 503);
-            }
+            Err(e) => return self.connect_failed(sh, b, &e, MAX_RECONNECTS),
         }
         // Forward the request body as it arrives.
         if b.body_left > 0 && b.gw.pending() < BACKPRESSURE {
@@ -282,7 +295,12 @@ impl Conn {
                 return true;
             }
         }
-        if let Err(e) = b.gw.flush() {
+        let before = b.gw.written;
+        let flushed = b.gw.flush();
+        if b.gw.written != before {
+            b.write_ts = sh.now;
+        }
+        if let Err(e) = flushed {
             crate::log_error!(
                 "connection was dropped after accept() (perhaps the gw process died), write-offset: {} socket: {} ({})",
                 b.gw.written,
@@ -292,10 +310,15 @@ impl Conn {
             return self.backend_fail(sh, b, 503);
         }
         if self.out_len() >= BACKPRESSURE {
+            // Not reading on purpose: the read timer waits with us.
+            b.read_ts = sh.now;
             return false;
         }
         let mut events = Vec::new();
         b.gw.read(&mut sh.rbuf, BACKPRESSURE, &mut events);
+        if !events.is_empty() {
+            b.read_ts = sh.now;
+        }
         for ev in events {
             match ev {
                 GwEvent::Stdout(data) => {
@@ -550,51 +573,183 @@ impl Conn {
     }
 }
 
-/// Connect attempts per request: lighttpd reconnects up to 5 times,
-/// choosing a proc again each time.
-const MAX_RETRIES: u8 = 5;
+/// Connect attempts after the first: lighttpd reconnects up to 5 times,
+/// choosing a host again each time (once only after a connect-timeout).
+const MAX_RECONNECTS: u8 = 5;
 
-/// Connects to the host's next proc, queues the request records and
-/// registers the socket; an immediate connect error tries the next proc
-/// (each logged as lighttpd does). None when the tries ran out.
-fn open_gw(
-    sh: &Shared,
-    host: &crate::gw::config::GwHost,
-    rec: &[u8],
+/// What a connect attempt needs.
+struct Attempt<'a> {
+    ext: &'a GwExt,
+    balance: crate::gw::pool::Balance,
+    path: &'a str,
+    authority: &'a str,
+    client_ip: &'a str,
+    debug: u32,
+    rec: &'a [u8],
     body_left: u64,
     index: usize,
-    retries_left: &mut u8,
-) -> Option<GwConn> {
+}
+
+/// Takes a proc of `host` (or of a host chosen again by the balancer),
+/// connects, queues the request records and registers the socket. A
+/// failed attempt disables the proc (pool.rs) and the next attempt chooses
+/// again, up to `max` reconnects. None: no host runs, or the tries ran out.
+fn open_gw(
+    sh: &Shared,
+    a: &Attempt<'_>,
+    mut host: Option<Rc<GwHost>>,
+    reconnects: &mut u8,
+    max: u8,
+) -> Option<(GwConn, Lease)> {
     loop {
-        let addr = host.pick_proc().clone();
-        match gw::connect(&addr) {
-            Ok(mut g) => {
-                g.queue(rec);
-                if body_left == 0 {
-                    let mut end = Vec::new();
-                    fcgi::stdin_end(&mut end, 1);
-                    g.queue(&end);
-                    g.request_complete = true;
+        let h = match host.take() {
+            Some(h) => h,
+            None => {
+                let pick = PickInput {
+                    path: a.path,
+                    authority: a.authority,
+                    client_ip: a.client_ip,
+                };
+                pick_host(a.ext, a.balance, &pick)?
+            }
+        };
+        if let Some(lease) = h.rt.get().and_then(|rt| rt.acquire(a.debug)) {
+            match gw::connect(&lease.addr) {
+                Ok(mut g) => {
+                    g.queue(a.rec);
+                    if a.body_left == 0 {
+                        let mut end = Vec::new();
+                        fcgi::stdin_end(&mut end, 1);
+                        g.queue(&end);
+                        g.request_complete = true;
+                    }
+                    let token = Token(BACKEND_BASE + a.index);
+                    match sh.registry.register(
+                        &mut g.sock,
+                        token,
+                        Interest::READABLE | Interest::WRITABLE,
+                    ) {
+                        Ok(()) => return Some((g, lease)),
+                        Err(e) => crate::log_error!("backend register failed: {e}"),
+                    }
                 }
-                let token = Token(BACKEND_BASE + index);
-                match sh.registry.register(
-                    &mut g.sock,
-                    token,
-                    Interest::READABLE | Interest::WRITABLE,
-                ) {
-                    Ok(()) => return Some(g),
-                    Err(e) => crate::log_error!("backend register failed: {e}"),
+                Err(e) => {
+                    crate::log_error!(
+                        "establishing connection failed: socket: {}: {}",
+                        lease.addr,
+                        io_text(&e)
+                    );
+                    lease
+                        .host
+                        .connect_error(&lease, e.raw_os_error().unwrap_or(0), sh.now);
                 }
             }
-            Err(e) => crate::log_error!(
-                "establishing connection failed: socket: {addr}: {}",
-                io_text(&e)
-            ),
         }
-        if *retries_left == 0 {
+        if *reconnects >= max {
             return None;
         }
-        *retries_left -= 1;
+        *reconnects += 1;
+    }
+}
+
+/// "all handlers for <path>?<query> on <key> are down." once per key
+/// until one of its hosts works again.
+fn all_down_note(e: &GwExt, uri: &str) {
+    if !e.note_sent.replace(true) {
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        crate::log_error!("all handlers for {path}?{query} on {} are down.", e.key);
+    }
+}
+
+impl Conn {
+    /// A connect in progress failed (or timed out): disable the proc and
+    /// try again while nothing of the body went out, else 503.
+    fn connect_failed(
+        &mut self,
+        sh: &mut Shared,
+        b: &mut BackendRun,
+        e: &std::io::Error,
+        max: u8,
+    ) -> bool {
+        crate::log_error!(
+            "establishing connection failed: socket: {}: {}",
+            b.gw.addr,
+            io_text(e)
+        );
+        let _ = sh.registry.deregister(&mut b.gw.sock);
+        if let Some(l) = b.lease.take() {
+            l.host.connect_error(&l, e.raw_os_error().unwrap_or(0), sh.now);
+        }
+        if b.body_sent == 0 && b.reconnects < max {
+            b.reconnects += 1;
+            let ext = b.conf.fastcgi_server.clone();
+            let Some(e) = ext.get(b.ext) else {
+                return self.backend_fail(sh, b, 503);
+            };
+            let client_ip = self.peer.to_string();
+            let a = Attempt {
+                ext: e,
+                balance: b.conf.fastcgi_balance,
+                path: &b.path,
+                authority: &b.authority,
+                client_ip: &client_ip,
+                debug: b.debug,
+                rec: &b.rec,
+                body_left: b.body_left,
+                index: self.index,
+            };
+            if let Some((g, lease)) = open_gw(sh, &a, None, &mut b.reconnects, max) {
+                b.gw = g;
+                b.host = lease.host_cfg();
+                b.lease = Some(lease);
+                b.connect_ts = sh.now;
+                return false;
+            }
+            all_down_note(e, &b.uri);
+        }
+        self.backend_fail(sh, b, 503)
+    }
+
+    /// The host's connect-, read- and write-timeout, checked once a second
+    /// (fastcgi.md §5). True when the backend part ended.
+    pub(crate) fn backend_timeouts(&mut self, sh: &mut Shared) -> bool {
+        let Some(mut b) = self.backend.take() else {
+            return false;
+        };
+        let now = sh.now;
+        let h = b.host.clone();
+        let expired = |ts: i64, limit: u32| limit > 0 && now - ts > limit as i64;
+        let done = if b.gw.state == GwState::ConnectDelayed {
+            if expired(b.connect_ts, h.connect_timeout) {
+                let e = std::io::Error::from_raw_os_error(libc::ETIMEDOUT);
+                // One retry only: the request already waited.
+                self.connect_failed(sh, &mut b, &e, 1)
+            } else {
+                false
+            }
+        } else if b.gw.state != GwState::Done && expired(b.read_ts, h.read_timeout) {
+            crate::log_error!(
+                "read timeout on socket: {} (fd: {})",
+                b.gw.addr,
+                b.gw.sock.as_raw_fd()
+            );
+            self.backend_fail(sh, &mut b, 504)
+        } else if b.gw.pending() > 0 && expired(b.write_ts, h.write_timeout) {
+            crate::log_error!(
+                "write timeout on socket: {} (fd: {})",
+                b.gw.addr,
+                b.gw.sock.as_raw_fd()
+            );
+            self.backend_fail(sh, &mut b, 504)
+        } else {
+            false
+        };
+        if done {
+            let _ = sh.registry.deregister(&mut b.gw.sock);
+        } else {
+            self.backend = Some(b);
+        }
+        done
     }
 }
 

@@ -45,9 +45,12 @@ pub struct RequestConf {
     pub log_response_header: bool,
     pub log_condition_handling: bool,
     pub log_timeouts: bool,
-    /// fastcgi.server (mod_fastcgi loaded), fastcgi.map-extensions,
+    /// fastcgi.server (mod_fastcgi loaded): its responder keys, its
+    /// authorizer keys; fastcgi.map-extensions, fastcgi.balance,
     /// fastcgi.debug.
     pub fastcgi_server: Rc<Vec<crate::gw::config::GwExt>>,
+    pub fastcgi_auth: Rc<Vec<crate::gw::config::GwExt>>,
+    pub fastcgi_balance: crate::gw::pool::Balance,
     pub fastcgi_map: Rc<Vec<(String, String)>>,
     pub fastcgi_debug: u32,
 }
@@ -86,6 +89,8 @@ impl Default for RequestConf {
             log_condition_handling: false,
             log_timeouts: false,
             fastcgi_server: Rc::new(Vec::new()),
+            fastcgi_auth: Rc::new(Vec::new()),
+            fastcgi_balance: Default::default(),
             fastcgi_map: Rc::new(Vec::new()),
             fastcgi_debug: 0,
         }
@@ -104,7 +109,9 @@ enum Setting {
     Num(fn(&mut RequestConf) -> &mut u32, u32),
     Text(fn(&mut RequestConf) -> &mut Option<Rc<str>>, Rc<str>),
     AccessDeny(Rc<Vec<String>>),
-    FcgiServer(Rc<Vec<crate::gw::config::GwExt>>),
+    FcgiServer(Rc<Vec<crate::gw::config::GwExt>>, Rc<Vec<crate::gw::config::GwExt>>),
+    FcgiBalance(crate::gw::pool::Balance),
+    FcgiDebug(u32),
     FcgiMap(Rc<Vec<(String, String)>>),
 }
 
@@ -122,7 +129,12 @@ impl Setting {
             Setting::Num(f, v) => *f(c) = *v,
             Setting::Text(f, v) => *f(c) = Some(v.clone()),
             Setting::AccessDeny(v) => c.access_deny = v.clone(),
-            Setting::FcgiServer(v) => c.fastcgi_server = v.clone(),
+            Setting::FcgiServer(r, a) => {
+                c.fastcgi_server = r.clone();
+                c.fastcgi_auth = a.clone();
+            }
+            Setting::FcgiBalance(b) => c.fastcgi_balance = *b,
+            Setting::FcgiDebug(n) => c.fastcgi_debug = *n,
             Setting::FcgiMap(v) => c.fastcgi_map = v.clone(),
         }
     }
@@ -221,9 +233,17 @@ fn fastcgi_setting(
 ) -> Result<Option<Setting>, String> {
     let k = key.to_ascii_lowercase();
     Ok(match (k.as_str(), v) {
-        ("fastcgi.server", Value::Array(a)) => Some(Setting::FcgiServer(Rc::new(
-            crate::gw::config::parse_servers("fastcgi.server", a, warnings)?,
-        ))),
+        ("fastcgi.server", Value::Array(a)) => {
+            let exts = crate::gw::config::parse_servers("fastcgi.server", a, warnings)?;
+            let (resp, auth) = crate::gw::config::split_modes(exts);
+            Some(Setting::FcgiServer(Rc::new(resp), Rc::new(auth)))
+        }
+        ("fastcgi.balance", Value::Str(b)) => Some(Setting::FcgiBalance(
+            crate::gw::pool::Balance::parse(b).unwrap_or_else(|w| {
+                warnings.push(w);
+                Default::default()
+            }),
+        )),
         ("fastcgi.map-extensions", Value::Array(a)) => Some(Setting::FcgiMap(Rc::new(
             a.entries
                 .iter()
@@ -233,7 +253,7 @@ fn fastcgi_setting(
                 })
                 .collect(),
         ))),
-        ("fastcgi.debug", v) => num(v).map(|n| Setting::Num(|c| &mut c.fastcgi_debug, n)),
+        ("fastcgi.debug", v) => num(v).map(Setting::FcgiDebug),
         _ => None,
     })
 }
@@ -296,14 +316,23 @@ impl CompiledConf {
         c
     }
 
-    /// Every fastcgi.server host of every block (for spawning bin-path).
-    pub fn fastcgi_hosts(&self) -> Vec<&crate::gw::config::GwHost> {
+    /// Every fastcgi.server host of every block, with the fastcgi.debug
+    /// its maintenance honours: the block's own, else the global one.
+    pub fn fastcgi_hosts(&self) -> Vec<(Rc<crate::gw::config::GwHost>, u32)> {
         let mut out = Vec::new();
+        let global = self.global.fastcgi_debug;
         for p in &self.patches {
+            let debug = p
+                .iter()
+                .find_map(|s| match s {
+                    Setting::FcgiDebug(n) => Some(*n),
+                    _ => None,
+                })
+                .unwrap_or(global);
             for s in p {
-                if let Setting::FcgiServer(exts) = s {
-                    for e in exts.iter() {
-                        out.extend(e.hosts.iter());
+                if let Setting::FcgiServer(resp, auth) = s {
+                    for e in resp.iter().chain(auth.iter()) {
+                        out.extend(e.hosts.iter().map(|h| (h.clone(), debug)));
                     }
                 }
             }

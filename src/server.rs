@@ -14,7 +14,7 @@ use crate::listen::Listener;
 use crate::reqconf::{CompiledConf, RequestConf};
 use crate::stream::{Listener as Sock, Stream};
 use mio::{Events, Interest, Poll, Token};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -36,6 +36,8 @@ pub struct Shared {
     pub rbuf: Box<[u8]>,
     /// For registering backend sockets from a connection.
     pub registry: mio::Registry,
+    /// The backend hosts' procs and load (src/gw/pool.rs).
+    pub gw: crate::gw::pool::Pool,
 }
 
 impl Shared {
@@ -78,8 +80,7 @@ pub struct Server {
     graceful_deadline: i64,
     /// Connections that yielded with more to write (run again next turn).
     jobs: Vec<usize>,
-    /// bin-path backends we started (killed at shutdown).
-    spawned: Vec<crate::gw::spawn::Spawned>,
+
 }
 
 fn now_secs() -> i64 {
@@ -113,17 +114,12 @@ impl Server {
             std::io::Error::other("Configuration of plugins failed. Going down.")
         })?;
         let parse_opts = parse_opts(&cfg);
-        let mut spawned = Vec::new();
-        for h in compiled.fastcgi_hosts() {
-            if let Err(e) = crate::gw::spawn::spawn_host(h, &mut spawned) {
-                crate::log_error!("{e}");
-                crate::gw::spawn::kill_all(&mut spawned);
-                return Err(std::io::Error::other(
-                    "Configuration of plugins failed. Going down.",
-                ));
-            }
-        }
-        let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])?;
+        let gw = crate::gw::pool::Pool::start(&compiled.fastcgi_hosts(), now_secs()).map_err(|e| {
+            crate::log_error!("{e}");
+            std::io::Error::other("Configuration of plugins failed. Going down.")
+        })?;
+        let signals =
+            SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD])?;
         let max_conns = match cfg.tree.global().values.get("server.max-connections") {
             Some(crate::config::value::Value::Int(n)) if *n > 0 => *n as usize,
             _ => 1365,
@@ -146,6 +142,7 @@ impl Server {
                 stat_cache: Default::default(),
                 rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
                 registry,
+                gw,
             },
             signals,
             max_conns,
@@ -153,14 +150,13 @@ impl Server {
             last_activity: now,
             graceful_deadline: 0,
             jobs: Vec::new(),
-            spawned,
         })
     }
 
     /// Runs until stopped.
     pub fn run(&mut self) -> ExitCode {
         let code = self.run_loop();
-        crate::gw::spawn::kill_all(&mut self.spawned);
+        self.sh.gw.shutdown();
         code
     }
 
@@ -279,6 +275,7 @@ impl Server {
                     crate::log_error!("[note] graceful shutdown started");
                     self.start_graceful();
                 }
+                SIGCHLD => self.sh.gw.reap(self.sh.now),
                 SIGHUP => {
                     crate::log::reopen();
                     crate::log_error!("logfiles cycled UID = {uid} PID = {pid}");
@@ -395,8 +392,10 @@ impl Server {
         }
     }
 
-    /// Once a second: idle, read and write timeouts, lingering closes.
+    /// Once a second: idle, read and write timeouts, lingering closes, the
+    /// backend hosts' maintenance.
     fn tick(&mut self) {
+        self.sh.gw.trigger(self.sh.now);
         let g = self.sh.compiled.global();
         let now = self.sh.now;
         for i in 0..self.conns.len() {
@@ -407,12 +406,19 @@ impl Server {
                 }
                 State::ReadHead => now - c.last_read > g.max_read_idle as i64,
                 State::Write => now - c.last_write > g.max_write_idle as i64,
-                // The backend's own read/write-timeout options are not
-                // implemented yet; the client's write idle bounds a stall.
-                State::Backend => now - c.last_write.max(c.last_read) > g.max_write_idle as i64,
+                // The host's connect/read/write-timeout (conn_backend.rs).
+                State::Backend => false,
                 State::Linger => now > c.linger_until,
                 State::Closed => true,
             };
+            if c.state == State::Backend {
+                if let Some(Some(c)) = self.conns.get_mut(i)
+                    && c.backend_timeouts(&mut self.sh)
+                {
+                    self.drive(i);
+                }
+                continue;
+            }
             if expired {
                 if g.log_request_handling && c.state == State::ReadHead {
                     crate::log_error!("connection closed - read timeout: {}", CONN_BASE + i);

@@ -35,18 +35,20 @@ pub enum Mode {
 pub struct GwHost {
     pub label: String,
     pub addr: BackendAddr,
+    /// The numeric host address as configured ("" for a unix socket) and
+    /// the port: the names lighttpd's debug lines and hashes use.
+    pub host_name: String,
+    pub port: u16,
     pub bin_path: Option<String>,
-    /// bin-path only: processes to start (max-procs, default 4; min-procs
-    /// is not used yet: every proc is started up front).
+    /// bin-path only: procs started up front (min-procs) and at most
+    /// (max-procs); min-procs above max-procs is lowered to it.
+    pub min_procs: u16,
     pub max_procs: u16,
+    pub max_load_per_proc: u16,
+    pub idle_timeout: u16,
     pub bin_environment: Vec<(String, String)>,
     pub bin_copy_environment: Vec<String>,
     pub kill_signal: u16,
-    /// The addresses requests go to: `addr`, or one per spawned proc
-    /// (`socket-N` / `port+N`).
-    pub procs: Vec<BackendAddr>,
-    /// Round-robin cursor over `procs`.
-    pub next_proc: std::cell::Cell<usize>,
     pub mode: Mode,
     pub check_local: bool,
     pub docroot: Option<String>,
@@ -61,13 +63,38 @@ pub struct GwHost {
     pub read_timeout: u32,
     pub write_timeout: u32,
     pub disable_time: u32,
+    pub tcp_fin_propagate: bool,
+    /// The host's run-time state (procs, load), attached when the server
+    /// starts (src/gw/pool.rs).
+    pub rt: std::cell::OnceCell<std::rc::Rc<super::pool::HostRt>>,
 }
 
-/// The hosts for one key (`.php` or `/app`).
+impl GwHost {
+    /// Proc `n`'s address: `socket-N` or `port+N` for bin-path hosts, the
+    /// configured address otherwise.
+    pub fn proc_addr(&self, n: u16) -> BackendAddr {
+        match (&self.bin_path, &self.addr) {
+            (Some(_), BackendAddr::Unix(p)) => BackendAddr::Unix(format!("{p}-{n}")),
+            (Some(_), BackendAddr::Tcp(a)) => {
+                let mut a = *a;
+                a.set_port(a.port().wrapping_add(n));
+                BackendAddr::Tcp(a)
+            }
+            (None, a) => a.clone(),
+        }
+    }
+}
+
+/// The hosts for one key (`.php` or `/app`), with the key's balancing
+/// state.
 #[derive(Clone, Debug)]
 pub struct GwExt {
     pub key: String,
-    pub hosts: Vec<GwHost>,
+    pub hosts: Vec<std::rc::Rc<GwHost>>,
+    /// round-robin: the host used last (-1: none yet).
+    pub last_used: std::cell::Cell<isize>,
+    /// "all handlers ... are down." was logged (once until a host works).
+    pub note_sent: std::cell::Cell<bool>,
 }
 
 /// Reads a `*.server` array. `module` names the key in messages
@@ -88,6 +115,8 @@ pub fn parse_servers(
         let mut ext = GwExt {
             key: key.clone(),
             hosts: Vec::new(),
+            last_used: std::cell::Cell::new(-1),
+            note_sent: std::cell::Cell::new(false),
         };
         for h in &hosts.entries {
             let label = h.key.clone().unwrap_or_default();
@@ -96,12 +125,34 @@ pub fn parse_servers(
                     "unexpected value for gw.server near [{label}](string); expected ( \"ext\" => ( \"backend-label\" => ( \"key\" => \"value\" )))"
                 ));
             };
-            ext.hosts
-                .push(parse_host(module, &key, &label, opts, warnings)?);
+            ext.hosts.push(std::rc::Rc::new(parse_host(
+                module, &key, &label, opts, warnings,
+            )?));
         }
         out.push(ext);
     }
     Ok(out)
+}
+
+/// The responder keys and the authorizer keys of a `*.server` value (a key
+/// with hosts of both modes appears in both, each with its own hosts).
+pub fn split_modes(exts: Vec<GwExt>) -> (Vec<GwExt>, Vec<GwExt>) {
+    let mut resp = Vec::new();
+    let mut auth = Vec::new();
+    for e in exts {
+        let (a, r): (Vec<_>, Vec<_>) = e.hosts.iter().cloned().partition(|h| h.mode == Mode::Authorizer);
+        for (hosts, out) in [(r, &mut resp), (a, &mut auth)] {
+            if !hosts.is_empty() {
+                out.push(GwExt {
+                    key: e.key.clone(),
+                    hosts,
+                    last_used: std::cell::Cell::new(-1),
+                    note_sent: std::cell::Cell::new(false),
+                });
+            }
+        }
+    }
+    (resp, auth)
 }
 
 fn parse_host(
@@ -117,13 +168,16 @@ fn parse_host(
     let mut h = GwHost {
         label: label.to_string(),
         addr: BackendAddr::Unix(String::new()),
+        host_name: String::new(),
+        port: 0,
         bin_path: None,
+        min_procs: 4,
         max_procs: 4,
+        max_load_per_proc: 1,
+        idle_timeout: 60,
         bin_environment: Vec::new(),
         bin_copy_environment: Vec::new(),
         kill_signal: 15,
-        procs: Vec::new(),
-        next_proc: std::cell::Cell::new(0),
         mode: Mode::Responder,
         check_local: true,
         docroot: None,
@@ -136,6 +190,8 @@ fn parse_host(
         read_timeout: 0,
         write_timeout: 0,
         disable_time: 1,
+        tcp_fin_propagate: false,
+        rt: std::cell::OnceCell::new(),
     };
     for e in &opts.entries {
         let Some(k) = e.key.as_deref() else { continue };
@@ -154,7 +210,11 @@ fn parse_host(
             ("port", Typed::Short(p)) => port = p,
             ("socket", Typed::Str(s)) => socket = Some(s),
             ("bin-path", Typed::Str(s)) => h.bin_path = Some(s),
+            ("min-procs", Typed::Short(n)) => h.min_procs = n,
             ("max-procs", Typed::Short(n)) => h.max_procs = n.max(1),
+            ("max-load-per-proc", Typed::Short(n)) => h.max_load_per_proc = n,
+            ("idle-timeout", Typed::Short(n)) => h.idle_timeout = n,
+            ("tcp-fin-propagate", Typed::Bool(b)) => h.tcp_fin_propagate = b,
             ("kill-signal", Typed::Short(n)) => h.kill_signal = n,
             ("bin-environment", Typed::List(a)) => {
                 h.bin_environment = a
@@ -208,6 +268,8 @@ fn parse_host(
             _ => {}
         }
     }
+    h.min_procs = h.min_procs.min(h.max_procs);
+    h.port = port;
     let near = format!("{module} = ({ext} => ({label} ( ...");
     h.addr = match (socket, host) {
         (Some(s), _) => {
@@ -240,32 +302,16 @@ fn parse_host(
                 port,
             )
             .ok_or_else(|| format!("can't resolve backend host {hs}"))?;
+            h.host_name = addr.ip().to_string();
             BackendAddr::Tcp(addr)
         }
     };
-    h.procs = match (&h.bin_path, &h.addr) {
-        (Some(_), BackendAddr::Unix(p)) => (0..h.max_procs)
-            .map(|n| BackendAddr::Unix(format!("{p}-{n}")))
-            .collect(),
-        (Some(_), BackendAddr::Tcp(a)) => (0..h.max_procs)
-            .map(|n| {
-                let mut a = *a;
-                a.set_port(a.port().wrapping_add(n));
-                BackendAddr::Tcp(a)
-            })
-            .collect(),
-        (None, a) => vec![a.clone()],
-    };
-    Ok(h)
-}
-
-impl GwHost {
-    /// The next proc to send a request to (round-robin over the procs).
-    pub fn pick_proc(&self) -> &BackendAddr {
-        let i = self.next_proc.get() % self.procs.len().max(1);
-        self.next_proc.set(i + 1);
-        self.procs.get(i).unwrap_or(&self.addr)
+    if h.bin_path.is_none() {
+        // Remote hosts have one proc (fastcgi.md §1).
+        h.min_procs = 1;
+        h.max_procs = 1;
     }
+    Ok(h)
 }
 
 #[cfg(test)]
@@ -309,20 +355,14 @@ mod tests {
         )
         .unwrap();
         let h = &s[0].hosts[0];
+        assert_eq!((h.min_procs, h.max_procs), (2, 2), "min-procs lowered to max-procs");
+        assert_eq!(h.proc_addr(0), BackendAddr::Unix("/tmp/p.sock-0".into()));
+        assert_eq!(h.proc_addr(1), BackendAddr::Unix("/tmp/p.sock-1".into()));
         assert_eq!(
-            h.procs,
-            [
-                BackendAddr::Unix("/tmp/p.sock-0".into()),
-                BackendAddr::Unix("/tmp/p.sock-1".into())
-            ]
-        );
-        assert_eq!(h.pick_proc(), &BackendAddr::Unix("/tmp/p.sock-0".into()));
-        assert_eq!(h.pick_proc(), &BackendAddr::Unix("/tmp/p.sock-1".into()));
-        assert_eq!(h.pick_proc(), &BackendAddr::Unix("/tmp/p.sock-0".into()));
-        assert_eq!(
-            s[1].hosts[0].procs[1],
+            s[1].hosts[0].proc_addr(1),
             BackendAddr::Tcp("127.0.0.1:9001".parse().unwrap())
         );
+        assert_eq!(s[1].hosts[0].host_name, "127.0.0.1");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod fcgi;
+pub mod pool;
 pub mod spawn;
 
 use crate::stream::Stream;

@@ -4,21 +4,12 @@
 //! program with that listening socket as fd 0 (FCGI_LISTENSOCK_FILENO), in
 //! the program's directory, with bin-copy-environment (or our whole
 //! environment), then bin-environment, then PHP_FCGI_CHILDREN=1 if unset.
-//! A child that is already dead right after the start is a start-up error.
-//! At shutdown every child gets kill-signal. Not yet: respawning,
-//! adaptive spawning, idle kills (doc/compat.md).
+//! A child that is already dead right after the start is an error (fatal
+//! at start-up). Which procs to start and when is src/gw/pool.rs's part.
 
 use super::config::{BackendAddr, GwHost};
 use std::os::fd::OwnedFd;
 use std::process::{Child, Command, Stdio};
-
-/// A started backend process.
-pub struct Spawned {
-    pub child: Child,
-    pub addr: BackendAddr,
-    pub kill_signal: u16,
-    pub socket_path: Option<String>,
-}
 
 fn answers(addr: &BackendAddr) -> bool {
     match addr {
@@ -45,86 +36,63 @@ fn listen_on(addr: &BackendAddr) -> std::io::Result<OwnedFd> {
     }
 }
 
-/// Starts every proc of `host` that is not already answering.
-pub fn spawn_host(host: &GwHost, out: &mut Vec<Spawned>) -> Result<(), String> {
-    let Some(bin) = &host.bin_path else {
-        return Ok(());
-    };
+/// What starting one proc gave.
+pub enum Started {
+    /// Something already answers on the address: used as it is.
+    External,
+    Child(Child),
+}
+
+/// Starts proc `addr` of a bin-path host (fastcgi.md §3 steps 1-6).
+/// Errors carry lighttpd's lines.
+pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> {
+    let bin = host.bin_path.as_deref().unwrap_or("");
     let mut argv = bin.split([' ', '\t']).filter(|s| !s.is_empty());
     let Some(prog) = argv.next() else {
         return Err(format!("invalid \"bin-path\" => \"{bin}\""));
     };
     let args: Vec<&str> = argv.collect();
-    for addr in &host.procs {
-        if answers(addr) {
-            continue; // an external process already serves this address
-        }
-        let fd = listen_on(addr).map_err(|e| format!("gw-backend failed to start: {prog}: {e}"))?;
-        let mut cmd = Command::new(prog);
-        cmd.args(&args).stdin(Stdio::from(fd));
-        if let Some(dir) = std::path::Path::new(prog)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            cmd.current_dir(dir);
-        }
-        if !host.bin_copy_environment.is_empty() {
-            cmd.env_clear();
-            for name in &host.bin_copy_environment {
-                if let Some(v) = std::env::var_os(name) {
-                    cmd.env(name, v);
-                }
+    if answers(addr) {
+        return Ok(Started::External);
+    }
+    let fd = listen_on(addr).map_err(|e| format!("gw-backend failed to start: {prog}: {e}"))?;
+    let mut cmd = Command::new(prog);
+    cmd.args(&args).stdin(Stdio::from(fd));
+    if let Some(dir) = std::path::Path::new(prog)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        cmd.current_dir(dir);
+    }
+    if !host.bin_copy_environment.is_empty() {
+        cmd.env_clear();
+        for name in &host.bin_copy_environment {
+            if let Some(v) = std::env::var_os(name) {
+                cmd.env(name, v);
             }
         }
-        for (k, v) in &host.bin_environment {
-            cmd.env(k, v);
-        }
-        let has_children = host
-            .bin_environment
-            .iter()
-            .any(|(k, _)| k == "PHP_FCGI_CHILDREN")
-            || (host.bin_copy_environment.is_empty()
-                && std::env::var_os("PHP_FCGI_CHILDREN").is_some())
-            || (host
-                .bin_copy_environment
-                .iter()
-                .any(|k| k == "PHP_FCGI_CHILDREN")
-                && std::env::var_os("PHP_FCGI_CHILDREN").is_some());
-        if !has_children {
-            cmd.env("PHP_FCGI_CHILDREN", "1");
-        }
-        let mut child = cmd.spawn().map_err(|e| {
-            format!(
-                "gw-backend failed to start: {prog}: {e}\nIf you're trying to run your app as a FastCGI backend, make sure you're using the FastCGI-enabled version. If this is PHP on Gentoo, add 'fastcgi' to the USE flags. If this is PHP, try removing the bytecode caches for now and try again.\n[ERROR]: spawning gw failed."
-            )
-        })?;
-        std::thread::sleep(std::time::Duration::from_millis(1));
-        if let Ok(Some(st)) = child.try_wait() {
-            return Err(format!(
-                "gw-backend failed to start: {prog}: child exited: {st}\n[ERROR]: spawning gw failed."
-            ));
-        }
-        let socket_path = match addr {
-            BackendAddr::Unix(p) => Some(p.clone()),
-            BackendAddr::Tcp(_) => None,
-        };
-        out.push(Spawned {
-            child,
-            addr: addr.clone(),
-            kill_signal: host.kill_signal,
-            socket_path,
-        });
     }
-    Ok(())
-}
-
-/// Shutdown: kill-signal to every child and remove their sockets, without
-/// waiting (as lighttpd does).
-pub fn kill_all(procs: &mut [Spawned]) {
-    for p in procs.iter_mut() {
-        crate::sys::kill(p.child.id(), p.kill_signal as i32);
-        if let Some(s) = &p.socket_path {
-            let _ = std::fs::remove_file(s);
-        }
+    for (k, v) in &host.bin_environment {
+        cmd.env(k, v);
     }
+    let inherited = |k: &str| {
+        (host.bin_copy_environment.is_empty() || host.bin_copy_environment.iter().any(|c| c == k))
+            && std::env::var_os(k).is_some()
+    };
+    if !host.bin_environment.iter().any(|(k, _)| k == "PHP_FCGI_CHILDREN")
+        && !inherited("PHP_FCGI_CHILDREN")
+    {
+        cmd.env("PHP_FCGI_CHILDREN", "1");
+    }
+    let hint = "If you're trying to run your app as a FastCGI backend, make sure you're using the FastCGI-enabled version. If this is PHP on Gentoo, add 'fastcgi' to the USE flags. If this is PHP, try removing the bytecode caches for now and try again.";
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("gw-backend failed to start: {prog}: {e}\n{hint}"))?;
+    std::thread::sleep(std::time::Duration::from_millis(1));
+    if let Ok(Some(st)) = child.try_wait() {
+        return Err(format!(
+            "gw-backend failed to start: {prog}: child exited: {st}\n{hint}"
+        ));
+    }
+    Ok(Started::Child(child))
 }

@@ -6,7 +6,9 @@
 //! after the key); with check-local enabled the file must exist and the
 //! core's PATH_INFO split applies. fastcgi.map-extensions is consulted first.
 
-use crate::gw::config::{GwExt, GwHost, Mode};
+use crate::gw::config::{GwExt, GwHost};
+use crate::gw::pool::{Balance, PickInput, pick_host};
+use std::rc::Rc;
 use crate::http::cgi_env::split_prefix;
 use crate::response::{Ctx, find_script};
 
@@ -14,14 +16,19 @@ use crate::response::{Ctx, find_script};
 /// debug) as the request's config holds them.
 #[derive(Debug, Default)]
 pub struct FcgiConf<'a> {
+    /// The responder keys (authorizer hosts are kept apart).
     pub exts: &'a [GwExt],
     pub map_extensions: &'a [(String, String)],
+    pub balance: Balance,
 }
 
 /// A request the backend will answer.
 #[derive(Debug, Clone)]
 pub struct FcgiTarget {
-    pub host: GwHost,
+    pub host: Rc<GwHost>,
+    /// The key's position in the responder keys (a reconnect chooses a
+    /// host of the same key again).
+    pub ext: usize,
     pub key: String,
     pub script_name: String,
     pub path_info: Option<String>,
@@ -39,23 +46,41 @@ fn key_matches(key: &str, path: &str) -> bool {
 
 /// The key to use for `path`: a map-extensions entry naming an existing
 /// key, else the first key that matches.
-fn find_ext<'a>(conf: &FcgiConf<'a>, path: &str) -> Option<&'a GwExt> {
+fn find_ext(conf: &FcgiConf<'_>, path: &str) -> Option<usize> {
     for (from, to) in conf.map_extensions {
         if path.ends_with(from.as_str())
-            && let Some(e) = conf.exts.iter().find(|e| e.key == *to)
+            && let Some(i) = conf.exts.iter().position(|e| e.key == *to)
         {
-            return Some(e);
+            return Some(i);
         }
     }
-    conf.exts.iter().find(|e| key_matches(&e.key, path))
+    conf.exts.iter().position(|e| key_matches(&e.key, path))
+}
+
+/// What mod_fastcgi makes of a request.
+#[derive(Debug)]
+pub enum Claim {
+    Target(FcgiTarget),
+    /// A key matched but none of its hosts has a running proc: 503, with
+    /// "all handlers for ... are down." logged once per key.
+    AllDown { key: String },
 }
 
 /// The backend target for a responder request, if mod_fastcgi takes it.
-pub fn target(conf: &FcgiConf<'_>, ctx: &Ctx<'_>, path: &str, docroot: &str) -> Option<FcgiTarget> {
-    let ext = find_ext(conf, path);
-    let responder = |e: &GwExt| e.hosts.iter().find(|h| h.mode == Mode::Responder).cloned();
-    if let Some(e) = ext {
-        let host = responder(e)?;
+pub fn target(
+    conf: &FcgiConf<'_>,
+    ctx: &Ctx<'_>,
+    path: &str,
+    docroot: &str,
+    pick: &PickInput<'_>,
+) -> Option<Claim> {
+    let mut chosen: Option<(usize, Rc<GwHost>)> = None;
+    if let Some(i) = find_ext(conf, path) {
+        let e = &conf.exts[i];
+        let Some(host) = pick_host(e, conf.balance, pick) else {
+            return Some(all_down(e));
+        };
+        e.note_sent.set(false);
         if !host.check_local {
             let (script_name, path_info) = if e.key.starts_with('/') {
                 split_prefix(&e.key, path, host.fix_root_scriptname)
@@ -64,15 +89,17 @@ pub fn target(conf: &FcgiConf<'_>, ctx: &Ctx<'_>, path: &str, docroot: &str) -> 
             };
             let root = host.docroot.clone().unwrap_or_else(|| docroot.to_string());
             let script_filename = format!("{}{}", root.trim_end_matches('/'), script_name);
-            return Some(FcgiTarget {
+            return Some(Claim::Target(FcgiTarget {
                 key: e.key.clone(),
+                ext: i,
                 host,
                 script_name,
                 path_info,
                 script_filename,
                 document_root: root,
-            });
+            }));
         }
+        chosen = Some((i, host));
     }
     // check-local: the file must exist; the core's PATH_INFO split applies.
     let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
@@ -80,7 +107,7 @@ pub fn target(conf: &FcgiConf<'_>, ctx: &Ctx<'_>, path: &str, docroot: &str) -> 
         Ok(m) if m.is_file() => (physical, path.len()),
         // A directory: mod_indexfile's index files come first.
         Ok(m) if m.is_dir() && path.ends_with('/') => {
-            return index_target(conf, ctx, path, docroot);
+            return index_target(conf, ctx, path, docroot, pick);
         }
         Ok(_) => return None,
         Err(libc::ENOTDIR) => {
@@ -89,8 +116,15 @@ pub fn target(conf: &FcgiConf<'_>, ctx: &Ctx<'_>, path: &str, docroot: &str) -> 
         }
         Err(_) => return None,
     };
-    let e = find_ext(conf, &file)?;
-    let host = responder(e)?;
+    let i = find_ext(conf, &file)?;
+    let e = &conf.exts[i];
+    let host = match chosen {
+        Some((j, h)) if j == i => h,
+        _ => match pick_host(e, conf.balance, pick) {
+            Some(h) => h,
+            None => return Some(all_down(e)),
+        },
+    };
     if !host.check_local {
         return None;
     }
@@ -101,14 +135,19 @@ pub fn target(conf: &FcgiConf<'_>, ctx: &Ctx<'_>, path: &str, docroot: &str) -> 
         Some(d) => format!("{}{}", d.trim_end_matches('/'), script_name),
         None => file,
     };
-    Some(FcgiTarget {
+    Some(Claim::Target(FcgiTarget {
         key: e.key.clone(),
+        ext: i,
         host,
         script_name,
         path_info,
         script_filename,
         document_root: root,
-    })
+    }))
+}
+
+fn all_down(e: &GwExt) -> Claim {
+    Claim::AllDown { key: e.key.clone() }
 }
 
 /// The first index file of a directory, when a check-local key takes it
@@ -118,7 +157,8 @@ fn index_target(
     ctx: &Ctx<'_>,
     path: &str,
     docroot: &str,
-) -> Option<FcgiTarget> {
+    pick: &PickInput<'_>,
+) -> Option<Claim> {
     for name in ctx.conf.index_files.iter() {
         let uri = if name.starts_with('/') {
             name.clone()
@@ -128,25 +168,28 @@ fn index_target(
         let candidate = format!("{}{}", docroot.trim_end_matches('/'), uri);
         match ctx.stat(&candidate) {
             Ok(m) if m.is_file() => {
-                let e = find_ext(conf, &candidate)?;
-                let host = e
-                    .hosts
-                    .iter()
-                    .find(|h| h.mode == Mode::Responder && h.check_local)
-                    .cloned()?;
+                let i = find_ext(conf, &candidate)?;
+                let e = &conf.exts[i];
+                let Some(host) = pick_host(e, conf.balance, pick) else {
+                    return Some(all_down(e));
+                };
+                if !host.check_local {
+                    return None;
+                }
                 let root = host.docroot.clone().unwrap_or_else(|| docroot.to_string());
                 let script_filename = match &host.docroot {
                     Some(d) => format!("{}{}", d.trim_end_matches('/'), uri),
                     None => candidate,
                 };
-                return Some(FcgiTarget {
+                return Some(Claim::Target(FcgiTarget {
                     key: e.key.clone(),
+                    ext: i,
                     host,
                     script_name: uri,
                     path_info: None,
                     script_filename,
                     document_root: root,
-                });
+                }));
             }
             _ => continue,
         }
@@ -160,25 +203,22 @@ mod tests {
 
     #[test]
     fn first_match_wins_and_prefix_is_bytewise() {
-        let h = |_k: &str| Vec::new();
-        let exts = vec![
-            GwExt {
-                key: "/app".into(),
-                hosts: h("a"),
-            },
-            GwExt {
-                key: ".php".into(),
-                hosts: h("b"),
-            },
-        ];
+        let ext = |k: &str| GwExt {
+            key: k.into(),
+            hosts: Vec::new(),
+            last_used: std::cell::Cell::new(-1),
+            note_sent: std::cell::Cell::new(false),
+        };
+        let exts = vec![ext("/app"), ext(".php")];
         let map = vec![(".php3".to_string(), ".php".to_string())];
         let conf = FcgiConf {
             exts: &exts,
             map_extensions: &map,
+            balance: Balance::default(),
         };
-        assert_eq!(find_ext(&conf, "/appX/y.php").unwrap().key, "/app");
-        assert_eq!(find_ext(&conf, "/x/y.php").unwrap().key, ".php");
-        assert_eq!(find_ext(&conf, "/x/y.php3").unwrap().key, ".php");
+        assert_eq!(find_ext(&conf, "/appX/y.php"), Some(0));
+        assert_eq!(find_ext(&conf, "/x/y.php"), Some(1));
+        assert_eq!(find_ext(&conf, "/x/y.php3"), Some(1));
         assert!(find_ext(&conf, "/x/y.html").is_none());
     }
 }

@@ -1,0 +1,750 @@
+//! The backend engine's run-time state (fastcgi.md §2, §3, §5, §6): each
+//! host's procs with their state and load, host choice by the balance
+//! policy, proc choice within a host, connect errors that disable a proc
+//! for disable-time, and the once-a-second maintenance: re-enabling,
+//! respawning dead children, adaptive spawning above min-procs, idle kills.
+//! A request holds a [`Lease`] on its proc; dropping it releases the load,
+//! so no exit path can leak load.
+
+use super::config::{BackendAddr, GwExt, GwHost};
+use super::spawn::{self, Started};
+use std::cell::{Cell, RefCell};
+use std::process::Child;
+use std::rc::Rc;
+
+/// A proc's state, numbered as lighttpd's debug lines print it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    Running = 0,
+    Overloaded = 1,
+    Died = 3,
+    Killed = 4,
+}
+
+/// One backend process (or the one address of a remote host).
+#[derive(Debug)]
+pub struct Proc {
+    pub id: u16,
+    pub addr: BackendAddr,
+    pub state: ProcState,
+    /// We started it (bin-path, nothing was answering on its address).
+    pub is_local: bool,
+    pub load: u32,
+    pub child: Option<Child>,
+    /// Disabled until this second; for a killed proc, the ticks since the
+    /// kill (the signal escalates).
+    pub disabled_until: i64,
+    pub last_used: i64,
+    /// In the host's list; false for a killed or never-started slot.
+    pub in_use: bool,
+    pub connected: u64,
+    pub died: u64,
+    pub overloaded: u64,
+}
+
+impl Proc {
+    fn new(id: u16, addr: BackendAddr) -> Proc {
+        Proc {
+            id,
+            addr,
+            state: ProcState::Died,
+            is_local: false,
+            load: 0,
+            child: None,
+            disabled_until: 0,
+            last_used: 0,
+            in_use: false,
+            connected: 0,
+            died: 0,
+            overloaded: 0,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+}
+
+/// Counters shared by every gateway host (mod_status statistics).
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// fastcgi.requests: backend requests built (retries included).
+    pub requests: Cell<u64>,
+    /// gw.active-requests.
+    pub active: Cell<u64>,
+}
+
+/// A host's run-time state.
+#[derive(Debug)]
+pub struct HostRt {
+    /// The host's options (an Rc cycle with `GwHost::rt`: both live as
+    /// long as the server).
+    pub cfg: Rc<GwHost>,
+    /// Requests assigned to the host.
+    pub load: Cell<u32>,
+    /// Newest first, as lighttpd keeps its list.
+    pub procs: RefCell<Vec<Proc>>,
+    /// djb hash of the host address or socket path (hash, sticky).
+    pub hash: u32,
+    /// fastcgi.debug where the host was configured.
+    pub debug: u32,
+    pub stats: Rc<Stats>,
+}
+
+/// djb2a as lighttpd hashes: h = h*33 ^ c.
+pub fn djb_hash(s: &[u8], mut h: u32) -> u32 {
+    for &c in s {
+        h = (h << 5).wrapping_add(h) ^ c as u32;
+    }
+    h
+}
+
+pub const DJB_INIT: u32 = 5381;
+
+/// fastcgi.balance.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Balance {
+    #[default]
+    LeastConnection,
+    RoundRobin,
+    Hash,
+    Sticky,
+}
+
+impl Balance {
+    /// The policy named `v`; other names warn and give the default.
+    pub fn parse(v: &str) -> Result<Balance, String> {
+        match v {
+            "fair" | "least-connection" => Ok(Balance::LeastConnection),
+            "round-robin" => Ok(Balance::RoundRobin),
+            "hash" => Ok(Balance::Hash),
+            "sticky" => Ok(Balance::Sticky),
+            _ => Err(format!(
+                "xxxxx.balance has to be one of: least-connection, round-robin, hash, sticky, but not: {v}"
+            )),
+        }
+    }
+}
+
+/// What host choice looks at in a request.
+pub struct PickInput<'a> {
+    pub path: &'a str,
+    pub authority: &'a str,
+    pub client_ip: &'a str,
+}
+
+/// A host as the balancer sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct HostView {
+    pub active_procs: usize,
+    pub load: u32,
+    pub hash: u32,
+    pub port: u16,
+}
+
+/// The host index the policy picks among `hosts` (fastcgi.md §2), or None
+/// when no host has a running proc. `last_used` is the key's round-robin
+/// cursor.
+pub fn choose(
+    hosts: &[HostView],
+    balance: Balance,
+    inp: &PickInput<'_>,
+    last_used: &Cell<isize>,
+) -> Option<usize> {
+    let live = |k: usize| hosts[k].active_procs > 0;
+    if hosts.len() <= 1 {
+        return (hosts.len() == 1 && live(0)).then_some(0);
+    }
+    let highest = |score: &dyn Fn(&HostView) -> u32| {
+        let mut best: Option<(usize, u32)> = None;
+        for (k, h) in hosts.iter().enumerate() {
+            if h.active_procs == 0 {
+                continue;
+            }
+            let s = score(h);
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((k, s));
+            }
+        }
+        best.map(|(k, _)| k)
+    };
+    match balance {
+        Balance::LeastConnection => {
+            let mut best: Option<usize> = None;
+            for (k, h) in hosts.iter().enumerate() {
+                if live(k) && best.is_none_or(|b| h.load < hosts[b].load) {
+                    best = Some(k);
+                }
+            }
+            best
+        }
+        Balance::RoundRobin => {
+            let start = (last_used.get() + 1).max(0) as usize;
+            let found = (start..hosts.len())
+                .chain(0..start.min(hosts.len()))
+                .find(|&k| live(k));
+            last_used.set(found.map(|k| k as isize).unwrap_or(-1));
+            found
+        }
+        Balance::Hash => {
+            let base = djb_hash(
+                inp.authority.as_bytes(),
+                djb_hash(inp.path.as_bytes(), DJB_INIT),
+            );
+            highest(&|h| base ^ h.hash)
+        }
+        Balance::Sticky => {
+            let base = djb_hash(inp.client_ip.as_bytes(), DJB_INIT);
+            highest(&|h| base ^ h.hash ^ h.port as u32)
+        }
+    }
+}
+
+/// Picks a host of `ext` for a request, or None when all are down (the
+/// caller answers 503 and logs once per key).
+pub fn pick_host(ext: &GwExt, balance: Balance, inp: &PickInput<'_>) -> Option<Rc<GwHost>> {
+    let views: Vec<HostView> = ext
+        .hosts
+        .iter()
+        .map(|h| match h.rt.get() {
+            Some(rt) => HostView {
+                active_procs: rt.active_procs(),
+                load: rt.load.get(),
+                hash: rt.hash,
+                port: h.port,
+            },
+            None => HostView {
+                active_procs: 0,
+                load: 0,
+                hash: 0,
+                port: 0,
+            },
+        })
+        .collect();
+    let k = choose(&views, balance, inp, &ext.last_used)?;
+    let h = ext.hosts[k].clone();
+    if let Some(rt) = h.rt.get()
+        && rt.debug > 0
+    {
+        crate::log_error!("gw - found a host {} {}", h.host_name, h.port);
+    }
+    Some(h)
+}
+
+/// A request's hold on a proc: the proc's and host's load stay counted
+/// until it is dropped.
+pub struct Lease {
+    pub host: Rc<HostRt>,
+    pub proc_id: u16,
+    pub addr: BackendAddr,
+    /// The proc's pid when it was chosen (a respawned proc is not blamed
+    /// for an old request's failure).
+    pub pid: u32,
+    debug: u32,
+}
+
+impl Lease {
+    pub fn host_cfg(&self) -> Rc<GwHost> {
+        self.host.cfg.clone()
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let h = &self.host;
+        h.load.set(h.load.get().saturating_sub(1));
+        h.stats
+            .active
+            .set(h.stats.active.get().saturating_sub(1));
+        let mut procs = h.procs.borrow_mut();
+        if let Some(p) = procs.iter_mut().find(|p| p.id == self.proc_id) {
+            p.load = p.load.saturating_sub(1);
+            if self.debug > 0 {
+                crate::log_error!(
+                    "released proc: pid: {} socket: {} load: {}",
+                    p.pid(),
+                    p.addr,
+                    p.load
+                );
+            }
+        }
+    }
+}
+
+impl HostRt {
+    /// Procs in the list and running.
+    pub fn active_procs(&self) -> usize {
+        self.procs
+            .borrow()
+            .iter()
+            .filter(|p| p.in_use && p.state == ProcState::Running)
+            .count()
+    }
+
+    /// Takes the proc for a request: the first running one (newest first),
+    /// or a later one with a lower load. None when no proc runs.
+    pub fn acquire(self: &Rc<Self>, debug: u32) -> Option<Lease> {
+        let mut procs = self.procs.borrow_mut();
+        let mut best: Option<usize> = None;
+        for (i, p) in procs.iter().enumerate() {
+            if p.in_use
+                && p.state == ProcState::Running
+                && best.is_none_or(|b| p.load < procs[b].load)
+            {
+                best = Some(i);
+            }
+        }
+        let p = &mut procs[best?];
+        p.load += 1;
+        self.load.set(self.load.get() + 1);
+        self.stats.active.set(self.stats.active.get() + 1);
+        self.stats.requests.set(self.stats.requests.get() + 1);
+        Some(Lease {
+            host: self.clone(),
+            proc_id: p.id,
+            addr: p.addr.clone(),
+            pid: p.pid(),
+            debug,
+        })
+    }
+
+    /// The connection to the lease's proc is up.
+    pub fn connected(&self, lease: &Lease, now: i64) {
+        let mut procs = self.procs.borrow_mut();
+        if let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) {
+            p.connected += 1;
+            p.last_used = now;
+            if lease.debug > 0 {
+                crate::log_error!(
+                    "got proc: pid: {} socket: {} load: {}",
+                    p.pid(),
+                    p.addr,
+                    p.load
+                );
+            }
+        }
+    }
+
+    /// Connecting to the lease's proc failed with `errno` (ETIMEDOUT for a
+    /// connect-timeout): the proc is disabled for disable-time.
+    pub fn connect_error(&self, lease: &Lease, errno: i32, now: i64) {
+        let disable = self.cfg.disable_time as i64;
+        let mut procs = self.procs.borrow_mut();
+        let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
+            return;
+        };
+        if !p.is_local {
+            p.disabled_until = now + disable;
+            p.state = ProcState::Overloaded;
+        } else if p.pid() == lease.pid && p.state == ProcState::Running {
+            crate::log_error!(
+                "backend error; we'll disable for {}secs and send the request to another backend instead:load: {}",
+                self.cfg.disable_time,
+                self.load.get()
+            );
+            if errno == libc::EAGAIN {
+                crate::log_error!(
+                    "If this happened on Linux: You have run out of local ports. Check the manual, section Performance how to handle this."
+                );
+                if lease.debug > 0 {
+                    crate::log_error!(
+                        "This means that you have more incoming requests than your FastCGI backend can handle in parallel.  It might help to spawn more FastCGI backends or PHP children; if not, decrease server.max-connections.  The load for this FastCGI backend {} is {}",
+                        p.addr,
+                        p.load
+                    );
+                }
+            }
+            p.disabled_until = now + disable;
+            p.state = ProcState::Overloaded;
+        }
+        if errno == libc::EAGAIN {
+            p.overloaded += 1;
+        } else {
+            p.died += 1;
+        }
+    }
+
+    fn log_reenabled(&self, p: &Proc) {
+        let sock = match &self.cfg.addr {
+            BackendAddr::Unix(s) => s.as_str(),
+            BackendAddr::Tcp(_) => "",
+        };
+        crate::log_error!(
+            "gw-server re-enabled: {} {} {} {}",
+            p.addr,
+            self.cfg.host_name,
+            self.cfg.port,
+            sock
+        );
+    }
+
+    /// Starts (or restarts) proc `i`; Err carries lighttpd's lines.
+    fn start_proc(&self, p: &mut Proc, now: i64) -> Result<(), String> {
+        match spawn::spawn_proc(&self.cfg, &p.addr)? {
+            Started::External => {
+                p.is_local = false;
+                p.child = None;
+                if self.debug > 0 {
+                    crate::log_error!("(debug) socket is already used; won't spawn: {}", p.addr);
+                }
+            }
+            Started::Child(c) => {
+                p.is_local = true;
+                p.child = Some(c);
+                p.last_used = now;
+            }
+        }
+        p.state = ProcState::Running;
+        p.in_use = true;
+        Ok(())
+    }
+
+    /// Adaptive spawning: one more proc, reusing a reaped slot.
+    fn spawn_more(&self, now: i64) {
+        let mut procs = self.procs.borrow_mut();
+        let slot = procs.iter().position(|p| !p.in_use && p.child.is_none());
+        if let Some(i) = slot
+            && procs[i].disabled_until >= now
+        {
+            return; // a proc just exited: not now
+        }
+        let mut p = match slot {
+            Some(i) => procs.remove(i),
+            None => {
+                let id = procs.iter().map(|p| p.id + 1).max().unwrap_or(0);
+                Proc::new(id, self.cfg.proc_addr(id))
+            }
+        };
+        if self.debug > 0 {
+            crate::log_error!("new proc, socket: {}", p.addr);
+        }
+        match self.start_proc(&mut p, now) {
+            Ok(()) => procs.insert(0, p),
+            Err(e) => {
+                crate::log_error!("{e}");
+                crate::log_error!("ERROR: spawning backend failed.");
+                p.disabled_until = now;
+                procs.push(p);
+            }
+        }
+    }
+
+    /// Collects exited children: DIED, to be respawned by the trigger.
+    pub fn reap(&self, now: i64) {
+        let mut procs = self.procs.borrow_mut();
+        for p in procs.iter_mut() {
+            let Some(child) = p.child.as_mut() else {
+                continue;
+            };
+            let status = match child.try_wait() {
+                Ok(Some(st)) => st,
+                Ok(None) => continue,
+                Err(e) => {
+                    crate::log_error!("pid {} {} not found: {e}", child.id(), p.state as i32);
+                    p.child = None;
+                    p.state = ProcState::Died;
+                    continue;
+                }
+            };
+            use std::os::unix::process::ExitStatusExt;
+            if let Some(code) = status.code() {
+                if p.state != ProcState::Killed {
+                    crate::log_error!("child exited: {code} {}", p.addr);
+                }
+            } else if let Some(sig) = status.signal() {
+                if sig != libc::SIGTERM && sig != libc::SIGINT && sig != self.cfg.kill_signal as i32
+                {
+                    crate::log_error!("child signalled: {sig}");
+                }
+            } else {
+                crate::log_error!("child died somehow: {}", status.into_raw());
+            }
+            p.child = None;
+            if p.state != ProcState::Killed {
+                p.disabled_until = now;
+            }
+            p.state = ProcState::Died;
+        }
+    }
+
+    /// The once-a-second maintenance of one host.
+    pub fn trigger(&self, now: i64) {
+        {
+            let mut procs = self.procs.borrow_mut();
+            for i in 0..procs.len() {
+                let p = &mut procs[i];
+                if !p.in_use {
+                    continue;
+                }
+                if self.debug > 2 {
+                    crate::log_error!(
+                        "proc: {} {} {} {} {}",
+                        p.addr,
+                        p.state as i32,
+                        p.is_local as i32,
+                        p.load,
+                        p.pid()
+                    );
+                }
+                match p.state {
+                    ProcState::Running => {}
+                    ProcState::Overloaded => {
+                        if now > p.disabled_until {
+                            p.state = ProcState::Running;
+                            self.log_reenabled(p);
+                        }
+                    }
+                    ProcState::Killed => {}
+                    ProcState::Died => {
+                        if self.cfg.bin_path.is_none() || p.load != 0 || p.disabled_until >= now
+                        {
+                            continue;
+                        }
+                        if self.debug > 0 {
+                            crate::log_error!(
+                                "--- gw spawning\n\tsocket {}\n\tcurrent: 1 / {}",
+                                p.addr,
+                                self.cfg.max_procs
+                            );
+                        }
+                        if let Err(e) = self.start_proc(p, now) {
+                            crate::log_error!("{e}");
+                            crate::log_error!("ERROR: spawning gw failed.");
+                            p.disabled_until = now;
+                        }
+                    }
+                }
+            }
+            // Killed procs not yet reaped: the signal escalates.
+            for p in procs.iter_mut().filter(|p| p.state == ProcState::Killed) {
+                if let Some(c) = &p.child {
+                    p.disabled_until += 1;
+                    if p.disabled_until > 4 {
+                        let sig = match p.disabled_until {
+                            ..=8 => self.cfg.kill_signal as i32,
+                            9..=16 => libc::SIGTERM,
+                            _ => libc::SIGKILL,
+                        };
+                        crate::sys::kill(c.id(), sig);
+                    }
+                }
+            }
+        }
+        let c = &self.cfg;
+        if c.min_procs == c.max_procs || c.bin_path.is_none() {
+            return;
+        }
+        let (num, overload) = {
+            let procs = self.procs.borrow();
+            let mut in_use = procs.iter().filter(|p| p.in_use).peekable();
+            let num = procs.iter().filter(|p| p.in_use).count();
+            let overload = in_use.peek().is_some()
+                && procs
+                    .iter()
+                    .filter(|p| p.in_use)
+                    .all(|p| p.load > c.max_load_per_proc as u32);
+            (num, overload)
+        };
+        if overload && num < c.max_procs as usize {
+            if self.debug > 0 {
+                crate::log_error!("overload detected, spawning a new child");
+            }
+            self.spawn_more(now);
+        }
+        let idle_since = now - c.idle_timeout as i64;
+        let mut procs = self.procs.borrow_mut();
+        let num = procs.iter().filter(|p| p.in_use).count();
+        if num <= c.min_procs as usize {
+            return;
+        }
+        if let Some(p) = procs
+            .iter_mut()
+            .find(|p| p.in_use && p.load == 0 && p.child.is_some() && p.last_used < idle_since)
+        {
+            let sock = match &p.addr {
+                BackendAddr::Unix(s) => s.as_str(),
+                BackendAddr::Tcp(_) => "",
+            };
+            if self.debug > 0 {
+                crate::log_error!(
+                    "idle-timeout reached, terminating child: socket: {sock} pid {}",
+                    p.pid()
+                );
+            }
+            crate::sys::kill(p.pid(), c.kill_signal as i32);
+            p.state = ProcState::Killed;
+            p.in_use = false;
+            p.disabled_until = 0;
+        }
+    }
+}
+
+/// Every host of the configuration with its procs.
+#[derive(Default)]
+pub struct Pool {
+    pub hosts: Vec<Rc<HostRt>>,
+    pub stats: Rc<Stats>,
+}
+
+impl Pool {
+    /// Attaches run-time state to every host (a bin-path host configured
+    /// twice with the same socket shares one) and starts min-procs procs
+    /// of each bin-path host. Err: a proc did not start (fatal).
+    pub fn start(hosts: &[(Rc<GwHost>, u32)], now: i64) -> Result<Pool, String> {
+        let mut pool = Pool::default();
+        for (h, debug) in hosts {
+            let debug = *debug;
+            if let Some(same) = pool.hosts.iter().find(|r| {
+                r.cfg.bin_path.is_some() && r.cfg.bin_path == h.bin_path && r.cfg.addr == h.addr
+            }) {
+                let _ = h.rt.set(same.clone());
+                continue;
+            }
+            let key = match &h.addr {
+                BackendAddr::Unix(p) => p.clone(),
+                BackendAddr::Tcp(_) => h.host_name.clone(),
+            };
+            let rt = Rc::new(HostRt {
+                cfg: h.clone(),
+                load: Cell::new(0),
+                procs: RefCell::new(Vec::new()),
+                hash: djb_hash(key.as_bytes(), DJB_INIT),
+                debug,
+                stats: pool.stats.clone(),
+            });
+            let _ = h.rt.set(rt.clone());
+            pool.hosts.push(rt.clone());
+            if h.bin_path.is_none() {
+                let mut p = Proc::new(0, h.addr.clone());
+                p.state = ProcState::Running;
+                p.in_use = true;
+                rt.procs.borrow_mut().push(p);
+                continue;
+            }
+            for n in 0..h.min_procs {
+                let mut p = Proc::new(n, h.proc_addr(n));
+                if let Err(e) = rt.start_proc(&mut p, now) {
+                    rt.procs.borrow_mut().insert(0, p);
+                    pool.shutdown();
+                    return Err(format!("{e}\n[ERROR]: spawning gw failed."));
+                }
+                rt.procs.borrow_mut().insert(0, p);
+            }
+            // The slots above min-procs, for adaptive spawning.
+            for n in h.min_procs..h.max_procs {
+                rt.procs.borrow_mut().push(Proc::new(n, h.proc_addr(n)));
+            }
+        }
+        Ok(pool)
+    }
+
+    pub fn trigger(&self, now: i64) {
+        for h in &self.hosts {
+            h.reap(now);
+            h.trigger(now);
+        }
+    }
+
+    pub fn reap(&self, now: i64) {
+        for h in &self.hosts {
+            h.reap(now);
+        }
+    }
+
+    /// Shutdown: kill-signal to every child, sockets removed, no waiting.
+    pub fn shutdown(&self) {
+        for h in &self.hosts {
+            for p in h.procs.borrow_mut().iter_mut() {
+                if let Some(c) = p.child.take() {
+                    crate::sys::kill(c.id(), h.cfg.kill_signal as i32);
+                    if let BackendAddr::Unix(s) = &p.addr {
+                        let _ = std::fs::remove_file(s);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(active: usize, load: u32, hash: u32, port: u16) -> HostView {
+        HostView {
+            active_procs: active,
+            load,
+            hash,
+            port,
+        }
+    }
+
+    const INP: PickInput<'static> = PickInput {
+        path: "/x.php",
+        authority: "example.org",
+        client_ip: "127.0.0.1",
+    };
+
+    #[test]
+    fn djb_matches_reference_values() {
+        assert_eq!(djb_hash(b"", DJB_INIT), 5381);
+        // 5381*33 ^ 'a' = 177573 ^ 97
+        assert_eq!(djb_hash(b"a", DJB_INIT), 177604);
+        assert_eq!(djb_hash(b"ab", DJB_INIT), 177604u32.wrapping_mul(33) ^ 98);
+    }
+
+    #[test]
+    fn least_connection_takes_lowest_load_first_on_ties_and_skips_dead() {
+        let rr = Cell::new(-1);
+        let hs = [view(1, 2, 0, 0), view(1, 1, 0, 0), view(1, 1, 0, 0)];
+        assert_eq!(choose(&hs, Balance::LeastConnection, &INP, &rr), Some(1));
+        let hs = [view(1, 2, 0, 0), view(0, 0, 0, 0), view(1, 1, 0, 0)];
+        assert_eq!(choose(&hs, Balance::LeastConnection, &INP, &rr), Some(2));
+        let hs = [view(0, 0, 0, 0), view(0, 0, 0, 0)];
+        assert_eq!(choose(&hs, Balance::LeastConnection, &INP, &rr), None);
+        let one = [view(0, 0, 0, 0)];
+        assert_eq!(choose(&one, Balance::RoundRobin, &INP, &rr), None);
+    }
+
+    #[test]
+    fn round_robin_cycles_over_live_hosts() {
+        let rr = Cell::new(-1);
+        let hs = [view(1, 0, 0, 0), view(0, 0, 0, 0), view(1, 0, 0, 0)];
+        let got: Vec<_> = (0..4)
+            .map(|_| choose(&hs, Balance::RoundRobin, &INP, &rr).unwrap())
+            .collect();
+        assert_eq!(got, [0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn hash_ignores_port_and_load_sticky_uses_port() {
+        let rr = Cell::new(-1);
+        let a = djb_hash(b"10.0.0.1", DJB_INIT);
+        let b = djb_hash(b"10.0.0.2", DJB_INIT);
+        let base = djb_hash(b"example.org", djb_hash(b"/x.php", DJB_INIT));
+        let want = if (base ^ a) >= (base ^ b) { 0 } else { 1 };
+        let hs = [view(1, 9, a, 1), view(1, 0, b, 2)];
+        assert_eq!(choose(&hs, Balance::Hash, &INP, &rr), Some(want));
+        let hs2 = [view(1, 0, a, 7), view(1, 9, b, 8)];
+        assert_eq!(choose(&hs2, Balance::Hash, &INP, &rr), Some(want));
+        // Same host, different ports: hash ties keep the first.
+        let same = [view(1, 0, a, 1), view(1, 0, a, 2)];
+        assert_eq!(choose(&same, Balance::Hash, &INP, &rr), Some(0));
+        let cb = djb_hash(b"127.0.0.1", DJB_INIT);
+        let s0 = cb ^ a ^ 1;
+        let s1 = cb ^ a ^ 2;
+        let want = if s0 >= s1 { 0 } else { 1 };
+        assert_eq!(choose(&same, Balance::Sticky, &INP, &rr), Some(want));
+    }
+
+    #[test]
+    fn balance_names() {
+        assert_eq!(Balance::parse("fair"), Ok(Balance::LeastConnection));
+        assert_eq!(Balance::parse("sticky"), Ok(Balance::Sticky));
+        assert!(
+            Balance::parse("random")
+                .unwrap_err()
+                .ends_with("but not: random")
+        );
+    }
+}

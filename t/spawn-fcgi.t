@@ -25,8 +25,19 @@ plan skip_all => 'spawn-fcgi is not installed (.ci/run installs it)' unless $spa
 my $tmp = tempdir(CLEANUP => 1);
 my $bin = "$tmp/hello";
 my $sock = "$tmp/hello.sock";
-my $out = `$cc -O2 -Wall -o $bin @{[srcdir()]}/backends/hello.c -lfcgi 2>&1`;
-ok($? == 0 && -x $bin, 'hello.c compiles and links with -lfcgi') or do { diag($out); done_testing(); exit };
+my $rc = do {
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open(STDOUT, '>', "$tmp/cc.log");
+        open(STDERR, '>&', \*STDOUT);
+        exec $cc, '-O2', '-Wall', '-o', $bin, srcdir() . '/backends/hello.c', '-lfcgi' or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    $?;
+};
+ok($rc == 0 && -x $bin, 'hello.c compiles and links with -lfcgi')
+    or do { diag(`cat $tmp/cc.log`); done_testing(); exit };
 
 # spawn-fcgi -n binds the socket, puts it on fd 0 and execs the program in
 # its place: $bpid is the FastCGI program itself. Its own process group, so

@@ -11,6 +11,7 @@
 //!   fcgi_responder                    listening socket on fd 0 (bin-path / spawn-fcgi)
 //!   fcgi_responder --listen PATH      bind a unix socket (an existing file is replaced)
 //!   fcgi_responder --port N           bind 127.0.0.1:N
+//!   fcgi_responder --bind ADDR:PORT   bind that TCP address
 //!
 //! SIGINT/SIGUSR1 are not ignored (the C responder does): std cannot set
 //! signal dispositions without libc.
@@ -28,6 +29,8 @@
 //!   stderr=TEXT         TEXT on FCGI_STDERR, then 200 + test123
 //!   echo-stdin          200, body = the request body
 //!   big=N               200, N bytes of body (`a`..`z` repeating)
+//!   id                  200, body = $RESPONDER_ID (which backend answered)
+//!   sleep=MS            like `id`, after MS milliseconds
 //!   slow-body           200, body `chunk0\n`..`chunk4\n` in records 100 ms apart
 //!   split-headers       headers spread over several STDOUT records
 //!   keepconn            200, body `keep-conn=1` or `keep-conn=0`
@@ -91,6 +94,7 @@ fn open_listener() -> io::Result<Listener> {
             let _ = std::fs::remove_file(path);
             Ok(Listener::Unix(UnixListener::bind(path)?))
         }
+        [flag, addr] if flag == "--bind" => Ok(Listener::Tcp(TcpListener::bind(addr.as_str())?)),
         [flag, port] if flag == "--port" => {
             let port: u16 = port
                 .parse()
@@ -100,7 +104,7 @@ fn open_listener() -> io::Result<Listener> {
         [] => Ok(listener_from_fd0()),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "usage: fcgi_responder [--listen PATH | --port N]",
+            "usage: fcgi_responder [--listen PATH | --port N | --bind ADDR:PORT]",
         )),
     }
 }
@@ -387,6 +391,15 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
             let n: usize = q[4..].parse().unwrap_or(0);
             let body: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
             out(s, &body)?;
+        }
+        Some("id") => {
+            out(s, OK)?;
+            out(s, std::env::var("RESPONDER_ID").unwrap_or_default().as_bytes())?;
+        }
+        Some(q) if q.starts_with("sleep=") => {
+            sleep(Duration::from_millis(q[6..].parse().unwrap_or(0)));
+            out(s, OK)?;
+            out(s, std::env::var("RESPONDER_ID").unwrap_or_default().as_bytes())?;
         }
         Some("slow-body") => {
             out(s, OK)?;

@@ -166,7 +166,13 @@ impl Server {
         loop {
             // With connections waiting to write more, do not sleep.
             let timeout = if self.jobs.is_empty() {
-                Duration::from_millis(1000)
+                // Wake at the next second: the once-a-second work (timeouts,
+                // backend maintenance) then runs on time.
+                let ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.subsec_millis() as u64)
+                    .unwrap_or(0);
+                Duration::from_millis(1001 - ms)
             } else {
                 Duration::ZERO
             };

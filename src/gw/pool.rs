@@ -378,8 +378,15 @@ impl HostRt {
         );
     }
 
-    /// Starts (or restarts) proc `i`; Err carries lighttpd's lines.
-    fn start_proc(&self, p: &mut Proc, now: i64) -> Result<(), String> {
+    /// Starts (or restarts) a proc; Err carries lighttpd's lines.
+    fn start_proc(&self, p: &mut Proc, now: i64, debug: u32) -> Result<(), String> {
+        if debug > 0 {
+            let (port, sock) = match &p.addr {
+                BackendAddr::Unix(s) => (0, s.as_str()),
+                BackendAddr::Tcp(a) => (a.port(), ""),
+            };
+            crate::log_error!("new proc, socket: {port} {sock}");
+        }
         match spawn::spawn_proc(&self.cfg, &p.addr)? {
             Started::External => {
                 p.is_local = false;
@@ -415,10 +422,7 @@ impl HostRt {
                 Proc::new(id, self.cfg.proc_addr(id))
             }
         };
-        if self.debug > 0 {
-            crate::log_error!("new proc, socket: {}", p.addr);
-        }
-        match self.start_proc(&mut p, now) {
+        match self.start_proc(&mut p, now, self.debug) {
             Ok(()) => procs.insert(0, p),
             Err(e) => {
                 crate::log_error!("{e}");
@@ -507,7 +511,7 @@ impl HostRt {
                                 self.cfg.max_procs
                             );
                         }
-                        if let Err(e) = self.start_proc(p, now) {
+                        if let Err(e) = self.start_proc(p, now, self.debug) {
                             crate::log_error!("{e}");
                             crate::log_error!("ERROR: spawning gw failed.");
                             p.disabled_until = now;
@@ -623,7 +627,8 @@ impl Pool {
             }
             for n in 0..h.min_procs {
                 let mut p = Proc::new(n, h.proc_addr(n));
-                if let Err(e) = rt.start_proc(&mut p, now) {
+                // Start-up spawns are silent even with fastcgi.debug (1.4.69).
+                if let Err(e) = rt.start_proc(&mut p, now, 0) {
                     rt.procs.borrow_mut().insert(0, p);
                     pool.shutdown();
                     return Err(format!("{e}\n[ERROR]: spawning gw failed."));

@@ -1,0 +1,74 @@
+#!/usr/bin/perl
+# bin-path procs over their life (fastcgi.md §3, §5): the load trace with
+# fastcgi.debug (got proc / released proc), a child that exits is reaped
+# ("child exited"), its requests get 503 while it is down and it is
+# respawned with a new pid; adaptive spawning above min-procs under load
+# ("overload detected") and the idle kill after idle-timeout. Expected lines
+# are lighttpd 1.4.69's with the same responder.
+
+use strict;
+use warnings;
+use Test::More;
+use IO::Socket::INET;
+use LightyTest qw(topdir);
+
+my $resp = topdir() . '/target/release/examples/fcgi_responder';
+plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
+    unless -x $resp;
+
+my $tf = LightyTest->new(config => 'fastcgi-procs.conf', env => { RESP => $resp });
+ok($tf->start_proc == 0, 'server starts and spawns the procs') or do { done_testing(); exit };
+my $tmp = $tf->tmpdir;
+
+sub get {
+    my ($path) = @_;
+    my $x = $tf->http_exchange("GET $path HTTP/1.0\r\n\r\n");
+    my $r = $x->{responses}[0] or return 'no response';
+    return $r->code == 200 ? $r->body : 'status ' . $r->code;
+}
+sub wait_log {
+    my ($re, $secs) = @_;
+    for (1 .. $secs * 10) {
+        return 1 if $tf->error_log =~ $re;
+        select(undef, undef, undef, 0.1);
+    }
+    return 0;
+}
+
+is(get('/one?id'), 'one', 'bin-path proc answers, with its bin-environment');
+my ($pid1) = $tf->error_log =~ /got proc: pid: (\d+) socket: unix:\Q$tmp\E\/one\.sock-0 load: 1$/m;
+ok($pid1, 'got proc: pid, socket-0 and load 1');
+like($tf->error_log, qr/released proc: pid: $pid1 socket: unix:\Q$tmp\E\/one\.sock-0 load: 0$/m,
+     'released proc: load back to 0');
+ok(kill(0, $pid1), 'the pid in the trace is the running child');
+
+is(get('/one?die-at-end'), 'test123', 'the child answers, then exits');
+ok(wait_log(qr/child exited: 0 unix:\Q$tmp\E\/one\.sock-0$/m, 5), 'its exit is reaped and logged');
+my $during = get('/one?id');
+ok($during eq 'status 503' || $during eq 'one', "while it is down: 503 or already back ($during)");
+my $back = '';
+for (1 .. 50) { $back = get('/one?id'); last if $back eq 'one'; select(undef, undef, undef, 0.1) }
+is($back, 'one', 'respawned: answers again');
+like($tf->error_log, qr/new proc, socket: 0 \Q$tmp\E\/one\.sock-0$/m, 'respawn logged (new proc)');
+my @pids = $tf->error_log =~ /got proc: pid: (\d+) socket: unix:\Q$tmp\E\/one\.sock-0/g;
+isnt($pids[-1], $pid1, "the respawned child has a new pid ($pids[-1])");
+
+# Adaptive: five requests at once on the single proc (load up to 5 > 1 for
+# seconds, whichever moment the once-a-second check looks).
+my @socks = map {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s "GET /ad?sleep=700 HTTP/1.0\r\n\r\n";
+    $s;
+} 1 .. 5;
+my @codes = map { local $/; my $s = $_; my $r = <$s>; close $s; defined $r && $r =~ m{^HTTP/1\.\d (\d+)} ? $1 : 0 } @socks;
+is("@codes", '200 200 200 200 200', 'five concurrent requests answered');
+ok(wait_log(qr/overload detected, spawning a new child$/m, 3), 'overload detected under load');
+like($tf->error_log, qr/new proc, socket: 0 \Q$tmp\E\/ad\.sock-1$/m, 'the second proc is socket-1');
+ok(wait_log(qr/idle-timeout reached, terminating child: socket: \Q$tmp\E\/ad\.sock-\d pid \d+$/m, 8),
+   'an idle proc above min-procs is terminated after idle-timeout');
+sleep 2;
+unlike($tf->error_log, qr/child (?:exited|signalled)[^\n]*ad\.sock|child signalled/,
+       'the idle kill is not reported as a crash');
+is(get('/ad?id'), '', 'the host still answers with min-procs left');
+$tf->stop_proc;
+done_testing();

@@ -169,14 +169,9 @@ impl Conn {
             return;
         }
         let body_left = head.content_length.unwrap_or(0);
-        let uri = format!(
-            "{}{}",
-            head.path,
-            head.query
-                .as_deref()
-                .map(|q| format!("?{q}"))
-                .unwrap_or_default()
-        );
+        // "<path>?<query>", the `?` even without a query, as 1.4.69's
+        // messages print the request.
+        let uri = format!("{}?{}", head.path, head.query.as_deref().unwrap_or(""));
         let path = head.path.clone();
         let authority = head.host.clone().unwrap_or_default();
         let mut reconnects = 0;
@@ -185,6 +180,7 @@ impl Conn {
                 ext: &conf.fastcgi_server[t.ext.min(conf.fastcgi_server.len() - 1)],
                 balance: conf.fastcgi_balance,
                 path: &path,
+                query: head.query.as_deref().unwrap_or(""),
                 authority: &authority,
                 client_ip: &self.peer.to_string(),
                 debug,
@@ -269,7 +265,7 @@ impl Conn {
                     }
                     b.read_ts = sh.now;
                     b.write_ts = sh.now;
-                    if b.debug >= 2 {
+                    if b.debug >= 1 {
                         crate::log_error!("connect succeeded: {}", b.gw.sock.as_raw_fd());
                     }
                 }
@@ -376,11 +372,21 @@ impl Conn {
                     return true;
                 }
                 GwEvent::Eof | GwEvent::Error(_) => {
-                    if !b.head_done {
+                    if let GwEvent::Error(e) = &ev {
                         crate::log_error!(
-                            "unexpected end-of-file (perhaps the fastcgi process died):pid: 0 socket: {}",
+                            "read() {} {}: {}",
+                            self.sock.as_raw_fd(),
+                            b.gw.sock.as_raw_fd(),
+                            io_text(e)
+                        );
+                    } else {
+                        let pid = b.lease.as_ref().map(|l| l.pid).unwrap_or(0);
+                        crate::log_error!(
+                            "unexpected end-of-file (perhaps the fastcgi process died):pid: {pid} socket: {}",
                             b.gw.addr
                         );
+                    }
+                    if !b.head_done {
                         crate::log_error!(
                             "response not received, request sent: {} on socket: {} for {}, closing connection",
                             b.gw.written,
@@ -394,6 +400,14 @@ impl Conn {
                         b.gw.addr,
                         b.uri
                     );
+                    // What arrived goes out, marked as cut short: chunked
+                    // without the last chunk (HTTP/1.1) and closed. 1.4.69
+                    // sends it with a Content-Length that makes it look
+                    // complete (doc/compat.md).
+                    b.keep = false;
+                    b.sendfile = None;
+                    self.start_streaming(sh, b);
+                    self.emergency_exit(b);
                     self.finish_backend(false);
                     return true;
                 }
@@ -402,7 +416,20 @@ impl Conn {
         false
     }
 
+    /// The seed's line for a request torn down because its backend failed
+    /// (fastcgi.debug; 1.4.69 no longer prints it).
+    fn emergency_exit(&self, b: &BackendRun) {
+        if b.debug > 0 {
+            crate::log_error!(
+                "emergency exit: fastcgi: connection-fd: {} fcgi-fd: {}",
+                self.sock.as_raw_fd(),
+                b.gw.sock.as_raw_fd()
+            );
+        }
+    }
+
     fn backend_fail(&mut self, sh: &mut Shared, b: &mut BackendRun, status: u16) -> bool {
+        self.emergency_exit(b);
         if b.head_done {
             self.finish_backend(false);
             return true;
@@ -582,6 +609,7 @@ struct Attempt<'a> {
     ext: &'a GwExt,
     balance: crate::gw::pool::Balance,
     path: &'a str,
+    query: &'a str,
     authority: &'a str,
     client_ip: &'a str,
     debug: u32,
@@ -629,7 +657,19 @@ fn open_gw(
                         token,
                         Interest::READABLE | Interest::WRITABLE,
                     ) {
-                        Ok(()) => return Some((g, lease)),
+                        Ok(()) => {
+                            // The seed's words (fastcgi.debug), then 1.4.69's.
+                            if a.debug >= 1 {
+                                crate::log_error!("connect delayed: {}", g.sock.as_raw_fd());
+                            }
+                            if a.debug >= 3 {
+                                crate::log_error!(
+                                    "connect delayed; will continue later: {}",
+                                    lease.addr
+                                );
+                            }
+                            return Some((g, lease));
+                        }
                         Err(e) => crate::log_error!("backend register failed: {e}"),
                     }
                 }
@@ -639,6 +679,14 @@ fn open_gw(
                         lease.addr,
                         io_text(&e)
                     );
+                    if a.debug >= 1 {
+                        crate::log_error!(
+                            "error: unexpected close of fastcgi connection for {}{}{} (no fastcgi process on host/port ?)",
+                            a.path,
+                            if a.query.is_empty() { "" } else { "?" },
+                            a.query
+                        );
+                    }
                     lease
                         .host
                         .connect_error(&lease, e.raw_os_error().unwrap_or(0), sh.now);
@@ -676,6 +724,12 @@ impl Conn {
             b.gw.addr,
             io_text(e)
         );
+        if b.debug >= 1 {
+            crate::log_error!(
+                "error: unexpected close of fastcgi connection for {} (no fastcgi process on host/port ?)",
+                b.uri.trim_end_matches('?')
+            );
+        }
         let _ = sh.registry.deregister(&mut b.gw.sock);
         if let Some(l) = b.lease.take() {
             l.host.connect_error(&l, e.raw_os_error().unwrap_or(0), sh.now);
@@ -691,6 +745,7 @@ impl Conn {
                 ext: e,
                 balance: b.conf.fastcgi_balance,
                 path: &b.path,
+                query: b.uri.split_once('?').map(|(_, q)| q).unwrap_or(""),
                 authority: &b.authority,
                 client_ip: &client_ip,
                 debug: b.debug,

@@ -24,6 +24,8 @@
 //!   auth-ok             (authorizer) 200 + test123
 //!   auth-var            (authorizer) `Variable-X-LIGHTTPD-FCGI-AUTH: LighttpdTestContent`,
 //!                       no Status; (responder) 200 + X_LIGHTTPD_FCGI_AUTH's value
+//!   auth-dump           (authorizer) 403, body = the params as dump-env
+//!   auth-hdr            (authorizer) X-Before, Status: 403, X-After, body `denied`
 //!   auth-*              (authorizer) 403
 //!   dump-env            200, text/plain, one `NAME=VALUE` line per param, in arrival order
 //!   stderr=TEXT         TEXT on FCGI_STDERR, then 200 + test123
@@ -345,6 +347,14 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
                 s,
                 b"Variable-X-LIGHTTPD-FCGI-AUTH: LighttpdTestContent\r\n\r\n",
             )?,
+            "auth-dump" => {
+                let mut body = String::from("Status: 403 Forbidden\r\n\r\n");
+                for (k, v) in params {
+                    body.push_str(&format!("{k}={v}\n"));
+                }
+                out(s, body.as_bytes())?;
+            }
+            "auth-hdr" => out(s, b"X-Before: 1\r\nStatus: 403 Forbidden\r\nX-After: 1\r\n\r\ndenied")?,
             _ => out(s, b"Status: 403 Forbidden\r\n\r\n")?,
         },
         Some("auth-var") => {

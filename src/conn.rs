@@ -211,6 +211,19 @@ impl Conn {
         if conf.log_request_header {
             log_head_lines(fd, "rqst", raw);
         }
+        self.dispatch(sh, &head, conf, None);
+    }
+
+    /// Runs the handlers for a request. `auth_env` is set when a FastCGI
+    /// authorizer allowed it: its Variable-* for the responder, and no
+    /// authorizer runs again.
+    pub(crate) fn dispatch(
+        &mut self,
+        sh: &mut Shared,
+        head: &RequestHead,
+        conf: crate::reqconf::RequestConf,
+        auth_env: Option<Vec<(String, String)>>,
+    ) {
         // server.max-request-size may be set per request (conditionals):
         // checked before any handler runs, 413 + close.
         let r = match request::check_content_length(head.content_length, conf.max_request_size_kb) {
@@ -223,14 +236,14 @@ impl Conn {
             // Handlers only after the URL stage (mod_access, CONNECT,
             // OPTIONS *), which response::handle answers.
             Ok(())
-                if !conf.fastcgi_server.is_empty()
-                    && response::uri_clean(&head, &conf).is_none()
-                    && self.try_fastcgi(sh, &head, &conf) =>
+                if (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
+                    && response::uri_clean(head, &conf).is_none()
+                    && self.try_fastcgi(sh, head, &conf, auth_env.as_deref()) =>
             {
                 return;
             }
             Ok(()) => response::handle(
-                &head,
+                head,
                 &response::Ctx {
                     now: sh.now,
                     conf: &conf,
@@ -238,7 +251,7 @@ impl Conn {
                 },
             ),
         };
-        let (keep, version) = self.keep_and_version(sh, &head, &conf);
+        let (keep, version) = self.keep_and_version(sh, head, &conf);
         let keep = keep && !r.close;
         let head_only = head.method == request::Method::Head;
         self.log_response = conf.log_response_header;
@@ -269,25 +282,19 @@ impl Conn {
         (keep, version)
     }
 
-    /// Hands the request to mod_fastcgi when one of its keys matches.
+    /// Hands the request to mod_fastcgi when one of its keys matches: an
+    /// authorizer key first (unless one already allowed the request), then
+    /// a responder key.
     fn try_fastcgi(
         &mut self,
         sh: &mut Shared,
         head: &RequestHead,
         conf: &crate::reqconf::RequestConf,
+        auth_env: Option<&[(String, String)]>,
     ) -> bool {
+        use crate::gw::config::Mode;
         let Some(docroot) = conf.document_root.clone() else {
             return false;
-        };
-        let ctx = response::Ctx {
-            now: sh.now,
-            conf,
-            cache: &sh.stat_cache,
-        };
-        let fc = crate::mods::fastcgi::FcgiConf {
-            exts: &conf.fastcgi_server,
-            map_extensions: &conf.fastcgi_map,
-            balance: conf.fastcgi_balance,
         };
         let client_ip = self.peer.to_string();
         let pick = crate::gw::pool::PickInput {
@@ -295,32 +302,58 @@ impl Conn {
             authority: head.host.as_deref().unwrap_or(""),
             client_ip: &client_ip,
         };
-        let claim = crate::mods::fastcgi::target(&fc, &ctx, &head.path, &docroot, &pick);
-        let (keep, version) = self.keep_and_version(sh, head, conf);
-        match claim {
-            None => return false,
-            Some(crate::mods::fastcgi::Claim::AllDown { key }) => {
-                let e = conf.fastcgi_server.iter().find(|e| e.key == key);
-                if let Some(e) = e
-                    && !e.note_sent.replace(true)
-                {
-                    crate::log_error!(
-                        "all handlers for {}?{} on {key} are down.",
-                        head.path,
-                        head.query.as_deref().unwrap_or("")
-                    );
+        let passes: [(&[crate::gw::config::GwExt], Mode); 2] = [
+            (&conf.fastcgi_auth, Mode::Authorizer),
+            (&conf.fastcgi_server, Mode::Responder),
+        ];
+        for (exts, mode) in passes {
+            if exts.is_empty() || (mode == Mode::Authorizer && auth_env.is_some()) {
+                continue;
+            }
+            let ctx = response::Ctx {
+                now: sh.now,
+                conf,
+                cache: &sh.stat_cache,
+            };
+            let fc = crate::mods::fastcgi::FcgiConf {
+                exts,
+                map_extensions: &conf.fastcgi_map,
+                balance: conf.fastcgi_balance,
+                authorizer: mode == Mode::Authorizer,
+            };
+            let claim = crate::mods::fastcgi::target(&fc, &ctx, &head.path, &docroot, &pick);
+            let (keep, version) = self.keep_and_version(sh, head, conf);
+            match claim {
+                None => continue,
+                Some(crate::mods::fastcgi::Claim::AllDown { key }) => {
+                    if let Some(e) = exts.iter().find(|e| e.key == key)
+                        && !e.note_sent.replace(true)
+                    {
+                        crate::log_error!(
+                            "all handlers for {}?{} on {key} are down.",
+                            head.path,
+                            head.query.as_deref().unwrap_or("")
+                        );
+                    }
+                    self.log_response = conf.log_response_header;
+                    let r = response::error_response(503, conf, false);
+                    let head_only = head.method == crate::http::request::Method::Head;
+                    self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
                 }
-                self.log_response = conf.log_response_header;
-                let r = response::error_response(503, conf, false);
-                let head_only = head.method == crate::http::request::Method::Head;
-                self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+                Some(crate::mods::fastcgi::Claim::Target(t)) => {
+                    self.log_response = conf.log_response_header;
+                    let how = crate::conn_backend::Start {
+                        version,
+                        keep,
+                        mode,
+                        extra: auth_env.unwrap_or(&[]),
+                    };
+                    self.start_backend(sh, head, t, conf.clone(), how);
+                }
             }
-            Some(crate::mods::fastcgi::Claim::Target(t)) => {
-                self.log_response = conf.log_response_header;
-                self.start_backend(sh, head, t, conf.clone(), version, keep);
-            }
+            return true;
         }
-        true
+        false
     }
 
     /// The local address of the client socket (SERVER_ADDR / SERVER_PORT).

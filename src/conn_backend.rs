@@ -7,7 +7,7 @@
 //! Content-Length. Failures get the status and log line of fastcgi.md §5.
 
 use crate::conn::{Conn, State};
-use crate::gw::config::{GwExt, GwHost};
+use crate::gw::config::{GwExt, GwHost, Mode};
 use crate::gw::fcgi::{self, Role};
 use crate::gw::pool::{Lease, PickInput, pick_host};
 use crate::gw::{self, GwConn, GwEvent, GwState};
@@ -80,6 +80,21 @@ pub struct BackendRun {
     req: Option<RequestHead>,
     /// The X-Sendfile answer: replaces the backend's body entirely.
     sendfile: Option<Response>,
+    /// This is an authorizer request (the request in `req` runs on when
+    /// it allows).
+    authorizer: bool,
+    /// The authorizer allowed: its Variable-* (name, value).
+    auth_vars: Option<Vec<(String, String)>>,
+}
+
+/// How a backend request starts: the client response's version and
+/// keep-alive, the role, and extra environment (an authorizer's
+/// Variable-* for the responder after it).
+pub struct Start<'a> {
+    pub version: Version,
+    pub keep: bool,
+    pub mode: Mode,
+    pub extra: &'a [(String, String)],
 }
 
 /// The request parameters for the backend, in lighttpd's order.
@@ -88,6 +103,7 @@ fn env_for(
     head: &RequestHead,
     t: &FcgiTarget,
     conf: &RequestConf,
+    how: &Start<'_>,
 ) -> Vec<(String, String)> {
     let local = c.local_addr();
     let (server_addr, server_port) = match local {
@@ -102,7 +118,7 @@ fn env_for(
         .map(|(h, _)| h)
         .unwrap_or(host);
     let input = CgiInput {
-        authorizer: false,
+        authorizer: how.mode == Mode::Authorizer,
         content_length: head.content_length.unwrap_or(0),
         query: head.query.as_deref().unwrap_or(""),
         raw_target: &head.target,
@@ -132,7 +148,7 @@ fn env_for(
         remote_port: c.peer_port,
         headers: &head.headers,
         strip_request_uri: t.host.strip_request_uri.as_deref(),
-        extra: &[],
+        extra: how.extra,
     };
     cgi_env::build(&input)
 }
@@ -145,30 +161,42 @@ impl Conn {
         head: &RequestHead,
         t: FcgiTarget,
         conf: RequestConf,
-        version: Version,
-        keep: bool,
+        how: Start<'_>,
     ) {
+        let (version, keep) = (how.version, how.keep);
         let debug = conf.fastcgi_debug;
-        if head.chunked {
+        let authorizer = how.mode == Mode::Authorizer;
+        if head.chunked && !authorizer {
             // Bodies are streamed to the backend: a chunked body's length is
             // unknown up front (lighttpd with server.stream-request-body).
             let r = response::error_response(411, &conf, true);
             self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
             return;
         }
-        let env = env_for(self, head, &t, &conf);
+        let env = env_for(self, head, &t, &conf, &how);
         let pairs: Vec<(&[u8], &[u8])> = env
             .iter()
             .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
             .collect();
         let mut rec = Vec::new();
-        fcgi::begin_request(&mut rec, 1, Role::Responder, false);
+        let role = if authorizer {
+            Role::Authorizer
+        } else {
+            Role::Responder
+        };
+        fcgi::begin_request(&mut rec, 1, role, false);
         if fcgi::params(&mut rec, 1, &pairs).is_err() {
             let r = response::error_response(400, &conf, true);
             self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
             return;
         }
-        let body_left = head.content_length.unwrap_or(0);
+        // An authorizer gets no body (as lighttpd does from 1.4.77); it
+        // stays for the responder.
+        let body_left = if authorizer {
+            0
+        } else {
+            head.content_length.unwrap_or(0)
+        };
         // "<path>?<query>", the `?` even without a query, as 1.4.69's
         // messages print the request.
         let uri = format!("{}?{}", head.path, head.query.as_deref().unwrap_or(""));
@@ -224,7 +252,9 @@ impl Conn {
             rec,
             reconnects,
             body_sent: 0,
-            req: t.host.x_sendfile.then(|| head.clone()),
+            req: (t.host.x_sendfile || authorizer).then(|| head.clone()),
+            authorizer,
+            auth_vars: None,
             host: lease.host_cfg(),
             lease: Some(lease),
             ext: t.ext,
@@ -325,7 +355,11 @@ impl Conn {
                     b.head_buf.extend_from_slice(&data);
                     let opts = backend_resp::HeadOpts {
                         backend: backend_resp::Backend::Fastcgi,
-                        purpose: backend_resp::Purpose::Respond,
+                        purpose: if b.authorizer {
+                            backend_resp::Purpose::Authorize
+                        } else {
+                            backend_resp::Purpose::Respond
+                        },
                         xsendfile_allow: b.host.x_sendfile,
                     };
                     match backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts) {
@@ -354,6 +388,10 @@ impl Conn {
                 GwEvent::End => {
                     if !b.head_done {
                         return self.backend_fail(sh, b, 502);
+                    }
+                    if let Some(vars) = b.auth_vars.take() {
+                        self.after_authorizer(sh, b, vars);
+                        return true;
                     }
                     if let Some(r) = b.sendfile.take() {
                         self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
@@ -442,6 +480,17 @@ impl Conn {
 
     fn emit_head(&mut self, sh: &mut Shared, b: &mut BackendRun, head: backend_resp::BackendHead) {
         b.head_done = true;
+        if b.authorizer && head.status == 200 {
+            // Allowed: only the variables count; the body is dropped.
+            let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+            b.auth_vars = Some(
+                head.variables
+                    .iter()
+                    .map(|(k, v)| (text(k), text(v)))
+                    .collect(),
+            );
+            return;
+        }
         if let Some(backend_resp::XSendfile::Path(p)) = &head.x_sendfile {
             b.keep = b.keep && !head.connection_close;
             b.sendfile = Some(self.x_sendfile(sh, b, p));
@@ -487,7 +536,28 @@ impl Conn {
         }
     }
 
+    /// The authorizer allowed the request: it runs on with the responder
+    /// keys or the other handlers, the variables in its environment; with
+    /// the authorizer's docroot as its document root.
+    fn after_authorizer(&mut self, sh: &mut Shared, b: &mut BackendRun, vars: Vec<(String, String)>) {
+        let Some(head) = b.req.take() else {
+            return;
+        };
+        let mut conf = b.conf.clone();
+        if let Some(d) = &b.host.docroot {
+            conf.document_root = Some(d.as_str().into());
+        }
+        // The authorizer's socket and proc are let go before the request
+        // runs on (it may take another backend connection).
+        let _ = sh.registry.deregister(&mut b.gw.sock);
+        b.lease = None;
+        self.dispatch(sh, &head, conf, Some(vars));
+    }
+
     fn emit_body(&mut self, sh: &mut Shared, b: &mut BackendRun, data: &[u8]) {
+        if b.auth_vars.is_some() {
+            return; // an allowing authorizer's body is not used
+        }
         if b.sendfile.is_some() {
             return; // the backend's body is replaced by the file
         }

@@ -20,6 +20,8 @@ pub struct FcgiConf<'a> {
     pub exts: &'a [GwExt],
     pub map_extensions: &'a [(String, String)],
     pub balance: Balance,
+    /// Authorizer keys: matched the same way, no PATH_INFO split.
+    pub authorizer: bool,
 }
 
 /// A request the backend will answer.
@@ -82,7 +84,7 @@ pub fn target(
         };
         e.note_sent.set(false);
         if !host.check_local {
-            let (script_name, path_info) = if e.key.starts_with('/') {
+            let (script_name, path_info) = if e.key.starts_with('/') && !conf.authorizer {
                 split_prefix(&e.key, path, host.fix_root_scriptname)
             } else {
                 (path.to_string(), None)
@@ -215,6 +217,7 @@ mod tests {
             exts: &exts,
             map_extensions: &map,
             balance: Balance::default(),
+            authorizer: false,
         };
         assert_eq!(find_ext(&conf, "/appX/y.php"), Some(0));
         assert_eq!(find_ext(&conf, "/x/y.php"), Some(1));

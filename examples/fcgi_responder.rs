@@ -35,6 +35,8 @@
 //!   sleep=MS            like `id`, after MS milliseconds
 //!   slow-body           200, body `chunk0\n`..`chunk4\n` in records 100 ms apart
 //!   split-headers       headers spread over several STDOUT records
+//!   xsendfile2=VALUE    200 with `X-Sendfile2: VALUE` (`+` becomes a space)
+//!   xlsendfile=PATH     200 with `X-LIGHTTPD-send-file: PATH`
 //!   keepconn            200, body `keep-conn=1` or `keep-conn=0`
 //!   anything else       200 + test123
 //! Every reply ends with an empty STDOUT and END_REQUEST(app status 0). The
@@ -386,6 +388,21 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
                 s,
                 format!("Status: 200 OK\r\nX-Sendfile: {path}\r\n\r\nthis body is replaced")
                     .as_bytes(),
+            )?;
+        }
+        Some(q) if q.starts_with("xsendfile2=") => {
+            let value = q["xsendfile2=".len()..].replace('+', " ");
+            out(
+                s,
+                format!("Status: 200 OK\r\nX-Sendfile2: {value}\r\nContent-Length: 99\r\n\r\nreplaced")
+                    .as_bytes(),
+            )?;
+        }
+        Some(q) if q.starts_with("xlsendfile=") => {
+            let path = &q["xlsendfile=".len()..];
+            out(
+                s,
+                format!("Status: 200 OK\r\nX-LIGHTTPD-send-file: {path}\r\n\r\nreplaced").as_bytes(),
             )?;
         }
         Some(q) if q.starts_with("stderr=") => {

@@ -433,6 +433,11 @@ impl Conn {
                 // (one TCP segment instead of two), as lighttpd does.
                 Body::Bytes(b) => self.out.push_mem(b.to_vec()),
                 Body::File { file, off, len } => self.out.push_file(file, off, len),
+                Body::Segments(segs) => {
+                    for (file, off, len) in segs {
+                        self.out.push_file(file, off, len);
+                    }
+                }
                 Body::Parts {
                     file,
                     parts,

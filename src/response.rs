@@ -33,6 +33,9 @@ pub enum Body {
         off: u64,
         len: u64,
     },
+    /// File ranges sent one after the other (X-Sendfile2): (file, offset,
+    /// length).
+    Segments(Vec<(Rc<File>, u64, u64)>),
     /// multipart/byteranges: (part header, start, end inclusive) then the
     /// closing boundary.
     Parts {

@@ -95,6 +95,17 @@ t_ok({ REQUEST => ["GET /xs?xsendfile=$docroot/nope.txt HTTP/1.0"], RESPONSE => 
 t_ok({ REQUEST => ["GET /fcgi?xsendfile=$docroot/hello.txt HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'this body is replaced', '-X-Sendfile' => '' }] },
      'x-sendfile disabled: the backend body is sent, X-Sendfile never reaches the client');
+t_ok({ REQUEST => ["GET /xs?xsendfile2=$docroot/hello.txt+0-4,+$docroot/hello.txt+11- HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "plain" . substr($hello, 11),
+                      'Content-Length' => 5 + length($hello) - 11, '-X-Sendfile2' => '' }] },
+     'X-Sendfile2: the listed ranges, concatenated, with their Content-Length');
+t_ok({ REQUEST => ["GET /xs?xsendfile2=$docroot/hello.txt+x-4 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
+     'X-Sendfile2 with a bad range: 502');
+t_ok({ REQUEST => ["GET /xs?xsendfile2=$docroot/../conf/fastcgi.conf+0-1 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'X-Sendfile2 outside x-sendfile-docroot: 403');
+t_ok({ REQUEST => ["GET /xs?xlsendfile=$docroot/hello.txt HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $hello, 'Content-Type' => 'text/plain' }] },
+     'X-LIGHTTPD-send-file works as X-Sendfile');
 
 kill 'TERM', $rpid;
 waitpid($rpid, 0);

@@ -13,5 +13,6 @@ pub mod host;
 pub mod mime;
 pub mod range;
 pub mod request;
+pub mod sendfile2;
 pub mod status;
 pub mod uri;

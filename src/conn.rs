@@ -16,6 +16,8 @@ use std::os::fd::AsRawFd;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     ReadHead,
+    /// A backend's request body is read in full first (src/reqbody.rs).
+    ReadBody,
     /// A backend answers the request (src/conn_backend.rs).
     Backend,
     Write,
@@ -30,13 +32,13 @@ pub struct Conn {
     pub state: State,
     pub readable: bool,
     pub writable: bool,
-    inbuf: Vec<u8>,
+    pub(crate) inbuf: Vec<u8>,
     out: ChunkQueue,
     /// Responses sent so far on this connection.
     pub requests: u32,
     /// Keep the connection open after the response being written.
     keep_alive: bool,
-    peer_eof: bool,
+    pub(crate) peer_eof: bool,
     /// Seconds: last time bytes arrived / left.
     pub last_read: i64,
     pub last_write: i64,
@@ -51,6 +53,8 @@ pub struct Conn {
     pub peer_port: u16,
     /// The backend exchange while State::Backend.
     pub(crate) backend: Option<Box<crate::conn_backend::BackendRun>>,
+    /// The backend request waiting for its body while State::ReadBody.
+    pub(crate) pending: Option<Box<crate::conn_backend::Pending>>,
 }
 
 /// How much unparsed input we hold before the head parser must decide.
@@ -90,6 +94,7 @@ impl Conn {
             index: 0,
             peer_port: 0,
             backend: None,
+            pending: None,
         }
     }
 
@@ -99,7 +104,7 @@ impl Conn {
     }
 
     /// Reads what the socket has, up to `limit` bytes buffered.
-    fn fill(&mut self, limit: usize, now: i64, buf: &mut [u8]) {
+    pub(crate) fn fill(&mut self, limit: usize, now: i64, buf: &mut [u8]) {
         while self.readable && !self.peer_eof && self.inbuf.len() < limit {
             match self.sock.read(buf) {
                 Ok(0) => self.peer_eof = true,
@@ -130,6 +135,7 @@ impl Conn {
             let before = self.state;
             match self.state {
                 State::ReadHead => self.read_head(sh),
+                State::ReadBody => self.read_body(sh),
                 State::Backend => {
                     self.backend_step(sh);
                     if self.state == State::Backend {
@@ -151,7 +157,7 @@ impl Conn {
             return false;
         }
         match self.state {
-            State::ReadHead => false,
+            State::ReadHead | State::ReadBody => false,
             State::Backend => false,
             State::Write => self.writable && !self.out.is_empty(),
             State::Linger => false,
@@ -348,7 +354,12 @@ impl Conn {
                         mode,
                         extra: auth_env.unwrap_or(&[]),
                     };
-                    self.start_backend(sh, head, t, conf.clone(), how);
+                    let has_body = head.chunked || head.content_length.unwrap_or(0) > 0;
+                    if mode == Mode::Responder && has_body && conf.stream_request_body == 0 {
+                        self.collect_body(sh, head, t, conf.clone(), how);
+                    } else {
+                        self.start_backend(sh, head, t, conf.clone(), how, None);
+                    }
                 }
             }
             return true;
@@ -478,7 +489,7 @@ impl Conn {
     }
 
     /// Writes what the client can take now (a turn's budget at most).
-    fn flush_out(&mut self, sh: &mut Shared) -> WriteStatus {
+    pub(crate) fn flush_out(&mut self, sh: &mut Shared) -> WriteStatus {
         if !self.writable {
             return WriteStatus::WouldBlock;
         }

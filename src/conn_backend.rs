@@ -29,6 +29,10 @@ const BACKPRESSURE: usize = 256 * 1024;
 const STREAM_AFTER: usize = 1 << 20;
 /// A backend head larger than this is a 502 (lighttpd: 64 KiB).
 const MAX_HEAD: usize = 64 * 1024;
+/// Request body bytes read per turn while collecting (then others run).
+const BODY_READ_BUDGET: usize = 1 << 20;
+/// Request body bytes forwarded per STDIN step.
+const BODY_STEP: usize = 64 * 1024;
 /// Backend sockets use tokens from here (+ the connection's index).
 pub const BACKEND_BASE: usize = 1 << 30;
 
@@ -85,6 +89,21 @@ pub struct BackendRun {
     authorizer: bool,
     /// The authorizer allowed: its Variable-* (name, value).
     auth_vars: Option<Vec<(String, String)>>,
+    /// The request body, read in full before the backend started.
+    body_src: Option<crate::reqbody::BodyBuf>,
+}
+
+/// A backend request whose body is read first (State::ReadBody).
+pub struct Pending {
+    head: RequestHead,
+    target: FcgiTarget,
+    conf: RequestConf,
+    version: Version,
+    keep: bool,
+    extra: Vec<(String, String)>,
+    collect: crate::reqbody::Collect,
+    /// Expect: 100-continue was looked at.
+    continue_checked: bool,
 }
 
 /// How a backend request starts: the client response's version and
@@ -162,6 +181,7 @@ impl Conn {
         t: FcgiTarget,
         conf: RequestConf,
         how: Start<'_>,
+        body_src: Option<crate::reqbody::BodyBuf>,
     ) {
         let (version, keep) = (how.version, how.keep);
         let debug = conf.fastcgi_debug;
@@ -255,6 +275,7 @@ impl Conn {
             req: (t.host.x_sendfile || authorizer).then(|| head.clone()),
             authorizer,
             auth_vars: None,
+            body_src,
             host: lease.host_cfg(),
             lease: Some(lease),
             ext: t.ext,
@@ -266,6 +287,106 @@ impl Conn {
             sendfile: None,
         }));
         self.state = State::Backend;
+    }
+
+    /// Reads the request body in full before the backend starts
+    /// (server.stream-request-body = 0).
+    pub(crate) fn collect_body(
+        &mut self,
+        sh: &mut Shared,
+        head: &RequestHead,
+        t: FcgiTarget,
+        conf: RequestConf,
+        how: Start<'_>,
+    ) {
+        let max_body = conf.max_request_size_kb as u64 * 1024;
+        let collect = crate::reqbody::Collect::new(
+            head.content_length,
+            head.chunked,
+            sh.parse_opts.max_request_field_size,
+            max_body,
+            sh.upload_dirs.clone(),
+        );
+        self.pending = Some(Box::new(Pending {
+            head: head.clone(),
+            target: t,
+            conf,
+            version: how.version,
+            keep: how.keep,
+            extra: how.extra.to_vec(),
+            collect,
+            continue_checked: false,
+        }));
+        self.state = State::ReadBody;
+    }
+
+    /// State::ReadBody: read, decode and store body bytes; start the
+    /// backend once the body is complete.
+    pub(crate) fn read_body(&mut self, sh: &mut Shared) {
+        let Some(mut p) = self.pending.take() else {
+            self.state = State::Closed;
+            return;
+        };
+        if !p.continue_checked {
+            p.continue_checked = true;
+            // 100 Continue only while no body byte has arrived.
+            if p.head.expect_100 && self.inbuf.is_empty() {
+                self.push_out(b"HTTP/1.1 100 Continue\r\n\r\n".to_vec());
+                self.flush_out(sh);
+            }
+        }
+        let mut budget = BODY_READ_BUDGET;
+        loop {
+            if !self.inbuf.is_empty() {
+                match p.collect.feed(&self.inbuf) {
+                    Ok((used, done)) => {
+                        budget = budget.saturating_sub(used);
+                        self.inbuf.drain(..used);
+                        if done {
+                            return self.body_complete(sh, p);
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(msg) = &e.log {
+                            crate::log_error!("{msg}");
+                        }
+                        let r = response::error_response(e.status, &p.conf, true);
+                        let head_only = false;
+                        self.queue(sh, r, p.version, false, head_only, p.conf.server_tag.as_deref());
+                        return;
+                    }
+                }
+            }
+            if self.peer_eof || self.state == State::Closed {
+                // The client went away mid-body: nothing to answer.
+                self.state = State::Closed;
+                return;
+            }
+            if !self.readable {
+                break;
+            }
+            if budget == 0 {
+                self.yielded = true; // let other connections run
+                break;
+            }
+            self.fill(16 * 1024, sh.now, &mut sh.rbuf);
+        }
+        self.pending = Some(p);
+    }
+
+    fn body_complete(&mut self, sh: &mut Shared, p: Box<Pending>) {
+        let p = *p;
+        let mut head = p.head;
+        head.content_length = Some(p.collect.buf.len());
+        head.chunked = false;
+        let keep = p.keep && !p.collect.trailers_overflowed();
+        let how = Start {
+            version: p.version,
+            keep,
+            mode: Mode::Responder,
+            extra: &p.extra,
+        };
+        self.start_backend(sh, &head, p.target, p.conf, how, Some(p.collect.buf));
     }
 
     /// One step of the backend exchange (State::Backend).
@@ -302,38 +423,55 @@ impl Conn {
             }
             Err(e) => return self.connect_failed(sh, b, &e, MAX_RECONNECTS),
         }
-        // Forward the request body as it arrives.
-        if b.body_left > 0 && b.gw.pending() < BACKPRESSURE {
-            let avail = self.take_body(sh, b.body_left as usize);
-            if !avail.is_empty() {
-                b.body_left -= avail.len() as u64;
-                b.body_sent += avail.len() as u64;
-                let mut rec = Vec::new();
-                fcgi::stdin(&mut rec, 1, &avail);
-                if b.body_left == 0 {
-                    fcgi::stdin_end(&mut rec, 1);
-                    b.gw.request_complete = true;
+        // Forward the request body: from the buffer it was read into, or
+        // as it arrives from the client (server.stream-request-body).
+        loop {
+            if b.body_left > 0 && b.gw.pending() < BACKPRESSURE {
+                let want = (b.body_left as usize).min(BODY_STEP);
+                let avail = match &mut b.body_src {
+                    Some(src) => match src.read_chunk(want) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            crate::log_error!("reading the request body temp file failed: {e}");
+                            return self.backend_fail(sh, b, 500);
+                        }
+                    },
+                    None => self.take_body(sh, want),
+                };
+                if !avail.is_empty() {
+                    b.body_left -= avail.len() as u64;
+                    b.body_sent += avail.len() as u64;
+                    let mut rec = Vec::new();
+                    fcgi::stdin(&mut rec, 1, &avail);
+                    if b.body_left == 0 {
+                        fcgi::stdin_end(&mut rec, 1);
+                        b.gw.request_complete = true;
+                    }
+                    b.gw.queue(&rec);
+                } else if b.body_src.is_none() && self.peer_gone() {
+                    // The client went away mid-body: drop the backend request.
+                    self.state = State::Closed;
+                    return true;
                 }
-                b.gw.queue(&rec);
-            } else if self.peer_gone() {
-                // The client went away mid-body: drop the backend request.
-                self.state = State::Closed;
-                return true;
             }
-        }
-        let before = b.gw.written;
-        let flushed = b.gw.flush();
-        if b.gw.written != before {
-            b.write_ts = sh.now;
-        }
-        if let Err(e) = flushed {
-            crate::log_error!(
-                "connection was dropped after accept() (perhaps the gw process died), write-offset: {} socket: {} ({})",
-                b.gw.written,
-                b.gw.addr,
-                io_text(&e)
-            );
-            return self.backend_fail(sh, b, 503);
+            let before = b.gw.written;
+            let flushed = b.gw.flush();
+            if b.gw.written != before {
+                b.write_ts = sh.now;
+            }
+            if let Err(e) = flushed {
+                crate::log_error!(
+                    "connection was dropped after accept() (perhaps the gw process died), write-offset: {} socket: {} ({})",
+                    b.gw.written,
+                    b.gw.addr,
+                    io_text(&e)
+                );
+                return self.backend_fail(sh, b, 503);
+            }
+            // More of a buffered body can go while the socket takes it.
+            if b.body_src.is_none() || b.body_left == 0 || !b.gw.writable || b.gw.pending() > 0 {
+                break;
+            }
         }
         if self.out_len() >= BACKPRESSURE {
             // Not reading on purpose: the read timer waits with us.

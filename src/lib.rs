@@ -15,6 +15,7 @@ pub mod listen;
 pub mod log;
 pub mod mods;
 pub mod plugin;
+pub mod reqbody;
 pub mod reqconf;
 pub mod response;
 pub mod server;

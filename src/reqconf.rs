@@ -32,6 +32,8 @@ pub struct RequestConf {
     pub max_read_idle: u32,
     pub max_write_idle: u32,
     pub max_request_size_kb: u32,
+    /// server.stream-request-body: 0 reads a backend's body in full first.
+    pub stream_request_body: u32,
     pub dir_listing: bool,
     pub dir_listing_hide_dotfiles: bool,
     pub errorfile_prefix: Option<Rc<str>>,
@@ -75,6 +77,7 @@ impl Default for RequestConf {
             max_read_idle: 60,
             max_write_idle: 360,
             max_request_size_kb: 0,
+            stream_request_body: 0,
             dir_listing: false,
             dir_listing_hide_dotfiles: true,
             errorfile_prefix: None,
@@ -205,6 +208,7 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ("server.max-read-idle", _) => n(|c| &mut c.max_read_idle),
         ("server.max-write-idle", _) => n(|c| &mut c.max_write_idle),
         ("server.max-request-size", _) => n(|c| &mut c.max_request_size_kb),
+        ("server.stream-request-body", _) => n(|c| &mut c.stream_request_body),
         ("dir-listing.activate" | "server.dir-listing", _) if loaded("mod_dirlisting") => {
             flag(|c| &mut c.dir_listing)
         }

@@ -38,6 +38,9 @@ pub struct Shared {
     pub registry: mio::Registry,
     /// The backend hosts' procs and load (src/gw/pool.rs).
     pub gw: crate::gw::pool::Pool,
+    /// server.upload-dirs (default $TMPDIR or /var/tmp): request bodies
+    /// read in full go to temp files here.
+    pub upload_dirs: std::rc::Rc<Vec<String>>,
 }
 
 impl Shared {
@@ -114,6 +117,7 @@ impl Server {
             std::io::Error::other("Configuration of plugins failed. Going down.")
         })?;
         let parse_opts = parse_opts(&cfg);
+        let upload_dirs = std::rc::Rc::new(upload_dirs(&cfg));
         let gw = crate::gw::pool::Pool::start(&compiled.fastcgi_hosts(), now_secs()).map_err(|e| {
             crate::log_error!("{e}");
             std::io::Error::other("Configuration of plugins failed. Going down.")
@@ -143,6 +147,7 @@ impl Server {
                 rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
                 registry,
                 gw,
+                upload_dirs,
             },
             signals,
             max_conns,
@@ -410,7 +415,7 @@ impl Server {
                 State::ReadHead if c.is_idle_keepalive() => {
                     now - c.last_read > g.max_keep_alive_idle as i64
                 }
-                State::ReadHead => now - c.last_read > g.max_read_idle as i64,
+                State::ReadHead | State::ReadBody => now - c.last_read > g.max_read_idle as i64,
                 State::Write => now - c.last_write > g.max_write_idle as i64,
                 // The host's connect/read/write-timeout (conn_backend.rs).
                 State::Backend => false,
@@ -439,6 +444,17 @@ impl Server {
                 self.start_graceful();
             }
         }
+    }
+}
+
+/// server.upload-dirs, or $TMPDIR, or /var/tmp.
+fn upload_dirs(cfg: &Config) -> Vec<String> {
+    use crate::config::value::Value;
+    match cfg.tree.global().values.get("server.upload-dirs") {
+        Some(Value::Array(a)) if a.iter_strings().next().is_some() => {
+            a.iter_strings().map(str::to_string).collect()
+        }
+        _ => vec![std::env::var("TMPDIR").unwrap_or_else(|_| "/var/tmp".to_string())],
     }
 }
 

@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use Test::More;
 use POSIX ();
+use IO::Socket::INET;
 use LightyTest qw(topdir strip_log_prefix);
 
 my $resp = topdir() . '/target/release/examples/fcgi_responder';
@@ -31,6 +32,7 @@ for (1 .. 50) { last if -S $sock; select(undef, undef, undef, 0.05) }
 ok(-S $sock, 'responder listens');
 
 my $tf = LightyTest->new(config => 'fastcgi.conf', env => { FCGI_SOCK => $sock });
+mkdir $tf->tmpdir . '/uploads';
 ok($tf->start_proc == 0, 'server starts') or do { kill 'TERM', $rpid; done_testing(); exit };
 sub t_ok { my ($t, $name) = @_; ok($tf->handle_http($t) == 0, $name) }
 
@@ -63,6 +65,33 @@ like($env, qr/^HTTP_X_FOO_BAR=1$/m, 'request headers as HTTP_*');
 t_ok({ REQUEST => ["POST /fcgi?echo-stdin HTTP/1.0\nContent-Length: 11\n\nhello world"],
        RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'hello world' }] },
      'request body reaches the backend as STDIN');
+t_ok({ REQUEST => ["POST /fcgi?echo-stdin HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\nConnection: close\n\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'hello world' }] },
+     'a chunked request body is read in full, de-chunked, and sent');
+$x = $tf->http_exchange("POST /fcgi?dump-env HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+like($x->{responses}[0] ? $x->{responses}[0]->body : '', qr/^CONTENT_LENGTH=3$/m,
+     'the backend sees the de-chunked length as CONTENT_LENGTH');
+t_ok({ REQUEST => ["POST /fcgi?echo-stdin HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\nConnection: close\n\nzz\r\nhello\r\n0\r\n\r\n"],
+       RESPONSE => [{ 'HTTP-Status' => 400 }] },
+     'a bad chunk size: 400 before the backend runs');
+{
+    my $big = join '', map { chr(65 + $_ % 26) x 1000 } 0 .. 299;
+    t_ok({ REQUEST => ["POST /fcgi?echo-stdin HTTP/1.0\nContent-Length: " . length($big) . "\n\n$big"],
+           RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $big }] },
+         'a 300 kB body (kept in a temp file) arrives whole');
+    opendir(my $d, $tf->tmpdir . '/uploads') or die;
+    is(scalar(grep { /^lighttpd-upload-/ } readdir $d), 0, 'no temp file is left in server.upload-dirs');
+}
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s "POST /fcgi?echo-stdin HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+    my $first = '';
+    while ($first !~ /\r\n\r\n/) { sysread($s, my $buf, 100) or last; $first .= $buf }
+    is($first, "HTTP/1.1 100 Continue\r\n\r\n", 'Expect: 100-continue: 100 Continue before the body');
+    print $s "hello";
+    my $rest = do { local $/; <$s> };
+    like($rest, qr/\AHTTP\/1\.1 200 OK\r\n.*\r\n\r\nhello\z/s, 'then the response');
+}
 t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.1\nHost: a\nRange: bytes=0-2\nConnection: close"],
        RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => 'bytes 0-2/7', 'HTTP-Content' => 'tes' }] },
      'Range applies to a complete backend response');

@@ -38,6 +38,7 @@
 //!   xsendfile2=VALUE    200 with `X-Sendfile2: VALUE` (`+` becomes a space)
 //!   xlsendfile=PATH     200 with `X-LIGHTTPD-send-file: PATH`
 //!   keepconn            200, body `keep-conn=1` or `keep-conn=0`
+//!   conn-count          200, body `conn-request=N`: the Nth request on this connection
 //!   anything else       200 + test123
 //! Every reply ends with an empty STDOUT and END_REQUEST(app status 0). The
 //! connection stays open for the next request only if FCGI_KEEP_CONN was set.
@@ -193,10 +194,13 @@ struct Pending {
     params_raw: Vec<u8>,
     params_done: bool,
     stdin: Vec<u8>,
+    /// This is the Nth request on its connection.
+    on_conn: u32,
 }
 
 fn serve_conn<S: Read + Write>(mut s: S) -> io::Result<Outcome> {
     let mut pending: Option<Pending> = None;
+    let mut served = 0u32;
     while let Some(rec) = read_record(&mut s)? {
         match rec.kind {
             BEGIN_REQUEST => {
@@ -215,6 +219,7 @@ fn serve_conn<S: Read + Write>(mut s: S) -> io::Result<Outcome> {
                     params_raw: Vec::new(),
                     params_done: false,
                     stdin: Vec::new(),
+                    on_conn: served + 1,
                 });
             }
             PARAMS => {
@@ -236,6 +241,7 @@ fn serve_conn<S: Read + Write>(mut s: S) -> io::Result<Outcome> {
                 }
                 // End of STDIN: the request is complete.
                 let Some(p) = pending.take() else { continue };
+                served += 1;
                 let params = parse_params(&p.params_raw);
                 let outcome = respond(&mut s, &p, &params)?;
                 if let Outcome::Exit = outcome {
@@ -447,6 +453,10 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
                 out(s, piece)?;
                 sleep(Duration::from_millis(10));
             }
+        }
+        Some("conn-count") => {
+            out(s, OK)?;
+            out(s, format!("conn-request={}", p.on_conn).as_bytes())?;
         }
         Some("keepconn") => {
             out(s, OK)?;

@@ -91,6 +91,8 @@ pub struct BackendRun {
     auth_vars: Option<Vec<(String, String)>>,
     /// The request body, read in full before the backend started.
     body_src: Option<crate::reqbody::BodyBuf>,
+    /// The connection was kept from an earlier request (connection-reuse).
+    reused: bool,
 }
 
 /// A backend request whose body is read first (State::ReadBody).
@@ -204,7 +206,7 @@ impl Conn {
         } else {
             Role::Responder
         };
-        fcgi::begin_request(&mut rec, 1, role, false);
+        fcgi::begin_request(&mut rec, 1, role, t.host.conn_reuse > 0);
         if fcgi::params(&mut rec, 1, &pairs).is_err() {
             let r = response::error_response(400, &conf, true);
             self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
@@ -235,10 +237,11 @@ impl Conn {
                 rec: &rec,
                 body_left,
                 index: self.index,
+                allow_idle: true,
             };
             open_gw(sh, &a, Some(t.host.clone()), &mut reconnects, MAX_RECONNECTS)
         };
-        let Some((g, lease)) = opened else {
+        let Some((g, lease, reused)) = opened else {
             let e = &conf.fastcgi_server[t.ext.min(conf.fastcgi_server.len() - 1)];
             all_down_note(e, &uri);
             let r = response::error_response(503, &conf, false);
@@ -276,6 +279,7 @@ impl Conn {
             authorizer,
             auth_vars: None,
             body_src,
+            reused,
             host: lease.host_cfg(),
             lease: Some(lease),
             ext: t.ext,
@@ -527,6 +531,7 @@ impl Conn {
                     if !b.head_done {
                         return self.backend_fail(sh, b, 502);
                     }
+                    self.keep_backend_conn(sh, b);
                     if let Some(vars) = b.auth_vars.take() {
                         self.after_authorizer(sh, b, vars);
                         return true;
@@ -548,6 +553,11 @@ impl Conn {
                     return true;
                 }
                 GwEvent::Eof | GwEvent::Error(_) => {
+                    if b.reused && !b.head_done && b.head_buf.is_empty() {
+                        // The backend closed a kept connection: the request
+                        // was not taken; send it on a new one.
+                        return self.retry_fresh(sh, b);
+                    }
                     if let GwEvent::Error(e) = &ev {
                         crate::log_error!(
                             "read() {} {}: {}",
@@ -590,6 +600,69 @@ impl Conn {
             }
         }
         false
+    }
+
+    /// connection-reuse: a cleanly ended connection goes back to its proc.
+    fn keep_backend_conn(&mut self, sh: &mut Shared, b: &mut BackendRun) {
+        if b.host.conn_reuse == 0 || !b.gw.reusable() {
+            return;
+        }
+        let (Some(lease), Ok(dup)) = (&b.lease, b.gw.sock.try_clone()) else {
+            return;
+        };
+        // The request's handle leaves the poll before it is closed; the
+        // kept handle is registered again by the next request.
+        let _ = sh.registry.deregister(&mut b.gw.sock);
+        lease.host.put_idle(lease, dup, sh.now);
+    }
+
+    /// A kept connection failed before any answer: the request goes out
+    /// again on a new connection (a buffered body from its start).
+    fn retry_fresh(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
+        let _ = sh.registry.deregister(&mut b.gw.sock);
+        let body_left = match &mut b.body_src {
+            Some(src) => {
+                src.rewind();
+                src.len()
+            }
+            None if b.body_sent == 0 => b.body_left,
+            None => return self.backend_fail(sh, b, 502),
+        };
+        b.lease = None;
+        let ext = b.conf.fastcgi_server.clone();
+        let Some(e) = ext.get(b.ext) else {
+            return self.backend_fail(sh, b, 503);
+        };
+        let client_ip = self.peer.to_string();
+        let a = Attempt {
+            ext: e,
+            balance: b.conf.fastcgi_balance,
+            path: &b.path,
+            query: b.uri.split_once('?').map(|(_, q)| q).unwrap_or(""),
+            authority: &b.authority,
+            client_ip: &client_ip,
+            debug: b.debug,
+            rec: &b.rec,
+            body_left,
+            index: self.index,
+            allow_idle: false,
+        };
+        let mut tries = 0;
+        match open_gw(sh, &a, Some(b.host.clone()), &mut tries, MAX_RECONNECTS) {
+            Some((g, lease, reused)) => {
+                b.gw = g;
+                b.lease = Some(lease);
+                b.reused = reused;
+                b.body_left = body_left;
+                b.body_sent = 0;
+                b.connect_ts = sh.now;
+                false
+            }
+            None => {
+                all_down_note(e, &b.uri);
+                self.backend_fail(sh, b, 503)
+            }
+        }
     }
 
     /// The seed's line for a request torn down because its backend failed
@@ -832,6 +905,8 @@ struct Attempt<'a> {
     rec: &'a [u8],
     body_left: u64,
     index: usize,
+    /// A kept connection may be used (connection-reuse).
+    allow_idle: bool,
 }
 
 /// Takes a proc of `host` (or of a host chosen again by the balancer),
@@ -844,7 +919,7 @@ fn open_gw(
     mut host: Option<Rc<GwHost>>,
     reconnects: &mut u8,
     max: u8,
-) -> Option<(GwConn, Lease)> {
+) -> Option<(GwConn, Lease, bool)> {
     loop {
         let h = match host.take() {
             Some(h) => h,
@@ -858,15 +933,27 @@ fn open_gw(
             }
         };
         if let Some(lease) = h.rt.get().and_then(|rt| rt.acquire(a.debug)) {
+            let kept = (a.allow_idle && h.conn_reuse > 0)
+                .then(|| lease.host.take_idle(&lease))
+                .flatten();
+            if let Some(sock) = kept {
+                let mut g = gw::reuse(sock, &lease.addr);
+                queue_request(&mut g, a);
+                let token = Token(BACKEND_BASE + a.index);
+                match sh
+                    .registry
+                    .register(&mut g.sock, token, Interest::READABLE | Interest::WRITABLE)
+                {
+                    Ok(()) => {
+                        lease.host.connected(&lease, sh.now);
+                        return Some((g, lease, true));
+                    }
+                    Err(e) => crate::log_error!("backend register failed: {e}"),
+                }
+            }
             match gw::connect(&lease.addr) {
                 Ok(mut g) => {
-                    g.queue(a.rec);
-                    if a.body_left == 0 {
-                        let mut end = Vec::new();
-                        fcgi::stdin_end(&mut end, 1);
-                        g.queue(&end);
-                        g.request_complete = true;
-                    }
+                    queue_request(&mut g, a);
                     let token = Token(BACKEND_BASE + a.index);
                     match sh.registry.register(
                         &mut g.sock,
@@ -884,7 +971,7 @@ fn open_gw(
                                     lease.addr
                                 );
                             }
-                            return Some((g, lease));
+                            return Some((g, lease, false));
                         }
                         Err(e) => crate::log_error!("backend register failed: {e}"),
                     }
@@ -913,6 +1000,17 @@ fn open_gw(
             return None;
         }
         *reconnects += 1;
+    }
+}
+
+/// BEGIN_REQUEST + PARAMS, and the end of STDIN when there is no body.
+fn queue_request(g: &mut GwConn, a: &Attempt<'_>) {
+    g.queue(a.rec);
+    if a.body_left == 0 {
+        let mut end = Vec::new();
+        fcgi::stdin_end(&mut end, 1);
+        g.queue(&end);
+        g.request_complete = true;
     }
 }
 
@@ -968,9 +1066,11 @@ impl Conn {
                 rec: &b.rec,
                 body_left: b.body_left,
                 index: self.index,
+                allow_idle: true,
             };
-            if let Some((g, lease)) = open_gw(sh, &a, None, &mut b.reconnects, max) {
+            if let Some((g, lease, reused)) = open_gw(sh, &a, None, &mut b.reconnects, max) {
                 b.gw = g;
+                b.reused = reused;
                 b.host = lease.host_cfg();
                 b.lease = Some(lease);
                 b.connect_ts = sh.now;

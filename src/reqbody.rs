@@ -91,6 +91,11 @@ impl BodyBuf {
         Ok(())
     }
 
+    /// Hands the body out again from its start (a retried request).
+    pub fn rewind(&mut self) {
+        self.sent = 0;
+    }
+
     /// Bytes not handed out yet.
     pub fn remaining(&self) -> u64 {
         self.len - self.sent

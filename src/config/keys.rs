@@ -674,6 +674,9 @@ pub static GW_HOST_KEYS: &[KeyDef] = &[
     k("connect-timeout", Int, Connection),
     k("write-timeout", Int, Connection),
     k("read-timeout", Int, Connection),
+    // Ours, not lighttpd's: keep up to N connections per proc open with
+    // FCGI_KEEP_CONN (0, the default, is lighttpd's one per request).
+    k("connection-reuse", Short, Connection),
 ];
 
 /// Names 1.4.69 looks up inside server.feature-flags, with the kind of value

@@ -64,6 +64,9 @@ pub struct GwHost {
     pub write_timeout: u32,
     pub disable_time: u32,
     pub tcp_fin_propagate: bool,
+    /// connection-reuse (ours): at most this many connections per proc are
+    /// kept open and reused with FCGI_KEEP_CONN; 0 = one per request.
+    pub conn_reuse: u16,
     /// The host's run-time state (procs, load), attached when the server
     /// starts (src/gw/pool.rs).
     pub rt: std::cell::OnceCell<std::rc::Rc<super::pool::HostRt>>,
@@ -191,6 +194,7 @@ fn parse_host(
         write_timeout: 0,
         disable_time: 1,
         tcp_fin_propagate: false,
+        conn_reuse: 0,
         rt: std::cell::OnceCell::new(),
     };
     for e in &opts.entries {
@@ -215,6 +219,7 @@ fn parse_host(
             ("max-load-per-proc", Typed::Short(n)) => h.max_load_per_proc = n,
             ("idle-timeout", Typed::Short(n)) => h.idle_timeout = n,
             ("tcp-fin-propagate", Typed::Bool(b)) => h.tcp_fin_propagate = b,
+            ("connection-reuse", Typed::Short(n)) => h.conn_reuse = n,
             ("kill-signal", Typed::Short(n)) => h.kill_signal = n,
             ("bin-environment", Typed::List(a)) => {
                 h.bin_environment = a

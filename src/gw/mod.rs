@@ -49,6 +49,8 @@ pub struct GwConn {
     /// All request records are queued (STDIN ended).
     pub request_complete: bool,
     decoder: fcgi::Decoder,
+    /// Bytes came after END_REQUEST (the connection cannot be reused).
+    trailing: bool,
 }
 
 /// Opens a non-blocking connection to a backend. Errors are the connect
@@ -75,13 +77,38 @@ pub fn connect(addr: &BackendAddr) -> std::io::Result<GwConn> {
         written: 0,
         request_complete: false,
         decoder: fcgi::Decoder::default(),
+        trailing: false,
     })
+}
+
+/// A kept connection (connection-reuse) taking a new request: already
+/// connected.
+pub fn reuse(sock: Stream, addr: &BackendAddr) -> GwConn {
+    GwConn {
+        sock,
+        addr: addr.clone(),
+        state: GwState::Write,
+        readable: false,
+        writable: true,
+        out: Vec::new(),
+        out_off: 0,
+        written: 0,
+        request_complete: false,
+        decoder: fcgi::Decoder::default(),
+        trailing: false,
+    }
 }
 
 impl GwConn {
     /// Queues request bytes (records) to send.
     pub fn queue(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
+    }
+
+    /// The request ended cleanly: all sent, END_REQUEST read and nothing
+    /// after it, so the connection can take another request.
+    pub fn reusable(&self) -> bool {
+        self.state == GwState::Done && self.pending() == 0 && !self.trailing && self.request_complete
     }
 
     /// Bytes still waiting to go to the backend.
@@ -154,7 +181,9 @@ impl GwConn {
                         self.readable = false;
                     }
                     let mut recs = Vec::new();
-                    self.decoder.feed(&buf[..n], &mut recs);
+                    if self.decoder.feed(&buf[..n], &mut recs) < n {
+                        self.trailing = true;
+                    }
                     for r in recs {
                         match r {
                             fcgi::Event::Stdout(b) => events.push(GwEvent::Stdout(b)),

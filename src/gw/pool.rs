@@ -40,6 +40,8 @@ pub struct Proc {
     pub connected: u64,
     pub died: u64,
     pub overloaded: u64,
+    /// connection-reuse: open, unused connections and since when.
+    pub idle: Vec<(crate::stream::Stream, i64)>,
 }
 
 impl Proc {
@@ -57,6 +59,7 @@ impl Proc {
             connected: 0,
             died: 0,
             overloaded: 0,
+            idle: Vec::new(),
         }
     }
 
@@ -364,6 +367,51 @@ impl HostRt {
         }
     }
 
+    /// connection-reuse: an open connection to the lease's proc, if one
+    /// is idle and still good (no EOF, nothing unread).
+    pub fn take_idle(&self, lease: &Lease) -> Option<crate::stream::Stream> {
+        let mut procs = self.procs.borrow_mut();
+        let p = procs.iter_mut().find(|p| p.id == lease.proc_id)?;
+        while let Some((mut s, _)) = p.idle.pop() {
+            let mut probe = [0u8; 1];
+            match std::io::Read::read(&mut s, &mut probe) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(s),
+                _ => {} // closed by the backend, or stray bytes: drop it
+            }
+        }
+        None
+    }
+
+    /// connection-reuse: a connection whose request ended cleanly. It is
+    /// kept only while the proc's connections (busy and idle) stay within
+    /// the limit: a backend worker held by an idle connection cannot take
+    /// a request waiting on another one.
+    pub fn put_idle(&self, lease: &Lease, s: crate::stream::Stream, now: i64) {
+        let limit = self.cfg.conn_reuse as usize;
+        let mut procs = self.procs.borrow_mut();
+        let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
+            return;
+        };
+        // The lease still counts this request in `load`.
+        let others = p.load.saturating_sub(1) as usize;
+        if p.state == ProcState::Running && others + p.idle.len() < limit {
+            p.idle.push((s, now));
+        }
+    }
+
+    /// Idle connections of procs that have requests in flight and have
+    /// been idle a whole second are closed: those requests may be waiting
+    /// for a worker that an idle connection holds.
+    fn trim_idle(&self, now: i64) {
+        for p in self.procs.borrow_mut().iter_mut() {
+            if p.state != ProcState::Running {
+                p.idle.clear();
+            } else if p.load > 0 {
+                p.idle.retain(|(_, since)| now - since < 1);
+            }
+        }
+    }
+
     fn log_reenabled(&self, p: &Proc) {
         let sock = match &self.cfg.addr {
             BackendAddr::Unix(s) => s.as_str(),
@@ -647,6 +695,7 @@ impl Pool {
         for h in &self.hosts {
             h.reap(now);
             h.trigger(now);
+            h.trim_idle(now);
         }
     }
 

@@ -1,0 +1,76 @@
+#!/usr/bin/perl
+# connection-reuse (a per-host option of ours, off by default): requests
+# reuse a kept backend connection with FCGI_KEEP_CONN; a connection the
+# backend closed is not used again; concurrent requests beyond the limit
+# still get answered (a kept connection never holds the only worker while
+# another request waits). lighttpd 1.4.69 has no such option, so this runs
+# against our binary only.
+
+use strict;
+use warnings;
+use Test::More;
+use POSIX ();
+use IO::Socket::INET;
+use File::Temp qw(tempdir);
+use LightyTest qw(topdir);
+
+my $resp = topdir() . '/target/release/examples/fcgi_responder';
+plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
+    unless -x $resp;
+plan skip_all => 'connection-reuse is ours; lighttpd 1.4.69 has no such option'
+    if LightyTest::lighttpd_exe() =~ m{^/usr/s?bin/};
+
+my $tmp = tempdir(CLEANUP => 1);
+my %pid;
+sub start_resp {
+    my ($name) = @_;
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if (!$pid) { open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); exec $resp, '--listen', "$tmp/$name.sock" or POSIX::_exit(127) }
+    $pid{$name} = $pid;
+    for (1 .. 50) { last if -S "$tmp/$name.sock"; select(undef, undef, undef, 0.05) }
+}
+sub stop_resp { my ($name) = @_; kill 'KILL', $pid{$name}; waitpid($pid{$name}, 0); unlink "$tmp/$name.sock" }
+END { local $?; kill 'KILL', values %pid; waitpid($_, 0) for values %pid }
+start_resp($_) for qw(k n);
+
+my $tf = LightyTest->new(config => 'fastcgi-keepconn.conf', env => { SOCK_K => "$tmp/k.sock", SOCK_N => "$tmp/n.sock" });
+ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
+sub get {
+    my ($req) = @_;
+    my $x = $tf->http_exchange($req =~ /HTTP/ ? $req : "GET $req HTTP/1.0\r\n\r\n");
+    my $r = $x->{responses}[0] or return 'no response';
+    return $r->code == 200 ? $r->body : 'status ' . $r->code;
+}
+
+is(get('/k?keepconn'), 'keep-conn=1', 'connection-reuse: BEGIN_REQUEST carries FCGI_KEEP_CONN');
+is(get('/n?keepconn'), 'keep-conn=0', 'default: no FCGI_KEEP_CONN, as lighttpd');
+is(join(',', map { get('/k?conn-count') } 1 .. 4), 'conn-request=2,conn-request=3,conn-request=4,conn-request=5',
+   'the kept connection takes the following requests');
+is(join(',', map { get('/n?conn-count') } 1 .. 3), 'conn-request=1,conn-request=1,conn-request=1',
+   'without the option every request has its own connection');
+is(get("POST /k?echo-stdin HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello"), 'hello', 'a request body over a kept connection');
+
+stop_resp('k');
+start_resp('k');
+is(get('/k?conn-count'), 'conn-request=1', 'the backend restarted: its closed connection is not used, a new one is');
+is(get('/k?conn-count'), 'conn-request=2', 'and the new one is kept');
+
+# Two at once with a limit of 1 and a backend that serves one connection at a time.
+my @socks = map {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s "GET /k?sleep=300 HTTP/1.0\r\n\r\n";
+    $s;
+} 1 .. 2;
+my @codes = map {
+    my $s = $_;
+    local $SIG{ALRM} = sub { die "timeout\n" };
+    alarm 8;
+    my $r = eval { local $/; <$s> };
+    alarm 0;
+    defined $r && $r =~ m{^HTTP/1\.\d (\d+)} ? $1 : 'none';
+} @socks;
+is("@codes", '200 200', 'two concurrent requests over a limit of one connection: both answered');
+is(get('/k?id'), '', 'the host still answers');
+$tf->stop_proc;
+done_testing();

@@ -18,6 +18,8 @@ pub enum State {
     ReadHead,
     /// A backend's request body is read in full first (src/reqbody.rs).
     ReadBody,
+    /// The request waits for a backend connection (connection-reuse).
+    WaitBackend,
     /// A backend answers the request (src/conn_backend.rs).
     Backend,
     Write,
@@ -53,8 +55,14 @@ pub struct Conn {
     pub peer_port: u16,
     /// The backend exchange while State::Backend.
     pub(crate) backend: Option<Box<crate::conn_backend::BackendRun>>,
-    /// The backend request waiting for its body while State::ReadBody.
+    /// The backend request waiting for its body (State::ReadBody) or for
+    /// a connection (State::WaitBackend).
     pub(crate) pending: Option<Box<crate::conn_backend::Pending>>,
+    /// Unique per connection (a queued request is woken by index+serial).
+    pub serial: u64,
+    /// Set by the server when the connection a WaitBackend request waits
+    /// for is free.
+    pub woken: bool,
 }
 
 /// How much unparsed input we hold before the head parser must decide.
@@ -95,6 +103,11 @@ impl Conn {
             peer_port: 0,
             backend: None,
             pending: None,
+            serial: {
+                static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
+            woken: false,
         }
     }
 
@@ -136,6 +149,13 @@ impl Conn {
             match self.state {
                 State::ReadHead => self.read_head(sh),
                 State::ReadBody => self.read_body(sh),
+                State::WaitBackend => {
+                    if std::mem::take(&mut self.woken) {
+                        self.resume_backend(sh);
+                    } else {
+                        return;
+                    }
+                }
                 State::Backend => {
                     self.backend_step(sh);
                     if self.state == State::Backend {
@@ -157,7 +177,7 @@ impl Conn {
             return false;
         }
         match self.state {
-            State::ReadHead | State::ReadBody => false,
+            State::ReadHead | State::ReadBody | State::WaitBackend => false,
             State::Backend => false,
             State::Write => self.writable && !self.out.is_empty(),
             State::Linger => false,
@@ -358,7 +378,7 @@ impl Conn {
                     if mode == Mode::Responder && has_body && conf.stream_request_body == 0 {
                         self.collect_body(sh, head, t, conf.clone(), how);
                     } else {
-                        self.start_backend(sh, head, t, conf.clone(), how, None);
+                        self.start_backend(sh, head, t, conf.clone(), how, None, false);
                     }
                 }
             }

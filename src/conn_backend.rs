@@ -9,7 +9,7 @@
 use crate::conn::{Conn, State};
 use crate::gw::config::{GwExt, GwHost, Mode};
 use crate::gw::fcgi::{self, Role};
-use crate::gw::pool::{Lease, PickInput, pick_host};
+use crate::gw::pool::{Lease, PickInput, Slot, pick_host};
 use crate::gw::{self, GwConn, GwEvent, GwState};
 use crate::http::backend_resp;
 use crate::http::cgi_env::{self, CgiInput};
@@ -95,17 +95,46 @@ pub struct BackendRun {
     reused: bool,
 }
 
-/// A backend request whose body is read first (State::ReadBody).
+impl BackendRun {
+    /// The keys the request's key is one of (authorizer or responder).
+    fn exts(&self) -> Rc<Vec<GwExt>> {
+        if self.authorizer {
+            self.conf.fastcgi_auth.clone()
+        } else {
+            self.conf.fastcgi_server.clone()
+        }
+    }
+}
+
+/// A backend request not started yet: its body is being read
+/// (State::ReadBody), or it waits for a connection (State::WaitBackend).
 pub struct Pending {
     head: RequestHead,
     target: FcgiTarget,
     conf: RequestConf,
     version: Version,
     keep: bool,
+    mode: Mode,
     extra: Vec<(String, String)>,
-    collect: crate::reqbody::Collect,
+    collect: Option<crate::reqbody::Collect>,
+    /// The body, read in full.
+    body: Option<crate::reqbody::BodyBuf>,
     /// Expect: 100-continue was looked at.
     continue_checked: bool,
+    /// In a proc's queue (connection-reuse) as `who`.
+    waiting: bool,
+    who: (usize, u64),
+}
+
+impl Drop for Pending {
+    /// A request given up while queued leaves the queue.
+    fn drop(&mut self) {
+        if self.waiting
+            && let Some(rt) = self.target.host.rt.get()
+        {
+            rt.remove_waiter(self.who);
+        }
+    }
 }
 
 /// How a backend request starts: the client response's version and
@@ -184,6 +213,7 @@ impl Conn {
         conf: RequestConf,
         how: Start<'_>,
         body_src: Option<crate::reqbody::BodyBuf>,
+        queued: bool,
     ) {
         let (version, keep) = (how.version, how.keep);
         let debug = conf.fastcgi_debug;
@@ -225,9 +255,17 @@ impl Conn {
         let path = head.path.clone();
         let authority = head.host.clone().unwrap_or_default();
         let mut reconnects = 0;
+        let exts = if authorizer {
+            &conf.fastcgi_auth
+        } else {
+            &conf.fastcgi_server
+        };
+        let Some(ext) = exts.get(t.ext) else {
+            return;
+        };
         let opened = {
             let a = Attempt {
-                ext: &conf.fastcgi_server[t.ext.min(conf.fastcgi_server.len() - 1)],
+                ext,
                 balance: conf.fastcgi_balance,
                 path: &path,
                 query: head.query.as_deref().unwrap_or(""),
@@ -237,17 +275,39 @@ impl Conn {
                 rec: &rec,
                 body_left,
                 index: self.index,
-                allow_idle: true,
+                who: (self.index, self.serial),
+                queued,
             };
             open_gw(sh, &a, Some(t.host.clone()), &mut reconnects, MAX_RECONNECTS)
         };
-        let Some((g, lease, reused)) = opened else {
-            let e = &conf.fastcgi_server[t.ext.min(conf.fastcgi_server.len() - 1)];
-            all_down_note(e, &uri);
-            let r = response::error_response(503, &conf, false);
-            let head_only = head.method == crate::http::request::Method::Head;
-            self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
-            return;
+        let (g, lease, reused) = match opened {
+            Opened::Conn(g, lease, reused) => (g, lease, reused),
+            Opened::Wait => {
+                // Run again when a connection of the proc is free.
+                self.pending = Some(Box::new(Pending {
+                    head: head.clone(),
+                    target: t,
+                    conf,
+                    version,
+                    keep,
+                    mode: how.mode,
+                    extra: how.extra.to_vec(),
+                    collect: None,
+                    body: body_src,
+                    continue_checked: true,
+                    waiting: true,
+                    who: (self.index, self.serial),
+                }));
+                self.state = State::WaitBackend;
+                return;
+            }
+            Opened::Down => {
+                all_down_note(ext, &uri);
+                let r = response::error_response(503, &conf, false);
+                let head_only = head.method == crate::http::request::Method::Head;
+                self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+                return;
+            }
         };
         self.backend = Some(Box::new(BackendRun {
             gw: g,
@@ -317,9 +377,13 @@ impl Conn {
             conf,
             version: how.version,
             keep: how.keep,
+            mode: how.mode,
             extra: how.extra.to_vec(),
-            collect,
+            collect: Some(collect),
+            body: None,
             continue_checked: false,
+            waiting: false,
+            who: (self.index, self.serial),
         }));
         self.state = State::ReadBody;
     }
@@ -328,6 +392,10 @@ impl Conn {
     /// backend once the body is complete.
     pub(crate) fn read_body(&mut self, sh: &mut Shared) {
         let Some(mut p) = self.pending.take() else {
+            self.state = State::Closed;
+            return;
+        };
+        let Some(collect) = p.collect.as_mut() else {
             self.state = State::Closed;
             return;
         };
@@ -342,7 +410,7 @@ impl Conn {
         let mut budget = BODY_READ_BUDGET;
         loop {
             if !self.inbuf.is_empty() {
-                match p.collect.feed(&self.inbuf) {
+                match collect.feed(&self.inbuf) {
                     Ok((used, done)) => {
                         budget = budget.saturating_sub(used);
                         self.inbuf.drain(..used);
@@ -378,19 +446,40 @@ impl Conn {
         self.pending = Some(p);
     }
 
-    fn body_complete(&mut self, sh: &mut Shared, p: Box<Pending>) {
-        let p = *p;
-        let mut head = p.head;
-        head.content_length = Some(p.collect.buf.len());
+    fn body_complete(&mut self, sh: &mut Shared, mut p: Box<Pending>) {
+        let Some(collect) = p.collect.take() else {
+            return;
+        };
+        let mut head = p.head.clone();
+        head.content_length = Some(collect.buf.len());
         head.chunked = false;
-        let keep = p.keep && !p.collect.trailers_overflowed();
+        let keep = p.keep && !collect.trailers_overflowed();
         let how = Start {
             version: p.version,
             keep,
-            mode: Mode::Responder,
+            mode: p.mode,
             extra: &p.extra,
         };
-        self.start_backend(sh, &head, p.target, p.conf, how, Some(p.collect.buf));
+        let (target, conf) = (p.target.clone(), p.conf.clone());
+        self.start_backend(sh, &head, target, conf, how, Some(collect.buf), false);
+    }
+
+    /// State::WaitBackend, woken: a connection of the proc is free.
+    pub(crate) fn resume_backend(&mut self, sh: &mut Shared) {
+        let Some(mut p) = self.pending.take() else {
+            self.state = State::Closed;
+            return;
+        };
+        p.waiting = false;
+        let how = Start {
+            version: p.version,
+            keep: p.keep,
+            mode: p.mode,
+            extra: &p.extra,
+        };
+        let head = p.head.clone();
+        let (target, conf, body) = (p.target.clone(), p.conf.clone(), p.body.take());
+        self.start_backend(sh, &head, target, conf, how, body, true);
     }
 
     /// One step of the backend exchange (State::Backend).
@@ -629,7 +718,7 @@ impl Conn {
             None => return self.backend_fail(sh, b, 502),
         };
         b.lease = None;
-        let ext = b.conf.fastcgi_server.clone();
+        let ext = b.exts();
         let Some(e) = ext.get(b.ext) else {
             return self.backend_fail(sh, b, 503);
         };
@@ -645,11 +734,12 @@ impl Conn {
             rec: &b.rec,
             body_left,
             index: self.index,
-            allow_idle: false,
+            who: (self.index, self.serial),
+            queued: true,
         };
         let mut tries = 0;
         match open_gw(sh, &a, Some(b.host.clone()), &mut tries, MAX_RECONNECTS) {
-            Some((g, lease, reused)) => {
+            Opened::Conn(g, lease, reused) => {
                 b.gw = g;
                 b.lease = Some(lease);
                 b.reused = reused;
@@ -658,7 +748,8 @@ impl Conn {
                 b.connect_ts = sh.now;
                 false
             }
-            None => {
+            // Waiting is not possible once the request has begun.
+            Opened::Wait | Opened::Down => {
                 all_down_note(e, &b.uri);
                 self.backend_fail(sh, b, 503)
             }
@@ -905,8 +996,21 @@ struct Attempt<'a> {
     rec: &'a [u8],
     body_left: u64,
     index: usize,
-    /// A kept connection may be used (connection-reuse).
-    allow_idle: bool,
+    /// The client connection (index, serial), to queue it for a
+    /// connection (connection-reuse).
+    who: (usize, u64),
+    /// Woken from that queue: goes before newcomers.
+    queued: bool,
+}
+
+/// What a connect attempt gave.
+enum Opened {
+    Conn(GwConn, Lease, bool),
+    /// connection-reuse: every connection of the proc is busy; the request
+    /// was queued and is woken when one is free.
+    Wait,
+    /// No host runs, or the tries ran out.
+    Down,
 }
 
 /// Takes a proc of `host` (or of a host chosen again by the balancer),
@@ -919,7 +1023,7 @@ fn open_gw(
     mut host: Option<Rc<GwHost>>,
     reconnects: &mut u8,
     max: u8,
-) -> Option<(GwConn, Lease, bool)> {
+) -> Opened {
     loop {
         let h = match host.take() {
             Some(h) => h,
@@ -929,13 +1033,24 @@ fn open_gw(
                     authority: a.authority,
                     client_ip: a.client_ip,
                 };
-                pick_host(a.ext, a.balance, &pick)?
+                match pick_host(a.ext, a.balance, &pick) {
+                    Some(h) => h,
+                    None => return Opened::Down,
+                }
             }
         };
         if let Some(lease) = h.rt.get().and_then(|rt| rt.acquire(a.debug)) {
-            let kept = (a.allow_idle && h.conn_reuse > 0)
-                .then(|| lease.host.take_idle(&lease))
-                .flatten();
+            let mut kept = None;
+            if h.conn_reuse > 0 {
+                match lease.host.reuse_slot(&lease, a.queued) {
+                    Slot::Idle(sock) => kept = Some(sock),
+                    Slot::New => {}
+                    Slot::Wait => {
+                        lease.host.add_waiter(lease.proc_id, a.who);
+                        return Opened::Wait;
+                    }
+                }
+            }
             if let Some(sock) = kept {
                 let mut g = gw::reuse(sock, &lease.addr);
                 queue_request(&mut g, a);
@@ -946,7 +1061,7 @@ fn open_gw(
                 {
                     Ok(()) => {
                         lease.host.connected(&lease, sh.now);
-                        return Some((g, lease, true));
+                        return Opened::Conn(g, lease, true);
                     }
                     Err(e) => crate::log_error!("backend register failed: {e}"),
                 }
@@ -971,7 +1086,7 @@ fn open_gw(
                                     lease.addr
                                 );
                             }
-                            return Some((g, lease, false));
+                            return Opened::Conn(g, lease, false);
                         }
                         Err(e) => crate::log_error!("backend register failed: {e}"),
                     }
@@ -997,7 +1112,7 @@ fn open_gw(
             }
         }
         if *reconnects >= max {
-            return None;
+            return Opened::Down;
         }
         *reconnects += 1;
     }
@@ -1050,7 +1165,7 @@ impl Conn {
         }
         if b.body_sent == 0 && b.reconnects < max {
             b.reconnects += 1;
-            let ext = b.conf.fastcgi_server.clone();
+            let ext = b.exts();
             let Some(e) = ext.get(b.ext) else {
                 return self.backend_fail(sh, b, 503);
             };
@@ -1066,9 +1181,10 @@ impl Conn {
                 rec: &b.rec,
                 body_left: b.body_left,
                 index: self.index,
-                allow_idle: true,
+                who: (self.index, self.serial),
+                queued: true,
             };
-            if let Some((g, lease, reused)) = open_gw(sh, &a, None, &mut b.reconnects, max) {
+            if let Opened::Conn(g, lease, reused) = open_gw(sh, &a, None, &mut b.reconnects, max) {
                 b.gw = g;
                 b.reused = reused;
                 b.host = lease.host_cfg();

@@ -233,6 +233,7 @@ impl Server {
             for i in std::mem::take(&mut self.jobs) {
                 self.drive(i);
             }
+            self.wake_waiters();
             if self.sh.now != last_tick {
                 last_tick = self.sh.now;
                 self.tick();
@@ -245,6 +246,26 @@ impl Server {
                 }
                 if self.sh.now > self.graceful_deadline {
                     return 1;
+                }
+            }
+        }
+    }
+
+    /// Runs the requests whose backend connection is free
+    /// (connection-reuse queues).
+    fn wake_waiters(&mut self) {
+        for _ in 0..64 {
+            let wakes = self.sh.gw.take_wakes();
+            if wakes.is_empty() {
+                return;
+            }
+            for (i, serial) in wakes {
+                if let Some(Some(c)) = self.conns.get_mut(i)
+                    && c.serial == serial
+                    && c.state == State::WaitBackend
+                {
+                    c.woken = true;
+                    self.drive(i);
                 }
             }
         }
@@ -416,6 +437,8 @@ impl Server {
                     now - c.last_read > g.max_keep_alive_idle as i64
                 }
                 State::ReadHead | State::ReadBody => now - c.last_read > g.max_read_idle as i64,
+                // Waits for a busy backend connection to finish.
+                State::WaitBackend => false,
                 State::Write => now - c.last_write > g.max_write_idle as i64,
                 // The host's connect/read/write-timeout (conn_backend.rs).
                 State::Backend => false,

@@ -1,10 +1,10 @@
 #!/usr/bin/perl
 # connection-reuse (a per-host option of ours, off by default): requests
 # reuse a kept backend connection with FCGI_KEEP_CONN; a connection the
-# backend closed is not used again; concurrent requests beyond the limit
-# still get answered (a kept connection never holds the only worker while
-# another request waits). lighttpd 1.4.69 has no such option, so this runs
-# against our binary only.
+# backend closed is not used again; requests beyond the limit queue for a
+# connection instead of opening more (a kept connection never holds the
+# only worker while another request waits in the backend's backlog).
+# lighttpd 1.4.69 has no such option, so this runs against ours only.
 
 use strict;
 use warnings;
@@ -71,6 +71,17 @@ my @codes = map {
     defined $r && $r =~ m{^HTTP/1\.\d (\d+)} ? $1 : 'none';
 } @socks;
 is("@codes", '200 200', 'two concurrent requests over a limit of one connection: both answered');
+# Eight at once: they queue for the one connection instead of opening more.
+my @many = map {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s "GET /k?conn-count HTTP/1.0\r\n\r\n";
+    $s;
+} 1 .. 8;
+my @bodies = map { my $s = $_; my $r = do { local $/; <$s> }; defined $r && $r =~ /\r\n\r\n(.*)\z/s ? $1 : 'none' } @many;
+my %seen;
+$seen{$_}++ for @bodies;
+is(scalar(grep { /^conn-request=\d+$/ } @bodies), 8, 'eight concurrent requests answered');
+is(scalar(keys %seen), 8, 'all over the one kept connection, one after the other (' . join(',', sort @bodies) . ')');
 is(get('/k?id'), '', 'the host still answers');
 $tf->stop_proc;
 done_testing();

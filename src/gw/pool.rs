@@ -42,6 +42,11 @@ pub struct Proc {
     pub overloaded: u64,
     /// connection-reuse: open, unused connections and since when.
     pub idle: Vec<(crate::stream::Stream, i64)>,
+    /// connection-reuse: connections open to this proc (busy and idle).
+    pub open: u32,
+    /// connection-reuse: requests waiting for a connection, in order
+    /// (client connection index and serial).
+    pub waiters: std::collections::VecDeque<(usize, u64)>,
 }
 
 impl Proc {
@@ -60,6 +65,8 @@ impl Proc {
             died: 0,
             overloaded: 0,
             idle: Vec::new(),
+            open: 0,
+            waiters: Default::default(),
         }
     }
 
@@ -75,6 +82,9 @@ pub struct Stats {
     pub requests: Cell<u64>,
     /// gw.active-requests.
     pub active: Cell<u64>,
+    /// Client connections (index, serial) to run again: a connection they
+    /// wait for is free (connection-reuse).
+    pub wake: RefCell<Vec<(usize, u64)>>,
 }
 
 /// A host's run-time state.
@@ -234,6 +244,24 @@ pub fn pick_host(ext: &GwExt, balance: Balance, inp: &PickInput<'_>) -> Option<R
     Some(h)
 }
 
+/// Where a request's connection comes from (connection-reuse).
+pub enum Slot {
+    Idle(crate::stream::Stream),
+    New,
+    Wait,
+}
+
+/// Wakes the proc's first waiting request; false when none waits.
+fn wake_one(p: &mut Proc, stats: &Stats) -> bool {
+    match p.waiters.pop_front() {
+        Some(w) => {
+            stats.wake.borrow_mut().push(w);
+            true
+        }
+        None => false,
+    }
+}
+
 /// A request's hold on a proc: the proc's and host's load stay counted
 /// until it is dropped.
 pub struct Lease {
@@ -244,6 +272,9 @@ pub struct Lease {
     /// for an old request's failure).
     pub pid: u32,
     debug: u32,
+    /// The request's connection counts in the proc's open connections
+    /// (connection-reuse) until it is kept idle or closed.
+    pub counted: Cell<bool>,
 }
 
 impl Lease {
@@ -261,6 +292,10 @@ impl Drop for Lease {
             .set(h.stats.active.get().saturating_sub(1));
         let mut procs = h.procs.borrow_mut();
         if let Some(p) = procs.iter_mut().find(|p| p.id == self.proc_id) {
+            if self.counted.get() {
+                p.open = p.open.saturating_sub(1);
+                wake_one(p, &h.stats);
+            }
             p.load = p.load.saturating_sub(1);
             if self.debug > 0 {
                 crate::log_error!(
@@ -308,6 +343,7 @@ impl HostRt {
             addr: p.addr.clone(),
             pid: p.pid(),
             debug,
+            counted: Cell::new(false),
         })
     }
 
@@ -367,47 +403,92 @@ impl HostRt {
         }
     }
 
-    /// connection-reuse: an open connection to the lease's proc, if one
-    /// is idle and still good (no EOF, nothing unread).
-    pub fn take_idle(&self, lease: &Lease) -> Option<crate::stream::Stream> {
+    /// connection-reuse: a connection for the lease's request. A kept one
+    /// that is still good (no EOF, nothing unread), else a new one while
+    /// the proc has fewer than connection-reuse open, else the request
+    /// waits its turn (`queued` is set for a request woken from the queue,
+    /// which goes before newcomers).
+    pub fn reuse_slot(&self, lease: &Lease, queued: bool) -> Slot {
+        let limit = self.cfg.conn_reuse as u32;
         let mut procs = self.procs.borrow_mut();
-        let p = procs.iter_mut().find(|p| p.id == lease.proc_id)?;
+        let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
+            return Slot::New;
+        };
+        if !queued && !p.waiters.is_empty() {
+            return Slot::Wait;
+        }
         while let Some((mut s, _)) = p.idle.pop() {
             let mut probe = [0u8; 1];
             match std::io::Read::read(&mut s, &mut probe) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(s),
-                _ => {} // closed by the backend, or stray bytes: drop it
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    lease.counted.set(true);
+                    return Slot::Idle(s);
+                }
+                // Closed by the backend, or stray bytes: drop it.
+                _ => p.open = p.open.saturating_sub(1),
             }
         }
-        None
+        if p.open < limit {
+            p.open += 1;
+            lease.counted.set(true);
+            return Slot::New;
+        }
+        Slot::Wait
     }
 
-    /// connection-reuse: a connection whose request ended cleanly. It is
-    /// kept only while the proc's connections (busy and idle) stay within
-    /// the limit: a backend worker held by an idle connection cannot take
-    /// a request waiting on another one.
+    /// Takes a request out of every queue (it went away).
+    pub fn remove_waiter(&self, who: (usize, u64)) {
+        for p in self.procs.borrow_mut().iter_mut() {
+            p.waiters.retain(|w| *w != who);
+        }
+    }
+
+    /// Wakes a waiter of each proc that has a free connection (a wake can
+    /// be lost when its request went away in between).
+    fn kick_waiters(&self) {
+        let limit = self.cfg.conn_reuse as u32;
+        for p in self.procs.borrow_mut().iter_mut() {
+            if !p.waiters.is_empty() && (!p.idle.is_empty() || p.open < limit) {
+                wake_one(p, &self.stats);
+            }
+        }
+    }
+
+    /// Queues a request for the proc's next free connection.
+    pub fn add_waiter(&self, proc_id: u16, who: (usize, u64)) {
+        if let Some(p) = self.procs.borrow_mut().iter_mut().find(|p| p.id == proc_id) {
+            p.waiters.push_back(who);
+        }
+    }
+
+    /// connection-reuse: a connection whose request ended cleanly is kept
+    /// for the next request (the first waiting one is woken).
     pub fn put_idle(&self, lease: &Lease, s: crate::stream::Stream, now: i64) {
-        let limit = self.cfg.conn_reuse as usize;
         let mut procs = self.procs.borrow_mut();
         let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
             return;
         };
-        // The lease still counts this request in `load`.
-        let others = p.load.saturating_sub(1) as usize;
-        if p.state == ProcState::Running && others + p.idle.len() < limit {
+        if p.state == ProcState::Running && lease.counted.get() {
+            lease.counted.set(false);
             p.idle.push((s, now));
+            wake_one(p, &self.stats);
         }
     }
 
-    /// Idle connections of procs that have requests in flight and have
-    /// been idle a whole second are closed: those requests may be waiting
-    /// for a worker that an idle connection holds.
+    /// Idle connections unused for idle-timeout are closed, and all of a
+    /// proc that is not running (its waiters try again).
     fn trim_idle(&self, now: i64) {
+        let limit = self.cfg.idle_timeout as i64;
         for p in self.procs.borrow_mut().iter_mut() {
+            let before = p.idle.len();
             if p.state != ProcState::Running {
                 p.idle.clear();
-            } else if p.load > 0 {
-                p.idle.retain(|(_, since)| now - since < 1);
+            } else {
+                p.idle.retain(|(_, since)| now - since < limit);
+            }
+            p.open = p.open.saturating_sub((before - p.idle.len()) as u32);
+            if p.state != ProcState::Running {
+                while wake_one(p, &self.stats) {}
             }
         }
     }
@@ -696,6 +777,7 @@ impl Pool {
             h.reap(now);
             h.trigger(now);
             h.trim_idle(now);
+            h.kick_waiters();
         }
     }
 
@@ -703,6 +785,11 @@ impl Pool {
         for h in &self.hosts {
             h.reap(now);
         }
+    }
+
+    /// Client connections to run again (connection-reuse waiters).
+    pub fn take_wakes(&self) -> Vec<(usize, u64)> {
+        std::mem::take(&mut *self.stats.wake.borrow_mut())
     }
 
     /// Shutdown: kill-signal to every child, sockets removed, no waiting.

@@ -38,6 +38,7 @@
 //!   xsendfile2=VALUE    200 with `X-Sendfile2: VALUE` (`+` becomes a space)
 //!   xlsendfile=PATH     200 with `X-LIGHTTPD-send-file: PATH`
 //!   keepconn            200, body `keep-conn=1` or `keep-conn=0`
+//!   count-stdin         200, body `stdin=N`: the request body's length
 //!   conn-count          200, body `conn-request=N`: the Nth request on this connection
 //!   anything else       200 + test123
 //! Every reply ends with an empty STDOUT and END_REQUEST(app status 0). The
@@ -453,6 +454,10 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
                 out(s, piece)?;
                 sleep(Duration::from_millis(10));
             }
+        }
+        Some("count-stdin") => {
+            out(s, OK)?;
+            out(s, format!("stdin={}", p.stdin.len()).as_bytes())?;
         }
         Some("conn-count") => {
             out(s, OK)?;

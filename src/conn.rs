@@ -58,6 +58,8 @@ pub struct Conn {
     /// The backend request waiting for its body (State::ReadBody) or for
     /// a connection (State::WaitBackend).
     pub(crate) pending: Option<Box<crate::conn_backend::Pending>>,
+    /// The local address, once asked (SERVER_ADDR / SERVER_PORT).
+    local: std::cell::Cell<Option<Option<std::net::SocketAddr>>>,
     /// Unique per connection (a queued request is woken by index+serial).
     pub serial: u64,
     /// Set by the server when the connection a WaitBackend request waits
@@ -108,6 +110,7 @@ impl Conn {
                 SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             },
             woken: false,
+            local: std::cell::Cell::new(None),
         }
     }
 
@@ -388,11 +391,17 @@ impl Conn {
     }
 
     /// The local address of the client socket (SERVER_ADDR / SERVER_PORT).
+    /// Asked once per connection (one getsockname for all its requests).
     pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
-        match &self.sock {
+        if let Some(a) = self.local.get() {
+            return a;
+        }
+        let a = match &self.sock {
             crate::stream::Stream::Tcp(s) => s.local_addr().ok(),
             crate::stream::Stream::Unix(_) => None,
-        }
+        };
+        self.local.set(Some(a));
+        a
     }
 
     /// Request-body bytes for a backend: first what is buffered, then what

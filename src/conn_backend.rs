@@ -1075,7 +1075,7 @@ fn open_gw(
                         token,
                         Interest::READABLE | Interest::WRITABLE,
                     ) {
-                        Ok(()) => {
+                        Ok(()) if g.state == GwState::ConnectDelayed => {
                             // The seed's words (fastcgi.debug), then 1.4.69's.
                             if a.debug >= 1 {
                                 crate::log_error!("connect delayed: {}", g.sock.as_raw_fd());
@@ -1086,6 +1086,13 @@ fn open_gw(
                                     lease.addr
                                 );
                             }
+                            return Opened::Conn(g, lease, false);
+                        }
+                        Ok(()) => {
+                            if a.debug >= 1 {
+                                crate::log_error!("connect succeeded: {}", g.sock.as_raw_fd());
+                            }
+                            lease.host.connected(&lease, sh.now);
                             return Opened::Conn(g, lease, false);
                         }
                         Err(e) => crate::log_error!("backend register failed: {e}"),

@@ -61,9 +61,11 @@ pub fn connect(addr: &BackendAddr) -> std::io::Result<GwConn> {
             Stream::Tcp(mio::net::TcpStream::connect(*a)?),
             GwState::ConnectDelayed,
         ),
+        // A unix-domain connect is complete when it returns (an
+        // unaccepted one waits in the backlog, writable).
         BackendAddr::Unix(p) => (
             Stream::Unix(mio::net::UnixStream::connect(p)?),
-            GwState::ConnectDelayed,
+            GwState::Write,
         ),
     };
     Ok(GwConn {
@@ -71,7 +73,9 @@ pub fn connect(addr: &BackendAddr) -> std::io::Result<GwConn> {
         addr: addr.clone(),
         state,
         readable: false,
-        writable: false,
+        // A connected socket is tried at once; EAGAIN then waits for the
+        // writable event.
+        writable: state == GwState::Write,
         out: Vec::new(),
         out_off: 0,
         written: 0,

@@ -381,7 +381,7 @@ impl Conn {
                     if mode == Mode::Responder && has_body && conf.stream_request_body == 0 {
                         self.collect_body(sh, head, t, conf.clone(), how);
                     } else {
-                        self.start_backend(sh, head, t, conf.clone(), how, None, false);
+                        self.start_backend(sh, head, t, conf.clone(), how, None, None);
                     }
                 }
             }

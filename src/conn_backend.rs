@@ -33,7 +33,7 @@ const MAX_HEAD: usize = 64 * 1024;
 const BODY_READ_BUDGET: usize = 1 << 20;
 /// Request body bytes forwarded per STDIN step.
 const BODY_STEP: usize = 64 * 1024;
-/// Backend sockets use tokens from here (+ the connection's index).
+/// Backend sockets use tokens from here (+ their slot, gw/mod.rs).
 pub const BACKEND_BASE: usize = 1 << 30;
 
 /// The backend side of one client request.
@@ -93,6 +93,8 @@ pub struct BackendRun {
     body_src: Option<crate::reqbody::BodyBuf>,
     /// The connection was kept from an earlier request (connection-reuse).
     reused: bool,
+    /// The request ended cleanly: keep the connection (connection-reuse).
+    keep_conn: bool,
 }
 
 impl BackendRun {
@@ -124,6 +126,8 @@ pub struct Pending {
     /// In a proc's queue (connection-reuse) as `who`.
     waiting: bool,
     who: (usize, u64),
+    /// The records built before the request was queued.
+    rec: Option<Vec<u8>>,
 }
 
 impl Drop for Pending {
@@ -213,7 +217,7 @@ impl Conn {
         conf: RequestConf,
         how: Start<'_>,
         body_src: Option<crate::reqbody::BodyBuf>,
-        queued: bool,
+        resumed: Option<Vec<u8>>,
     ) {
         let (version, keep) = (how.version, how.keep);
         let debug = conf.fastcgi_debug;
@@ -225,23 +229,31 @@ impl Conn {
             self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
             return;
         }
-        let env = env_for(self, head, &t, &conf, &how);
-        let pairs: Vec<(&[u8], &[u8])> = env
-            .iter()
-            .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
-            .collect();
-        let mut rec = Vec::new();
-        let role = if authorizer {
-            Role::Authorizer
-        } else {
-            Role::Responder
+        // A request woken from a proc's queue brings its records along.
+        let queued = resumed.is_some();
+        let rec = match resumed {
+            Some(rec) => rec,
+            None => {
+                let env = env_for(self, head, &t, &conf, &how);
+                let pairs: Vec<(&[u8], &[u8])> = env
+                    .iter()
+                    .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+                    .collect();
+                let mut rec = Vec::new();
+                let role = if authorizer {
+                    Role::Authorizer
+                } else {
+                    Role::Responder
+                };
+                fcgi::begin_request(&mut rec, 1, role, t.host.conn_reuse > 0);
+                if fcgi::params(&mut rec, 1, &pairs).is_err() {
+                    let r = response::error_response(400, &conf, true);
+                    self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
+                    return;
+                }
+                rec
+            }
         };
-        fcgi::begin_request(&mut rec, 1, role, t.host.conn_reuse > 0);
-        if fcgi::params(&mut rec, 1, &pairs).is_err() {
-            let r = response::error_response(400, &conf, true);
-            self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
-            return;
-        }
         // An authorizer gets no body (as lighttpd does from 1.4.77); it
         // stays for the responder.
         let body_left = if authorizer {
@@ -297,6 +309,7 @@ impl Conn {
                     continue_checked: true,
                     waiting: true,
                     who: (self.index, self.serial),
+                    rec: Some(rec),
                 }));
                 self.state = State::WaitBackend;
                 return;
@@ -340,6 +353,7 @@ impl Conn {
             auth_vars: None,
             body_src,
             reused,
+            keep_conn: false,
             host: lease.host_cfg(),
             lease: Some(lease),
             ext: t.ext,
@@ -384,6 +398,7 @@ impl Conn {
             continue_checked: false,
             waiting: false,
             who: (self.index, self.serial),
+            rec: None,
         }));
         self.state = State::ReadBody;
     }
@@ -461,7 +476,7 @@ impl Conn {
             extra: &p.extra,
         };
         let (target, conf) = (p.target.clone(), p.conf.clone());
-        self.start_backend(sh, &head, target, conf, how, Some(collect.buf), false);
+        self.start_backend(sh, &head, target, conf, how, Some(collect.buf), None);
     }
 
     /// State::WaitBackend, woken: a connection of the proc is free.
@@ -479,7 +494,8 @@ impl Conn {
         };
         let head = p.head.clone();
         let (target, conf, body) = (p.target.clone(), p.conf.clone(), p.body.take());
-        self.start_backend(sh, &head, target, conf, how, body, true);
+        let rec = p.rec.take().unwrap_or_default();
+        self.start_backend(sh, &head, target, conf, how, body, Some(rec));
     }
 
     /// One step of the backend exchange (State::Backend).
@@ -489,10 +505,17 @@ impl Conn {
             return;
         };
         let done = self.backend_work(sh, &mut b);
-        if done {
-            let _ = sh.registry.deregister(&mut b.gw.sock);
-        } else {
+        if !done {
             self.backend = Some(b);
+            return;
+        }
+        // connection-reuse: a cleanly ended connection goes back to its
+        // proc, still registered; otherwise closing it leaves the poll.
+        let b = *b;
+        if b.keep_conn
+            && let Some(lease) = &b.lease
+        {
+            lease.host.put_idle(lease, b.gw, sh.now);
         }
     }
 
@@ -553,6 +576,10 @@ impl Conn {
                 b.write_ts = sh.now;
             }
             if let Err(e) = flushed {
+                if b.reused && !b.head_done && b.head_buf.is_empty() {
+                    // A kept connection the backend has closed.
+                    return self.retry_fresh(sh, b);
+                }
                 crate::log_error!(
                     "connection was dropped after accept() (perhaps the gw process died), write-offset: {} socket: {} ({})",
                     b.gw.written,
@@ -620,7 +647,7 @@ impl Conn {
                     if !b.head_done {
                         return self.backend_fail(sh, b, 502);
                     }
-                    self.keep_backend_conn(sh, b);
+                    b.keep_conn = b.host.conn_reuse > 0 && b.gw.reusable();
                     if let Some(vars) = b.auth_vars.take() {
                         self.after_authorizer(sh, b, vars);
                         return true;
@@ -691,24 +718,9 @@ impl Conn {
         false
     }
 
-    /// connection-reuse: a cleanly ended connection goes back to its proc.
-    fn keep_backend_conn(&mut self, sh: &mut Shared, b: &mut BackendRun) {
-        if b.host.conn_reuse == 0 || !b.gw.reusable() {
-            return;
-        }
-        let (Some(lease), Ok(dup)) = (&b.lease, b.gw.sock.try_clone()) else {
-            return;
-        };
-        // The request's handle leaves the poll before it is closed; the
-        // kept handle is registered again by the next request.
-        let _ = sh.registry.deregister(&mut b.gw.sock);
-        lease.host.put_idle(lease, dup, sh.now);
-    }
-
     /// A kept connection failed before any answer: the request goes out
     /// again on a new connection (a buffered body from its start).
     fn retry_fresh(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
-        let _ = sh.registry.deregister(&mut b.gw.sock);
         let body_left = match &mut b.body_src {
             Some(src) => {
                 src.rewind();
@@ -857,9 +869,8 @@ impl Conn {
         if let Some(d) = &b.host.docroot {
             conf.document_root = Some(d.as_str().into());
         }
-        // The authorizer's socket and proc are let go before the request
-        // runs on (it may take another backend connection).
-        let _ = sh.registry.deregister(&mut b.gw.sock);
+        // The authorizer's proc is let go before the request runs on (it
+        // may take another backend connection).
         b.lease = None;
         self.dispatch(sh, &head, conf, Some(vars));
     }
@@ -1042,7 +1053,7 @@ fn open_gw(
         if let Some(lease) = h.rt.get().and_then(|rt| rt.acquire(a.debug)) {
             let mut kept = None;
             if h.conn_reuse > 0 {
-                match lease.host.reuse_slot(&lease, a.queued) {
+                match lease.host.reuse_slot(&lease, a.queued, sh.now) {
                     Slot::Idle(sock) => kept = Some(sock),
                     Slot::New => {}
                     Slot::Wait => {
@@ -1051,25 +1062,20 @@ fn open_gw(
                     }
                 }
             }
-            if let Some(sock) = kept {
-                let mut g = gw::reuse(sock, &lease.addr);
+            if let Some(mut g) = kept {
+                // Still registered, under its own token: only the owner
+                // changes.
+                g.reset_for(a.index);
                 queue_request(&mut g, a);
-                let token = Token(BACKEND_BASE + a.index);
-                match sh
-                    .registry
-                    .register(&mut g.sock, token, Interest::READABLE | Interest::WRITABLE)
-                {
-                    Ok(()) => {
-                        lease.host.connected(&lease, sh.now);
-                        return Opened::Conn(g, lease, true);
-                    }
-                    Err(e) => crate::log_error!("backend register failed: {e}"),
-                }
+                lease.host.connected(&lease, sh.now);
+                return Opened::Conn(g, lease, true);
             }
             match gw::connect(&lease.addr) {
                 Ok(mut g) => {
                     queue_request(&mut g, a);
-                    let token = Token(BACKEND_BASE + a.index);
+                    let slot = gw::TokenSlot::new(&sh.slots, a.index);
+                    let token = Token(BACKEND_BASE + slot.id);
+                    g.slot = Some(slot);
                     match sh.registry.register(
                         &mut g.sock,
                         token,
@@ -1166,7 +1172,6 @@ impl Conn {
                 b.uri.trim_end_matches('?')
             );
         }
-        let _ = sh.registry.deregister(&mut b.gw.sock);
         if let Some(l) = b.lease.take() {
             l.host.connect_error(&l, e.raw_os_error().unwrap_or(0), sh.now);
         }
@@ -1238,9 +1243,7 @@ impl Conn {
         } else {
             false
         };
-        if done {
-            let _ = sh.registry.deregister(&mut b.gw.sock);
-        } else {
+        if !done {
             self.backend = Some(b);
         }
         done

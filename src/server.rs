@@ -38,6 +38,8 @@ pub struct Shared {
     pub registry: mio::Registry,
     /// The backend hosts' procs and load (src/gw/pool.rs).
     pub gw: crate::gw::pool::Pool,
+    /// Owners of the backend sockets' poll tokens (gw/mod.rs).
+    pub slots: std::rc::Rc<std::cell::RefCell<crate::gw::Slots>>,
     /// server.upload-dirs (default $TMPDIR or /var/tmp): request bodies
     /// read in full go to temp files here.
     pub upload_dirs: std::rc::Rc<Vec<String>>,
@@ -147,6 +149,7 @@ impl Server {
                 rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
                 registry,
                 gw,
+                slots: Default::default(),
                 upload_dirs,
             },
             signals,
@@ -205,7 +208,12 @@ impl Server {
                 if t < CONN_BASE {
                     self.accept(t);
                 } else if t >= crate::conn_backend::BACKEND_BASE {
-                    let i = t - crate::conn_backend::BACKEND_BASE;
+                    let slot = t - crate::conn_backend::BACKEND_BASE;
+                    // An idle kept connection has no owner: its events
+                    // wait for the liveness check at reuse.
+                    let Some(i) = self.sh.slots.borrow().owner(slot) else {
+                        continue;
+                    };
                     if let Some(Some(c)) = self.conns.get_mut(i) {
                         if let Some(b) = c.backend.as_mut() {
                             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
@@ -416,9 +424,7 @@ impl Server {
     fn close(&mut self, i: usize) {
         if let Some(mut c) = self.conns.get_mut(i).and_then(Option::take) {
             let _ = self.poll.registry().deregister(&mut c.sock);
-            if let Some(b) = c.backend.as_mut() {
-                let _ = self.poll.registry().deregister(&mut b.gw.sock);
-            }
+            // A backend socket leaves the poll when it is closed with c.
             self.free.push(i);
             self.last_activity = self.sh.now;
         }

@@ -8,28 +8,12 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::{AsRawFd, RawFd};
 
-#[derive(Debug)]
 pub enum Stream {
     Tcp(mio::net::TcpStream),
     Unix(mio::net::UnixStream),
 }
 
 impl Stream {
-    /// A second handle on the same socket (dup), e.g. to keep a backend
-    /// connection after the request's handle is dropped. Deregister the
-    /// original from the poll before dropping it.
-    pub fn try_clone(&self) -> std::io::Result<Stream> {
-        use std::os::fd::AsFd;
-        Ok(match self {
-            Stream::Tcp(s) => Stream::Tcp(mio::net::TcpStream::from_std(std::net::TcpStream::from(
-                s.as_fd().try_clone_to_owned()?,
-            ))),
-            Stream::Unix(s) => Stream::Unix(mio::net::UnixStream::from_std(
-                std::os::unix::net::UnixStream::from(s.as_fd().try_clone_to_owned()?),
-            )),
-        })
-    }
-
     pub fn shutdown_write(&self) {
         let _ = match self {
             Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),

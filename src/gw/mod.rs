@@ -12,7 +12,68 @@ pub mod spawn;
 
 use crate::stream::Stream;
 use config::BackendAddr;
+use std::cell::RefCell;
 use std::io::{Read, Write};
+use std::rc::Rc;
+
+/// Who owns each backend socket's poll token: the token is BACKEND_BASE +
+/// slot, the slot says which client connection the socket serves now. A
+/// kept connection (connection-reuse) stays registered under its token
+/// while idle (no owner) and changes owner when reused, so reuse costs no
+/// epoll_ctl. A socket leaves the poll when it is closed.
+#[derive(Default, Debug)]
+pub struct Slots {
+    owner: Vec<usize>,
+    free: Vec<usize>,
+}
+
+pub const NO_OWNER: usize = usize::MAX;
+
+impl Slots {
+    /// The client connection behind slot `id`, if any.
+    pub fn owner(&self, id: usize) -> Option<usize> {
+        self.owner.get(id).copied().filter(|&o| o != NO_OWNER)
+    }
+}
+
+/// A held slot, given back when its socket is dropped.
+#[derive(Debug)]
+pub struct TokenSlot {
+    table: Rc<RefCell<Slots>>,
+    pub id: usize,
+}
+
+impl TokenSlot {
+    pub fn new(table: &Rc<RefCell<Slots>>, owner: usize) -> TokenSlot {
+        let mut t = table.borrow_mut();
+        let id = match t.free.pop() {
+            Some(id) => {
+                t.owner[id] = owner;
+                id
+            }
+            None => {
+                t.owner.push(owner);
+                t.owner.len() - 1
+            }
+        };
+        TokenSlot {
+            table: table.clone(),
+            id,
+        }
+    }
+
+    pub fn set_owner(&self, owner: usize) {
+        self.table.borrow_mut().owner[self.id] = owner;
+    }
+}
+
+impl Drop for TokenSlot {
+    fn drop(&mut self) {
+        let mut t = self.table.borrow_mut();
+        t.owner[self.id] = NO_OWNER;
+        t.free.push(self.id);
+    }
+}
 
 /// Where a backend request stands (lighttpd: CONNECT_DELAYED, WRITE, READ).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +112,14 @@ pub struct GwConn {
     decoder: fcgi::Decoder,
     /// Bytes came after END_REQUEST (the connection cannot be reused).
     trailing: bool,
+    /// The poll token's slot, once registered.
+    pub slot: Option<TokenSlot>,
+}
+
+impl std::fmt::Debug for GwConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GwConn({})", self.addr)
+    }
 }
 
 /// Opens a non-blocking connection to a backend. Errors are the connect
@@ -82,28 +151,29 @@ pub fn connect(addr: &BackendAddr) -> std::io::Result<GwConn> {
         request_complete: false,
         decoder: fcgi::Decoder::default(),
         trailing: false,
+        slot: None,
     })
 }
 
-/// A kept connection (connection-reuse) taking a new request: already
-/// connected.
-pub fn reuse(sock: Stream, addr: &BackendAddr) -> GwConn {
-    GwConn {
-        sock,
-        addr: addr.clone(),
-        state: GwState::Write,
-        readable: false,
-        writable: true,
-        out: Vec::new(),
-        out_off: 0,
-        written: 0,
-        request_complete: false,
-        decoder: fcgi::Decoder::default(),
-        trailing: false,
-    }
-}
-
 impl GwConn {
+    /// A kept connection (connection-reuse) takes a new request for
+    /// client connection `owner`: fresh request state, same socket and
+    /// token.
+    pub fn reset_for(&mut self, owner: usize) {
+        self.state = GwState::Write;
+        self.readable = false;
+        self.writable = true;
+        self.out.clear();
+        self.out_off = 0;
+        self.written = 0;
+        self.request_complete = false;
+        self.decoder = fcgi::Decoder::default();
+        self.trailing = false;
+        if let Some(s) = &self.slot {
+            s.set_owner(owner);
+        }
+    }
+
     /// Queues request bytes (records) to send.
     pub fn queue(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);

@@ -41,7 +41,7 @@ pub struct Proc {
     pub died: u64,
     pub overloaded: u64,
     /// connection-reuse: open, unused connections and since when.
-    pub idle: Vec<(crate::stream::Stream, i64)>,
+    pub idle: Vec<(super::GwConn, i64)>,
     /// connection-reuse: connections open to this proc (busy and idle).
     pub open: u32,
     /// connection-reuse: requests waiting for a connection, in order
@@ -246,7 +246,7 @@ pub fn pick_host(ext: &GwExt, balance: Balance, inp: &PickInput<'_>) -> Option<R
 
 /// Where a request's connection comes from (connection-reuse).
 pub enum Slot {
-    Idle(crate::stream::Stream),
+    Idle(super::GwConn),
     New,
     Wait,
 }
@@ -408,7 +408,7 @@ impl HostRt {
     /// the proc has fewer than connection-reuse open, else the request
     /// waits its turn (`queued` is set for a request woken from the queue,
     /// which goes before newcomers).
-    pub fn reuse_slot(&self, lease: &Lease, queued: bool) -> Slot {
+    pub fn reuse_slot(&self, lease: &Lease, queued: bool, now: i64) -> Slot {
         let limit = self.cfg.conn_reuse as u32;
         let mut procs = self.procs.borrow_mut();
         let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
@@ -417,12 +417,18 @@ impl HostRt {
         if !queued && !p.waiters.is_empty() {
             return Slot::Wait;
         }
-        while let Some((mut s, _)) = p.idle.pop() {
+        while let Some((mut g, since)) = p.idle.pop() {
+            // Kept this second: surely still open (a connection closed
+            // meanwhile fails before any answer and is retried anyway).
+            if since >= now {
+                lease.counted.set(true);
+                return Slot::Idle(g);
+            }
             let mut probe = [0u8; 1];
-            match std::io::Read::read(&mut s, &mut probe) {
+            match std::io::Read::read(&mut g.sock, &mut probe) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     lease.counted.set(true);
-                    return Slot::Idle(s);
+                    return Slot::Idle(g);
                 }
                 // Closed by the backend, or stray bytes: drop it.
                 _ => p.open = p.open.saturating_sub(1),
@@ -463,14 +469,18 @@ impl HostRt {
 
     /// connection-reuse: a connection whose request ended cleanly is kept
     /// for the next request (the first waiting one is woken).
-    pub fn put_idle(&self, lease: &Lease, s: crate::stream::Stream, now: i64) {
+    pub fn put_idle(&self, lease: &Lease, mut g: super::GwConn, now: i64) {
         let mut procs = self.procs.borrow_mut();
         let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
             return;
         };
         if p.state == ProcState::Running && lease.counted.get() {
             lease.counted.set(false);
-            p.idle.push((s, now));
+            if let Some(slot) = &g.slot {
+                slot.set_owner(super::NO_OWNER);
+            }
+            g.readable = false;
+            p.idle.push((g, now));
             wake_one(p, &self.stats);
         }
     }

@@ -105,6 +105,8 @@ t_ok({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 2
 t_ok({ REQUEST => ["GET /missing.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
      'extension key, check-local: missing file is 404');
 
+t_ok({ REQUEST => ["GET /cond/x?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] },
+     'fastcgi.server inside a conditional applies to the URLs it matches');
 t_ok({ REQUEST => ["GET /fcgi/private/x?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
      'url.access-deny is checked before the backend runs');
 t_ok({ REQUEST => ["OPTIONS * HTTP/1.1\nHost: a\nConnection: close"],

@@ -76,7 +76,6 @@ pub fn target(
     docroot: &str,
     pick: &PickInput<'_>,
 ) -> Option<Claim> {
-    let mut chosen: Option<(usize, Rc<GwHost>)> = None;
     if let Some(i) = find_ext(conf, path) {
         let e = &conf.exts[i];
         let Some(host) = pick_host(e, conf.balance, pick) else {
@@ -101,7 +100,6 @@ pub fn target(
                 document_root: root,
             }));
         }
-        chosen = Some((i, host));
     }
     // check-local: the file must exist; the core's PATH_INFO split applies.
     let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
@@ -120,12 +118,10 @@ pub fn target(
     };
     let i = find_ext(conf, &file)?;
     let e = &conf.exts[i];
-    let host = match chosen {
-        Some((j, h)) if j == i => h,
-        _ => match pick_host(e, conf.balance, pick) {
-            Some(h) => h,
-            None => return Some(all_down(e)),
-        },
+    // The host is chosen again here, as 1.4.69 does at this stage (a
+    // round-robin cursor moves twice for a check-local request).
+    let Some(host) = pick_host(e, conf.balance, pick) else {
+        return Some(all_down(e));
     };
     if !host.check_local {
         return None;

@@ -95,6 +95,8 @@ pub struct BackendRun {
     reused: bool,
     /// The request ended cleanly: keep the connection (connection-reuse).
     keep_conn: bool,
+    /// tcp-fin-propagate: the client's half-close was passed on.
+    fin_sent: bool,
 }
 
 impl BackendRun {
@@ -354,6 +356,7 @@ impl Conn {
             body_src,
             reused,
             keep_conn: false,
+            fin_sent: false,
             host: lease.host_cfg(),
             lease: Some(lease),
             ext: t.ext,
@@ -591,6 +594,23 @@ impl Conn {
             // More of a buffered body can go while the socket takes it.
             if b.body_src.is_none() || b.body_left == 0 || !b.gw.writable || b.gw.pending() > 0 {
                 break;
+            }
+        }
+        // tcp-fin-propagate (with a streamed request body, as 1.4.69): the
+        // client's half-close is passed on once the request is sent.
+        if b.host.tcp_fin_propagate
+            && !b.fin_sent
+            && !b.authorizer
+            && b.conf.stream_request_body != 0
+            && b.gw.request_complete
+            && b.gw.pending() == 0
+        {
+            if self.readable && !self.peer_eof {
+                self.fill(self.inbuf.len() + 16 * 1024, sh.now, &mut sh.rbuf);
+            }
+            if self.peer_eof {
+                b.gw.sock.shutdown_write();
+                b.fin_sent = true;
             }
         }
         if self.out_len() >= BACKPRESSURE {

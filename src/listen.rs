@@ -113,8 +113,8 @@ pub fn resolve_token(token: &str, default_port: u16) -> Option<SocketAddr> {
     (host.as_str(), port).to_socket_addrs().ok()?.next()
 }
 
-/// Binds a new listener with lighttpd's defaults (SO_REUSEADDR is set by
-/// std on Unix; backlog is the OS's).
+/// Binds a new listener (SO_REUSEADDR is set by std on Unix; the caller
+/// sets server.listen-backlog).
 fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     std::net::TcpListener::bind(addr)
 }
@@ -160,16 +160,23 @@ pub fn open_listeners(tree: &ConfigTree, activation: bool) -> Result<Vec<Listene
         Some(Value::Str(s)) => Some(s.clone()),
         _ => None,
     };
+    // server.listen-backlog (default 1024) for the sockets we bind.
+    let backlog = match g.get("server.listen-backlog") {
+        Some(Value::Int(n)) if *n > 0 => *n,
+        _ => 1024,
+    };
     let mut out = Vec::new();
     for token in wanted {
         if token.starts_with('/') {
             let want = Inherited::Unix(token.clone());
             let socket = match inherited.iter().position(|(_, a)| *a == want) {
                 Some(i) => inherited.swap_remove(i).0,
-                None => StdListener::Unix(
-                    bind_unix(&token, perms.as_deref())
-                        .map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
-                ),
+                None => {
+                    let l = bind_unix(&token, perms.as_deref())
+                        .map_err(|e| format!("can't bind to socket: {token}: {e}"))?;
+                    crate::sys::set_backlog(std::os::fd::AsRawFd::as_raw_fd(&l), backlog);
+                    StdListener::Unix(l)
+                }
             };
             out.push(Listener {
                 socket,
@@ -182,9 +189,11 @@ pub fn open_listeners(tree: &ConfigTree, activation: bool) -> Result<Vec<Listene
         let want = Inherited::Inet(addr);
         let socket = match inherited.iter().position(|(_, a)| *a == want) {
             Some(i) => inherited.swap_remove(i).0,
-            None => StdListener::Tcp(
-                bind(addr).map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
-            ),
+            None => {
+                let l = bind(addr).map_err(|e| format!("can't bind to socket: {token}: {e}"))?;
+                crate::sys::set_backlog(std::os::fd::AsRawFd::as_raw_fd(&l), backlog);
+                StdListener::Tcp(l)
+            }
         };
         out.push(Listener {
             socket,

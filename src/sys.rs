@@ -152,6 +152,16 @@ pub fn sendfile(sock: i32, file: i32, offset: u64, count: usize) -> std::io::Res
     }
 }
 
+/// Sets a listening socket's backlog (listen(2) again on a socket that
+/// already listens only changes the backlog).
+pub fn set_backlog(sock: i32, backlog: i32) {
+    #[allow(unsafe_code)]
+    // SAFETY: listen takes an fd and an int; no memory is passed.
+    unsafe {
+        libc::listen(sock, backlog);
+    }
+}
+
 /// Sets TCP_CORK: with it on, the response headers and the start of a
 /// file leave in full segments instead of a small one first (lighttpd
 /// corks around a sendfile the same way).

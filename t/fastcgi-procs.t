@@ -36,6 +36,14 @@ sub wait_log {
 }
 
 is(get('/one?id'), 'one', 'bin-path proc answers, with its bin-environment');
+SKIP: {
+    my $ss = `ss -xlnH 2>/dev/null`;
+    skip 'ss (iproute2) is not available', 1 unless $? == 0 && $ss ne '';
+    my ($line) = grep { index($_, "$tmp/one.sock-0") >= 0 } split /\n/, $ss;
+    # ss -xl: Netid State Recv-Q Send-Q(= backlog) Local ...
+    my @f = split ' ', ($line // '');
+    is($f[3], 7, 'listen-backlog: the spawned proc\'s socket listens with a backlog of 7');
+}
 my ($pid1) = $tf->error_log =~ /got proc: pid: (\d+) socket: unix:\Q$tmp\E\/one\.sock-0 load: 1$/m;
 ok($pid1, 'got proc: pid, socket-0 and load 1');
 like($tf->error_log, qr/released proc: pid: $pid1 socket: unix:\Q$tmp\E\/one\.sock-0 load: 0$/m,

@@ -64,6 +64,8 @@ pub struct GwHost {
     pub write_timeout: u32,
     pub disable_time: u32,
     pub tcp_fin_propagate: bool,
+    /// listen-backlog of the sockets we bind for bin-path procs.
+    pub listen_backlog: u32,
     /// connection-reuse (ours): at most this many connections per proc are
     /// kept open and reused with FCGI_KEEP_CONN; 0 = one per request.
     pub conn_reuse: u16,
@@ -194,6 +196,7 @@ fn parse_host(
         write_timeout: 0,
         disable_time: 1,
         tcp_fin_propagate: false,
+        listen_backlog: 1024,
         conn_reuse: 0,
         rt: std::cell::OnceCell::new(),
     };
@@ -220,6 +223,7 @@ fn parse_host(
             ("idle-timeout", Typed::Short(n)) => h.idle_timeout = n,
             ("tcp-fin-propagate", Typed::Bool(b)) => h.tcp_fin_propagate = b,
             ("connection-reuse", Typed::Short(n)) => h.conn_reuse = n,
+            ("listen-backlog", Typed::Int(n)) if n > 0 => h.listen_backlog = n,
             ("kill-signal", Typed::Short(n)) => h.kill_signal = n,
             ("bin-environment", Typed::List(a)) => {
                 h.bin_environment = a

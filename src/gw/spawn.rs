@@ -56,6 +56,7 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
         return Ok(Started::External);
     }
     let fd = listen_on(addr).map_err(|e| format!("gw-backend failed to start: {prog}: {e}"))?;
+    crate::sys::set_backlog(std::os::fd::AsRawFd::as_raw_fd(&fd), host.listen_backlog as i32);
     let mut cmd = Command::new(prog);
     cmd.args(&args).stdin(Stdio::from(fd));
     if let Some(dir) = std::path::Path::new(prog)

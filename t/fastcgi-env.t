@@ -1,0 +1,100 @@
+#!/usr/bin/perl
+# The per-host options that shape the CGI environment (fastcgi.md sections
+# 1 and 2), each on its own key in front of one backend answering
+# `?dump-env`: strip-request-uri, broken-scriptfilename, docroot,
+# fix-root-scriptname, check-local with PATH_INFO, fastcgi.map-extensions,
+# allow-x-send-file (the old name of x-sendfile), and tcp-fin-propagate
+# (a client's half-close reaches the backend; 1.4.69 does it only with
+# server.stream-request-body, which the config sets for /fin). Expected values are lighttpd
+# 1.4.69's with the same backends.
+
+use strict;
+use warnings;
+use Test::More;
+use POSIX ();
+use IO::Socket::INET;
+use IO::Socket::UNIX;
+use File::Temp qw(tempdir);
+use LightyTest qw(topdir);
+
+my $resp = topdir() . '/target/release/examples/fcgi_responder';
+plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
+    unless -x $resp;
+my $tmp = tempdir(CLEANUP => 1);
+my @kids;
+END { local $?; kill 'KILL', @kids; waitpid($_, 0) for @kids }
+sub child {
+    my ($code) = @_;
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if (!$pid) { open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); $code->(); POSIX::_exit(0) }
+    push @kids, $pid;
+}
+child(sub { exec $resp, '--listen', "$tmp/resp.sock" });
+# Answers only once the server's side of the connection is shut down:
+# reads records until EOF, then replies (a FastCGI reply by hand).
+my $fin_l = IO::Socket::UNIX->new(Local => "$tmp/fin.sock", Listen => 8) or die $!;
+child(sub {
+    while (my $c = $fin_l->accept) {
+        my $in = '';
+        local $SIG{ALRM} = sub { die "t\n" };
+        alarm 3;
+        my $eof = eval { 1 while sysread($c, $in, 65536, length $in); 1 };
+        alarm 0;
+        my $body = "Status: 200 OK\r\n\r\n" . ($eof ? 'got-fin' : 'no-fin');
+        my $rec = pack('CCnnCC', 1, 6, 1, length($body), 0, 0) . $body
+                . pack('CCnnCC', 1, 6, 1, 0, 0, 0)
+                . pack('CCnnCC', 1, 3, 1, 8, 0, 0) . pack('NCx3', 0, 0);
+        syswrite($c, $rec);
+        close $c;
+    }
+});
+for (1 .. 50) { last if -S "$tmp/resp.sock"; select(undef, undef, undef, 0.05) }
+
+my $tf = LightyTest->new(config => 'fastcgi-env.conf', env => { FCGI_SOCK => "$tmp/resp.sock", FIN_SOCK => "$tmp/fin.sock" });
+ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
+my $root = LightyTest::srcdir() . '/docroot-env';
+
+sub env_of {
+    my ($target) = @_;
+    my $x = $tf->http_exchange("GET $target HTTP/1.0\r\n\r\n");
+    my $r = $x->{responses}[0] or return {};
+    return { map { split /=/, $_, 2 } grep { /=/ } split /\n/, $r->body };
+}
+sub env_is {
+    my ($target, $want, $name) = @_;
+    my $e = env_of($target);
+    my %got = map { $_ => $e->{$_} } keys %$want;
+    is_deeply(\%got, $want, $name);
+}
+
+env_is('/strip/a/b?dump-env', { REQUEST_URI => '/a/b?dump-env', SCRIPT_NAME => '/strip', PATH_INFO => '/a/b' },
+       'strip-request-uri: removed from REQUEST_URI only');
+env_is('/stripped?dump-env', { REQUEST_URI => '/stripped?dump-env' },
+       'strip-request-uri: kept when not followed by /');
+env_is('/broken/x/y?dump-env', { SCRIPT_NAME => '/broken', PATH_INFO => '/x/y', SCRIPT_FILENAME => "$root/broken/x/y" },
+       'broken-scriptfilename: SCRIPT_FILENAME gets PATH_INFO appended');
+env_is('/dr/p/q?dump-env', { DOCUMENT_ROOT => '/srv/other', SCRIPT_FILENAME => '/srv/other/dr', PATH_TRANSLATED => '/srv/other/p/q' },
+       'docroot: DOCUMENT_ROOT, SCRIPT_FILENAME and PATH_TRANSLATED from the host\'s docroot');
+env_is('/rootkey/z?dump-env', { SCRIPT_NAME => '', PATH_INFO => '/rootkey/z' },
+       'fix-root-scriptname on key "/": empty SCRIPT_NAME, the whole path as PATH_INFO');
+env_is('/t.fcgi/more?dump-env', { SCRIPT_NAME => '/t.fcgi', PATH_INFO => '/more', SCRIPT_FILENAME => "$root/t.fcgi" },
+       'check-local: the existing file is the script, the rest PATH_INFO');
+env_is('/t.fcgi3?dump-env', { SCRIPT_NAME => '/t.fcgi3', SCRIPT_FILENAME => "$root/t.fcgi3" },
+       'fastcgi.map-extensions: .fcgi3 handled by the .fcgi key');
+ok($tf->handle_http({ REQUEST => ["GET /xs?xsendfile=$root/t.fcgi HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => LightyTest::slurp_file("$root/t.fcgi") }] }) == 0,
+   'allow-x-send-file: the old name of x-sendfile');
+
+for my $case (['/fin', 'got-fin', 'tcp-fin-propagate: the client\'s half-close reaches the backend'],
+              ['/nofin', 'no-fin', 'without it the backend never sees EOF (it gives up after 3 s)']) {
+    my ($path, $want, $name) = @$case;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s "GET $path HTTP/1.1\r\nHost: a\r\n\r\n";
+    select(undef, undef, undef, 0.2);
+    shutdown($s, 1);
+    my $r = do { local $/; <$s> };
+    like(defined $r ? $r : '', qr/\r\n\r\n\Q$want\E\z/, $name);
+}
+$tf->stop_proc;
+done_testing();

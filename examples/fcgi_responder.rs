@@ -38,6 +38,7 @@
 //!   xsendfile2=VALUE    200 with `X-Sendfile2: VALUE` (`+` becomes a space)
 //!   xlsendfile=PATH     200 with `X-LIGHTTPD-send-file: PATH`
 //!   keepconn            200, body `keep-conn=1` or `keep-conn=0`
+//!   early-hints         a 103 head with a Link header, then 200 + test123
 //!   count-stdin         200, body `stdin=N`: the request body's length
 //!   conn-count          200, body `conn-request=N`: the Nth request on this connection
 //!   anything else       200 + test123
@@ -455,6 +456,10 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
                 sleep(Duration::from_millis(10));
             }
         }
+        Some("early-hints") => out(
+            s,
+            b"Status: 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nStatus: 200 OK\r\nContent-Type: text/plain\r\n\r\ntest123",
+        )?,
         Some("count-stdin") => {
             out(s, OK)?;
             out(s, format!("stdin={}", p.stdin.len()).as_bytes())?;

@@ -640,7 +640,21 @@ impl Conn {
                         },
                         xsendfile_allow: b.host.x_sendfile,
                     };
-                    match backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts) {
+                    // Interim (1xx) heads go on to an HTTP/1.1 client as they
+                    // are; the final head follows.
+                    let mut parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
+                    while let Ok(Some((head, off))) = &parsed
+                        && head.is_interim()
+                        && !b.authorizer
+                    {
+                        let rest = b.head_buf.split_off((*off).min(b.head_buf.len()));
+                        if b.version == Version::Http11 {
+                            self.push_out(interim_head(head));
+                        }
+                        b.head_buf = rest;
+                        parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
+                    }
+                    match parsed {
                         Ok(None) => {}
                         Ok(Some((head, off))) => {
                             let rest = b.head_buf.split_off(off.min(b.head_buf.len()));
@@ -1323,6 +1337,24 @@ fn x_sendfile2(b: &BackendRun, value: &[u8], mut r: Response) -> Response {
     r.header("Content-Length", total.to_string());
     r.body = crate::response::Body::Segments(segs);
     r
+}
+
+/// An interim head as relayed: status line and the backend's headers only.
+fn interim_head(head: &backend_resp::BackendHead) -> Vec<u8> {
+    let mut v = format!(
+        "HTTP/1.1 {} {}\r\n",
+        head.status,
+        crate::http::status::reason(head.status)
+    )
+    .into_bytes();
+    for (k, val) in &head.headers {
+        v.extend_from_slice(k);
+        v.extend_from_slice(b": ");
+        v.extend_from_slice(val);
+        v.extend_from_slice(b"\r\n");
+    }
+    v.extend_from_slice(b"\r\n");
+    v
 }
 
 /// strerror-like text of an io::Error.

@@ -92,6 +92,17 @@ t_ok({ REQUEST => ["POST /fcgi?echo-stdin HTTP/1.1\nHost: a\nTransfer-Encoding: 
     my $rest = do { local $/; <$s> };
     like($rest, qr/\AHTTP\/1\.1 200 OK\r\n.*\r\n\r\nhello\z/s, 'then the response');
 }
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s "GET /fcgi?early-hints HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    my $r = do { local $/; <$s> };
+    like($r, qr{\AHTTP/1\.1 103 Early Hints\r\nLink: </s\.css>; rel=preload\r\n\r\nHTTP/1\.1 200 OK\r\n.*\r\n\r\ntest123\z}s,
+         'a 103 from the backend is relayed (its own headers only), then the response');
+    $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s "GET /fcgi?early-hints HTTP/1.0\r\n\r\n";
+    $r = do { local $/; <$s> };
+    like($r, qr{\AHTTP/1\.0 200 OK\r\n.*\r\n\r\ntest123\z}s, 'not to an HTTP/1.0 client');
+}
 t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.1\nHost: a\nRange: bytes=0-2\nConnection: close"],
        RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => 'bytes 0-2/7', 'HTTP-Content' => 'tes' }] },
      'Range applies to a complete backend response');

@@ -376,12 +376,14 @@ impl Conn {
                         keep,
                         mode,
                         extra: auth_env.unwrap_or(&[]),
+                        body: None,
+                        resumed: None,
                     };
                     let has_body = head.chunked || head.content_length.unwrap_or(0) > 0;
                     if mode == Mode::Responder && has_body && conf.stream_request_body == 0 {
                         self.collect_body(sh, head, t, conf.clone(), how);
                     } else {
-                        self.start_backend(sh, head, t, conf.clone(), how, None, None);
+                        self.start_backend(sh, head, t, conf.clone(), how);
                     }
                 }
             }

@@ -151,6 +151,10 @@ pub struct Start<'a> {
     pub keep: bool,
     pub mode: Mode,
     pub extra: &'a [(String, String)],
+    /// The request body, read in full before the start.
+    pub body: Option<crate::reqbody::BodyBuf>,
+    /// Woken from a proc's queue: the records it built before.
+    pub resumed: Option<Vec<u8>>,
 }
 
 /// The request parameters for the backend, in lighttpd's order.
@@ -217,10 +221,10 @@ impl Conn {
         head: &RequestHead,
         t: FcgiTarget,
         conf: RequestConf,
-        how: Start<'_>,
-        body_src: Option<crate::reqbody::BodyBuf>,
-        resumed: Option<Vec<u8>>,
+        mut how: Start<'_>,
     ) {
+        let body_src = how.body.take();
+        let resumed = how.resumed.take();
         let (version, keep) = (how.version, how.keep);
         let debug = conf.fastcgi_debug;
         let authorizer = how.mode == Mode::Authorizer;
@@ -292,7 +296,13 @@ impl Conn {
                 who: (self.index, self.serial),
                 queued,
             };
-            open_gw(sh, &a, Some(t.host.clone()), &mut reconnects, MAX_RECONNECTS)
+            open_gw(
+                sh,
+                &a,
+                Some(t.host.clone()),
+                &mut reconnects,
+                MAX_RECONNECTS,
+            )
         };
         let (g, lease, reused) = match opened {
             Opened::Conn(g, lease, reused) => (g, lease, reused),
@@ -442,7 +452,14 @@ impl Conn {
                         }
                         let r = response::error_response(e.status, &p.conf, true);
                         let head_only = false;
-                        self.queue(sh, r, p.version, false, head_only, p.conf.server_tag.as_deref());
+                        self.queue(
+                            sh,
+                            r,
+                            p.version,
+                            false,
+                            head_only,
+                            p.conf.server_tag.as_deref(),
+                        );
                         return;
                     }
                 }
@@ -477,9 +494,11 @@ impl Conn {
             keep,
             mode: p.mode,
             extra: &p.extra,
+            body: Some(collect.buf),
+            resumed: None,
         };
         let (target, conf) = (p.target.clone(), p.conf.clone());
-        self.start_backend(sh, &head, target, conf, how, Some(collect.buf), None);
+        self.start_backend(sh, &head, target, conf, how);
     }
 
     /// State::WaitBackend, woken: a connection of the proc is free.
@@ -489,16 +508,17 @@ impl Conn {
             return;
         };
         p.waiting = false;
+        let head = p.head.clone();
+        let (target, conf) = (p.target.clone(), p.conf.clone());
         let how = Start {
             version: p.version,
             keep: p.keep,
             mode: p.mode,
             extra: &p.extra,
+            body: p.body.take(),
+            resumed: Some(p.rec.take().unwrap_or_default()),
         };
-        let head = p.head.clone();
-        let (target, conf, body) = (p.target.clone(), p.conf.clone(), p.body.take());
-        let rec = p.rec.take().unwrap_or_default();
-        self.start_backend(sh, &head, target, conf, how, body, Some(rec));
+        self.start_backend(sh, &head, target, conf, how);
     }
 
     /// One step of the backend exchange (State::Backend).
@@ -895,7 +915,12 @@ impl Conn {
     /// The authorizer allowed the request: it runs on with the responder
     /// keys or the other handlers, the variables in its environment; with
     /// the authorizer's docroot as its document root.
-    fn after_authorizer(&mut self, sh: &mut Shared, b: &mut BackendRun, vars: Vec<(String, String)>) {
+    fn after_authorizer(
+        &mut self,
+        sh: &mut Shared,
+        b: &mut BackendRun,
+        vars: Vec<(String, String)>,
+    ) {
         let Some(head) = b.req.take() else {
             return;
         };
@@ -1207,7 +1232,8 @@ impl Conn {
             );
         }
         if let Some(l) = b.lease.take() {
-            l.host.connect_error(&l, e.raw_os_error().unwrap_or(0), sh.now);
+            l.host
+                .connect_error(&l, e.raw_os_error().unwrap_or(0), sh.now);
         }
         if b.body_sent == 0 && b.reconnects < max {
             b.reconnects += 1;
@@ -1304,7 +1330,10 @@ fn x_sendfile2(b: &BackendRun, value: &[u8], mut r: Response) -> Response {
         if !roots.is_empty() && !roots.iter().any(|d| p.path.starts_with(d.as_str())) {
             return fail(
                 403,
-                format!("X-Sendfile2 ({}) not under configured x-sendfile-docroot(s)", p.path),
+                format!(
+                    "X-Sendfile2 ({}) not under configured x-sendfile-docroot(s)",
+                    p.path
+                ),
             );
         }
         let opened = std::fs::File::open(&p.path).and_then(|f| Ok((f.metadata()?, f)));
@@ -1313,18 +1342,27 @@ fn x_sendfile2(b: &BackendRun, value: &[u8], mut r: Response) -> Response {
             Err(_) => {
                 return fail(
                     404,
-                    format!("send-file error: couldn't get stat_cache entry for X-Sendfile2: {}", p.path),
+                    format!(
+                        "send-file error: couldn't get stat_cache entry for X-Sendfile2: {}",
+                        p.path
+                    ),
                 );
             }
         };
         if !meta.is_file() {
-            return fail(502, format!("send-file error: wrong filetype for X-Sendfile2: {}", p.path));
+            return fail(
+                502,
+                format!(
+                    "send-file error: wrong filetype for X-Sendfile2: {}",
+                    p.path
+                ),
+            );
         }
         let size = meta.len();
         let len = match p.end {
             None if p.start <= size => size - p.start,
             Some(e) if e < size => e + 1 - p.start,
-            Some(e) if e + 1 == p.start => 0,
+            Some(e) if e.saturating_add(1) == p.start => 0,
             _ => return fail(502, format!("X-Sendfile2 range past the end of {}", p.path)),
         };
         if len > 0 {

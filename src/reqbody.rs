@@ -138,7 +138,11 @@ impl Collect {
     ) -> Collect {
         Collect {
             chunked: chunked.then(|| ChunkedDecoder::new(max_trailer, max_body)),
-            left: if chunked { 0 } else { content_length.unwrap_or(0) },
+            left: if chunked {
+                0
+            } else {
+                content_length.unwrap_or(0)
+            },
             buf: BodyBuf::new(dirs),
             scratch: Vec::new(),
         }
@@ -170,7 +174,9 @@ impl Collect {
 
     /// Trailers were too large: keep-alive must end.
     pub fn trailers_overflowed(&self) -> bool {
-        self.chunked.as_ref().is_some_and(|d| d.trailers_overflowed())
+        self.chunked
+            .as_ref()
+            .is_some_and(|d| d.trailers_overflowed())
     }
 }
 

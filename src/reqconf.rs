@@ -112,7 +112,10 @@ enum Setting {
     Num(fn(&mut RequestConf) -> &mut u32, u32),
     Text(fn(&mut RequestConf) -> &mut Option<Rc<str>>, Rc<str>),
     AccessDeny(Rc<Vec<String>>),
-    FcgiServer(Rc<Vec<crate::gw::config::GwExt>>, Rc<Vec<crate::gw::config::GwExt>>),
+    FcgiServer(
+        Rc<Vec<crate::gw::config::GwExt>>,
+        Rc<Vec<crate::gw::config::GwExt>>,
+    ),
     FcgiBalance(crate::gw::pool::Balance),
     FcgiDebug(u32),
     FcgiMap(Rc<Vec<(String, String)>>),

@@ -85,7 +85,6 @@ pub struct Server {
     graceful_deadline: i64,
     /// Connections that yielded with more to write (run again next turn).
     jobs: Vec<usize>,
-
 }
 
 fn now_secs() -> i64 {
@@ -120,12 +119,12 @@ impl Server {
         })?;
         let parse_opts = parse_opts(&cfg);
         let upload_dirs = std::rc::Rc::new(upload_dirs(&cfg));
-        let gw = crate::gw::pool::Pool::start(&compiled.fastcgi_hosts(), now_secs()).map_err(|e| {
-            crate::log_error!("{e}");
-            std::io::Error::other("Configuration of plugins failed. Going down.")
-        })?;
-        let signals =
-            SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD])?;
+        let gw =
+            crate::gw::pool::Pool::start(&compiled.fastcgi_hosts(), now_secs()).map_err(|e| {
+                crate::log_error!("{e}");
+                std::io::Error::other("Configuration of plugins failed. Going down.")
+            })?;
+        let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD])?;
         let max_conns = match cfg.tree.global().values.get("server.max-connections") {
             Some(crate::config::value::Value::Int(n)) if *n > 0 => *n as usize,
             _ => 1365,

@@ -3,7 +3,8 @@
 //! bytes (never more than given) and agree on END_REQUEST. The concatenated
 //! STDOUT, and the raw input, then go through the backend head parser under
 //! every backend and purpose: it must never panic and never point the body
-//! past the end of its input.
+//! past the end of its input. The raw input is also an X-Sendfile2 value
+//! (http/sendfile2.rs): never a panic, ranges never backwards.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -67,4 +68,12 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     check_head(&stdout);
     check_head(data);
+    if let Ok(pieces) = lighttpd::http::sendfile2::parse(data) {
+        for p in pieces {
+            assert!(p.path.starts_with('/') || !p.path.is_empty());
+            if let Some(e) = p.end {
+                assert!(e.saturating_add(1) >= p.start);
+            }
+        }
+    }
 });

@@ -145,7 +145,11 @@ pub fn split_modes(exts: Vec<GwExt>) -> (Vec<GwExt>, Vec<GwExt>) {
     let mut resp = Vec::new();
     let mut auth = Vec::new();
     for e in exts {
-        let (a, r): (Vec<_>, Vec<_>) = e.hosts.iter().cloned().partition(|h| h.mode == Mode::Authorizer);
+        let (a, r): (Vec<_>, Vec<_>) = e
+            .hosts
+            .iter()
+            .cloned()
+            .partition(|h| h.mode == Mode::Authorizer);
         for (hosts, out) in [(r, &mut resp), (a, &mut auth)] {
             if !hosts.is_empty() {
                 out.push(GwExt {
@@ -364,7 +368,11 @@ mod tests {
         )
         .unwrap();
         let h = &s[0].hosts[0];
-        assert_eq!((h.min_procs, h.max_procs), (2, 2), "min-procs lowered to max-procs");
+        assert_eq!(
+            (h.min_procs, h.max_procs),
+            (2, 2),
+            "min-procs lowered to max-procs"
+        );
         assert_eq!(h.proc_addr(0), BackendAddr::Unix("/tmp/p.sock-0".into()));
         assert_eq!(h.proc_addr(1), BackendAddr::Unix("/tmp/p.sock-1".into()));
         assert_eq!(

@@ -182,7 +182,10 @@ impl GwConn {
     /// The request ended cleanly: all sent, END_REQUEST read and nothing
     /// after it, so the connection can take another request.
     pub fn reusable(&self) -> bool {
-        self.state == GwState::Done && self.pending() == 0 && !self.trailing && self.request_complete
+        self.state == GwState::Done
+            && self.pending() == 0
+            && !self.trailing
+            && self.request_complete
     }
 
     /// Bytes still waiting to go to the backend.

@@ -287,9 +287,7 @@ impl Drop for Lease {
     fn drop(&mut self) {
         let h = &self.host;
         h.load.set(h.load.get().saturating_sub(1));
-        h.stats
-            .active
-            .set(h.stats.active.get().saturating_sub(1));
+        h.stats.active.set(h.stats.active.get().saturating_sub(1));
         let mut procs = h.procs.borrow_mut();
         if let Some(p) = procs.iter_mut().find(|p| p.id == self.proc_id) {
             if self.counted.get() {
@@ -639,8 +637,7 @@ impl HostRt {
                     }
                     ProcState::Killed => {}
                     ProcState::Died => {
-                        if self.cfg.bin_path.is_none() || p.load != 0 || p.disabled_until >= now
-                        {
+                        if self.cfg.bin_path.is_none() || p.load != 0 || p.disabled_until >= now {
                             continue;
                         }
                         if self.debug > 0 {

@@ -56,7 +56,10 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
         return Ok(Started::External);
     }
     let fd = listen_on(addr).map_err(|e| format!("gw-backend failed to start: {prog}: {e}"))?;
-    crate::sys::set_backlog(std::os::fd::AsRawFd::as_raw_fd(&fd), host.listen_backlog as i32);
+    crate::sys::set_backlog(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        host.listen_backlog as i32,
+    );
     let mut cmd = Command::new(prog);
     cmd.args(&args).stdin(Stdio::from(fd));
     if let Some(dir) = std::path::Path::new(prog)
@@ -80,7 +83,10 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
         (host.bin_copy_environment.is_empty() || host.bin_copy_environment.iter().any(|c| c == k))
             && std::env::var_os(k).is_some()
     };
-    if !host.bin_environment.iter().any(|(k, _)| k == "PHP_FCGI_CHILDREN")
+    if !host
+        .bin_environment
+        .iter()
+        .any(|(k, _)| k == "PHP_FCGI_CHILDREN")
         && !inherited("PHP_FCGI_CHILDREN")
     {
         cmd.env("PHP_FCGI_CHILDREN", "1");

@@ -55,7 +55,7 @@ pub fn parse(value: &[u8]) -> Result<Vec<Piece>, String> {
         if !(tail.is_empty() || tail.starts_with(',')) {
             return Err(format!("X-Sendfile2 unexpected text after range: {tail}"));
         }
-        if end.is_some_and(|e| e + 1 < start) {
+        if end.is_some_and(|e| e.saturating_add(1) < start) {
             return Err(bad());
         }
         out.push(Piece { path, start, end });
@@ -79,7 +79,11 @@ mod tests {
     fn list_of_ranges() {
         assert_eq!(
             parse(b"/a/b.txt 0-3, /c%20d 10-,/e/../f 5-5").unwrap(),
-            [p("/a/b.txt", 0, Some(3)), p("/c d", 10, None), p("/f", 5, Some(5))]
+            [
+                p("/a/b.txt", 0, Some(3)),
+                p("/c d", 10, None),
+                p("/f", 5, Some(5))
+            ]
         );
         assert_eq!(parse(b"").unwrap(), []);
         // An empty range (end just before start) is allowed and sends nothing.
@@ -88,13 +92,38 @@ mod tests {
 
     #[test]
     fn malformed_values() {
-        assert!(parse(b"/a").unwrap_err().starts_with("Couldn't find range after filename: /a"));
-        assert!(parse(b"/a x-1").unwrap_err().starts_with("Couldn't decode range"));
-        assert!(parse(b"/a 1").unwrap_err().starts_with("Couldn't decode range"));
-        assert!(parse(b"/a -1").unwrap_err().starts_with("Couldn't decode range"));
-        assert!(parse(b"/a 5-1").unwrap_err().starts_with("Couldn't decode range"));
+        assert!(
+            parse(b"/a")
+                .unwrap_err()
+                .starts_with("Couldn't find range after filename: /a")
+        );
+        assert!(
+            parse(b"/a x-1")
+                .unwrap_err()
+                .starts_with("Couldn't decode range")
+        );
+        assert!(
+            parse(b"/a 1")
+                .unwrap_err()
+                .starts_with("Couldn't decode range")
+        );
+        assert!(
+            parse(b"/a -1")
+                .unwrap_err()
+                .starts_with("Couldn't decode range")
+        );
+        assert!(
+            parse(b"/a 5-1")
+                .unwrap_err()
+                .starts_with("Couldn't decode range")
+        );
         assert!(parse(b"/a 1-2 junk").is_err());
         assert!(parse(b"%ff 0-1").unwrap_err().contains("invalid UTF-8"));
         assert!(parse(b"/a 99999999999999999999-").is_err());
+        // The largest end does not overflow.
+        assert_eq!(
+            parse(b"/a 5-18446744073709551615").unwrap(),
+            [p("/a", 5, Some(u64::MAX))]
+        );
     }
 }

@@ -8,9 +8,9 @@
 
 use crate::gw::config::{GwExt, GwHost};
 use crate::gw::pool::{Balance, PickInput, pick_host};
-use std::rc::Rc;
 use crate::http::cgi_env::split_prefix;
 use crate::response::{Ctx, find_script};
+use std::rc::Rc;
 
 /// mod_fastcgi's per-request settings (fastcgi.server, map-extensions,
 /// debug) as the request's config holds them.
@@ -65,7 +65,9 @@ pub enum Claim {
     Target(FcgiTarget),
     /// A key matched but none of its hosts has a running proc: 503, with
     /// "all handlers for ... are down." logged once per key.
-    AllDown { key: String },
+    AllDown {
+        key: String,
+    },
 }
 
 /// The backend target for a responder request, if mod_fastcgi takes it.

@@ -562,6 +562,12 @@ impl Conn {
             }
             Err(e) => return self.connect_failed(sh, b, &e, MAX_RECONNECTS),
         }
+        // A backend that is readable while the request is still being
+        // written is heard first (its answer or its close), as 1.4.69
+        // handles a ready backend.
+        if b.gw.readable && (b.gw.pending() > 0 || b.body_left > 0) && self.backend_read(sh, b) {
+            return true;
+        }
         // Forward the request body: from the buffer it was read into, or
         // as it arrives from the client (server.stream-request-body).
         loop {
@@ -633,6 +639,12 @@ impl Conn {
                 b.fin_sent = true;
             }
         }
+        self.backend_read(sh, b)
+    }
+
+    /// Reads what the backend sent and turns it into the client's
+    /// response. True when the backend part is over.
+    fn backend_read(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
         if self.out_len() >= BACKPRESSURE {
             // Not reading on purpose: the read timer waits with us.
             b.read_ts = sh.now;

@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # The failure rows of fastcgi.md section 5, each against a backend that
-# fails that way: accepted then closed (500), no answer within read-timeout
+# fails that way: accepted then closed (500), closed while the request is
+# written (500), no answer within read-timeout
 # (504), not reading within write-timeout (504), connect not completing
 # within connect-timeout (503), and a backend killed mid-response (the
 # client sees the response cut short, the server keeps serving, the proc is
@@ -39,6 +40,9 @@ sub spawn_child {
 # Accepts, reads the request, closes without answering.
 my $close_l = IO::Socket::UNIX->new(Local => "$tmp/close.sock", Listen => 16) or die $!;
 spawn_child(sub { while (my $c = $close_l->accept) { select(undef, undef, undef, 0.05); sysread($c, my $buf, 65536); close $c } });
+# Accepts, waits, closes without reading (the server is still writing).
+my $wclose_l = IO::Socket::UNIX->new(Local => "$tmp/wclose.sock", Listen => 16) or die $!;
+spawn_child(sub { while (my $c = $wclose_l->accept) { select(undef, undef, undef, 0.3); close $c } });
 # Accepts and never reads.
 my $noread_l = IO::Socket::UNIX->new(Local => "$tmp/noread.sock", Listen => 16) or die $!;
 spawn_child(sub { my @held; while (my $c = $noread_l->accept) { push @held, $c } });
@@ -50,7 +54,7 @@ my @fillers = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $
 for (1 .. 50) { last if -S "$tmp/resp.sock"; select(undef, undef, undef, 0.05) }
 
 my $tf = LightyTest->new(config => 'fastcgi-failures.conf', env => {
-    SOCK_CLOSE => "$tmp/close.sock", SOCK_NOREAD => "$tmp/noread.sock", SOCK_RESP => "$tmp/resp.sock",
+    SOCK_CLOSE => "$tmp/close.sock", SOCK_WCLOSE => "$tmp/wclose.sock", SOCK_NOREAD => "$tmp/noread.sock", SOCK_RESP => "$tmp/resp.sock",
     PORT_FULL => $full->sockport, RESP => $resp });
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
 
@@ -70,6 +74,15 @@ like($tf->error_log, qr/unexpected end-of-file \(perhaps the fastcgi process die
      'unexpected end-of-file, with the backend socket');
 like($tf->error_log, qr/response not received, request sent: \d+ on socket: unix:\Q$tmp\E\/close\.sock for \/eof\?x, closing connection$/m,
      'response not received, request sent');
+
+{
+    my $body = 'x' x (1 << 20);
+    $r = raw("POST /wclose HTTP/1.0\r\nContent-Length: " . length($body) . "\r\n\r\n$body");
+    # The close resets the connection: the read error comes first, as in 1.4.69.
+    is(status($r), 500, 'backend closes while the request is being written: 500');
+    like($tf->error_log, qr/response not received, request sent: \d+ on socket: unix:\Q$tmp\E\/wclose\.sock for \/wclose\?, closing connection$/m,
+         'response not received, with the bytes sent so far');
+}
 
 my $t0 = time;
 $r = raw("GET /rt?sleep=4000 HTTP/1.0\r\n\r\n");

@@ -885,6 +885,98 @@ mod tests {
         assert_eq!(choose(&same, Balance::Sticky, &INP, &rr), Some(want));
     }
 
+    /// A remote host (no spawning) read from a config line.
+    fn remote_pool(opts: &str, now: i64) -> (Pool, Rc<GwHost>) {
+        use crate::config::eval::{Input, read_config};
+        use crate::config::value::Value;
+        let t = read_config(Input::Stdin(&format!(
+            "fastcgi.server = ( \"/x\" => ( ( \"host\" => \"127.0.0.1\", \"port\" => 9, {opts} ) ) )\n"
+        )))
+        .unwrap();
+        let Some(Value::Array(a)) = t.global().values.get("fastcgi.server") else {
+            panic!("no fastcgi.server")
+        };
+        let exts = crate::gw::config::parse_servers("fastcgi.server", a, &mut Vec::new()).unwrap();
+        let h = exts[0].hosts[0].clone();
+        let pool = Pool::start(&[(h.clone(), 0)], now).unwrap();
+        (pool, h)
+    }
+
+    #[test]
+    fn load_counters_and_disable_then_reenable() {
+        let (pool, h) = remote_pool("\"disable-time\" => 2", 100);
+        let rt = h.rt.get().unwrap().clone();
+        assert_eq!(rt.active_procs(), 1);
+        let lease = rt.acquire(0).unwrap();
+        assert_eq!(
+            (
+                rt.load.get(),
+                pool.stats.active.get(),
+                pool.stats.requests.get()
+            ),
+            (1, 1, 1)
+        );
+        rt.connected(&lease, 100);
+        rt.connect_error(&lease, libc::ECONNREFUSED, 100);
+        {
+            let procs = rt.procs.borrow();
+            assert_eq!(procs[0].state, ProcState::Overloaded);
+            assert_eq!(
+                (procs[0].connected, procs[0].died, procs[0].overloaded),
+                (1, 1, 0)
+            );
+            assert_eq!(procs[0].disabled_until, 102);
+            assert_eq!(procs[0].load, 1);
+        }
+        assert_eq!(rt.active_procs(), 0, "a disabled proc takes no requests");
+        assert!(rt.acquire(0).is_none());
+        drop(lease);
+        assert_eq!((rt.load.get(), pool.stats.active.get()), (0, 0));
+        assert_eq!(rt.procs.borrow()[0].load, 0);
+        pool.trigger(102);
+        assert_eq!(
+            rt.procs.borrow()[0].state,
+            ProcState::Overloaded,
+            "not before disable-time has passed"
+        );
+        pool.trigger(103);
+        assert_eq!(rt.procs.borrow()[0].state, ProcState::Running, "re-enabled");
+        let lease = rt.acquire(0).unwrap();
+        rt.connect_error(&lease, libc::EAGAIN, 103);
+        assert_eq!(
+            rt.procs.borrow()[0].overloaded,
+            1,
+            "EAGAIN counts as overloaded"
+        );
+    }
+
+    #[test]
+    fn connection_reuse_limits_connections_and_queues() {
+        let (_pool, h) = remote_pool("\"connection-reuse\" => 1", 100);
+        let rt = h.rt.get().unwrap().clone();
+        let a = rt.acquire(0).unwrap();
+        assert!(matches!(rt.reuse_slot(&a, false, 100), Slot::New));
+        let b = rt.acquire(0).unwrap();
+        assert!(
+            matches!(rt.reuse_slot(&b, false, 100), Slot::Wait),
+            "one connection at most"
+        );
+        rt.add_waiter(b.proc_id, (7, 70));
+        drop(b);
+        let c = rt.acquire(0).unwrap();
+        assert!(
+            matches!(rt.reuse_slot(&c, false, 100), Slot::Wait),
+            "newcomers queue behind waiters"
+        );
+        drop(c);
+        // The first request's connection closes (not kept): the waiter is woken.
+        drop(a);
+        assert_eq!(rt.stats.wake.borrow().as_slice(), [(7, 70)]);
+        assert_eq!(rt.procs.borrow()[0].open, 0);
+        rt.remove_waiter((7, 70));
+        assert!(rt.procs.borrow()[0].waiters.is_empty());
+    }
+
     #[test]
     fn balance_names() {
         assert_eq!(Balance::parse("fair"), Ok(Balance::LeastConnection));

@@ -612,11 +612,7 @@ impl HostRt {
     pub fn trigger(&self, now: i64) {
         {
             let mut procs = self.procs.borrow_mut();
-            for i in 0..procs.len() {
-                let p = &mut procs[i];
-                if !p.in_use {
-                    continue;
-                }
+            for p in procs.iter_mut().filter(|p| p.in_use) {
                 if self.debug > 2 {
                     crate::log_error!(
                         "proc: {} {} {} {} {}",
@@ -674,16 +670,12 @@ impl HostRt {
         if c.min_procs == c.max_procs || c.bin_path.is_none() {
             return;
         }
+        // Every proc above max-load-per-proc: one more, up to max-procs.
         let (num, overload) = {
             let procs = self.procs.borrow();
-            let mut in_use = procs.iter().filter(|p| p.in_use).peekable();
-            let num = procs.iter().filter(|p| p.in_use).count();
-            let overload = in_use.peek().is_some()
-                && procs
-                    .iter()
-                    .filter(|p| p.in_use)
-                    .all(|p| p.load > c.max_load_per_proc as u32);
-            (num, overload)
+            let loads: Vec<u32> = procs.iter().filter(|p| p.in_use).map(|p| p.load).collect();
+            let busy = loads.iter().all(|&l| l > c.max_load_per_proc as u32);
+            (loads.len(), busy && !loads.is_empty())
         };
         if overload && num < c.max_procs as usize {
             if self.debug > 0 {

@@ -157,14 +157,16 @@ pub struct Start<'a> {
     pub resumed: Option<Vec<u8>>,
 }
 
-/// The request parameters for the backend, in lighttpd's order.
+/// The request parameters for the backend, in lighttpd's order, written
+/// into one PARAMS record.
 fn env_for(
     c: &Conn,
     head: &RequestHead,
     t: &FcgiTarget,
     conf: &RequestConf,
     how: &Start<'_>,
-) -> Vec<(String, String)> {
+    w: &mut fcgi::ParamsWriter<'_>,
+) {
     let local = c.local_addr();
     let (server_addr, server_port) = match local {
         Some(a) => (a.ip().to_string(), a.port()),
@@ -210,7 +212,7 @@ fn env_for(
         strip_request_uri: t.host.strip_request_uri.as_deref(),
         extra: how.extra,
     };
-    cgi_env::build(&input)
+    cgi_env::build_with(&input, &mut |k, v| w.push(k.as_bytes(), v.as_bytes()));
 }
 
 impl Conn {
@@ -240,19 +242,16 @@ impl Conn {
         let rec = match resumed {
             Some(rec) => rec,
             None => {
-                let env = env_for(self, head, &t, &conf, &how);
-                let pairs: Vec<(&[u8], &[u8])> = env
-                    .iter()
-                    .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
-                    .collect();
-                let mut rec = Vec::new();
+                let mut rec = Vec::with_capacity(1024);
                 let role = if authorizer {
                     Role::Authorizer
                 } else {
                     Role::Responder
                 };
                 fcgi::begin_request(&mut rec, 1, role, t.host.conn_reuse > 0);
-                if fcgi::params(&mut rec, 1, &pairs).is_err() {
+                let mut w = fcgi::ParamsWriter::new(&mut rec, 1);
+                env_for(self, head, &t, &conf, &how, &mut w);
+                if w.finish().is_err() {
                     let r = response::error_response(400, &conf, true);
                     self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
                     return;

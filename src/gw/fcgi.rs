@@ -127,6 +127,42 @@ pub fn params(out: &mut Vec<u8>, id: u16, pairs: &[(&[u8], &[u8])]) -> Result<()
     Ok(())
 }
 
+/// Writes one PARAMS record pair by pair (no list of pairs first), then
+/// the empty PARAMS that ends the stream.
+pub struct ParamsWriter<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    id: u16,
+}
+
+impl<'a> ParamsWriter<'a> {
+    pub fn new(out: &'a mut Vec<u8>, id: u16) -> ParamsWriter<'a> {
+        let start = out.len();
+        push_header(out, FCGI_PARAMS, id, 0); // length set by finish()
+        ParamsWriter { out, start, id }
+    }
+
+    pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        push_len(self.out, name.len());
+        push_len(self.out, value.len());
+        self.out.extend_from_slice(name);
+        self.out.extend_from_slice(value);
+    }
+
+    /// Sets the record's length; over 65535 bytes of pairs the record is
+    /// taken back out and Err returned.
+    pub fn finish(self) -> Result<(), ParamsTooLarge> {
+        let len = self.out.len() - self.start - 8;
+        if len > MAX_CONTENT {
+            self.out.truncate(self.start);
+            return Err(ParamsTooLarge);
+        }
+        self.out[self.start + 4..self.start + 6].copy_from_slice(&(len as u16).to_be_bytes());
+        push_header(self.out, FCGI_PARAMS, self.id, 0);
+        Ok(())
+    }
+}
+
 /// Appends `data` as STDIN records of at most 65535 bytes, unpadded. Empty
 /// `data` appends nothing (an empty STDIN would end the stream).
 pub fn stdin(out: &mut Vec<u8>, id: u16, data: &[u8]) {
@@ -236,6 +272,27 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_writer_matches_params() {
+        let big = vec![b'v'; 300];
+        let pairs: Vec<(&[u8], &[u8])> = vec![(b"A", b"1"), (b"LONG", &big), (b"", b"")];
+        let mut want = Vec::new();
+        params(&mut want, 1, &pairs).unwrap();
+        let mut got = b"x".to_vec();
+        let mut w = ParamsWriter::new(&mut got, 1);
+        for (n, v) in &pairs {
+            w.push(n, v);
+        }
+        w.finish().unwrap();
+        assert_eq!(&got[1..], &want[..]);
+        let mut over = b"x".to_vec();
+        let mut w = ParamsWriter::new(&mut over, 1);
+        let huge = vec![b'h'; 70_000];
+        w.push(b"H", &huge);
+        assert!(w.finish().is_err());
+        assert_eq!(over, b"x", "a record too large is taken back out");
+    }
 
     fn record(kind: u8, id: u16, content: &[u8], padding: u8) -> Vec<u8> {
         let mut v = vec![1, kind];

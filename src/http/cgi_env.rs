@@ -79,7 +79,14 @@ pub struct CgiInput<'a> {
 /// Builds the environment in lighttpd's order.
 pub fn build(input: &CgiInput) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = Vec::with_capacity(24 + input.headers.len());
-    let mut put = |k: &str, v: &str| env.push((k.to_owned(), v.to_owned()));
+    build_with(input, &mut |k, v| env.push((k.to_owned(), v.to_owned())));
+    env
+}
+
+/// The environment in lighttpd's order, handed to `put` pair by pair (a
+/// FastCGI PARAMS record is written straight from it).
+pub fn build_with(input: &CgiInput, put: &mut dyn FnMut(&str, &str)) {
+    let mut put = |k: &str, v: &str| put(k, v);
 
     if !input.authorizer {
         put("CONTENT_LENGTH", &input.content_length.to_string());
@@ -160,7 +167,6 @@ pub fn build(input: &CgiInput) -> Vec<(String, String)> {
     for (key, value) in input.extra {
         put(&encode_varname(key, false), value);
     }
-    env
 }
 
 /// CGI variable name for a header (`HTTP_` prefix) or a module env key:

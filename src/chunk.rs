@@ -8,9 +8,27 @@ use std::io::{IoSlice, Write};
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
+/// Bytes of a memory chunk: our own, or shared with a cache (a small
+/// file's contents go out without a copy).
+#[derive(Debug)]
+pub enum Bytes {
+    Owned(Vec<u8>),
+    Shared(Rc<[u8]>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Shared(r) => r,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Chunk {
-    Mem { data: Vec<u8>, off: usize },
+    Mem { data: Bytes, off: usize },
     File { file: Rc<File>, off: u64, len: u64 },
 }
 
@@ -61,13 +79,30 @@ impl ChunkQueue {
             return;
         }
         // Small appends go into the last memory chunk (fewer iovecs).
-        if let Some(Chunk::Mem { data: last, .. }) = self.chunks.back_mut()
+        if let Some(Chunk::Mem {
+            data: Bytes::Owned(last),
+            ..
+        }) = self.chunks.back_mut()
             && last.len() + data.len() <= 16 * 1024
         {
             last.extend_from_slice(&data);
             return;
         }
-        self.chunks.push_back(Chunk::Mem { data, off: 0 });
+        self.chunks.push_back(Chunk::Mem {
+            data: Bytes::Owned(data),
+            off: 0,
+        });
+    }
+
+    /// Queues shared bytes (a cached small file) without copying them;
+    /// writev still sends them with the headers in one call.
+    pub fn push_shared(&mut self, data: Rc<[u8]>) {
+        if !data.is_empty() {
+            self.chunks.push_back(Chunk::Mem {
+                data: Bytes::Shared(data),
+                off: 0,
+            });
+        }
     }
 
     pub fn push_file(&mut self, file: Rc<File>, off: u64, len: u64) {
@@ -170,13 +205,15 @@ mod tests {
         q.push_mem(b"head:".to_vec());
         q.push_file(f, 2, 5);
         q.push_mem(b":tail".to_vec());
+        q.push_shared(Rc::from(&b"+shared"[..]));
+        assert_eq!(q.queued_len(), 22);
         assert_eq!(q.write_to(&mut a, 4), WriteStatus::Budget);
         assert_eq!(q.write_to(&mut a, u64::MAX), WriteStatus::Done);
         drop(a);
         let mut got = String::new();
         b.read_to_string(&mut got).unwrap();
-        assert_eq!(got, "head:23456:tail");
-        assert_eq!(q.written, 15);
+        assert_eq!(got, "head:23456:tail+shared");
+        assert_eq!(q.written, 22);
         std::fs::remove_file(path).unwrap();
     }
 }

@@ -471,9 +471,10 @@ impl Conn {
             match r.body {
                 Body::Empty => {}
                 Body::Mem(b) => self.out.push_mem(b),
-                // A small file goes out with the headers in one write
-                // (one TCP segment instead of two), as lighttpd does.
-                Body::Bytes(b) => self.out.push_mem(b.to_vec()),
+                // A small file goes out with the headers in one writev
+                // (one TCP segment instead of two), as lighttpd does,
+                // straight from the cache.
+                Body::Bytes(b) => self.out.push_shared(b),
                 Body::File { file, off, len } => self.out.push_file(file, off, len),
                 Body::Segments(segs) => {
                     for (file, off, len) in segs {

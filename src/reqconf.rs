@@ -34,6 +34,8 @@ pub struct RequestConf {
     pub max_request_size_kb: u32,
     /// server.stream-request-body: 0 reads a backend's body in full first.
     pub stream_request_body: u32,
+    /// server.force-lowercase-filenames.
+    pub force_lowercase_filenames: bool,
     pub dir_listing: bool,
     pub dir_listing_hide_dotfiles: bool,
     pub errorfile_prefix: Option<Rc<str>>,
@@ -78,6 +80,7 @@ impl Default for RequestConf {
             max_write_idle: 360,
             max_request_size_kb: 0,
             stream_request_body: 0,
+            force_lowercase_filenames: false,
             dir_listing: false,
             dir_listing_hide_dotfiles: true,
             errorfile_prefix: None,
@@ -212,6 +215,7 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ("server.max-write-idle", _) => n(|c| &mut c.max_write_idle),
         ("server.max-request-size", _) => n(|c| &mut c.max_request_size_kb),
         ("server.stream-request-body", _) => n(|c| &mut c.stream_request_body),
+        ("server.force-lowercase-filenames", _) => flag(|c| &mut c.force_lowercase_filenames),
         ("dir-listing.activate" | "server.dir-listing", _) if loaded("mod_dirlisting") => {
             flag(|c| &mut c.dir_listing)
         }

@@ -203,6 +203,16 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
     let Some(docroot) = conf.document_root.as_deref() else {
         return Response::new(500);
     };
+    // server.force-lowercase-filenames: the file is looked up by the
+    // lower-cased path (a case-insensitive site on a case-sensitive disk);
+    // redirects and PATH_INFO keep the request's case.
+    let lowered;
+    let path = if conf.force_lowercase_filenames {
+        lowered = path.to_ascii_lowercase();
+        lowered.as_str()
+    } else {
+        path
+    };
     let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
     if conf.log_request_handling {
         log_handling(req, docroot, &physical);
@@ -213,7 +223,7 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
     match ctx.stat(&physical) {
         Ok(m) if m.is_dir() => directory(req, ctx, docroot, &physical),
         Ok(m) => static_file(req, ctx, &physical, m, false),
-        Err(libc::ENOTDIR) => path_info(req, ctx, docroot),
+        Err(libc::ENOTDIR) => path_info(req, ctx, docroot, path),
         Err(libc::EACCES) => Response::new(403),
         Err(e @ (libc::ENOENT | libc::ENAMETOOLONG)) => {
             if conf.log_file_not_found {
@@ -277,8 +287,8 @@ fn has_symlink(docroot: &str, path: &str) -> bool {
 
 /// ENOTDIR: the longest existing regular file is the script, the rest is
 /// PATH_INFO (`/file.txt/x`).
-fn path_info(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str) -> Response {
-    match find_script(ctx, docroot, &req.path) {
+fn path_info(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, path: &str) -> Response {
+    match find_script(ctx, docroot, path) {
         Some((physical, m, _)) => static_file(req, ctx, &physical, m, true),
         None => Response::new(404),
     }

@@ -103,8 +103,16 @@ pub fn target(
             }));
         }
     }
-    // check-local: the file must exist; the core's PATH_INFO split applies.
-    let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
+    // check-local: the file must exist; the core's PATH_INFO split applies
+    // (on the lower-cased path with server.force-lowercase-filenames).
+    let lowered;
+    let fs_path = if ctx.conf.force_lowercase_filenames {
+        lowered = path.to_ascii_lowercase();
+        lowered.as_str()
+    } else {
+        path
+    };
+    let physical = format!("{}{}", docroot.trim_end_matches('/'), fs_path);
     let (file, uri_len) = match ctx.stat(&physical) {
         Ok(m) if m.is_file() => (physical, path.len()),
         // A directory: mod_indexfile's index files come first.
@@ -113,7 +121,7 @@ pub fn target(
         }
         Ok(_) => return None,
         Err(libc::ENOTDIR) => {
-            let (f, _, n) = find_script(ctx, docroot, path)?;
+            let (f, _, n) = find_script(ctx, docroot, fs_path)?;
             (f, n)
         }
         Err(_) => return None,

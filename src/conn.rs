@@ -277,6 +277,12 @@ impl Conn {
                     now: sh.now,
                     conf: &conf,
                     cache: &sh.stat_cache,
+                    // Only a redirect without Host asks for it.
+                    local: if conf.absolute_dir_redirect && head.host.is_none() {
+                        self.local_addr()
+                    } else {
+                        None
+                    },
                 },
             ),
         };
@@ -343,6 +349,7 @@ impl Conn {
                 now: sh.now,
                 conf,
                 cache: &sh.stat_cache,
+                local: None,
             };
             let fc = crate::mods::fastcgi::FcgiConf {
                 exts,

@@ -916,6 +916,7 @@ impl Conn {
             now: sh.now,
             conf: &b.conf,
             cache: &sh.stat_cache,
+            local: None,
         };
         match &b.req {
             Some(req) => response::serve_path(req, &ctx, &path),

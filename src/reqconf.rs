@@ -36,6 +36,8 @@ pub struct RequestConf {
     pub stream_request_body: u32,
     /// server.force-lowercase-filenames.
     pub force_lowercase_filenames: bool,
+    /// server.feature-flags "server.absolute-dir-redirect" (server-wide).
+    pub absolute_dir_redirect: bool,
     pub dir_listing: bool,
     pub dir_listing_hide_dotfiles: bool,
     pub errorfile_prefix: Option<Rc<str>>,
@@ -81,6 +83,7 @@ impl Default for RequestConf {
             max_request_size_kb: 0,
             stream_request_body: 0,
             force_lowercase_filenames: false,
+            absolute_dir_redirect: false,
             dir_listing: false,
             dir_listing_hide_dotfiles: true,
             errorfile_prefix: None,
@@ -298,6 +301,12 @@ impl CompiledConf {
             global: RequestConf::default(),
         };
         c.global = c.build(&[true]);
+        if let Some(Value::Array(flags)) = tree.global().values.get("server.feature-flags") {
+            c.global.absolute_dir_redirect = flags
+                .get("server.absolute-dir-redirect")
+                .and_then(crate::config::scoped::to_bool)
+                .unwrap_or(false);
+        }
         Ok(c)
     }
 

@@ -75,6 +75,9 @@ pub struct Ctx<'a> {
     pub now: i64,
     pub conf: &'a RequestConf,
     pub cache: &'a std::cell::RefCell<crate::stat_cache::StatCache>,
+    /// The connection's local address, when absolute-dir-redirect may
+    /// need it (a request without Host).
+    pub local: Option<std::net::SocketAddr>,
 }
 
 impl Ctx<'_> {
@@ -314,10 +317,38 @@ pub fn find_script(ctx: &Ctx<'_>, docroot: &str, path: &str) -> Option<(String, 
     None
 }
 
+/// The authority for an absolute redirect: the request's Host, else the
+/// local address ("localhost" for 127.0.0.1, as its reverse lookup gives
+/// there; other addresses as numbers) with its port unless 80.
+fn authority(req: &RequestHead, local: Option<std::net::SocketAddr>) -> String {
+    if let Some(h) = req.host.as_deref().filter(|h| !h.is_empty()) {
+        return h.to_string();
+    }
+    let Some(a) = local else {
+        return "localhost".to_string();
+    };
+    let host = match a.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_loopback() => "localhost".to_string(),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+    };
+    if a.port() == 80 {
+        host
+    } else {
+        format!("{host}:{}", a.port())
+    }
+}
+
 fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) -> Response {
     let conf = ctx.conf;
     if !req.path.ends_with('/') {
-        let mut loc = uri::percent_encode_path_for_location(req.path.as_bytes());
+        // server.absolute-dir-redirect: scheme and authority first.
+        let mut loc = if conf.absolute_dir_redirect {
+            format!("http://{}", authority(req, ctx.local))
+        } else {
+            String::new()
+        };
+        loc.push_str(&uri::percent_encode_path_for_location(req.path.as_bytes()));
         loc.push('/');
         if let Some(q) = req.query.as_deref().filter(|q| !q.is_empty()) {
             loc.push('?');

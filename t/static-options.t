@@ -1,14 +1,15 @@
 #!/usr/bin/perl
 # server.force-lowercase-filenames: files are looked up by the lower-cased
-# URL path, per request (a conditional can turn it off). Expected values
-# are lighttpd 1.4.69's.
+# URL path, per request (a conditional can turn it off);
+# server.absolute-dir-redirect: the directory 301 names scheme and host.
+# Expected values are lighttpd 1.4.69's.
 
 use strict;
 use warnings;
 use Test::More;
 use LightyTest;
 
-my $tf = LightyTest->new(config => 'lowercase.conf');
+my $tf = LightyTest->new(config => 'static-options.conf');
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
 my $hello = LightyTest::slurp_file(LightyTest::srcdir() . '/docroot/hello.txt');
 for my $path ('/HELLO.TXT', '/Hello.Txt', '/hello.txt') {
@@ -20,5 +21,11 @@ ok($tf->handle_http({ REQUEST => ["GET /NOPE.TXT HTTP/1.0"], RESPONSE => [{ 'HTT
    'a missing file is still 404');
 ok($tf->handle_http({ REQUEST => ["GET /SUB/ HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] }) == 0,
    'turned off in a conditional: /SUB/ is not /sub/');
+ok($tf->handle_http({ REQUEST => ["GET /sub?a=1 HTTP/1.1\nHost: example.com:8080\nConnection: close"],
+    RESPONSE => [{ 'HTTP-Status' => 301, 'Location' => 'http://example.com:8080/sub/?a=1' }] }) == 0,
+   'absolute-dir-redirect: Location with scheme and the request\'s host');
+ok($tf->handle_http({ REQUEST => ["GET /sub HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 301, 'Location' => 'http://localhost:' . $tf->port . '/sub/' }] }) == 0,
+   'without Host: the local address, 127.0.0.1 as localhost, with the port');
 $tf->stop_proc;
 done_testing();

@@ -58,6 +58,9 @@ pub struct Conn {
     /// The backend request waiting for its body (State::ReadBody) or for
     /// a connection (State::WaitBackend).
     pub(crate) pending: Option<Box<crate::conn_backend::Pending>>,
+    /// debug.log-timeouts: the current request's target, for the note on
+    /// a write timeout.
+    pub timeout_note: Option<String>,
     /// The local address, once asked (SERVER_ADDR / SERVER_PORT).
     local: std::cell::Cell<Option<Option<std::net::SocketAddr>>>,
     /// Unique per connection (a queued request is woken by index+serial).
@@ -110,6 +113,7 @@ impl Conn {
                 SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             },
             woken: false,
+            timeout_note: None,
             local: std::cell::Cell::new(None),
         }
     }
@@ -240,6 +244,7 @@ impl Conn {
         if conf.log_request_header {
             log_head_lines(fd, "rqst", raw);
         }
+        self.timeout_note = conf.log_timeouts.then(|| head.target.clone());
         self.dispatch(sh, &head, conf, None);
     }
 
@@ -426,6 +431,16 @@ impl Conn {
 
     pub(crate) fn peer_gone(&self) -> bool {
         self.peer_eof || self.state == State::Closed
+    }
+
+    /// Bytes written to the client on this connection.
+    pub fn out_written(&self) -> u64 {
+        self.out.written
+    }
+
+    /// A backend's response has begun to reach the client.
+    pub fn response_started(&self) -> bool {
+        self.backend.as_ref().is_some_and(|b| b.response_started())
     }
 
     pub(crate) fn out_len(&self) -> usize {

@@ -100,6 +100,15 @@ pub struct BackendRun {
 }
 
 impl BackendRun {
+    /// The head went to the client (streaming; a buffered response goes
+    /// out whole at the end).
+    pub fn response_started(&self) -> bool {
+        self.head_done
+            && self.deferred.is_none()
+            && self.sendfile.is_none()
+            && self.auth_vars.is_none()
+    }
+
     /// The keys the request's key is one of (authorizer or responder).
     fn exts(&self) -> Rc<Vec<GwExt>> {
         if self.authorizer {

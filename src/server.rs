@@ -451,7 +451,13 @@ impl Server {
                 State::Closed => true,
             };
             if c.state == State::Backend {
-                if let Some(Some(c)) = self.conns.get_mut(i)
+                // 1.4.69's max-write-idle also bounds a backend that stops
+                // once the response has started.
+                let stalled = c.response_started() && now - c.last_write > g.max_write_idle as i64;
+                if stalled {
+                    self.log_write_timeout(i, g.max_write_idle);
+                    self.close(i);
+                } else if let Some(Some(c)) = self.conns.get_mut(i)
                     && c.backend_timeouts(&mut self.sh)
                 {
                     self.drive(i);
@@ -459,8 +465,17 @@ impl Server {
                 continue;
             }
             if expired {
-                if g.log_request_handling && c.state == State::ReadHead {
-                    crate::log_error!("connection closed - read timeout: {}", CONN_BASE + i);
+                let fd = std::os::fd::AsRawFd::as_raw_fd(&c.sock);
+                match c.state {
+                    State::ReadHead if c.is_idle_keepalive() && g.log_request_handling => {
+                        crate::log_error!("connection closed - keep-alive timeout: {fd}");
+                    }
+                    State::ReadHead if c.is_idle_keepalive() => {}
+                    State::ReadHead | State::ReadBody if g.log_request_handling => {
+                        crate::log_error!("connection closed - read timeout: {fd}");
+                    }
+                    State::Write => self.log_write_timeout(i, g.max_write_idle),
+                    _ => {}
                 }
                 self.close(i);
             }
@@ -471,6 +486,21 @@ impl Server {
                 crate::log_error!("[note] graceful shutdown started");
                 self.start_graceful();
             }
+        }
+    }
+}
+
+impl Server {
+    /// debug.log-timeouts: the note 1.4.69 writes when a response stalls.
+    fn log_write_timeout(&self, i: usize, idle: u32) {
+        if let Some(Some(c)) = self.conns.get(i)
+            && let Some(target) = &c.timeout_note
+        {
+            crate::log_error!(
+                "NOTE: a request from {} for {target} timed out after writing {} bytes. We waited {idle} seconds. If this is a problem, increase server.max-write-idle",
+                c.peer,
+                c.out_written()
+            );
         }
     }
 }

@@ -13,6 +13,7 @@
 use strict;
 use warnings;
 use Test::More;
+use Socket ();
 use IO::Socket::INET;
 use IO::Select;
 use Time::HiRes qw(time sleep);
@@ -136,6 +137,30 @@ for my $c ([ka => 'idle keep-alive connection (max-keep-alive-idle = 1)'],
         or diag("$name: closed after " . ($closed // 'never') . ' s');
     is($conn{$name}{data}, '', "$what: closed silently (no 408, no bytes)");
 }
+
+{
+    my $log = $tf->error_log;
+    like($log, qr/connection closed - keep-alive timeout: \d+$/m,
+         'debug.log-request-handling: the idle keep-alive connection\'s line');
+    my @read = $log =~ /connection closed - read timeout: \d+$/mg;
+    is(scalar @read, 2, 'and a read-timeout line for each of the other two');
+}
+
+# connection D: asks for 32 MB and never reads (max-write-idle = 1)
+mkdir $tf->tmpdir . '/stall';
+{ open(my $fh, '>', $tf->tmpdir . '/stall/big.bin') or die; truncate($fh, 32 << 20); close $fh; }
+my $stall = connect_to($port);
+setsockopt($stall, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 4096);
+send_bytes($stall, "GET /stall/big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n");
+my $note;
+for (1 .. 60) {
+    ($note) = $tf->error_log =~ /^.*NOTE: a request from 127\.0\.0\.1 for \/stall\/big\.bin timed out after writing (\d+) bytes\. We waited 1 seconds\. If this is a problem, increase server\.max-write-idle$/m;
+    last if defined $note;
+    select(undef, undef, undef, 0.1);
+}
+ok(defined $note && $note > 0 && $note < (32 << 20),
+   'debug.log-timeouts: a stalled response is closed after max-write-idle, with lighttpd\'s note (' . ($note // 'none') . ' bytes)');
+close $stall;
 
 ok($tf->wait_idle(5), 'server holds no client connections afterwards');
 ok($tf->stop_proc == 0, 'server stops on SIGTERM');

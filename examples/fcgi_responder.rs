@@ -28,6 +28,7 @@
 //!   auth-hdr            (authorizer) X-Before, Status: 403, X-After, body `denied`
 //!   auth-*              (authorizer) 403
 //!   dump-env            200, text/plain, one `NAME=VALUE` line per param, in arrival order
+//!   proc-stderr=TEXT    TEXT on the process's own stderr (fd 2), then 200
 //!   stderr=TEXT         TEXT on FCGI_STDERR, then 200 + test123
 //!   echo-stdin          200, body = the request body
 //!   big=N               200, N bytes of body (`a`..`z` repeating)
@@ -412,6 +413,10 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
                 s,
                 format!("Status: 200 OK\r\nX-LIGHTTPD-send-file: {path}\r\n\r\nreplaced").as_bytes(),
             )?;
+        }
+        Some(q) if q.starts_with("proc-stderr=") => {
+            eprintln!("{}", &q["proc-stderr=".len()..]);
+            out(s, OK)?;
         }
         Some(q) if q.starts_with("stderr=") => {
             write_record(s, STDERR, id, &q.as_bytes()["stderr=".len()..])?;

@@ -300,6 +300,12 @@ fn serve(o: Options) -> i32 {
         crate::log_error!("opening errorlog '{path}' failed: {e}");
         return 255;
     }
+    if let Some(path) = gstr("server.breakagelog").filter(|p| !p.is_empty())
+        && let Err(e) = crate::log::open_breakagelog(&path)
+    {
+        crate::log_error!("opening errorlog '{path}' failed: {e}");
+        return 255;
+    }
     crate::sys::ignore_sigpipe();
     let pid_file = gstr("server.pid-file");
     if let Some(p) = &pid_file

@@ -25,6 +25,8 @@ enum Sink {
     },
     /// server.errorlog-use-syslog.
     Syslog,
+    /// The original stderr, kept when server.breakagelog took fd 2.
+    SavedStderr(File),
 }
 
 thread_local! {
@@ -55,7 +57,7 @@ pub fn write_line(file: &str, line: u32, msg: &str) {
         Sink::Stderr => {
             let _ = std::io::stderr().lock().write_all(text.as_bytes());
         }
-        Sink::File { file, .. } => {
+        Sink::File { file, .. } | Sink::SavedStderr(file) => {
             let _ = file.write_all(text.as_bytes());
         }
         Sink::Pipe { child } => match child.stdin.as_mut() {
@@ -94,6 +96,23 @@ pub fn open_errorlog(path: &str) -> std::io::Result<()> {
         }
     });
     Ok(())
+}
+
+/// server.breakagelog: the file becomes our stderr, so the programs we
+/// start (FastCGI bin-path procs) write their stderr there; an error log
+/// that was stderr keeps the original one.
+pub fn open_breakagelog(path: &str) -> std::io::Result<()> {
+    use std::os::fd::AsFd;
+    let file = OpenOptions::new().append(true).create(true).open(path)?;
+    SINK.with(|s| -> std::io::Result<()> {
+        let mut s = s.borrow_mut();
+        if matches!(*s, Sink::Stderr) {
+            let saved = std::io::stderr().as_fd().try_clone_to_owned()?;
+            *s = Sink::SavedStderr(File::from(saved));
+        }
+        Ok(())
+    })?;
+    crate::sys::dup_onto_stderr(&file)
 }
 
 /// Sends the log to syslog (server.errorlog-use-syslog) with

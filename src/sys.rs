@@ -152,6 +152,19 @@ pub fn sendfile(sock: i32, file: i32, offset: u64, count: usize) -> std::io::Res
     }
 }
 
+/// Makes `file` our stderr (fd 2), as server.breakagelog does.
+pub fn dup_onto_stderr(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    #[allow(unsafe_code)]
+    // SAFETY: dup2 takes two fds; `file` is open for the call's duration and
+    // fd 2 is replaced atomically.
+    let rc = unsafe { libc::dup2(file.as_raw_fd(), 2) };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Sets a listening socket's backlog (listen(2) again on a socket that
 /// already listens only changes the backlog).
 pub fn set_backlog(sock: i32, backlog: i32) {

@@ -1,5 +1,6 @@
 #!/usr/bin/perl
-# bin-path procs over their life (fastcgi.md §3, §5): the load trace with
+# bin-path procs over their life (fastcgi.md §3, §5): their stderr in
+# server.breakagelog, the load trace with
 # fastcgi.debug (got proc / released proc), a child that exits is reaped
 # ("child exited"), its requests get 503 while it is down and it is
 # respawned with a new pid; adaptive spawning above min-procs under load
@@ -44,6 +45,9 @@ SKIP: {
     my @f = split ' ', ($line // '');
     is($f[3], 7, 'listen-backlog: the spawned proc\'s socket listens with a backlog of 7');
 }
+is(get('/one?proc-stderr=hello-breakage'), '', 'a proc writes to its own stderr');
+like(LightyTest::slurp_file("$tmp/breakage.log") // '', qr/^hello-breakage$/m,
+     'server.breakagelog: the spawned proc\'s stderr lands there');
 my ($pid1) = $tf->error_log =~ /got proc: pid: (\d+) socket: unix:\Q$tmp\E\/one\.sock-0 load: 1$/m;
 ok($pid1, 'got proc: pid, socket-0 and load 1');
 like($tf->error_log, qr/released proc: pid: $pid1 socket: unix:\Q$tmp\E\/one\.sock-0 load: 0$/m,

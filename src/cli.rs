@@ -257,79 +257,115 @@ pub fn run(args: &[String]) -> i32 {
     if o.test >= 2 {
         return 0;
     }
-    serve(*o)
+    serve(*o, args)
 }
 
-/// Binds, goes to the background unless -D, and runs the event loop.
-fn serve(o: Options) -> i32 {
-    let Some(cfg) = o.config else { return 255 };
-    let g = &cfg.tree.global().values;
-    let gbool = |k: &str| g.get(k).and_then(config::scoped::to_bool).unwrap_or(false);
-    let gstr = |k: &str| match g.get(k) {
-        Some(config::value::Value::Str(s)) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    };
-    let activation = gbool("server.systemd-socket-activation");
-    let listeners = match crate::listen::open_listeners(&cfg.tree, activation) {
-        Ok(l) => l,
-        Err(msg) => {
-            crate::log_error!("{msg}");
+/// Binds, goes to the background unless -D, and runs the event loop; after
+/// a graceful restart (SIGUSR1) reads the config again and runs again with
+/// the same listening sockets, in the same process (as 1.4.69).
+fn serve(o: Options, args: &[String]) -> i32 {
+    let mut o = o;
+    let mut kept: Option<Vec<crate::listen::Listener>> = None;
+    let mut pid_file: Option<String> = None;
+    loop {
+        let restarting = kept.is_some();
+        let Some(cfg) = o.config.take() else {
+            return 255;
+        };
+        let g = &cfg.tree.global().values;
+        let gbool = |k: &str| g.get(k).and_then(config::scoped::to_bool).unwrap_or(false);
+        let gstr = |k: &str| match g.get(k) {
+            Some(config::value::Value::Str(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        let activation = gbool("server.systemd-socket-activation");
+        let listeners = match crate::listen::open_listeners(
+            &cfg.tree,
+            activation,
+            kept.take().unwrap_or_default(),
+        ) {
+            Ok(l) => l,
+            Err(msg) => {
+                crate::log_error!("{msg}");
+                return 255;
+            }
+        };
+        // Privileges, the background and the pid file are the first run's.
+        let mut daemon = None;
+        if !restarting {
+            if let Err(msg) = drop_root(&gstr) {
+                crate::log_error!("{msg}");
+                return 255;
+            }
+            if !o.foreground {
+                match crate::sys::daemonize() {
+                    Ok(d) => daemon = Some(d),
+                    Err(e) => {
+                        crate::log_error!("fork failed: {e}");
+                        return 255;
+                    }
+                }
+            }
+        }
+        if gbool("server.errorlog-use-syslog") {
+            crate::log::open_syslog(gstr("server.syslog-facility").as_deref());
+        } else if let Some(path) = gstr("server.errorlog")
+            && let Err(e) = crate::log::open_errorlog(&path)
+        {
+            crate::log_error!("opening errorlog '{path}' failed: {e}");
             return 255;
         }
-    };
-    if let Err(msg) = drop_root(&gstr) {
-        crate::log_error!("{msg}");
-        return 255;
-    }
-    let daemon = if o.foreground {
-        None
-    } else {
-        match crate::sys::daemonize() {
-            Ok(d) => Some(d),
-            Err(e) => {
-                crate::log_error!("fork failed: {e}");
+        if let Some(path) = gstr("server.breakagelog").filter(|p| !p.is_empty())
+            && let Err(e) = crate::log::open_breakagelog(&path)
+        {
+            crate::log_error!("opening errorlog '{path}' failed: {e}");
+            return 255;
+        }
+        crate::sys::ignore_sigpipe();
+        if !restarting {
+            pid_file = gstr("server.pid-file");
+            if let Some(p) = &pid_file
+                && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
+            {
+                crate::log_error!("opening pid-file failed: {p} {e}");
                 return 255;
             }
         }
-    };
-    if gbool("server.errorlog-use-syslog") {
-        crate::log::open_syslog(gstr("server.syslog-facility").as_deref());
-    } else if let Some(path) = gstr("server.errorlog")
-        && let Err(e) = crate::log::open_errorlog(&path)
-    {
-        crate::log_error!("opening errorlog '{path}' failed: {e}");
-        return 255;
-    }
-    if let Some(path) = gstr("server.breakagelog").filter(|p| !p.is_empty())
-        && let Err(e) = crate::log::open_breakagelog(&path)
-    {
-        crate::log_error!("opening errorlog '{path}' failed: {e}");
-        return 255;
-    }
-    crate::sys::ignore_sigpipe();
-    let pid_file = gstr("server.pid-file");
-    if let Some(p) = &pid_file
-        && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
-    {
-        crate::log_error!("opening pid-file failed: {p} {e}");
-        return 255;
-    }
-    let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit) {
-        Ok(s) => s,
-        Err(e) => {
-            crate::log_error!("server start-up failed: {e}");
-            return 255;
+        let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit) {
+            Ok(s) => s,
+            Err(e) => {
+                crate::log_error!("server start-up failed: {e}");
+                return 255;
+            }
+        };
+        crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
+        if let Some(d) = daemon {
+            d.ready();
         }
-    };
-    crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
-    if let Some(d) = daemon {
-        d.ready();
+        let code = server.run();
+        kept = server.take_restart();
+        drop(server);
+        if kept.is_some() {
+            // The config is read again, with the same command line.
+            match parse_args(args) {
+                Parsed::Run(next) if next.config.is_some() => {
+                    let module_dir = next.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);
+                    if let Some(c) = &next.config
+                        && preflight(c, module_dir).is_err()
+                    {
+                        return 255;
+                    }
+                    o = *next;
+                    continue;
+                }
+                _ => return 255,
+            }
+        }
+        if let Some(p) = &pid_file {
+            let _ = std::fs::remove_file(p);
+        }
+        return code;
     }
-    let code = server.run();
-    if let Some(p) = &pid_file {
-        let _ = std::fs::remove_file(p);
-    }
-    code
 }
 
 /// As root: chroot (server.chroot), then become server.username /

@@ -23,6 +23,29 @@ pub struct Listener {
     pub token: String,
 }
 
+impl Listener {
+    /// A socket the event loop was using, handed back for a graceful
+    /// restart (same token, so the next config finds it by address).
+    pub fn from_running(l: crate::stream::Listener, token: String) -> Listener {
+        let (socket, addr) = match l {
+            crate::stream::Listener::Tcp(t) => {
+                let std = std::net::TcpListener::from(t);
+                let addr = std.local_addr().ok();
+                (StdListener::Tcp(std), addr)
+            }
+            crate::stream::Listener::Unix(u) => (
+                StdListener::Unix(std::os::unix::net::UnixListener::from(u)),
+                None,
+            ),
+        };
+        Listener {
+            socket,
+            addr,
+            token,
+        }
+    }
+}
+
 /// Sockets handed over by the service manager, if the environment says so
 /// and the config enables it. The LISTEN_* variables are removed.
 pub fn inherited_sockets(enabled: bool) -> Vec<(StdListener, Inherited)> {
@@ -120,7 +143,14 @@ fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 }
 
 /// Every listener the config asks for, reusing inherited sockets.
-pub fn open_listeners(tree: &ConfigTree, activation: bool) -> Result<Vec<Listener>, String> {
+///
+/// `kept` are the sockets of the run before a graceful restart: used again
+/// by address like inherited ones, never bound twice.
+pub fn open_listeners(
+    tree: &ConfigTree,
+    activation: bool,
+    kept: Vec<Listener>,
+) -> Result<Vec<Listener>, String> {
     let g = &tree.global().values;
     let port: u16 = match g.get("server.port") {
         Some(Value::Int(p)) => *p as u16,
@@ -133,6 +163,13 @@ pub fn open_listeners(tree: &ConfigTree, activation: bool) -> Result<Vec<Listene
     };
     let mut wanted: Vec<String> = Vec::new();
     let mut inherited = inherited_sockets(activation);
+    for l in kept {
+        let a = match l.addr {
+            Some(a) => Inherited::Inet(a),
+            None => Inherited::Unix(l.token),
+        };
+        inherited.push((l.socket, a));
+    }
     let activated = !inherited.is_empty();
     match &bind_host {
         Some(b) if b.starts_with('/') => wanted.push(b.clone()),
@@ -247,7 +284,7 @@ mod tests {
             "server.bind = \"127.0.0.1\"\nserver.port = 0\n",
         ))
         .unwrap();
-        let l = open_listeners(&t, false).unwrap();
+        let l = open_listeners(&t, false, Vec::new()).unwrap();
         assert_eq!(l.len(), 1);
         assert!(l[0].addr.is_some_and(|a| a.ip().is_loopback()));
     }
@@ -259,7 +296,7 @@ mod tests {
         drop(std::os::unix::net::UnixListener::bind(&p).unwrap()); // a stale socket file
         let conf = format!("server.bind = \"{ps}\"\nserver.socket-perms = \"0660\"\n");
         let t = crate::config::eval::read_config(crate::config::eval::Input::Stdin(&conf)).unwrap();
-        let l = open_listeners(&t, false).unwrap();
+        let l = open_listeners(&t, false, Vec::new()).unwrap();
         assert_eq!(l.len(), 1);
         assert!(l[0].addr.is_none());
         use std::os::unix::fs::PermissionsExt;

@@ -85,6 +85,12 @@ pub struct Server {
     graceful_deadline: i64,
     /// Connections that yielded with more to write (run again next turn).
     jobs: Vec<usize>,
+    /// SIGUSR1: after the graceful drain the caller starts again with a
+    /// re-read config and these listening sockets (never closed).
+    restart: bool,
+    kept: Vec<crate::listen::Listener>,
+    /// Who sent the signal that started the graceful shutdown.
+    stop_by: (u32, i32),
 }
 
 fn now_secs() -> i64 {
@@ -157,6 +163,9 @@ impl Server {
             last_activity: now,
             graceful_deadline: 0,
             jobs: Vec::new(),
+            restart: false,
+            kept: Vec::new(),
+            stop_by: (0, 0),
         })
     }
 
@@ -165,6 +174,12 @@ impl Server {
         let code = self.run_loop();
         self.sh.gw.shutdown();
         code
+    }
+
+    /// After run(): the listening sockets to start again with, when the
+    /// run ended in a graceful restart (SIGUSR1).
+    pub fn take_restart(&mut self) -> Option<Vec<crate::listen::Listener>> {
+        self.restart.then(|| std::mem::take(&mut self.kept))
     }
 
     fn run_loop(&mut self) -> ExitCode {
@@ -248,11 +263,10 @@ impl Server {
             if self.sh.graceful {
                 self.close_idle();
                 let open = self.conns.iter().filter(|c| c.is_some()).count();
-                if open == 0 {
-                    return 0;
-                }
-                if self.sh.now > self.graceful_deadline {
-                    return 1;
+                if open == 0 || self.sh.now > self.graceful_deadline {
+                    let (uid, pid) = self.stop_by;
+                    crate::log_error!("server stopped by UID = {uid} PID = {pid}");
+                    return if open == 0 { 0 } else { 1 };
                 }
             }
         }
@@ -308,10 +322,21 @@ impl Server {
                     crate::log_error!("server stopped by UID = {uid} PID = {pid}");
                     return Some(1);
                 }
+                SIGINT | SIGUSR1 if self.sh.graceful => {}
                 SIGINT | SIGUSR1 => {
-                    // SIGUSR1 (graceful restart) is not implemented: it
-                    // shuts down gracefully instead (doc/compat.md).
+                    // SIGUSR1: a graceful restart, except in a chroot
+                    // (as 1.4.69: the config could not be read again).
                     crate::log_error!("[note] graceful shutdown started");
+                    self.stop_by = (uid, pid);
+                    self.restart = info.signal == SIGUSR1
+                        && self
+                            .sh
+                            .cfg
+                            .tree
+                            .global()
+                            .values
+                            .get("server.chroot")
+                            .is_none();
                     self.start_graceful();
                 }
                 SIGCHLD => self.sh.gw.reap(self.sh.now),
@@ -338,9 +363,16 @@ impl Server {
             _ => 8,
         };
         self.graceful_deadline = self.sh.now + if timeout > 0 { timeout } else { i64::MAX / 4 };
-        for l in self.listeners.iter_mut() {
+        for (i, l) in self.listeners.iter_mut().enumerate() {
             if let Some(mut m) = l.take() {
                 let _ = self.poll.registry().deregister(&mut m);
+                // A restart keeps the sockets open: clients that connect
+                // meanwhile wait in the backlog for the next run.
+                if self.restart {
+                    let token = self.sh.tokens.get(i).cloned().unwrap_or_default();
+                    self.kept
+                        .push(crate::listen::Listener::from_running(m, token));
+                }
             }
         }
     }

@@ -265,6 +265,22 @@ pub fn run(args: &[String]) -> i32 {
 /// the same listening sockets, in the same process (as 1.4.69).
 fn serve(o: Options, args: &[String]) -> i32 {
     let mut o = o;
+    // -1: the connection on stdin (a socket, as from inetd) is served, then
+    // the server exits; no listeners, no background, no pid file.
+    let mut oneshot = None;
+    if o.oneshot {
+        match crate::sys::oneshot_input() {
+            crate::sys::OneshotInput::Pipe => {
+                crate::log_error!("lighttpd -1 with pipes on stdin/stdout is not supported");
+                return 255;
+            }
+            crate::sys::OneshotInput::Other => {
+                crate::log_error!("lighttpd -1 stdin is not a socket");
+                return 255;
+            }
+            input => oneshot = Some(input),
+        }
+    }
     let mut kept: Option<Vec<crate::listen::Listener>> = None;
     let mut pid_file: Option<String> = None;
     loop {
@@ -279,15 +295,19 @@ fn serve(o: Options, args: &[String]) -> i32 {
             _ => None,
         };
         let activation = gbool("server.systemd-socket-activation");
-        let listeners = match crate::listen::open_listeners(
-            &cfg.tree,
-            activation,
-            kept.take().unwrap_or_default(),
-        ) {
-            Ok(l) => l,
-            Err(msg) => {
-                crate::log_error!("{msg}");
-                return 255;
+        let listeners = if oneshot.is_some() {
+            Vec::new()
+        } else {
+            match crate::listen::open_listeners(
+                &cfg.tree,
+                activation,
+                kept.take().unwrap_or_default(),
+            ) {
+                Ok(l) => l,
+                Err(msg) => {
+                    crate::log_error!("{msg}");
+                    return 255;
+                }
             }
         };
         // Privileges, the background and the pid file are the first run's.
@@ -297,7 +317,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 crate::log_error!("{msg}");
                 return 255;
             }
-            if !o.foreground {
+            if !o.foreground && oneshot.is_none() {
                 match crate::sys::daemonize() {
                     Ok(d) => daemon = Some(d),
                     Err(e) => {
@@ -322,7 +342,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
             return 255;
         }
         crate::sys::ignore_sigpipe();
-        if !restarting {
+        if !restarting && oneshot.is_none() {
             pid_file = gstr("server.pid-file");
             if let Some(p) = &pid_file
                 && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
@@ -339,6 +359,9 @@ fn serve(o: Options, args: &[String]) -> i32 {
             }
         };
         crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
+        if let Some(input) = oneshot.take() {
+            server.adopt_oneshot(input);
+        }
         if let Some(d) = daemon {
             d.ready();
         }

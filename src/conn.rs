@@ -311,7 +311,7 @@ impl Conn {
         let http11_ok = head.version == Version::Http10 || conf.protocol_http11;
         let keep = head.keep_alive
             && http11_ok
-            && !sh.graceful
+            && (!sh.graceful || sh.oneshot)
             && conf.max_keep_alive_idle > 0
             && n <= conf.max_keep_alive_requests;
         let version = if conf.protocol_http11 {

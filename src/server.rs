@@ -31,6 +31,9 @@ pub struct Shared {
     pub date: DateCache,
     pub now: i64,
     pub graceful: bool,
+    /// `-1`: keep-alive stays allowed during the graceful phase, until
+    /// its timeout (as 1.4.69).
+    pub oneshot: bool,
     pub stat_cache: std::cell::RefCell<crate::stat_cache::StatCache>,
     /// Scratch space every connection reads into (allocated once).
     pub rbuf: Box<[u8]>,
@@ -91,6 +94,8 @@ pub struct Server {
     kept: Vec<crate::listen::Listener>,
     /// Who sent the signal that started the graceful shutdown.
     stop_by: (u32, i32),
+    /// `-1`: one connection from stdin, then exit.
+    oneshot: bool,
 }
 
 fn now_secs() -> i64 {
@@ -150,6 +155,7 @@ impl Server {
                 date: DateCache::default(),
                 now,
                 graceful: false,
+                oneshot: false,
                 stat_cache: Default::default(),
                 rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
                 registry,
@@ -166,6 +172,7 @@ impl Server {
             restart: false,
             kept: Vec::new(),
             stop_by: (0, 0),
+            oneshot: false,
         })
     }
 
@@ -174,6 +181,32 @@ impl Server {
         let code = self.run_loop();
         self.sh.gw.shutdown();
         code
+    }
+
+    /// `-1`: serves the connection on stdin and nothing else; the run
+    /// ends when it closes (or after the graceful-shutdown timeout).
+    pub fn adopt_oneshot(&mut self, input: crate::sys::OneshotInput) {
+        use crate::sys::OneshotInput;
+        let (sock, peer, port) = match input {
+            OneshotInput::Tcp(t) => {
+                let _ = t.set_nonblocking(true);
+                let (ip, port) = t
+                    .peer_addr()
+                    .map(|a| (a.ip(), a.port()))
+                    .unwrap_or((std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0));
+                (Stream::Tcp(mio::net::TcpStream::from_std(t)), ip, port)
+            }
+            OneshotInput::Unix(u) => {
+                let _ = u.set_nonblocking(true);
+                let any = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+                (Stream::Unix(mio::net::UnixStream::from_std(u)), any, 0)
+            }
+            OneshotInput::Pipe | OneshotInput::Other => return,
+        };
+        self.oneshot = true;
+        self.sh.oneshot = true;
+        self.start_graceful();
+        self.add_conn(sock, peer, port, 0);
     }
 
     /// After run(): the listening sockets to start again with, when the
@@ -261,11 +294,15 @@ impl Server {
                 self.tick();
             }
             if self.sh.graceful {
-                self.close_idle();
+                if !self.oneshot {
+                    self.close_idle();
+                }
                 let open = self.conns.iter().filter(|c| c.is_some()).count();
                 if open == 0 || self.sh.now > self.graceful_deadline {
-                    let (uid, pid) = self.stop_by;
-                    crate::log_error!("server stopped by UID = {uid} PID = {pid}");
+                    if !self.oneshot {
+                        let (uid, pid) = self.stop_by;
+                        crate::log_error!("server stopped by UID = {uid} PID = {pid}");
+                    }
                     return if open == 0 { 0 } else { 1 };
                 }
             }

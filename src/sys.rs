@@ -99,6 +99,53 @@ fn is_stream_socket(fd: i32) -> bool {
     rc == 0 && ty == libc::SOCK_STREAM
 }
 
+/// What `lighttpd -1` found on stdin.
+pub enum OneshotInput {
+    Tcp(std::net::TcpStream),
+    Unix(std::os::unix::net::UnixStream),
+    Pipe,
+    Other,
+}
+
+/// stdin for `-1`: a connected stream socket (a dup of fd 0), or what it
+/// is instead.
+pub fn oneshot_input() -> OneshotInput {
+    use std::os::fd::FromRawFd;
+    if !is_stream_socket(0) {
+        let mut st: libc::stat = unsafe_zeroed_stat();
+        #[allow(unsafe_code)]
+        // SAFETY: fstat writes one `struct stat` into `st`, which we own.
+        let rc = unsafe { libc::fstat(0, &mut st) };
+        if rc == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO {
+            return OneshotInput::Pipe;
+        }
+        return OneshotInput::Other;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: dup takes an fd and returns a new one or -1.
+    let fd = unsafe { libc::dup(0) };
+    if fd <= 2 {
+        return OneshotInput::Other;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `fd` is a fresh dup of a connected stream socket, owned here.
+    let t = unsafe { std::net::TcpStream::from_raw_fd(fd) };
+    if t.peer_addr().is_ok() {
+        return OneshotInput::Tcp(t);
+    }
+    OneshotInput::Unix(std::os::unix::net::UnixStream::from(
+        std::os::fd::OwnedFd::from(t),
+    ))
+}
+
+fn unsafe_zeroed_stat() -> libc::stat {
+    #[allow(unsafe_code)]
+    // SAFETY: `struct stat` is plain data; all-zero is a valid value.
+    unsafe {
+        std::mem::zeroed()
+    }
+}
+
 /// Adopts an inherited listening socket (systemd socket activation):
 /// a TCP listener if the fd is one, else None.
 pub fn tcp_listener_from_fd(fd: i32) -> Option<std::net::TcpListener> {

@@ -19,14 +19,46 @@ enum Sink {
         path: String,
         file: File,
     },
-    /// `server.errorlog = "|command"`: lines go to the command's stdin.
-    Pipe {
-        child: std::process::Child,
-    },
+    /// `server.errorlog = "|command"`: lines go to the command's stdin
+    /// through a pipe we keep, so a restarted command finds what was
+    /// written while it was down.
+    Pipe(LogPipe),
     /// server.errorlog-use-syslog.
     Syslog,
     /// The original stderr, kept when server.breakagelog took fd 2.
     SavedStderr(File),
+}
+
+struct LogPipe {
+    cmd: String,
+    writer: std::io::PipeWriter,
+    reader: std::io::PipeReader,
+    child: Option<std::process::Child>,
+    started: i64,
+}
+
+impl LogPipe {
+    fn spawn(&mut self, now: i64) {
+        self.started = now;
+        let Ok(input) = self.reader.try_clone() else {
+            return;
+        };
+        self.child = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&self.cmd)
+            .stdin(input)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok();
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 thread_local! {
@@ -60,14 +92,11 @@ pub fn write_line(file: &str, line: u32, msg: &str) {
         Sink::File { file, .. } | Sink::SavedStderr(file) => {
             let _ = file.write_all(text.as_bytes());
         }
-        Sink::Pipe { child } => match child.stdin.as_mut() {
-            Some(stdin) => {
-                let _ = stdin.write_all(text.as_bytes());
-            }
-            None => {
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
-            }
-        },
+        // A full pipe (the command is gone and not back yet) drops the line
+        // rather than stopping the server (the write end is non-blocking).
+        Sink::Pipe(p) => {
+            let _ = p.writer.write_all(text.as_bytes());
+        }
         // syslog stamps time and pid itself: send "(file.line) msg".
         Sink::Syslog => {
             let base = file.rsplit('/').next().unwrap_or(file);
@@ -80,12 +109,20 @@ pub fn write_line(file: &str, line: u32, msg: &str) {
 /// with a leading `|` a command run by /bin/sh reading the lines on stdin.
 pub fn open_errorlog(path: &str) -> std::io::Result<()> {
     if let Some(cmd) = path.strip_prefix('|') {
-        let child = std::process::Command::new("/bin/sh")
-            .arg("-c")
-            .arg(cmd)
-            .stdin(std::process::Stdio::piped())
-            .spawn()?;
-        SINK.with(|s| *s.borrow_mut() = Sink::Pipe { child });
+        let (reader, writer) = std::io::pipe()?;
+        crate::sys::set_nonblocking(std::os::fd::AsRawFd::as_raw_fd(&writer));
+        let mut p = LogPipe {
+            cmd: cmd.to_string(),
+            writer,
+            reader,
+            child: None,
+            started: 0,
+        };
+        p.spawn(now_secs());
+        if p.child.is_none() {
+            return Err(std::io::Error::other(format!("cannot run {cmd}")));
+        }
+        SINK.with(|s| *s.borrow_mut() = Sink::Pipe(p));
         return Ok(());
     }
     let file = OpenOptions::new().append(true).create(true).open(path)?;
@@ -126,6 +163,24 @@ pub fn open_syslog(facility: Option<&str>) {
             "unrecognized server.syslog-facility: \"{name}\"; defaulting to \"daemon\" facility"
         );
     }
+}
+
+/// A piped logger that exited is started again on the same pipe, at most
+/// once every 5 seconds (as lighttpd does); called on SIGCHLD and each
+/// second.
+pub fn check_pipe(now: i64) {
+    SINK.with(|s| {
+        if let Sink::Pipe(p) = &mut *s.borrow_mut() {
+            if let Some(c) = p.child.as_mut()
+                && let Ok(Some(_)) = c.try_wait()
+            {
+                p.child = None;
+            }
+            if p.child.is_none() && p.started + 5 < now {
+                p.spawn(now);
+            }
+        }
+    });
 }
 
 /// Reopens a file sink (SIGHUP, for log rotation; pipes are kept).

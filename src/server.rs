@@ -376,7 +376,10 @@ impl Server {
                             .is_none();
                     self.start_graceful();
                 }
-                SIGCHLD => self.sh.gw.reap(self.sh.now),
+                SIGCHLD => {
+                    self.sh.gw.reap(self.sh.now);
+                    crate::log::check_pipe(self.sh.now);
+                }
                 SIGHUP => {
                     crate::log::reopen();
                     crate::log_error!("logfiles cycled UID = {uid} PID = {pid}");
@@ -502,6 +505,7 @@ impl Server {
     /// backend hosts' maintenance.
     fn tick(&mut self) {
         self.sh.gw.trigger(self.sh.now);
+        crate::log::check_pipe(self.sh.now);
         let g = self.sh.compiled.global();
         let now = self.sh.now;
         for i in 0..self.conns.len() {

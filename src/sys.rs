@@ -199,6 +199,18 @@ pub fn sendfile(sock: i32, file: i32, offset: u64, count: usize) -> std::io::Res
     }
 }
 
+/// O_NONBLOCK on an fd we own (the error-log pipe's write end).
+pub fn set_nonblocking(fd: i32) {
+    #[allow(unsafe_code)]
+    // SAFETY: fcntl on an open fd with integer arguments only.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+        }
+    }
+}
+
 /// Makes `file` our stderr (fd 2), as server.breakagelog does.
 pub fn dup_onto_stderr(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;

@@ -218,12 +218,21 @@ mod tests {
         std::thread::spawn(move || {
             super::open_errorlog(&cmd).unwrap();
             crate::log_error!("through the pipe");
-            super::SINK.with(|s| {
-                if let super::Sink::Pipe { child } = &mut *s.borrow_mut() {
-                    drop(child.stdin.take());
-                    let _ = child.wait();
+            // Closing both ends we hold lets the command see EOF.
+            let sink = super::SINK.with(|s| s.replace(super::Sink::Stderr));
+            if let super::Sink::Pipe(p) = sink {
+                let super::LogPipe {
+                    writer,
+                    reader,
+                    child,
+                    ..
+                } = p;
+                drop(writer);
+                drop(reader);
+                if let Some(mut c) = child {
+                    let _ = c.wait();
                 }
-            });
+            }
         })
         .join()
         .unwrap();

@@ -179,7 +179,7 @@ impl Server {
     /// Runs until stopped.
     pub fn run(&mut self) -> ExitCode {
         let code = self.run_loop();
-        self.sh.gw.shutdown();
+        self.sh.gw.shutdown(self.restart);
         code
     }
 

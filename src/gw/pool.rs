@@ -758,7 +758,7 @@ impl Pool {
                 // Start-up spawns are silent even with fastcgi.debug (1.4.69).
                 if let Err(e) = rt.start_proc(&mut p, now, 0) {
                     rt.procs.borrow_mut().insert(0, p);
-                    pool.shutdown();
+                    pool.shutdown(false);
                     return Err(format!("{e}\n[ERROR]: spawning gw failed."));
                 }
                 rt.procs.borrow_mut().insert(0, p);
@@ -791,8 +791,12 @@ impl Pool {
         std::mem::take(&mut *self.stats.wake.borrow_mut())
     }
 
-    /// Shutdown: kill-signal to every child, sockets removed, no waiting.
-    pub fn shutdown(&self) {
+    /// Shutdown: kill-signal to every child, sockets removed, no waiting
+    /// (as lighttpd) unless `wait`: before a graceful restart the children
+    /// get up to 2 s to exit, so the next run does not find the old ones
+    /// still answering on their ports and take them for external backends.
+    pub fn shutdown(&self, wait: bool) {
+        let mut children = Vec::new();
         for h in &self.hosts {
             for p in h.procs.borrow_mut().iter_mut() {
                 if let Some(c) = p.child.take() {
@@ -800,7 +804,18 @@ impl Pool {
                     if let BackendAddr::Unix(s) = &p.addr {
                         let _ = std::fs::remove_file(s);
                     }
+                    children.push(c);
                 }
+            }
+        }
+        if wait {
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while std::time::Instant::now() < until {
+                children.retain_mut(|c| matches!(c.try_wait(), Ok(None)));
+                if children.is_empty() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
         }
     }

@@ -40,6 +40,14 @@ pub struct RequestConf {
     pub absolute_dir_redirect: bool,
     pub dir_listing: bool,
     pub dir_listing_hide_dotfiles: bool,
+    /// dir-listing.encoding, -external-css, -external-js, -set-footer,
+    /// -auto-layout, -exclude (regexes on entry names).
+    pub dir_listing_encoding: Option<Rc<str>>,
+    pub dir_listing_css: Option<Rc<str>>,
+    pub dir_listing_js: Option<Rc<str>>,
+    pub dir_listing_footer: Option<Rc<str>>,
+    pub dir_listing_auto_layout: bool,
+    pub dir_listing_exclude: Rc<Vec<pcre2::bytes::Regex>>,
     pub errorfile_prefix: Option<Rc<str>>,
     pub error_handler: Option<Rc<str>>,
     pub error_handler_404: Option<Rc<str>>,
@@ -86,6 +94,12 @@ impl Default for RequestConf {
             absolute_dir_redirect: false,
             dir_listing: false,
             dir_listing_hide_dotfiles: true,
+            dir_listing_encoding: None,
+            dir_listing_css: None,
+            dir_listing_js: None,
+            dir_listing_footer: None,
+            dir_listing_auto_layout: true,
+            dir_listing_exclude: Rc::new(Vec::new()),
             errorfile_prefix: None,
             error_handler: None,
             error_handler_404: None,
@@ -118,6 +132,7 @@ enum Setting {
     Num(fn(&mut RequestConf) -> &mut u32, u32),
     Text(fn(&mut RequestConf) -> &mut Option<Rc<str>>, Rc<str>),
     AccessDeny(Rc<Vec<String>>),
+    DirExclude(Rc<Vec<pcre2::bytes::Regex>>),
     FcgiServer(
         Rc<Vec<crate::gw::config::GwExt>>,
         Rc<Vec<crate::gw::config::GwExt>>,
@@ -141,6 +156,7 @@ impl Setting {
             Setting::Num(f, v) => *f(c) = *v,
             Setting::Text(f, v) => *f(c) = Some(v.clone()),
             Setting::AccessDeny(v) => c.access_deny = v.clone(),
+            Setting::DirExclude(v) => c.dir_listing_exclude = v.clone(),
             Setting::FcgiServer(r, a) => {
                 c.fastcgi_server = r.clone();
                 c.fastcgi_auth = a.clone();
@@ -223,6 +239,21 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
             flag(|c| &mut c.dir_listing)
         }
         ("dir-listing.hide-dotfiles", _) => flag(|c| &mut c.dir_listing_hide_dotfiles),
+        ("dir-listing.encoding", _) => text(|c| &mut c.dir_listing_encoding),
+        ("dir-listing.external-css", _) => text(|c| &mut c.dir_listing_css),
+        ("dir-listing.external-js", _) => text(|c| &mut c.dir_listing_js),
+        ("dir-listing.set-footer", _) => text(|c| &mut c.dir_listing_footer),
+        ("dir-listing.auto-layout", _) => flag(|c| &mut c.dir_listing_auto_layout),
+        ("dir-listing.exclude", Value::Array(a)) => {
+            let mut res = Vec::new();
+            for p in a.iter_strings() {
+                match pcre2::bytes::Regex::new(p) {
+                    Ok(r) => res.push(r),
+                    Err(e) => crate::log_error!("dir-listing.exclude: bad regex {p}: {e}"),
+                }
+            }
+            Some(Setting::DirExclude(Rc::new(res)))
+        }
         ("server.errorfile-prefix", _) => text(|c| &mut c.errorfile_prefix),
         ("server.error-handler", _) => text(|c| &mut c.error_handler),
         ("server.error-handler-404", _) => text(|c| &mut c.error_handler_404),

@@ -395,8 +395,16 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         return Response::new(403);
     };
     let mut entries = Vec::new();
+    let conf = ctx.conf;
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        if conf
+            .dir_listing_exclude
+            .iter()
+            .any(|r| r.is_match(name.as_bytes()).unwrap_or(false))
+        {
+            continue;
+        }
         let Ok(m) = e.metadata() else { continue };
         entries.push(dirlisting_html::Entry {
             name,
@@ -405,9 +413,15 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
             mtime: m.mtime(),
         });
     }
+    let text = |v: &Option<std::rc::Rc<str>>| v.as_deref().map(str::to_string);
     let opts = dirlisting_html::ListingOpts {
-        hide_dotfiles: ctx.conf.dir_listing_hide_dotfiles,
-        mimetypes: Some(&ctx.conf.mimetypes),
+        hide_dotfiles: conf.dir_listing_hide_dotfiles,
+        encoding: text(&conf.dir_listing_encoding),
+        external_css: text(&conf.dir_listing_css),
+        external_js: text(&conf.dir_listing_js),
+        set_footer: text(&conf.dir_listing_footer),
+        auto_layout: conf.dir_listing_auto_layout,
+        mimetypes: Some(&conf.mimetypes),
         ..Default::default()
     };
     let tag = ctx
@@ -418,10 +432,10 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
     let html = dirlisting_html::render(&req.path, &entries, tag, &opts);
     let mut r = Response::new(200);
     r.header("Content-Type", dirlisting_html::content_type(&opts));
-    r.header("Content-Length", html.len().to_string());
     if req.version == Version::Http11 {
         r.header("Accept-Ranges", "bytes");
     }
+    r.header("Content-Length", html.len().to_string());
     if req.method != Method::Head {
         r.body = Body::Mem(html.into_bytes());
     }

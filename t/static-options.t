@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # server.force-lowercase-filenames: files are looked up by the lower-cased
 # URL path, per request (a conditional can turn it off);
-# server.absolute-dir-redirect: the directory 301 names scheme and host.
+# server.absolute-dir-redirect: the directory 301 names scheme and host;
+# the dir-listing.* page options.
 # Expected values are lighttpd 1.4.69's.
 
 use strict;
@@ -27,5 +28,17 @@ ok($tf->handle_http({ REQUEST => ["GET /sub?a=1 HTTP/1.1\nHost: example.com:8080
 ok($tf->handle_http({ REQUEST => ["GET /sub HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 301, 'Location' => 'http://localhost:' . $tf->port . '/sub/' }] }) == 0,
    'without Host: the local address, 127.0.0.1 as localhost, with the port');
+{
+    my $x = $tf->http_exchange("GET /dir/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    my $r = $x->{responses}[0];
+    my $html = $r ? $r->body : '';
+    is($r ? $r->header('Content-Type') : '', 'text/html;charset=utf-8', 'dir-listing.encoding: the charset');
+    like($html, qr{<meta charset="utf-8">}, '... and the meta tag');
+    like($html, qr{<link rel="stylesheet" type="text/css" href="/s\.css">}, 'dir-listing.external-css');
+    like($html, qr{<script type="text/javascript" src="/s\.js"></script>}, 'dir-listing.external-js');
+    like($html, qr{<div class="foot">custom <b>footer</b></div>}, 'dir-listing.set-footer');
+    like($html, qr{<a href="\.\./">}, 'the parent row is there');
+    unlike($html, qr{file\.txt}, 'dir-listing.exclude: file.txt is not listed');
+}
 $tf->stop_proc;
 done_testing();

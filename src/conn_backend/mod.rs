@@ -1,0 +1,690 @@
+//! A client connection whose request a FastCGI backend answers (the
+//! connection side of src/gw): start the backend request (BEGIN_REQUEST,
+//! one PARAMS record, STDIN), forward the request body, read the answer and
+//! hand it to reply.rs, which turns it into the client's response; open.rs
+//! gets the connection (balancing, retries, reuse, timeouts), body.rs reads
+//! a request body in full first. Failures get the status and log line of
+//! fastcgi.md §5.
+
+use crate::conn::{Conn, State};
+use crate::gw::config::{GwExt, GwHost, Mode};
+use crate::gw::fcgi::{self, Role};
+use crate::gw::pool::{Lease, PickInput, Slot, pick_host};
+use crate::gw::{self, GwConn, GwEvent, GwState};
+use crate::http::backend_resp;
+use crate::http::cgi_env::{self, CgiInput};
+use crate::http::request::{RequestHead, Version};
+use crate::mods::fastcgi::FcgiTarget;
+use crate::reqconf::RequestConf;
+use crate::response::{self, Response};
+use crate::server::Shared;
+use mio::{Interest, Token};
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+
+mod body;
+mod open;
+mod reply;
+
+use open::{Attempt, MAX_RECONNECTS, Opened, all_down_note, open_gw};
+use reply::interim_head;
+
+/// Stop reading the backend while this much waits for the client.
+const BACKPRESSURE: usize = 256 * 1024;
+/// A response body buffered beyond this is streamed instead (chunked for
+/// HTTP/1.1): lighttpd would buffer it all to temp files.
+const STREAM_AFTER: usize = 1 << 20;
+/// A backend head larger than this is a 502 (lighttpd: 64 KiB).
+const MAX_HEAD: usize = 64 * 1024;
+/// Request body bytes read per turn while collecting (then others run).
+const BODY_READ_BUDGET: usize = 1 << 20;
+/// Request body bytes forwarded per STDIN step.
+const BODY_STEP: usize = 64 * 1024;
+/// Backend sockets use tokens from here (+ their slot, gw/mod.rs).
+pub const BACKEND_BASE: usize = 1 << 30;
+
+/// The backend side of one client request.
+pub struct BackendRun {
+    pub gw: GwConn,
+    head_buf: Vec<u8>,
+    head_done: bool,
+    chunked: bool,
+    /// Request body bytes still to read from the client and forward.
+    body_left: u64,
+    version: Version,
+    head_only: bool,
+    keep: bool,
+    debug: u32,
+    tag: Option<std::rc::Rc<str>>,
+    conf: RequestConf,
+    uri: String,
+    /// The response head, held back while the body is buffered: a body
+    /// that is complete by END_REQUEST goes out with Content-Length (and
+    /// Range applied), as lighttpd buffers backend responses by default.
+    deferred: Option<Response>,
+    body: Vec<u8>,
+    /// The client's Range header, for a GET over HTTP/1.1.
+    range: Option<String>,
+    /// GET or HEAD: only these get Accept-Ranges.
+    get_or_head: bool,
+    /// BEGIN_REQUEST + PARAMS, kept to try another proc.
+    rec: Vec<u8>,
+    /// Connect attempts after the first (lighttpd: at most 5).
+    reconnects: u8,
+    /// Request-body bytes forwarded (no retry once the body has started).
+    body_sent: u64,
+    host: Rc<GwHost>,
+    /// The proc the request holds (released when this is dropped).
+    lease: Option<Lease>,
+    /// The key's position in the responder keys, and what host choice
+    /// looks at, for choosing again on a reconnect.
+    ext: usize,
+    path: String,
+    authority: String,
+    /// When the connect started and the last read / write progress (the
+    /// host's connect-, read- and write-timeout).
+    connect_ts: i64,
+    read_ts: i64,
+    write_ts: i64,
+    /// The request, for serving an X-Sendfile file (conditional, Range);
+    /// kept only for hosts with x-sendfile enabled.
+    req: Option<RequestHead>,
+    /// The X-Sendfile answer: replaces the backend's body entirely.
+    sendfile: Option<Response>,
+    /// This is an authorizer request (the request in `req` runs on when
+    /// it allows).
+    authorizer: bool,
+    /// The authorizer allowed: its Variable-* (name, value).
+    auth_vars: Option<Vec<(String, String)>>,
+    /// The request body, read in full before the backend started.
+    body_src: Option<crate::reqbody::BodyBuf>,
+    /// The connection was kept from an earlier request (connection-reuse).
+    reused: bool,
+    /// The request ended cleanly: keep the connection (connection-reuse).
+    keep_conn: bool,
+    /// tcp-fin-propagate: the client's half-close was passed on.
+    fin_sent: bool,
+}
+
+impl BackendRun {
+    /// The head went to the client (streaming; a buffered response goes
+    /// out whole at the end).
+    pub fn response_started(&self) -> bool {
+        self.head_done
+            && self.deferred.is_none()
+            && self.sendfile.is_none()
+            && self.auth_vars.is_none()
+    }
+
+    /// The keys the request's key is one of (authorizer or responder).
+    fn exts(&self) -> Rc<Vec<GwExt>> {
+        if self.authorizer {
+            self.conf.fastcgi_auth.clone()
+        } else {
+            self.conf.fastcgi_server.clone()
+        }
+    }
+}
+
+/// A backend request not started yet: its body is being read
+/// (State::ReadBody), or it waits for a connection (State::WaitBackend).
+pub struct Pending {
+    head: RequestHead,
+    target: FcgiTarget,
+    conf: RequestConf,
+    version: Version,
+    keep: bool,
+    mode: Mode,
+    extra: Vec<(String, String)>,
+    collect: Option<crate::reqbody::Collect>,
+    /// The body, read in full.
+    body: Option<crate::reqbody::BodyBuf>,
+    /// Expect: 100-continue was looked at.
+    continue_checked: bool,
+    /// In a proc's queue (connection-reuse) as `who`.
+    waiting: bool,
+    who: (usize, u64),
+    /// The records built before the request was queued.
+    rec: Option<Vec<u8>>,
+}
+
+impl Drop for Pending {
+    /// A request given up while queued leaves the queue.
+    fn drop(&mut self) {
+        if self.waiting
+            && let Some(rt) = self.target.host.rt.get()
+        {
+            rt.remove_waiter(self.who);
+        }
+    }
+}
+
+/// How a backend request starts: the client response's version and
+/// keep-alive, the role, and extra environment (an authorizer's
+/// Variable-* for the responder after it).
+pub struct Start<'a> {
+    pub version: Version,
+    pub keep: bool,
+    pub mode: Mode,
+    pub extra: &'a [(String, String)],
+    /// The request body, read in full before the start.
+    pub body: Option<crate::reqbody::BodyBuf>,
+    /// Woken from a proc's queue: the records it built before.
+    pub resumed: Option<Vec<u8>>,
+}
+
+/// The request parameters for the backend, in lighttpd's order, written
+/// into one PARAMS record.
+fn env_for(
+    c: &Conn,
+    head: &RequestHead,
+    t: &FcgiTarget,
+    conf: &RequestConf,
+    how: &Start<'_>,
+    w: &mut fcgi::ParamsWriter<'_>,
+) {
+    let local = c.local_addr();
+    let (server_addr, server_port) = match local {
+        Some(a) => (a.ip().to_string(), a.port()),
+        None => (String::new(), 0),
+    };
+    let remote = c.peer.to_string();
+    let host = head.host.as_deref().unwrap_or("");
+    let server_name = host
+        .rsplit_once(':')
+        .filter(|(h, _)| !h.ends_with(']') || host.starts_with('['))
+        .map(|(h, _)| h)
+        .unwrap_or(host);
+    let input = CgiInput {
+        authorizer: how.mode == Mode::Authorizer,
+        content_length: head.content_length.unwrap_or(0),
+        query: head.query.as_deref().unwrap_or(""),
+        raw_target: &head.target,
+        redirect_uri: None,
+        error_handler: false,
+        script_name: &t.script_name,
+        path_info: t.path_info.as_deref(),
+        script_filename: &t.script_filename,
+        document_root: &t.document_root,
+        docroot: t.host.docroot.as_deref(),
+        broken_scriptfilename: t.host.broken_scriptfilename,
+        method: head.method.as_str(),
+        protocol: if head.version == Version::Http11 {
+            "HTTP/1.1"
+        } else {
+            "HTTP/1.0"
+        },
+        server_software: conf
+            .server_tag
+            .as_deref()
+            .unwrap_or(crate::DEFAULT_SERVER_TAG),
+        scheme: "http",
+        server_addr: &server_addr,
+        server_port,
+        server_name,
+        remote_addr: &remote,
+        remote_port: c.peer_port,
+        headers: &head.headers,
+        strip_request_uri: t.host.strip_request_uri.as_deref(),
+        extra: how.extra,
+    };
+    cgi_env::build_with(&input, &mut |k, v| w.push(k.as_bytes(), v.as_bytes()));
+}
+
+impl Conn {
+    /// Starts a backend request; on a failure answers at once.
+    pub(crate) fn start_backend(
+        &mut self,
+        sh: &mut Shared,
+        head: &RequestHead,
+        t: FcgiTarget,
+        conf: RequestConf,
+        mut how: Start<'_>,
+    ) {
+        let body_src = how.body.take();
+        let resumed = how.resumed.take();
+        let (version, keep) = (how.version, how.keep);
+        let debug = conf.fastcgi_debug;
+        let authorizer = how.mode == Mode::Authorizer;
+        if head.chunked && !authorizer {
+            // Bodies are streamed to the backend: a chunked body's length is
+            // unknown up front (lighttpd with server.stream-request-body).
+            let r = response::error_response(411, &conf, true);
+            self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
+            return;
+        }
+        // A request woken from a proc's queue brings its records along.
+        let queued = resumed.is_some();
+        let rec = match resumed {
+            Some(rec) => rec,
+            None => {
+                let mut rec = Vec::with_capacity(1024);
+                let role = if authorizer {
+                    Role::Authorizer
+                } else {
+                    Role::Responder
+                };
+                fcgi::begin_request(&mut rec, 1, role, t.host.conn_reuse > 0);
+                let mut w = fcgi::ParamsWriter::new(&mut rec, 1);
+                env_for(self, head, &t, &conf, &how, &mut w);
+                if w.finish().is_err() {
+                    let r = response::error_response(400, &conf, true);
+                    self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
+                    return;
+                }
+                rec
+            }
+        };
+        // An authorizer gets no body (as lighttpd does from 1.4.77); it
+        // stays for the responder.
+        let body_left = if authorizer {
+            0
+        } else {
+            head.content_length.unwrap_or(0)
+        };
+        // "<path>?<query>", the `?` even without a query, as 1.4.69's
+        // messages print the request.
+        let uri = format!("{}?{}", head.path, head.query.as_deref().unwrap_or(""));
+        let path = head.path.clone();
+        let authority = head.host.clone().unwrap_or_default();
+        let mut reconnects = 0;
+        let exts = if authorizer {
+            &conf.fastcgi_auth
+        } else {
+            &conf.fastcgi_server
+        };
+        let Some(ext) = exts.get(t.ext) else {
+            return;
+        };
+        let opened = {
+            let a = Attempt {
+                ext,
+                balance: conf.fastcgi_balance,
+                path: &path,
+                query: head.query.as_deref().unwrap_or(""),
+                authority: &authority,
+                client_ip: &self.peer.to_string(),
+                debug,
+                rec: &rec,
+                body_left,
+                index: self.index,
+                who: (self.index, self.serial),
+                queued,
+            };
+            open_gw(
+                sh,
+                &a,
+                Some(t.host.clone()),
+                &mut reconnects,
+                MAX_RECONNECTS,
+            )
+        };
+        let (g, lease, reused) = match opened {
+            Opened::Conn(g, lease, reused) => (g, lease, reused),
+            Opened::Wait => {
+                // Run again when a connection of the proc is free.
+                self.pending = Some(Box::new(Pending {
+                    head: head.clone(),
+                    target: t,
+                    conf,
+                    version,
+                    keep,
+                    mode: how.mode,
+                    extra: how.extra.to_vec(),
+                    collect: None,
+                    body: body_src,
+                    continue_checked: true,
+                    waiting: true,
+                    who: (self.index, self.serial),
+                    rec: Some(rec),
+                }));
+                self.state = State::WaitBackend;
+                return;
+            }
+            Opened::Down => {
+                all_down_note(ext, &uri);
+                let r = response::error_response(503, &conf, false);
+                let head_only = head.method == crate::http::request::Method::Head;
+                self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+                return;
+            }
+        };
+        self.backend = Some(Box::new(BackendRun {
+            gw: g,
+            head_buf: Vec::new(),
+            head_done: false,
+            chunked: false,
+            body_left,
+            version,
+            head_only: head.method == crate::http::request::Method::Head,
+            keep,
+            debug,
+            tag: conf.server_tag.clone(),
+            range: (head.method == crate::http::request::Method::Get
+                && head.version == Version::Http11)
+                .then(|| head.header("Range").map(str::to_string))
+                .flatten(),
+            get_or_head: matches!(
+                head.method,
+                crate::http::request::Method::Get | crate::http::request::Method::Head
+            ),
+            deferred: None,
+            body: Vec::new(),
+            conf,
+            uri,
+            rec,
+            reconnects,
+            body_sent: 0,
+            req: (t.host.x_sendfile || authorizer).then(|| head.clone()),
+            authorizer,
+            auth_vars: None,
+            body_src,
+            reused,
+            keep_conn: false,
+            fin_sent: false,
+            host: lease.host_cfg(),
+            lease: Some(lease),
+            ext: t.ext,
+            path,
+            authority,
+            connect_ts: sh.now,
+            read_ts: sh.now,
+            write_ts: sh.now,
+            sendfile: None,
+        }));
+        self.state = State::Backend;
+    }
+
+    /// One step of the backend exchange (State::Backend).
+    pub(crate) fn backend_step(&mut self, sh: &mut Shared) {
+        let Some(mut b) = self.backend.take() else {
+            self.state = State::Closed;
+            return;
+        };
+        let done = self.backend_work(sh, &mut b);
+        if !done {
+            self.backend = Some(b);
+            return;
+        }
+        // connection-reuse: a cleanly ended connection goes back to its
+        // proc, still registered; otherwise closing it leaves the poll.
+        let b = *b;
+        if b.keep_conn
+            && let Some(lease) = &b.lease
+        {
+            lease.host.put_idle(lease, b.gw, sh.now);
+        }
+    }
+
+    /// Returns true when the backend part is over (the client response is
+    /// complete in the queue, or an error response replaced it).
+    fn backend_work(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
+        let was_connecting = b.gw.state == GwState::ConnectDelayed;
+        match b.gw.check_connected() {
+            Ok(false) => return false,
+            Ok(true) => {
+                if was_connecting {
+                    if let Some(l) = &b.lease {
+                        l.host.connected(l, sh.now);
+                    }
+                    b.read_ts = sh.now;
+                    b.write_ts = sh.now;
+                    if b.debug >= 1 {
+                        crate::log_error!("connect succeeded: {}", b.gw.sock.as_raw_fd());
+                    }
+                }
+            }
+            Err(e) => return self.connect_failed(sh, b, &e, MAX_RECONNECTS),
+        }
+        // A backend that is readable while the request is still being
+        // written is heard first (its answer or its close), as 1.4.69
+        // handles a ready backend.
+        if b.gw.readable && (b.gw.pending() > 0 || b.body_left > 0) && self.backend_read(sh, b) {
+            return true;
+        }
+        // Forward the request body: from the buffer it was read into, or
+        // as it arrives from the client (server.stream-request-body).
+        loop {
+            if b.body_left > 0 && b.gw.pending() < BACKPRESSURE {
+                let want = (b.body_left as usize).min(BODY_STEP);
+                let avail = match &mut b.body_src {
+                    Some(src) => match src.read_chunk(want) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            crate::log_error!("reading the request body temp file failed: {e}");
+                            return self.backend_fail(sh, b, 500);
+                        }
+                    },
+                    None => self.take_body(sh, want),
+                };
+                if !avail.is_empty() {
+                    b.body_left -= avail.len() as u64;
+                    b.body_sent += avail.len() as u64;
+                    let mut rec = Vec::new();
+                    fcgi::stdin(&mut rec, 1, &avail);
+                    if b.body_left == 0 {
+                        fcgi::stdin_end(&mut rec, 1);
+                        b.gw.request_complete = true;
+                    }
+                    b.gw.queue(&rec);
+                } else if b.body_src.is_none() && self.peer_gone() {
+                    // The client went away mid-body: drop the backend request.
+                    self.state = State::Closed;
+                    return true;
+                }
+            }
+            let before = b.gw.written;
+            let flushed = b.gw.flush();
+            if b.gw.written != before {
+                b.write_ts = sh.now;
+            }
+            if let Err(e) = flushed {
+                if b.reused && !b.head_done && b.head_buf.is_empty() {
+                    // A kept connection the backend has closed.
+                    return self.retry_fresh(sh, b);
+                }
+                crate::log_error!(
+                    "connection was dropped after accept() (perhaps the gw process died), write-offset: {} socket: {} ({})",
+                    b.gw.written,
+                    b.gw.addr,
+                    io_text(&e)
+                );
+                return self.backend_fail(sh, b, 503);
+            }
+            // More of a buffered body can go while the socket takes it.
+            if b.body_src.is_none() || b.body_left == 0 || !b.gw.writable || b.gw.pending() > 0 {
+                break;
+            }
+        }
+        // tcp-fin-propagate (with a streamed request body, as 1.4.69): the
+        // client's half-close is passed on once the request is sent.
+        if b.host.tcp_fin_propagate
+            && !b.fin_sent
+            && !b.authorizer
+            && b.conf.stream_request_body != 0
+            && b.gw.request_complete
+            && b.gw.pending() == 0
+        {
+            if self.readable && !self.peer_eof {
+                self.fill(self.inbuf.len() + 16 * 1024, sh.now, &mut sh.rbuf);
+            }
+            if self.peer_eof {
+                b.gw.sock.shutdown_write();
+                b.fin_sent = true;
+            }
+        }
+        self.backend_read(sh, b)
+    }
+
+    /// Reads what the backend sent and turns it into the client's
+    /// response. True when the backend part is over.
+    fn backend_read(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
+        if self.out_len() >= BACKPRESSURE {
+            // Not reading on purpose: the read timer waits with us.
+            b.read_ts = sh.now;
+            return false;
+        }
+        let mut events = Vec::new();
+        b.gw.read(&mut sh.rbuf, BACKPRESSURE, &mut events);
+        if !events.is_empty() {
+            b.read_ts = sh.now;
+        }
+        for ev in events {
+            match ev {
+                GwEvent::Stdout(data) => {
+                    if b.head_done {
+                        self.emit_body(sh, b, &data);
+                        continue;
+                    }
+                    b.head_buf.extend_from_slice(&data);
+                    let opts = backend_resp::HeadOpts {
+                        backend: backend_resp::Backend::Fastcgi,
+                        purpose: if b.authorizer {
+                            backend_resp::Purpose::Authorize
+                        } else {
+                            backend_resp::Purpose::Respond
+                        },
+                        xsendfile_allow: b.host.x_sendfile,
+                    };
+                    // Interim (1xx) heads go on to an HTTP/1.1 client as they
+                    // are; the final head follows.
+                    let mut parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
+                    while let Ok(Some((head, off))) = &parsed
+                        && head.is_interim()
+                        && !b.authorizer
+                    {
+                        let rest = b.head_buf.split_off((*off).min(b.head_buf.len()));
+                        if b.version == Version::Http11 {
+                            self.push_out(interim_head(head));
+                        }
+                        b.head_buf = rest;
+                        parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
+                    }
+                    match parsed {
+                        Ok(None) => {}
+                        Ok(Some((head, off))) => {
+                            let rest = b.head_buf.split_off(off.min(b.head_buf.len()));
+                            self.emit_head(sh, b, head);
+                            if !rest.is_empty() {
+                                self.emit_body(sh, b, &rest);
+                            }
+                        }
+                        Err(e) => {
+                            crate::log_error!(
+                                "invalid response headers from backend {}: {e:?}",
+                                b.gw.addr
+                            );
+                            return self.backend_fail(sh, b, 502);
+                        }
+                    }
+                }
+                GwEvent::Stderr(data) => {
+                    for line in String::from_utf8_lossy(&data).lines() {
+                        crate::log_error!("FastCGI-stderr:{line}");
+                    }
+                }
+                GwEvent::End => {
+                    if !b.head_done {
+                        return self.backend_fail(sh, b, 502);
+                    }
+                    b.keep_conn = b.host.conn_reuse > 0 && b.gw.reusable();
+                    if let Some(vars) = b.auth_vars.take() {
+                        self.after_authorizer(sh, b, vars);
+                        return true;
+                    }
+                    if let Some(r) = b.sendfile.take() {
+                        self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
+                        self.finish_backend(b.keep);
+                        return true;
+                    }
+                    if let Some(r) = b.deferred.take() {
+                        self.send_buffered(sh, b, r);
+                        self.finish_backend(b.keep);
+                        return true;
+                    }
+                    if b.chunked && !b.head_only {
+                        self.push_out(b"0\r\n\r\n".to_vec());
+                    }
+                    self.finish_backend(b.keep);
+                    return true;
+                }
+                GwEvent::Eof | GwEvent::Error(_) => {
+                    if b.reused && !b.head_done && b.head_buf.is_empty() {
+                        // The backend closed a kept connection: the request
+                        // was not taken; send it on a new one.
+                        return self.retry_fresh(sh, b);
+                    }
+                    if let GwEvent::Error(e) = &ev {
+                        crate::log_error!(
+                            "read() {} {}: {}",
+                            self.sock.as_raw_fd(),
+                            b.gw.sock.as_raw_fd(),
+                            io_text(e)
+                        );
+                    } else {
+                        let pid = b.lease.as_ref().map(|l| l.pid).unwrap_or(0);
+                        crate::log_error!(
+                            "unexpected end-of-file (perhaps the fastcgi process died):pid: {pid} socket: {}",
+                            b.gw.addr
+                        );
+                    }
+                    if !b.head_done {
+                        crate::log_error!(
+                            "response not received, request sent: {} on socket: {} for {}, closing connection",
+                            b.gw.written,
+                            b.gw.addr,
+                            b.uri
+                        );
+                        return self.backend_fail(sh, b, 500);
+                    }
+                    crate::log_error!(
+                        "response already sent out, but backend returned error on socket: {} for {}, terminating connection",
+                        b.gw.addr,
+                        b.uri
+                    );
+                    // What arrived goes out, marked as cut short: chunked
+                    // without the last chunk (HTTP/1.1) and closed. 1.4.69
+                    // sends it with a Content-Length that makes it look
+                    // complete (doc/compat.md).
+                    b.keep = false;
+                    b.sendfile = None;
+                    self.start_streaming(sh, b);
+                    self.emergency_exit(b);
+                    self.finish_backend(false);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// The seed's line for a request torn down because its backend failed
+    /// (fastcgi.debug; 1.4.69 no longer prints it).
+    fn emergency_exit(&self, b: &BackendRun) {
+        if b.debug > 0 {
+            crate::log_error!(
+                "emergency exit: fastcgi: connection-fd: {} fcgi-fd: {}",
+                self.sock.as_raw_fd(),
+                b.gw.sock.as_raw_fd()
+            );
+        }
+    }
+
+    fn backend_fail(&mut self, sh: &mut Shared, b: &mut BackendRun, status: u16) -> bool {
+        self.emergency_exit(b);
+        if b.head_done {
+            self.finish_backend(false);
+            return true;
+        }
+        let r = response::error_response(status, &b.conf, status != 503);
+        let keep = b.keep && status == 503;
+        self.queue(sh, r, b.version, keep, b.head_only, b.tag.as_deref());
+        true
+    }
+}
+
+/// strerror-like text of an io::Error.
+fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_string()
+}

@@ -1,0 +1,318 @@
+//! Getting a backend connection for a request: host and proc choice
+//! (gw/pool.rs), connect and its retries, a kept connection
+//! (connection-reuse) or a new one, the queue when all are busy, and the
+//! host's connect/read/write-timeouts.
+
+use super::*;
+
+/// Connect attempts after the first: lighttpd reconnects up to 5 times,
+/// choosing a host again each time (once only after a connect-timeout).
+pub(super) const MAX_RECONNECTS: u8 = 5;
+
+/// What a connect attempt needs.
+pub(super) struct Attempt<'a> {
+    pub(super) ext: &'a GwExt,
+    pub(super) balance: crate::gw::pool::Balance,
+    pub(super) path: &'a str,
+    pub(super) query: &'a str,
+    pub(super) authority: &'a str,
+    pub(super) client_ip: &'a str,
+    pub(super) debug: u32,
+    pub(super) rec: &'a [u8],
+    pub(super) body_left: u64,
+    pub(super) index: usize,
+    /// The client connection (index, serial), to queue it for a
+    /// connection (connection-reuse).
+    pub(super) who: (usize, u64),
+    /// Woken from that queue: goes before newcomers.
+    pub(super) queued: bool,
+}
+
+/// What a connect attempt gave.
+pub(super) enum Opened {
+    Conn(GwConn, Lease, bool),
+    /// connection-reuse: every connection of the proc is busy; the request
+    /// was queued and is woken when one is free.
+    Wait,
+    /// No host runs, or the tries ran out.
+    Down,
+}
+
+/// Takes a proc of `host` (or of a host chosen again by the balancer),
+/// connects, queues the request records and registers the socket. A
+/// failed attempt disables the proc (pool.rs) and the next attempt chooses
+/// again, up to `max` reconnects. None: no host runs, or the tries ran out.
+pub(super) fn open_gw(
+    sh: &Shared,
+    a: &Attempt<'_>,
+    mut host: Option<Rc<GwHost>>,
+    reconnects: &mut u8,
+    max: u8,
+) -> Opened {
+    loop {
+        let h = match host.take() {
+            Some(h) => h,
+            None => {
+                let pick = PickInput {
+                    path: a.path,
+                    authority: a.authority,
+                    client_ip: a.client_ip,
+                };
+                match pick_host(a.ext, a.balance, &pick) {
+                    Some(h) => h,
+                    None => return Opened::Down,
+                }
+            }
+        };
+        if let Some(lease) = h.rt.get().and_then(|rt| rt.acquire(a.debug)) {
+            let mut kept = None;
+            if h.conn_reuse > 0 {
+                match lease.host.reuse_slot(&lease, a.queued, sh.now) {
+                    Slot::Idle(sock) => kept = Some(sock),
+                    Slot::New => {}
+                    Slot::Wait => {
+                        lease.host.add_waiter(lease.proc_id, a.who);
+                        return Opened::Wait;
+                    }
+                }
+            }
+            if let Some(mut g) = kept {
+                // Still registered, under its own token: only the owner
+                // changes.
+                g.reset_for(a.index);
+                queue_request(&mut g, a);
+                lease.host.connected(&lease, sh.now);
+                return Opened::Conn(g, lease, true);
+            }
+            match gw::connect(&lease.addr) {
+                Ok(mut g) => {
+                    queue_request(&mut g, a);
+                    let slot = gw::TokenSlot::new(&sh.slots, a.index);
+                    let token = Token(BACKEND_BASE + slot.id);
+                    g.slot = Some(slot);
+                    match sh.registry.register(
+                        &mut g.sock,
+                        token,
+                        Interest::READABLE | Interest::WRITABLE,
+                    ) {
+                        Ok(()) if g.state == GwState::ConnectDelayed => {
+                            // The seed's words (fastcgi.debug), then 1.4.69's.
+                            if a.debug >= 1 {
+                                crate::log_error!("connect delayed: {}", g.sock.as_raw_fd());
+                            }
+                            if a.debug >= 3 {
+                                crate::log_error!(
+                                    "connect delayed; will continue later: {}",
+                                    lease.addr
+                                );
+                            }
+                            return Opened::Conn(g, lease, false);
+                        }
+                        Ok(()) => {
+                            if a.debug >= 1 {
+                                crate::log_error!("connect succeeded: {}", g.sock.as_raw_fd());
+                            }
+                            lease.host.connected(&lease, sh.now);
+                            return Opened::Conn(g, lease, false);
+                        }
+                        Err(e) => crate::log_error!("backend register failed: {e}"),
+                    }
+                }
+                Err(e) => {
+                    crate::log_error!(
+                        "establishing connection failed: socket: {}: {}",
+                        lease.addr,
+                        io_text(&e)
+                    );
+                    if a.debug >= 1 {
+                        crate::log_error!(
+                            "error: unexpected close of fastcgi connection for {}{}{} (no fastcgi process on host/port ?)",
+                            a.path,
+                            if a.query.is_empty() { "" } else { "?" },
+                            a.query
+                        );
+                    }
+                    lease
+                        .host
+                        .connect_error(&lease, e.raw_os_error().unwrap_or(0), sh.now);
+                }
+            }
+        }
+        if *reconnects >= max {
+            return Opened::Down;
+        }
+        *reconnects += 1;
+    }
+}
+
+/// BEGIN_REQUEST + PARAMS, and the end of STDIN when there is no body.
+pub(super) fn queue_request(g: &mut GwConn, a: &Attempt<'_>) {
+    g.queue(a.rec);
+    if a.body_left == 0 {
+        let mut end = Vec::new();
+        fcgi::stdin_end(&mut end, 1);
+        g.queue(&end);
+        g.request_complete = true;
+    }
+}
+
+/// "all handlers for <path>?<query> on <key> are down." once per key
+/// until one of its hosts works again.
+pub(super) fn all_down_note(e: &GwExt, uri: &str) {
+    if !e.note_sent.replace(true) {
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        crate::log_error!("all handlers for {path}?{query} on {} are down.", e.key);
+    }
+}
+
+impl Conn {
+    /// A connect in progress failed (or timed out): disable the proc and
+    /// try again while nothing of the body went out, else 503.
+    pub(super) fn connect_failed(
+        &mut self,
+        sh: &mut Shared,
+        b: &mut BackendRun,
+        e: &std::io::Error,
+        max: u8,
+    ) -> bool {
+        crate::log_error!(
+            "establishing connection failed: socket: {}: {}",
+            b.gw.addr,
+            io_text(e)
+        );
+        if b.debug >= 1 {
+            crate::log_error!(
+                "error: unexpected close of fastcgi connection for {} (no fastcgi process on host/port ?)",
+                b.uri.trim_end_matches('?')
+            );
+        }
+        if let Some(l) = b.lease.take() {
+            l.host
+                .connect_error(&l, e.raw_os_error().unwrap_or(0), sh.now);
+        }
+        if b.body_sent == 0 && b.reconnects < max {
+            b.reconnects += 1;
+            let ext = b.exts();
+            let Some(e) = ext.get(b.ext) else {
+                return self.backend_fail(sh, b, 503);
+            };
+            let client_ip = self.peer.to_string();
+            let a = Attempt {
+                ext: e,
+                balance: b.conf.fastcgi_balance,
+                path: &b.path,
+                query: b.uri.split_once('?').map(|(_, q)| q).unwrap_or(""),
+                authority: &b.authority,
+                client_ip: &client_ip,
+                debug: b.debug,
+                rec: &b.rec,
+                body_left: b.body_left,
+                index: self.index,
+                who: (self.index, self.serial),
+                queued: true,
+            };
+            if let Opened::Conn(g, lease, reused) = open_gw(sh, &a, None, &mut b.reconnects, max) {
+                b.gw = g;
+                b.reused = reused;
+                b.host = lease.host_cfg();
+                b.lease = Some(lease);
+                b.connect_ts = sh.now;
+                return false;
+            }
+            all_down_note(e, &b.uri);
+        }
+        self.backend_fail(sh, b, 503)
+    }
+
+    /// The host's connect-, read- and write-timeout, checked once a second
+    /// (fastcgi.md §5). True when the backend part ended.
+    pub(crate) fn backend_timeouts(&mut self, sh: &mut Shared) -> bool {
+        let Some(mut b) = self.backend.take() else {
+            return false;
+        };
+        let now = sh.now;
+        let h = b.host.clone();
+        let expired = |ts: i64, limit: u32| limit > 0 && now - ts > limit as i64;
+        let done = if b.gw.state == GwState::ConnectDelayed {
+            if expired(b.connect_ts, h.connect_timeout) {
+                let e = std::io::Error::from_raw_os_error(libc::ETIMEDOUT);
+                // One retry only: the request already waited.
+                self.connect_failed(sh, &mut b, &e, 1)
+            } else {
+                false
+            }
+        } else if b.gw.state != GwState::Done && expired(b.read_ts, h.read_timeout) {
+            crate::log_error!(
+                "read timeout on socket: {} (fd: {})",
+                b.gw.addr,
+                b.gw.sock.as_raw_fd()
+            );
+            self.backend_fail(sh, &mut b, 504)
+        } else if b.gw.pending() > 0 && expired(b.write_ts, h.write_timeout) {
+            crate::log_error!(
+                "write timeout on socket: {} (fd: {})",
+                b.gw.addr,
+                b.gw.sock.as_raw_fd()
+            );
+            self.backend_fail(sh, &mut b, 504)
+        } else {
+            false
+        };
+        if !done {
+            self.backend = Some(b);
+        }
+        done
+    }
+}
+
+impl Conn {
+    /// A kept connection failed before any answer: the request goes out
+    /// again on a new connection (a buffered body from its start).
+    pub(super) fn retry_fresh(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
+        let body_left = match &mut b.body_src {
+            Some(src) => {
+                src.rewind();
+                src.len()
+            }
+            None if b.body_sent == 0 => b.body_left,
+            None => return self.backend_fail(sh, b, 502),
+        };
+        b.lease = None;
+        let ext = b.exts();
+        let Some(e) = ext.get(b.ext) else {
+            return self.backend_fail(sh, b, 503);
+        };
+        let client_ip = self.peer.to_string();
+        let a = Attempt {
+            ext: e,
+            balance: b.conf.fastcgi_balance,
+            path: &b.path,
+            query: b.uri.split_once('?').map(|(_, q)| q).unwrap_or(""),
+            authority: &b.authority,
+            client_ip: &client_ip,
+            debug: b.debug,
+            rec: &b.rec,
+            body_left,
+            index: self.index,
+            who: (self.index, self.serial),
+            queued: true,
+        };
+        let mut tries = 0;
+        match open_gw(sh, &a, Some(b.host.clone()), &mut tries, MAX_RECONNECTS) {
+            Opened::Conn(g, lease, reused) => {
+                b.gw = g;
+                b.lease = Some(lease);
+                b.reused = reused;
+                b.body_left = body_left;
+                b.body_sent = 0;
+                b.connect_ts = sh.now;
+                false
+            }
+            // Waiting is not possible once the request has begun.
+            Opened::Wait | Opened::Down => {
+                all_down_note(e, &b.uri);
+                self.backend_fail(sh, b, 503)
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The backend's answer to the client: CGI head to response head,
+//! authorizer allow/deny, X-Sendfile and X-Sendfile2, buffered (with
+//! Content-Length and Range) or streamed body.
+
+use super::*;
+
+impl Conn {
+    pub(super) fn emit_head(
+        &mut self,
+        sh: &mut Shared,
+        b: &mut BackendRun,
+        head: backend_resp::BackendHead,
+    ) {
+        b.head_done = true;
+        if b.authorizer && head.status == 200 {
+            // Allowed: only the variables count; the body is dropped.
+            let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+            b.auth_vars = Some(
+                head.variables
+                    .iter()
+                    .map(|(k, v)| (text(k), text(v)))
+                    .collect(),
+            );
+            return;
+        }
+        let mut r = Response::new(head.status);
+        for (k, v) in &head.headers {
+            let k = String::from_utf8_lossy(k).into_owned();
+            r.headers.push((
+                std::borrow::Cow::Owned(k),
+                String::from_utf8_lossy(v).into_owned(),
+            ));
+        }
+        match &head.x_sendfile {
+            Some(backend_resp::XSendfile::Path(p)) => {
+                b.keep = b.keep && !head.connection_close;
+                b.sendfile = Some(self.x_sendfile(sh, b, p));
+                return;
+            }
+            Some(backend_resp::XSendfile::Ranges(v)) => {
+                b.keep = b.keep && !head.connection_close;
+                b.sendfile = Some(x_sendfile2(b, v, r));
+                return;
+            }
+            None => {}
+        }
+        b.keep = b.keep && !head.connection_close;
+        b.deferred = Some(r);
+    }
+
+    /// X-Sendfile: the path (URL-decoded, valid UTF-8, simplified) must lie
+    /// in x-sendfile-docroot when that is set (403), exist (404), and is
+    /// then served like a static file; a bad path is 502.
+    pub(super) fn x_sendfile(&mut self, sh: &mut Shared, b: &BackendRun, raw: &[u8]) -> Response {
+        let decoded = crate::http::uri::decode_path(raw);
+        let Ok(path) = String::from_utf8(decoded) else {
+            return response::error_response(502, &b.conf, false);
+        };
+        let path = crate::http::uri::simplify_path(&path);
+        if !path.starts_with('/') {
+            return response::error_response(502, &b.conf, false);
+        }
+        let roots = &b.host.x_sendfile_docroot;
+        if !roots.is_empty() && !roots.iter().any(|d| path.starts_with(d.as_str())) {
+            crate::log_error!("X-Sendfile ({path}) not under x-sendfile-docroot");
+            return response::error_response(403, &b.conf, false);
+        }
+        let ctx = response::Ctx {
+            now: sh.now,
+            conf: &b.conf,
+            cache: &sh.stat_cache,
+            local: None,
+        };
+        match &b.req {
+            Some(req) => response::serve_path(req, &ctx, &path),
+            None => response::error_response(502, &b.conf, false),
+        }
+    }
+
+    /// The authorizer allowed the request: it runs on with the responder
+    /// keys or the other handlers, the variables in its environment; with
+    /// the authorizer's docroot as its document root.
+    pub(super) fn after_authorizer(
+        &mut self,
+        sh: &mut Shared,
+        b: &mut BackendRun,
+        vars: Vec<(String, String)>,
+    ) {
+        let Some(head) = b.req.take() else {
+            return;
+        };
+        let mut conf = b.conf.clone();
+        if let Some(d) = &b.host.docroot {
+            conf.document_root = Some(d.as_str().into());
+        }
+        // The authorizer's proc is let go before the request runs on (it
+        // may take another backend connection).
+        b.lease = None;
+        self.dispatch(sh, &head, conf, Some(vars));
+    }
+
+    pub(super) fn emit_body(&mut self, sh: &mut Shared, b: &mut BackendRun, data: &[u8]) {
+        if b.auth_vars.is_some() {
+            return; // an allowing authorizer's body is not used
+        }
+        if b.sendfile.is_some() {
+            return; // the backend's body is replaced by the file
+        }
+        if b.deferred.is_some() {
+            b.body.extend_from_slice(data);
+            if b.body.len() > STREAM_AFTER {
+                self.start_streaming(sh, b);
+            }
+            return;
+        }
+        if b.head_only || data.is_empty() {
+            return;
+        }
+        if b.chunked {
+            let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+            v.extend_from_slice(data);
+            v.extend_from_slice(b"\r\n");
+            self.push_out(v);
+        } else {
+            self.push_out(data.to_vec());
+        }
+    }
+
+    /// The body outgrew the buffer: send the head, then stream.
+    pub(super) fn start_streaming(&mut self, sh: &mut Shared, b: &mut BackendRun) {
+        let Some(mut r) = b.deferred.take() else {
+            return;
+        };
+        let has_len = r
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("Content-Length"));
+        let bodyless = b.head_only || matches!(r.status, 204 | 304) || r.status < 200;
+        if !has_len && !bodyless {
+            if b.version == Version::Http11 {
+                r.header("Transfer-Encoding", "chunked");
+                b.chunked = true;
+            } else {
+                b.keep = false; // the end of the body is the end of the connection
+            }
+        }
+        self.queue_head_only(sh, &r, b.version, b.keep, b.tag.as_deref());
+        let body = std::mem::take(&mut b.body);
+        self.emit_body(sh, b, &body);
+    }
+
+    /// The whole body arrived before END_REQUEST: Content-Length, and
+    /// Range for a 200 to a GET over HTTP/1.1 (as lighttpd does).
+    pub(super) fn send_buffered(&mut self, sh: &mut Shared, b: &mut BackendRun, mut r: Response) {
+        let len = b.body.len() as u64;
+        r.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
+        let ranged = r.status == 200
+            && b.get_or_head
+            && b.conf.range_requests
+            && b.version == Version::Http11
+            && len > 0;
+        if ranged {
+            r.header("Accept-Ranges", "bytes");
+        }
+        let mut body = std::mem::take(&mut b.body);
+        if let (true, Some(h)) = (ranged, b.range.as_deref()) {
+            match crate::http::range::parse_range(h, len) {
+                crate::http::range::RangeOutcome::Ignore => {}
+                crate::http::range::RangeOutcome::Unsatisfiable => {
+                    let e = response::error_response(416, &b.conf, false);
+                    self.queue(sh, e, b.version, b.keep, b.head_only, b.tag.as_deref());
+                    return;
+                }
+                crate::http::range::RangeOutcome::Ranges(rs) => {
+                    r.status = 206;
+                    if rs.len() == 1 {
+                        let (a, z) = rs[0];
+                        r.header("Content-Range", format!("bytes {a}-{z}/{len}"));
+                        body = body[a as usize..=z as usize].to_vec();
+                    } else {
+                        let ct = r
+                            .headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default();
+                        let (parts, closing, _) =
+                            crate::http::range::multipart_layout(&rs, &ct, len);
+                        let mut out = Vec::new();
+                        for (hdr, a, z) in parts {
+                            out.extend_from_slice(&hdr);
+                            out.extend_from_slice(&body[a as usize..=z as usize]);
+                        }
+                        out.extend_from_slice(&closing);
+                        body = out;
+                        r.headers
+                            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Type"));
+                        r.headers.insert(
+                            0,
+                            (
+                                std::borrow::Cow::Borrowed("Content-Type"),
+                                crate::http::range::MULTIPART_CONTENT_TYPE.to_string(),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        if !matches!(r.status, 204 | 304) && r.status >= 200 {
+            r.header("Content-Length", body.len().to_string());
+        }
+        r.body = crate::response::Body::Mem(body);
+        self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
+    }
+}
+
+/// X-Sendfile2: the listed ranges of the listed files become the body,
+/// under the backend's status and headers; a bad value is 502, a path
+/// outside x-sendfile-docroot 403, a missing file 404 (each logged). A
+/// range past the end of its file is 502 (1.4.69 would send a short body).
+pub(super) fn x_sendfile2(b: &BackendRun, value: &[u8], mut r: Response) -> Response {
+    let fail = |status: u16, msg: String| {
+        crate::log_error!("{msg}");
+        response::error_response(status, &b.conf, false)
+    };
+    let pieces = match crate::http::sendfile2::parse(value) {
+        Ok(p) => p,
+        Err(msg) => return fail(502, msg),
+    };
+    let roots = &b.host.x_sendfile_docroot;
+    let mut segs = Vec::new();
+    let mut total = 0u64;
+    for p in pieces {
+        if !roots.is_empty() && !roots.iter().any(|d| p.path.starts_with(d.as_str())) {
+            return fail(
+                403,
+                format!(
+                    "X-Sendfile2 ({}) not under configured x-sendfile-docroot(s)",
+                    p.path
+                ),
+            );
+        }
+        let opened = std::fs::File::open(&p.path).and_then(|f| Ok((f.metadata()?, f)));
+        let (meta, file) = match opened {
+            Ok(x) => x,
+            Err(_) => {
+                return fail(
+                    404,
+                    format!(
+                        "send-file error: couldn't get stat_cache entry for X-Sendfile2: {}",
+                        p.path
+                    ),
+                );
+            }
+        };
+        if !meta.is_file() {
+            return fail(
+                502,
+                format!(
+                    "send-file error: wrong filetype for X-Sendfile2: {}",
+                    p.path
+                ),
+            );
+        }
+        let size = meta.len();
+        let len = match p.end {
+            None if p.start <= size => size - p.start,
+            Some(e) if e < size => e + 1 - p.start,
+            Some(e) if e.saturating_add(1) == p.start => 0,
+            _ => return fail(502, format!("X-Sendfile2 range past the end of {}", p.path)),
+        };
+        if len > 0 {
+            segs.push((std::rc::Rc::new(file), p.start, len));
+            total += len;
+        }
+    }
+    r.headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
+    r.header("Content-Length", total.to_string());
+    r.body = crate::response::Body::Segments(segs);
+    r
+}
+
+/// An interim head as relayed: status line and the backend's headers only.
+pub(super) fn interim_head(head: &backend_resp::BackendHead) -> Vec<u8> {
+    let mut v = format!(
+        "HTTP/1.1 {} {}\r\n",
+        head.status,
+        crate::http::status::reason(head.status)
+    )
+    .into_bytes();
+    for (k, val) in &head.headers {
+        v.extend_from_slice(k);
+        v.extend_from_slice(b": ");
+        v.extend_from_slice(val);
+        v.extend_from_slice(b"\r\n");
+    }
+    v.extend_from_slice(b"\r\n");
+    v
+}

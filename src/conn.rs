@@ -20,7 +20,7 @@ pub enum State {
     ReadBody,
     /// The request waits for a backend connection (connection-reuse).
     WaitBackend,
-    /// A backend answers the request (src/conn_backend.rs).
+    /// A backend answers the request (src/conn_backend/).
     Backend,
     Write,
     Linger,

@@ -518,7 +518,7 @@ impl Server {
                 // Waits for a busy backend connection to finish.
                 State::WaitBackend => false,
                 State::Write => now - c.last_write > g.max_write_idle as i64,
-                // The host's connect/read/write-timeout (conn_backend.rs).
+                // The host's connect/read/write-timeout (conn_backend/open.rs).
                 State::Backend => false,
                 State::Linger => now > c.linger_until,
                 State::Closed => true,

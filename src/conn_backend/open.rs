@@ -197,21 +197,11 @@ impl Conn {
                 return self.backend_fail(sh, b, 503);
             };
             let client_ip = self.peer.to_string();
-            let a = Attempt {
-                ext: e,
-                balance: b.conf.fastcgi_balance,
-                path: &b.path,
-                query: b.uri.split_once('?').map(|(_, q)| q).unwrap_or(""),
-                authority: &b.authority,
-                client_ip: &client_ip,
-                debug: b.debug,
-                rec: &b.rec,
-                body_left: b.body_left,
-                index: self.index,
-                who: (self.index, self.serial),
-                queued: true,
-            };
-            if let Opened::Conn(g, lease, reused) = open_gw(sh, &a, None, &mut b.reconnects, max) {
+            let a = self.retry_attempt(b, e, &client_ip, b.body_left);
+            let mut tries = b.reconnects;
+            let opened = open_gw(sh, &a, None, &mut tries, max);
+            b.reconnects = tries;
+            if let Opened::Conn(g, lease, reused) = opened {
                 b.gw = g;
                 b.reused = reused;
                 b.host = lease.host_cfg();
@@ -266,6 +256,31 @@ impl Conn {
 }
 
 impl Conn {
+    /// Another attempt for a request already under way (it goes before
+    /// queued newcomers).
+    fn retry_attempt<'a>(
+        &self,
+        b: &'a BackendRun,
+        ext: &'a GwExt,
+        client_ip: &'a str,
+        body_left: u64,
+    ) -> Attempt<'a> {
+        Attempt {
+            ext,
+            balance: b.conf.fastcgi_balance,
+            path: &b.path,
+            query: b.uri.split_once('?').map(|(_, q)| q).unwrap_or(""),
+            authority: &b.authority,
+            client_ip,
+            debug: b.debug,
+            rec: &b.rec,
+            body_left,
+            index: self.index,
+            who: (self.index, self.serial),
+            queued: true,
+        }
+    }
+
     /// A kept connection failed before any answer: the request goes out
     /// again on a new connection (a buffered body from its start).
     pub(super) fn retry_fresh(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
@@ -283,20 +298,7 @@ impl Conn {
             return self.backend_fail(sh, b, 503);
         };
         let client_ip = self.peer.to_string();
-        let a = Attempt {
-            ext: e,
-            balance: b.conf.fastcgi_balance,
-            path: &b.path,
-            query: b.uri.split_once('?').map(|(_, q)| q).unwrap_or(""),
-            authority: &b.authority,
-            client_ip: &client_ip,
-            debug: b.debug,
-            rec: &b.rec,
-            body_left,
-            index: self.index,
-            who: (self.index, self.serial),
-            queued: true,
-        };
+        let a = self.retry_attempt(b, e, &client_ip, body_left);
         let mut tries = 0;
         match open_gw(sh, &a, Some(b.host.clone()), &mut tries, MAX_RECONNECTS) {
             Opened::Conn(g, lease, reused) => {

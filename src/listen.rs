@@ -136,12 +136,6 @@ pub fn resolve_token(token: &str, default_port: u16) -> Option<SocketAddr> {
     (host.as_str(), port).to_socket_addrs().ok()?.next()
 }
 
-/// Binds a new listener (SO_REUSEADDR is set by std on Unix; the caller
-/// sets server.listen-backlog).
-fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    std::net::TcpListener::bind(addr)
-}
-
 /// Every listener the config asks for, reusing inherited sockets.
 ///
 /// `kept` are the sockets of the run before a graceful restart: used again
@@ -197,6 +191,11 @@ pub fn open_listeners(
         Some(Value::Str(s)) => Some(s.clone()),
         _ => None,
     };
+    // server.set-v6only (default on): an IPv6 listener takes IPv6 only.
+    let v6only = g
+        .get("server.set-v6only")
+        .and_then(crate::config::scoped::to_bool)
+        .unwrap_or(true);
     // server.listen-backlog (default 1024) for the sockets we bind.
     let backlog = match g.get("server.listen-backlog") {
         Some(Value::Int(n)) if *n > 0 => *n,
@@ -226,11 +225,10 @@ pub fn open_listeners(
         let want = Inherited::Inet(addr);
         let socket = match inherited.iter().position(|(_, a)| *a == want) {
             Some(i) => inherited.swap_remove(i).0,
-            None => {
-                let l = bind(addr).map_err(|e| format!("can't bind to socket: {token}: {e}"))?;
-                crate::sys::set_backlog(std::os::fd::AsRawFd::as_raw_fd(&l), backlog);
-                StdListener::Tcp(l)
-            }
+            None => StdListener::Tcp(
+                crate::sys::bind_tcp_listener(addr, v6only, backlog)
+                    .map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
+            ),
         };
         out.push(Listener {
             socket,

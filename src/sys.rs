@@ -199,6 +199,100 @@ pub fn sendfile(sock: i32, file: i32, offset: u64, count: usize) -> std::io::Res
     }
 }
 
+/// A listening TCP socket for `addr` with SO_REUSEADDR; an IPv6 one with
+/// IPV6_V6ONLY when `v6only` (server.set-v6only, on by default as in
+/// lighttpd), so `[::]:80` and `0.0.0.0:80` can both be bound (std's bind
+/// gives no way to set it before bind).
+pub fn bind_tcp_listener(
+    addr: std::net::SocketAddr,
+    v6only: bool,
+    backlog: i32,
+) -> std::io::Result<std::net::TcpListener> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let domain = if addr.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: socket takes integers and returns a new fd or -1.
+    let fd = unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `fd` is a new socket that nothing else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    let set = |level: libc::c_int, name: libc::c_int| {
+        #[allow(unsafe_code)]
+        // SAFETY: setsockopt reads size_of::<c_int>() bytes from `one`.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        }
+    };
+    set(libc::SOL_SOCKET, libc::SO_REUSEADDR);
+    if addr.is_ipv6() && v6only && set(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let rc = match addr {
+        std::net::SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            #[allow(unsafe_code)]
+            // SAFETY: `sin` is a valid sockaddr_in and its size is passed.
+            unsafe {
+                libc::bind(
+                    fd,
+                    (&sin as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            }
+        }
+        std::net::SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            #[allow(unsafe_code)]
+            // SAFETY: `sin6` is a valid sockaddr_in6 and its size is passed.
+            unsafe {
+                libc::bind(
+                    fd,
+                    (&sin6 as *const libc::sockaddr_in6).cast(),
+                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                )
+            }
+        }
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: listen takes an fd and an int.
+    if unsafe { libc::listen(fd, backlog) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(std::net::TcpListener::from(owned))
+}
+
 /// O_NONBLOCK on an fd we own (the error-log pipe's write end).
 pub fn set_nonblocking(fd: i32) {
     #[allow(unsafe_code)]

@@ -1,0 +1,27 @@
+#!/usr/bin/perl
+# 0.0.0.0:PORT and [::]:PORT bound side by side (no socket activation: the
+# server binds them itself): the IPv6 listener is IPv6-only by default, as
+# in lighttpd, so Debian's IPv6 setup starts; both answer.
+
+use strict;
+use warnings;
+use Test::More;
+use IO::Socket::IP;
+use LightyTest;
+
+my $have_v6 = IO::Socket::IP->new(LocalHost => '::1', LocalPort => 0, Listen => 1);
+plan skip_all => 'no IPv6 loopback here' unless $have_v6;
+close $have_v6;
+
+my $tf = LightyTest->new(config => 'listen-v6.conf', socket_activation => 0);
+ok($tf->start_proc == 0, 'server starts with [::]:PORT next to 0.0.0.0:PORT')
+    or do { done_testing(); exit };
+for my $host ('127.0.0.1', '::1') {
+    my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $tf->port, Type => SOCK_STREAM);
+    ok($s, "connect over $host") or next;
+    print $s "GET /hello.txt HTTP/1.0\r\n\r\n";
+    my $r = do { local $/; <$s> };
+    like($r // '', qr{\AHTTP/1\.0 200 OK\r\n}, "answered over $host");
+}
+$tf->stop_proc;
+done_testing();

@@ -311,6 +311,26 @@ fn serve(o: Options, args: &[String]) -> i32 {
             }
         };
         // Privileges, the background and the pid file are the first run's.
+        // The pid file is opened while still root (Debian's is in /run),
+        // and written once the final pid is known (after daemonizing).
+        let mut pid_fh = None;
+        if !restarting && oneshot.is_none() {
+            pid_file = gstr("server.pid-file");
+            if let Some(p) = &pid_file {
+                match std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(p)
+                {
+                    Ok(f) => pid_fh = Some(f),
+                    Err(e) => {
+                        crate::log_error!("opening pid-file failed: {p} {e}");
+                        return 255;
+                    }
+                }
+            }
+        }
         let mut daemon = None;
         if !restarting {
             if let Err(msg) = drop_root(&gstr) {
@@ -342,12 +362,10 @@ fn serve(o: Options, args: &[String]) -> i32 {
             return 255;
         }
         crate::sys::ignore_sigpipe();
-        if !restarting && oneshot.is_none() {
-            pid_file = gstr("server.pid-file");
-            if let Some(p) = &pid_file
-                && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
-            {
-                crate::log_error!("opening pid-file failed: {p} {e}");
+        if let Some(mut f) = pid_fh.take() {
+            use std::io::Write;
+            if let Err(e) = writeln!(f, "{}", std::process::id()) {
+                crate::log_error!("writing pid-file failed: {e}");
                 return 255;
             }
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # server.username / server.groupname: started as root, the server binds,
 # then runs as nobody:nogroup, so a file only root may read is 403 while a
-# world-readable one is served, and the process's uid and gid are nobody's.
+# world-readable one is served, and the process's uid and gid are nobody's;
+# the pid file is opened before the drop.
 # Needs root (CI runs as root) and Debian's nobody / nogroup.
 
 use strict;
@@ -24,7 +25,11 @@ for (['public.txt', 0644], ['secret.txt', 0600]) {
     chmod $_->[1], "$docroot/$_->[0]";
 }
 
-my $tf = LightyTest->new(config => 'privileges.conf', env => { DOCROOT => $docroot });
+# The pid file in a directory only root may write (Debian's is /run).
+my $rootonly = tempdir(CLEANUP => 1);
+chmod 0700, $rootonly;
+my $tf = LightyTest->new(config => 'privileges.conf',
+                         env => { DOCROOT => $docroot, PIDFILE => "$rootonly/lighttpd.pid" });
 chmod 0777, $tf->tmpdir; # the error log is opened after the drop, as lighttpd does
 ok($tf->start_proc == 0, 'server starts as root') or do { done_testing(); exit };
 ok($tf->handle_http({ REQUEST => ["GET /public.txt HTTP/1.0"],
@@ -37,5 +42,7 @@ my ($uid) = $status =~ /^Uid:\s+(\d+)/m;
 my ($gid) = $status =~ /^Gid:\s+(\d+)/m;
 is($uid, $pw[2], 'the process runs as nobody');
 is($gid, $gr[2], 'in group nogroup');
+is(LightyTest::slurp_file("$rootonly/lighttpd.pid"), $tf->pid . "\n",
+   'the pid file was opened as root (a root-only directory) and holds the pid');
 $tf->stop_proc;
 done_testing();

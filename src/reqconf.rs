@@ -53,6 +53,8 @@ pub struct RequestConf {
     pub error_handler_404: Option<Rc<str>>,
     pub disable_pathinfo: bool,
     pub access_deny: Rc<Vec<String>>,
+    /// alias.url (mod_alias): URL prefix → directory, in config order.
+    pub alias_url: Rc<Vec<(String, String)>>,
     pub log_request_handling: bool,
     pub log_file_not_found: bool,
     pub log_request_header: bool,
@@ -105,6 +107,7 @@ impl Default for RequestConf {
             error_handler_404: None,
             disable_pathinfo: false,
             access_deny: Rc::new(Vec::new()),
+            alias_url: Rc::new(Vec::new()),
             log_request_handling: false,
             log_file_not_found: false,
             log_request_header: false,
@@ -133,6 +136,7 @@ enum Setting {
     Text(fn(&mut RequestConf) -> &mut Option<Rc<str>>, Rc<str>),
     AccessDeny(Rc<Vec<String>>),
     DirExclude(Rc<Vec<pcre2::bytes::Regex>>),
+    Alias(Rc<Vec<(String, String)>>),
     FcgiServer(
         Rc<Vec<crate::gw::config::GwExt>>,
         Rc<Vec<crate::gw::config::GwExt>>,
@@ -157,6 +161,7 @@ impl Setting {
             Setting::Text(f, v) => *f(c) = Some(v.clone()),
             Setting::AccessDeny(v) => c.access_deny = v.clone(),
             Setting::DirExclude(v) => c.dir_listing_exclude = v.clone(),
+            Setting::Alias(v) => c.alias_url = v.clone(),
             Setting::FcgiServer(r, a) => {
                 c.fastcgi_server = r.clone();
                 c.fastcgi_auth = a.clone();
@@ -257,6 +262,15 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ("server.errorfile-prefix", _) => text(|c| &mut c.errorfile_prefix),
         ("server.error-handler", _) => text(|c| &mut c.error_handler),
         ("server.error-handler-404", _) => text(|c| &mut c.error_handler_404),
+        ("alias.url", Value::Array(a)) if loaded("mod_alias") => Some(Setting::Alias(Rc::new(
+            a.entries
+                .iter()
+                .filter_map(|e| match (&e.key, &e.value) {
+                    (Some(k), Value::Str(v)) => Some((k.clone(), v.clone())),
+                    _ => None,
+                })
+                .collect(),
+        ))),
         ("url.access-deny", Value::Array(a)) if loaded("mod_access") => {
             Some(Setting::AccessDeny(strings(a)))
         }
@@ -303,6 +317,20 @@ fn fastcgi_setting(
     })
 }
 
+/// mod_alias's start-up check: a key right after a key that prefixes it
+/// can never match (the first match wins).
+fn check_alias(pairs: &[(String, String)]) -> Result<(), String> {
+    for w in pairs.windows(2) {
+        if w[1].0.starts_with(w[0].0.as_str()) {
+            return Err(format!(
+                "alias.url: `{}' will never match as `{}' matched first",
+                w[1].0, w[0].0
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl CompiledConf {
     /// Compiles every block; a bad `fastcgi.server` is fatal (lighttpd's
     /// messages), warnings are logged.
@@ -319,6 +347,9 @@ impl CompiledConf {
                     continue;
                 }
                 if let Some(s) = setting(k, &e.value, modules) {
+                    if let Setting::Alias(pairs) = &s {
+                        check_alias(pairs)?;
+                    }
                     p.push(s);
                 }
             }
@@ -414,6 +445,20 @@ mod tests {
         let r = c.for_request(&[true, true]);
         assert_eq!(r.document_root.as_deref(), Some("/y"));
         assert_eq!(r.server_tag.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn alias_adjacent_prefix_is_fatal() {
+        let p = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert!(check_alias(&p(&[("/a", "/x"), ("/b", "/y"), ("/ab", "/z")])).is_ok());
+        assert_eq!(
+            check_alias(&p(&[("/a", "/x"), ("/ab", "/y")])).unwrap_err(),
+            "alias.url: `/ab' will never match as `/a' matched first"
+        );
     }
 
     #[test]

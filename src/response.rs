@@ -216,7 +216,17 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
     } else {
         path
     };
-    let physical = format!("{}{}", docroot.trim_end_matches('/'), path);
+    // mod_alias: the first alias.url key that prefixes the path maps it
+    // to its directory (no slash inserted, as lighttpd).
+    let (docroot, path, physical) = match alias(conf, path) {
+        Some(Err(())) => return Response::new(403),
+        Some(Ok((dir, rest))) => (dir, rest, format!("{dir}{rest}")),
+        None => (
+            docroot,
+            path,
+            format!("{}{}", docroot.trim_end_matches('/'), path),
+        ),
+    };
     if conf.log_request_handling {
         log_handling(req, docroot, &physical);
     }
@@ -245,6 +255,30 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
         }
         Err(_) => Response::new(500),
     }
+}
+
+/// alias.url: (directory, rest of the path) for the first key that is a
+/// byte prefix of `path` (case-insensitive with force-lowercase-filenames);
+/// Err for a `.` / `..` segment right after a key without a trailing `/`
+/// mapped to a directory with one (it would climb out: 403).
+fn alias<'p>(conf: &'p RequestConf, path: &'p str) -> Option<Result<(&'p str, &'p str), ()>> {
+    let (key, dir) = conf.alias_url.iter().find(|(k, _)| {
+        path.len() >= k.len()
+            && if conf.force_lowercase_filenames {
+                path.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes())
+            } else {
+                path.starts_with(k.as_str())
+            }
+    })?;
+    let rest = &path[key.len()..];
+    let dots = rest
+        .strip_prefix("..")
+        .or_else(|| rest.strip_prefix('.'))
+        .is_some_and(|r| r.is_empty() || r.starts_with('/'));
+    if dots && !key.ends_with('/') && dir.ends_with('/') {
+        return Some(Err(()));
+    }
+    Some(Ok((dir.as_str(), rest)))
 }
 
 /// debug.log-request-handling: the parsed URI and the logical → physical

@@ -2,7 +2,7 @@
 # server.force-lowercase-filenames: files are looked up by the lower-cased
 # URL path, per request (a conditional can turn it off);
 # server.absolute-dir-redirect: the directory 301 names scheme and host;
-# the dir-listing.* page options.
+# the dir-listing.* page options; mod_alias's alias.url.
 # Expected values are lighttpd 1.4.69's.
 
 use strict;
@@ -40,5 +40,13 @@ ok($tf->handle_http({ REQUEST => ["GET /sub HTTP/1.0"],
     like($html, qr{<a href="\.\./">}, 'the parent row is there');
     unlike($html, qr{file\.txt}, 'dir-listing.exclude: file.txt is not listed');
 }
+my $file = LightyTest::slurp_file(LightyTest::srcdir() . '/docroot/dir/file.txt');
+for my $path ('/al/file.txt', '/alnos/file.txt') {
+    ok($tf->handle_http({ REQUEST => ["GET $path HTTP/1.0"],
+        RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $file }] }) == 0,
+       "alias.url maps $path into docroot/dir/");
+}
+ok($tf->handle_http({ REQUEST => ["GET /alnos../hello.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] }) == 0,
+   'alias.url: ".." right after a key without "/" mapped to a dir with "/" is 403');
 $tf->stop_proc;
 done_testing();

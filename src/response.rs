@@ -236,7 +236,9 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
     match ctx.stat(&physical) {
         Ok(m) if m.is_dir() => directory(req, ctx, docroot, &physical),
         Ok(m) => static_file(req, ctx, &physical, m, false),
-        Err(libc::ENOTDIR) => path_info(req, ctx, docroot, path),
+        // The prefixes of the physical path itself (an alias directory and
+        // its rest are joined without a slash).
+        Err(libc::ENOTDIR) => path_info(req, ctx, "", &physical),
         Err(libc::EACCES) => Response::new(403),
         Err(e @ (libc::ENOENT | libc::ENAMETOOLONG)) => {
             if conf.log_file_not_found {
@@ -261,7 +263,10 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
 /// byte prefix of `path` (case-insensitive with force-lowercase-filenames);
 /// Err for a `.` / `..` segment right after a key without a trailing `/`
 /// mapped to a directory with one (it would climb out: 403).
-fn alias<'p>(conf: &'p RequestConf, path: &'p str) -> Option<Result<(&'p str, &'p str), ()>> {
+pub(crate) fn alias<'p>(
+    conf: &'p RequestConf,
+    path: &'p str,
+) -> Option<Result<(&'p str, &'p str), ()>> {
     let (key, dir) = conf.alias_url.iter().find(|(k, _)| {
         path.len() >= k.len()
             && if conf.force_lowercase_filenames {

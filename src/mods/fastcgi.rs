@@ -112,20 +112,32 @@ pub fn target(
     } else {
         path
     };
-    let physical = format!("{}{}", docroot.trim_end_matches('/'), fs_path);
+    // mod_alias maps the path first: the alias directory is then the
+    // base (and DOCUMENT_ROOT, lighttpd's physical basedir).
+    let (base, physical) = match crate::response::alias(ctx.conf, fs_path) {
+        Some(Err(())) => return None, // the static path answers 403
+        Some(Ok((dir, rest))) => (dir, format!("{dir}{rest}")),
+        None => (
+            docroot,
+            format!("{}{}", docroot.trim_end_matches('/'), fs_path),
+        ),
+    };
     let (file, uri_len) = match ctx.stat(&physical) {
         Ok(m) if m.is_file() => (physical, path.len()),
         // A directory: mod_indexfile's index files come first.
         Ok(m) if m.is_dir() && path.ends_with('/') => {
-            return index_target(conf, ctx, path, docroot, pick);
+            return index_target(conf, ctx, path, (docroot, base, &physical), pick);
         }
         Ok(_) => return None,
         Err(libc::ENOTDIR) => {
-            let (f, _, n) = find_script(ctx, docroot, fs_path)?;
-            (f, n)
+            // Prefixes of the physical path (an alias directory and the
+            // rest of the path are joined without a slash).
+            let (f, _, n) = find_script(ctx, "", &physical)?;
+            (f, fs_path.len() - (physical.len() - n))
         }
         Err(_) => return None,
     };
+    let docroot = base;
     let i = find_ext(conf, &file)?;
     let e = &conf.exts[i];
     // The host is chosen again here, as 1.4.69 does at this stage (a
@@ -160,20 +172,27 @@ fn all_down(e: &GwExt) -> Claim {
 
 /// The first index file of a directory, when a check-local key takes it
 /// (so `/` runs `index.php` instead of serving its source).
+/// `dirs`: the document root (for `/absolute` index names), the base the
+/// directory was found under (the document root or an alias directory)
+/// and the directory's physical path.
 fn index_target(
     conf: &FcgiConf<'_>,
     ctx: &Ctx<'_>,
     path: &str,
-    docroot: &str,
+    dirs: (&str, &str, &str),
     pick: &PickInput<'_>,
 ) -> Option<Claim> {
+    let (docroot, base, dir) = dirs;
     for name in ctx.conf.index_files.iter() {
-        let uri = if name.starts_with('/') {
-            name.clone()
+        let (uri, candidate) = if name.starts_with('/') {
+            (
+                name.clone(),
+                format!("{}{name}", docroot.trim_end_matches('/')),
+            )
         } else {
-            format!("{path}{name}")
+            (format!("{path}{name}"), format!("{dir}{name}"))
         };
-        let candidate = format!("{}{}", docroot.trim_end_matches('/'), uri);
+        let docroot = if name.starts_with('/') { docroot } else { base };
         match ctx.stat(&candidate) {
             Ok(m) if m.is_file() => {
                 let i = find_ext(conf, &candidate)?;

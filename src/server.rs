@@ -4,7 +4,10 @@
 //! timeouts, and handles signals: SIGTERM stops now, SIGINT shuts down
 //! gracefully (listeners closed, idle keep-alive connections closed,
 //! in-flight requests finish, at most server.graceful-shutdown-timeout s),
-//! SIGHUP reopens the error log.
+//! SIGUSR1 does the same but keeps the listeners for a restart (cli.rs runs
+//! again with the re-read config), SIGHUP reopens the error log, SIGCHLD
+//! reaps backend children and a piped logger. Backend sockets get tokens
+//! from BACKEND_BASE (gw/mod.rs slots).
 
 use crate::config::Config;
 use crate::conn::{Conn, State};

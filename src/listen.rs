@@ -155,6 +155,10 @@ pub fn open_listeners(
         Some(Value::Str(s)) => Some(s.clone()),
         _ => None,
     };
+    let use_ipv6 = g
+        .get("server.use-ipv6")
+        .and_then(crate::config::scoped::to_bool)
+        .unwrap_or(false);
     let mut wanted: Vec<String> = Vec::new();
     let mut inherited = inherited_sockets(activation);
     for l in kept {
@@ -173,6 +177,9 @@ pub fn open_listeners(
             format!("{b}:{port}")
         }),
         None if activated => {}
+        // server.use-ipv6 without server.bind: [::] (IPv6 only, with
+        // server.set-v6only on), as lighttpd does.
+        None if use_ipv6 => wanted.push(format!("[::]:{port}")),
         None => wanted.push(format!("0.0.0.0:{port}")),
     }
     for b in &tree.blocks {

@@ -24,4 +24,23 @@ for my $host ('127.0.0.1', '::1') {
     like($r // '', qr{\AHTTP/1\.0 200 OK\r\n}, "answered over $host");
 }
 $tf->stop_proc;
+
+# server.use-ipv6 and no server.bind: [::]:PORT only, IPv6-only (as
+# server.set-v6only is on), with lighttpd's warning.
+my $tf2 = LightyTest->new(config => 'listen-v6-dual.conf', socket_activation => 0);
+ok($tf2->start_proc == 0, 'server.use-ipv6 without server.bind: server starts')
+    or do { done_testing(); exit };
+like($tf2->server_log,
+     qr/warning: please use server\.use-ipv6 only for hostnames, not without server\.bind \/ empty address; your config will break if the kernel default for IPV6_V6ONLY changes$/m,
+     'lighttpd\'s warning');
+{
+    my $s = IO::Socket::IP->new(PeerHost => '::1', PeerPort => $tf2->port, Type => SOCK_STREAM);
+    ok($s, 'the [::] listener takes ::1');
+    print $s "GET /hello.txt HTTP/1.0\r\n\r\n" if $s;
+    my $r = $s ? do { local $/; <$s> } : '';
+    like($r // '', qr{\AHTTP/1\.0 200 OK\r\n}, 'answered over ::1');
+    ok(!IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $tf2->port, Type => SOCK_STREAM),
+       'and not 127.0.0.1: it is IPv6-only');
+}
+$tf2->stop_proc;
 done_testing();

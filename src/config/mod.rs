@@ -161,6 +161,18 @@ impl Config {
             _ => 80,
         };
         let mut addrs: Vec<String> = Vec::new();
+        let use_ipv6 = self
+            .tree
+            .global()
+            .values
+            .get("server.use-ipv6")
+            .and_then(scoped::to_bool)
+            .unwrap_or(false);
+        if use_ipv6 && self.global_str("server.bind").is_none_or(|b| b.is_empty()) {
+            crate::log_error!(
+                "warning: please use server.use-ipv6 only for hostnames, not without server.bind / empty address; your config will break if the kernel default for IPV6_V6ONLY changes"
+            );
+        }
         if let Some(b) = self.global_str("server.bind") {
             addrs.push(if b.starts_with('/') || b.contains(':') {
                 b.to_string()

@@ -44,6 +44,9 @@ pub enum WriteStatus {
     Budget,
     /// The peer is gone or the file failed.
     Error,
+    /// kbytes-per-second: the second's allowance is spent; the tick lets
+    /// the connection write again.
+    Throttled,
 }
 
 #[derive(Debug, Default)]
@@ -134,7 +137,8 @@ impl ChunkQueue {
             match self.chunks.front_mut() {
                 None => return WriteStatus::Done,
                 Some(Chunk::File { file, off, len }) => {
-                    let n = (*len).min(SENDFILE_MAX as u64) as usize;
+                    let left = budget.saturating_sub(self.written - start);
+                    let n = (*len).min(SENDFILE_MAX as u64).min(left) as usize;
                     match crate::sys::sendfile(sock.as_raw_fd(), file.as_raw_fd(), *off, n) {
                         Ok(0) => return WriteStatus::Error, // file shrank under us
                         Ok(w) => {
@@ -153,11 +157,19 @@ impl ChunkQueue {
                     }
                 }
                 Some(Chunk::Mem { .. }) => {
+                    // At most the rest of the budget (kbytes-per-second
+                    // makes it small).
+                    let mut left = budget.saturating_sub(self.written - start) as usize;
                     let mut iov: Vec<IoSlice<'_>> = Vec::with_capacity(MAX_IOV);
                     for c in self.chunks.iter().take(MAX_IOV) {
                         match c {
-                            Chunk::Mem { data, off } => iov.push(IoSlice::new(&data[*off..])),
-                            Chunk::File { .. } => break,
+                            Chunk::Mem { data, off } if left > 0 => {
+                                let part = &data[*off..];
+                                let part = &part[..part.len().min(left)];
+                                left -= part.len();
+                                iov.push(IoSlice::new(part));
+                            }
+                            _ => break,
                         }
                     }
                     match sock.write_vectored(&iov) {

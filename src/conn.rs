@@ -58,6 +58,14 @@ pub struct Conn {
     /// The backend request waiting for its body (State::ReadBody) or for
     /// a connection (State::WaitBackend).
     pub(crate) pending: Option<Box<crate::conn_backend::Pending>>,
+    /// connection.kbytes-per-second and server.kbytes-per-second of the
+    /// current request (0: no limit), bytes written this second, whether
+    /// the allowance is spent, and when the connection began.
+    pub kbps: u32,
+    pub server_kbps: u32,
+    pub sec_bytes: u64,
+    pub throttled: bool,
+    pub born: i64,
     /// debug.log-timeouts: the current request's target, for the note on
     /// a write timeout.
     pub timeout_note: Option<String>,
@@ -114,6 +122,11 @@ impl Conn {
             },
             woken: false,
             timeout_note: None,
+            kbps: 0,
+            server_kbps: 0,
+            sec_bytes: 0,
+            throttled: false,
+            born: now,
             local: std::cell::Cell::new(None),
         }
     }
@@ -186,7 +199,7 @@ impl Conn {
         match self.state {
             State::ReadHead | State::ReadBody | State::WaitBackend => false,
             State::Backend => false,
-            State::Write => self.writable && !self.out.is_empty(),
+            State::Write => self.writable && !self.out.is_empty() && !self.throttled,
             State::Linger => false,
             State::Closed => false,
         }
@@ -245,6 +258,8 @@ impl Conn {
             log_head_lines(fd, "rqst", raw);
         }
         self.timeout_note = conf.log_timeouts.then(|| head.target.clone());
+        self.kbps = conf.conn_kbps;
+        self.server_kbps = conf.server_kbps;
         self.dispatch(sh, &head, conf, None);
     }
 
@@ -539,6 +554,7 @@ impl Conn {
             WriteStatus::WouldBlock => self.writable = false,
             WriteStatus::Budget => self.yielded = true,
             WriteStatus::Error => self.state = State::Closed,
+            WriteStatus::Throttled => {}
         }
     }
 
@@ -547,17 +563,33 @@ impl Conn {
         if !self.writable {
             return WriteStatus::WouldBlock;
         }
+        // kbytes-per-second: at most the second's allowance.
+        let mut budget = WRITE_BUDGET;
+        if self.kbps > 0 {
+            budget = budget.min((self.kbps as u64 * 1024).saturating_sub(self.sec_bytes));
+        }
+        if self.server_kbps > 0 {
+            budget =
+                budget.min((self.server_kbps as u64 * 1024).saturating_sub(sh.server_sec_bytes));
+        }
+        if budget == 0 && !self.out.is_empty() {
+            self.throttled = true;
+            return WriteStatus::Throttled;
+        }
         let before = self.out.written;
         let cork = self.out.starts_mem_then_file();
         if cork {
             crate::sys::set_tcp_cork(self.sock.as_raw_fd(), true);
         }
-        let st = self.out.write_to(&mut self.sock, WRITE_BUDGET);
+        let st = self.out.write_to(&mut self.sock, budget);
         if cork {
             crate::sys::set_tcp_cork(self.sock.as_raw_fd(), false);
         }
         if self.out.written != before {
             self.last_write = sh.now;
+            let n = self.out.written - before;
+            self.sec_bytes += n;
+            sh.server_sec_bytes += n;
         }
         match st {
             WriteStatus::WouldBlock => self.writable = false,

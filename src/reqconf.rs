@@ -34,6 +34,9 @@ pub struct RequestConf {
     pub max_request_size_kb: u32,
     /// server.stream-request-body: 0 reads a backend's body in full first.
     pub stream_request_body: u32,
+    /// connection.kbytes-per-second, server.kbytes-per-second (0: none).
+    pub conn_kbps: u32,
+    pub server_kbps: u32,
     /// server.force-lowercase-filenames.
     pub force_lowercase_filenames: bool,
     /// server.feature-flags "server.absolute-dir-redirect" (server-wide).
@@ -93,6 +96,8 @@ impl Default for RequestConf {
             max_request_size_kb: 0,
             stream_request_body: 0,
             force_lowercase_filenames: false,
+            conn_kbps: 0,
+            server_kbps: 0,
             absolute_dir_redirect: false,
             dir_listing: false,
             dir_listing_hide_dotfiles: true,
@@ -239,6 +244,8 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ("server.max-write-idle", _) => n(|c| &mut c.max_write_idle),
         ("server.max-request-size", _) => n(|c| &mut c.max_request_size_kb),
         ("server.stream-request-body", _) => n(|c| &mut c.stream_request_body),
+        ("connection.kbytes-per-second", _) => n(|c| &mut c.conn_kbps),
+        ("server.kbytes-per-second", _) => n(|c| &mut c.server_kbps),
         ("server.force-lowercase-filenames", _) => flag(|c| &mut c.force_lowercase_filenames),
         ("dir-listing.activate" | "server.dir-listing", _) if loaded("mod_dirlisting") => {
             flag(|c| &mut c.dir_listing)

@@ -44,6 +44,8 @@ pub struct Shared {
     pub registry: mio::Registry,
     /// The backend hosts' procs and load (src/gw/pool.rs).
     pub gw: crate::gw::pool::Pool,
+    /// Bytes written to all clients this second (server.kbytes-per-second).
+    pub server_sec_bytes: u64,
     /// Owners of the backend sockets' poll tokens (gw/mod.rs).
     pub slots: std::rc::Rc<std::cell::RefCell<crate::gw::Slots>>,
     /// server.upload-dirs (default $TMPDIR or /var/tmp): request bodies
@@ -163,6 +165,7 @@ impl Server {
                 rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
                 registry,
                 gw,
+                server_sec_bytes: 0,
                 slots: Default::default(),
                 upload_dirs,
             },
@@ -309,6 +312,27 @@ impl Server {
                     return if open == 0 { 0 } else { 1 };
                 }
             }
+        }
+    }
+
+    /// kbytes-per-second: a new second's allowance. A throttled connection
+    /// writes again once its average since it began is under its limit
+    /// (as 1.4.69).
+    fn release_throttled(&mut self) {
+        self.sh.server_sec_bytes = 0;
+        let now = self.sh.now;
+        let mut ready = Vec::new();
+        for (i, c) in self.conns.iter_mut().enumerate() {
+            let Some(c) = c else { continue };
+            c.sec_bytes = 0;
+            let elapsed = (now - c.born).max(1) as u64;
+            if c.throttled && (c.kbps == 0 || c.out_written() < c.kbps as u64 * 1024 * elapsed) {
+                c.throttled = false;
+                ready.push(i);
+            }
+        }
+        for i in ready {
+            self.drive(i);
         }
     }
 
@@ -509,6 +533,7 @@ impl Server {
     fn tick(&mut self) {
         self.sh.gw.trigger(self.sh.now);
         crate::log::check_pipe(self.sh.now);
+        self.release_throttled();
         let g = self.sh.compiled.global();
         let now = self.sh.now;
         for i in 0..self.conns.len() {

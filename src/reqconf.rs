@@ -257,13 +257,11 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ("dir-listing.set-footer", _) => text(|c| &mut c.dir_listing_footer),
         ("dir-listing.auto-layout", _) => flag(|c| &mut c.dir_listing_auto_layout),
         ("dir-listing.exclude", Value::Array(a)) => {
-            let mut res = Vec::new();
-            for p in a.iter_strings() {
-                match pcre2::bytes::Regex::new(p) {
-                    Ok(r) => res.push(r),
-                    Err(e) => crate::log_error!("dir-listing.exclude: bad regex {p}: {e}"),
-                }
-            }
+            // Checked by check_dir_exclude first: every pattern compiles.
+            let res = a
+                .iter_strings()
+                .filter_map(|p| pcre2::bytes::Regex::new(p).ok())
+                .collect();
             Some(Setting::DirExclude(Rc::new(res)))
         }
         ("server.errorfile-prefix", _) => text(|c| &mut c.errorfile_prefix),
@@ -338,6 +336,15 @@ fn check_alias(pairs: &[(String, String)]) -> Result<(), String> {
     Ok(())
 }
 
+/// dir-listing.exclude: a pattern that does not compile is fatal, as in
+/// lighttpd (same pcre2 message).
+fn check_dir_exclude(a: &crate::config::value::Array) -> Result<(), String> {
+    for p in a.iter_strings() {
+        crate::config::cond::compile_regex(p).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 impl CompiledConf {
     /// Compiles every block; a bad `fastcgi.server` is fatal (lighttpd's
     /// messages), warnings are logged.
@@ -356,6 +363,9 @@ impl CompiledConf {
                 if let Some(s) = setting(k, &e.value, modules) {
                     if let Setting::Alias(pairs) = &s {
                         check_alias(pairs)?;
+                    }
+                    if let (Setting::DirExclude(_), Value::Array(a)) = (&s, &e.value) {
+                        check_dir_exclude(a)?;
                     }
                     p.push(s);
                 }
@@ -465,6 +475,17 @@ mod tests {
         assert_eq!(
             check_alias(&p(&[("/a", "/x"), ("/ab", "/y")])).unwrap_err(),
             "alias.url: `/ab' will never match as `/a' matched first"
+        );
+    }
+
+    #[test]
+    fn bad_dir_listing_exclude_is_fatal() {
+        let t = read_config(Input::Stdin("dir-listing.exclude = ( \"^a\", \"(\" )\n")).unwrap();
+        let m = vec!["mod_dirlisting".to_string()];
+        let e = CompiledConf::compile(&t, &m).unwrap_err();
+        assert!(
+            e.starts_with("pcre2_compile: missing closing parenthesis at offset 1"),
+            "{e}"
         );
     }
 

@@ -137,20 +137,32 @@ pub fn target(
         }
         Err(_) => return None,
     };
-    let docroot = base;
+    let script_name = path[..uri_len].to_string();
+    let path_info = (uri_len < path.len()).then(|| path[uri_len..].to_string());
+    local_target(conf, pick, file, base, script_name, path_info)
+}
+
+/// A check-local key for the existing file `file` (physical path): the
+/// key by the file's name, the host chosen again (as 1.4.69 does at this
+/// stage: a round-robin cursor moves twice for a check-local request), and
+/// the host's docroot applied. `base` is what the file was found under.
+fn local_target(
+    conf: &FcgiConf<'_>,
+    pick: &PickInput<'_>,
+    file: String,
+    base: &str,
+    script_name: String,
+    path_info: Option<String>,
+) -> Option<Claim> {
     let i = find_ext(conf, &file)?;
     let e = &conf.exts[i];
-    // The host is chosen again here, as 1.4.69 does at this stage (a
-    // round-robin cursor moves twice for a check-local request).
     let Some(host) = pick_host(e, conf.balance, pick) else {
         return Some(all_down(e));
     };
     if !host.check_local {
         return None;
     }
-    let script_name = path[..uri_len].to_string();
-    let path_info = (uri_len < path.len()).then(|| path[uri_len..].to_string());
-    let root = host.docroot.clone().unwrap_or_else(|| docroot.to_string());
+    let root = host.docroot.clone().unwrap_or_else(|| base.to_string());
     let script_filename = match &host.docroot {
         Some(d) => format!("{}{}", d.trim_end_matches('/'), script_name),
         None => file,
@@ -192,31 +204,10 @@ fn index_target(
         } else {
             (format!("{path}{name}"), format!("{dir}{name}"))
         };
-        let docroot = if name.starts_with('/') { docroot } else { base };
+        let base = if name.starts_with('/') { docroot } else { base };
         match ctx.stat(&candidate) {
             Ok(m) if m.is_file() => {
-                let i = find_ext(conf, &candidate)?;
-                let e = &conf.exts[i];
-                let Some(host) = pick_host(e, conf.balance, pick) else {
-                    return Some(all_down(e));
-                };
-                if !host.check_local {
-                    return None;
-                }
-                let root = host.docroot.clone().unwrap_or_else(|| docroot.to_string());
-                let script_filename = match &host.docroot {
-                    Some(d) => format!("{}{}", d.trim_end_matches('/'), uri),
-                    None => candidate,
-                };
-                return Some(Claim::Target(FcgiTarget {
-                    key: e.key.clone(),
-                    ext: i,
-                    host,
-                    script_name: uri,
-                    path_info: None,
-                    script_filename,
-                    document_root: root,
-                }));
+                return local_target(conf, pick, candidate, base, uri, None);
             }
             _ => continue,
         }

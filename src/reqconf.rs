@@ -298,7 +298,12 @@ fn fastcgi_setting(
     let k = key.to_ascii_lowercase();
     Ok(match (k.as_str(), v) {
         ("fastcgi.server", Value::Array(a)) => {
-            let exts = crate::gw::config::parse_servers("fastcgi.server", a, warnings)?;
+            let exts = crate::gw::config::parse_servers(
+                "fastcgi.server",
+                &crate::gw::codec::FASTCGI,
+                a,
+                warnings,
+            )?;
             let (resp, auth) = crate::gw::config::split_modes(exts);
             Some(Setting::FcgiServer(Rc::new(resp), Rc::new(auth)))
         }

@@ -7,12 +7,12 @@
 //! fastcgi.md §5.
 
 use crate::conn::{Conn, State};
+use crate::gw::codec::HeadTooLarge;
 use crate::gw::config::{GwExt, GwHost, Mode};
-use crate::gw::fcgi::{self, Role};
 use crate::gw::pool::{Lease, PickInput, Slot, pick_host};
 use crate::gw::{self, GwConn, GwEvent, GwState};
 use crate::http::backend_resp;
-use crate::http::cgi_env::{self, CgiInput};
+use crate::http::cgi_env::CgiInput;
 use crate::http::request::{RequestHead, Version};
 use crate::mods::fastcgi::FcgiTarget;
 use crate::reqconf::RequestConf;
@@ -173,16 +173,16 @@ pub struct Start<'a> {
     pub resumed: Option<Vec<u8>>,
 }
 
-/// The request parameters for the backend, in lighttpd's order, written
-/// into one PARAMS record.
-fn env_for(
+/// The request as the host's codec encodes it: for FastCGI the
+/// parameters in lighttpd's order in one PARAMS record.
+fn request_head(
     c: &Conn,
     head: &RequestHead,
     t: &FcgiTarget,
     conf: &RequestConf,
     how: &Start<'_>,
-    w: &mut fcgi::ParamsWriter<'_>,
-) {
+    out: &mut Vec<u8>,
+) -> Result<(), HeadTooLarge> {
     let local = c.local_addr();
     let (server_addr, server_port) = match local {
         Some(a) => (a.ip().to_string(), a.port()),
@@ -228,7 +228,9 @@ fn env_for(
         strip_request_uri: t.host.strip_request_uri.as_deref(),
         extra: how.extra,
     };
-    cgi_env::build_with(&input, &mut |k, v| w.push(k.as_bytes(), v.as_bytes()));
+    t.host
+        .codec
+        .request_head(out, &input, t.host.conn_reuse > 0)
 }
 
 impl Conn {
@@ -259,15 +261,7 @@ impl Conn {
             Some(rec) => rec,
             None => {
                 let mut rec = Vec::with_capacity(1024);
-                let role = if authorizer {
-                    Role::Authorizer
-                } else {
-                    Role::Responder
-                };
-                fcgi::begin_request(&mut rec, 1, role, t.host.conn_reuse > 0);
-                let mut w = fcgi::ParamsWriter::new(&mut rec, 1);
-                env_for(self, head, &t, &conf, &how, &mut w);
-                if w.finish().is_err() {
+                if request_head(self, head, &t, &conf, &how, &mut rec).is_err() {
                     let r = response::error_response(400, &conf, true);
                     self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
                     return;
@@ -461,9 +455,9 @@ impl Conn {
                     b.body_left -= avail.len() as u64;
                     b.body_sent += avail.len() as u64;
                     let mut rec = Vec::new();
-                    fcgi::stdin(&mut rec, 1, &avail);
+                    b.gw.codec.body(&mut rec, &avail);
                     if b.body_left == 0 {
-                        fcgi::stdin_end(&mut rec, 1);
+                        b.gw.codec.body_end(&mut rec);
                         b.gw.request_complete = true;
                     }
                     b.gw.queue(&rec);

@@ -84,7 +84,7 @@ pub(super) fn open_gw(
                 lease.host.connected(&lease, sh.now);
                 return Opened::Conn(g, lease, true);
             }
-            match gw::connect(&lease.addr) {
+            match gw::connect(&lease.addr, h.codec) {
                 Ok(mut g) => {
                     queue_request(&mut g, a);
                     let slot = gw::TokenSlot::new(&sh.slots, a.index);
@@ -150,7 +150,7 @@ pub(super) fn queue_request(g: &mut GwConn, a: &Attempt<'_>) {
     g.queue(a.rec);
     if a.body_left == 0 {
         let mut end = Vec::new();
-        fcgi::stdin_end(&mut end, 1);
+        g.codec.body_end(&mut end);
         g.queue(&end);
         g.request_complete = true;
     }

@@ -33,6 +33,8 @@ pub enum Mode {
 /// One backend host of an extension.
 #[derive(Clone, Debug)]
 pub struct GwHost {
+    /// The protocol spoken to the host (FastCGI for fastcgi.server).
+    pub codec: &'static dyn super::codec::Codec,
     pub label: String,
     pub addr: BackendAddr,
     /// The numeric host address as configured ("" for a unix socket) and
@@ -103,9 +105,11 @@ pub struct GwExt {
 }
 
 /// Reads a `*.server` array. `module` names the key in messages
-/// ("fastcgi.server"); warnings are pushed, errors are fatal.
+/// ("fastcgi.server"), `codec` is the protocol its hosts speak; warnings
+/// are pushed, errors are fatal.
 pub fn parse_servers(
     module: &str,
+    codec: &'static dyn super::codec::Codec,
     a: &Array,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<GwExt>, String> {
@@ -130,9 +134,9 @@ pub fn parse_servers(
                     "unexpected value for gw.server near [{label}](string); expected ( \"ext\" => ( \"backend-label\" => ( \"key\" => \"value\" )))"
                 ));
             };
-            ext.hosts.push(std::rc::Rc::new(parse_host(
-                module, &key, &label, opts, warnings,
-            )?));
+            let mut h = parse_host(module, &key, &label, opts, warnings)?;
+            h.codec = codec;
+            ext.hosts.push(std::rc::Rc::new(h));
         }
         out.push(ext);
     }
@@ -175,6 +179,7 @@ fn parse_host(
     let mut port: u16 = 0;
     let mut socket: Option<String> = None;
     let mut h = GwHost {
+        codec: &super::codec::FASTCGI,
         label: label.to_string(),
         addr: BackendAddr::Unix(String::new()),
         host_name: String::new(),
@@ -337,7 +342,12 @@ mod tests {
         let Some(Value::Array(a)) = t.global().values.get("fastcgi.server") else {
             panic!("no fastcgi.server")
         };
-        parse_servers("fastcgi.server", a, &mut Vec::new())
+        parse_servers(
+            "fastcgi.server",
+            &crate::gw::codec::FASTCGI,
+            a,
+            &mut Vec::new(),
+        )
     }
 
     #[test]

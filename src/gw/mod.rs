@@ -1,10 +1,13 @@
 //! The backend engine shared by FastCGI (and later SCGI and proxy): host
-//! configuration (config.rs), the protocol codec (fcgi.rs) and the
-//! per-request backend connection (this file): connect (possibly delayed),
-//! write the request records, read and decode the reply, hand the CGI head
-//! and then the body to the client connection. One connection per request,
-//! closed after END_REQUEST, as lighttpd 1.4.69 does.
+//! configuration (config.rs), the codec trait a protocol implements
+//! (codec.rs; FastCGI's records in fcgi.rs) and the per-request backend
+//! connection (this file): connect (possibly delayed), write what the
+//! codec encoded, read and decode the reply with the codec's decoder, hand
+//! the CGI head and then the body to the client connection. One
+//! connection per request, closed when the reply ends, as lighttpd 1.4.69
+//! does (connection-reuse keeps it open).
 
+pub mod codec;
 pub mod config;
 pub mod fcgi;
 pub mod pool;
@@ -84,7 +87,8 @@ pub enum GwState {
     Done,
 }
 
-/// What reading from the backend produced.
+/// What reading from the backend produced. A codec's reply decoder
+/// produces the first three.
 #[derive(Debug)]
 pub enum GwEvent {
     /// STDOUT bytes (head first, then body).
@@ -109,8 +113,10 @@ pub struct GwConn {
     pub written: u64,
     /// All request records are queued (STDIN ended).
     pub request_complete: bool,
-    decoder: fcgi::Decoder,
-    /// Bytes came after END_REQUEST (the connection cannot be reused).
+    decoder: Box<dyn codec::ReplyDecoder>,
+    /// The protocol.
+    pub codec: &'static dyn codec::Codec,
+    /// Bytes came after the reply's end (the connection cannot be reused).
     trailing: bool,
     /// The poll token's slot, once registered.
     pub slot: Option<TokenSlot>,
@@ -124,7 +130,7 @@ impl std::fmt::Debug for GwConn {
 
 /// Opens a non-blocking connection to a backend. Errors are the connect
 /// errors lighttpd reports (ECONNREFUSED, ENOENT ...).
-pub fn connect(addr: &BackendAddr) -> std::io::Result<GwConn> {
+pub fn connect(addr: &BackendAddr, codec: &'static dyn codec::Codec) -> std::io::Result<GwConn> {
     let (sock, state) = match addr {
         BackendAddr::Tcp(a) => (
             Stream::Tcp(mio::net::TcpStream::connect(*a)?),
@@ -149,7 +155,8 @@ pub fn connect(addr: &BackendAddr) -> std::io::Result<GwConn> {
         out_off: 0,
         written: 0,
         request_complete: false,
-        decoder: fcgi::Decoder::default(),
+        decoder: codec.reply(),
+        codec,
         trailing: false,
         slot: None,
     })
@@ -167,7 +174,7 @@ impl GwConn {
         self.out_off = 0;
         self.written = 0;
         self.request_complete = false;
-        self.decoder = fcgi::Decoder::default();
+        self.decoder = self.codec.reply();
         self.trailing = false;
         if let Some(s) = &self.slot {
             s.set_owner(owner);
@@ -248,7 +255,11 @@ impl GwConn {
         while self.readable && got < limit && self.state != GwState::Done {
             match self.sock.read(buf) {
                 Ok(0) => {
-                    events.push(GwEvent::Eof);
+                    events.push(if self.decoder.eof_ends_reply() {
+                        GwEvent::End
+                    } else {
+                        GwEvent::Eof
+                    });
                     self.state = GwState::Done;
                     return;
                 }
@@ -257,23 +268,13 @@ impl GwConn {
                     if n < buf.len() {
                         self.readable = false;
                     }
-                    let mut recs = Vec::new();
-                    if self.decoder.feed(&buf[..n], &mut recs) < n {
+                    let before = events.len();
+                    if self.decoder.feed(&buf[..n], events) < n {
                         self.trailing = true;
                     }
-                    for r in recs {
-                        match r {
-                            fcgi::Event::Stdout(b) => events.push(GwEvent::Stdout(b)),
-                            fcgi::Event::Stderr(b) => events.push(GwEvent::Stderr(b)),
-                            fcgi::Event::EndRequest { .. } => {
-                                events.push(GwEvent::End);
-                                self.state = GwState::Done;
-                                return;
-                            }
-                            fcgi::Event::Unknown(t) => {
-                                crate::log_error!("FastCGI: header.type not handled: {t}");
-                            }
-                        }
+                    if events[before..].iter().any(|e| matches!(e, GwEvent::End)) {
+                        self.state = GwState::Done;
+                        return;
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.readable = false,

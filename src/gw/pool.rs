@@ -903,7 +903,13 @@ mod tests {
         let Some(Value::Array(a)) = t.global().values.get("fastcgi.server") else {
             panic!("no fastcgi.server")
         };
-        let exts = crate::gw::config::parse_servers("fastcgi.server", a, &mut Vec::new()).unwrap();
+        let exts = crate::gw::config::parse_servers(
+            "fastcgi.server",
+            &crate::gw::codec::FASTCGI,
+            a,
+            &mut Vec::new(),
+        )
+        .unwrap();
         let h = exts[0].hosts[0].clone();
         let pool = Pool::start(&[(h.clone(), 0)], now).unwrap();
         (pool, h)

@@ -1,0 +1,277 @@
+//! The codec trait: all that one backend protocol adds to the shared
+//! engine. The engine (pool.rs, mod.rs, src/conn_backend) connects, writes
+//! what the codec encodes, feeds what it reads to the codec's reply
+//! decoder and acts on the events that come out; it knows nothing of
+//! records or netstrings. FastCGI is the one protocol now (FastCgi below,
+//! over the pure record codec in fcgi.rs); SCGI (a netstring of the same
+//! environment, then the raw body; the reply ends at EOF) and the HTTP
+//! proxy (a request line and headers from the same request data; an HTTP
+//! reply) plug in with one more implementation each.
+
+use super::GwEvent;
+use super::fcgi;
+use crate::http::cgi_env::{self, CgiInput};
+
+/// The request head would not fit the protocol's limit (one FastCGI
+/// PARAMS record: 65535 bytes); lighttpd answers 400.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeadTooLarge;
+
+pub trait Codec: std::fmt::Debug {
+    /// Appends everything that goes before the request body: for FastCGI
+    /// BEGIN_REQUEST and the PARAMS stream built from `req` (the role from
+    /// `req.authorizer`); `keep_conn` asks the backend to keep the
+    /// connection open after the reply. On error `out` is left as it was.
+    fn request_head(
+        &self,
+        out: &mut Vec<u8>,
+        req: &CgiInput<'_>,
+        keep_conn: bool,
+    ) -> Result<(), HeadTooLarge>;
+
+    /// Appends a piece of the request body (never empty).
+    fn body(&self, out: &mut Vec<u8>, data: &[u8]);
+
+    /// Appends what ends the request body (nothing for protocols that
+    /// send CONTENT_LENGTH up front).
+    fn body_end(&self, out: &mut Vec<u8>);
+
+    /// A decoder for one reply.
+    fn reply(&self) -> Box<dyn ReplyDecoder>;
+}
+
+pub trait ReplyDecoder {
+    /// Decodes `input`, pushing only Stdout, Stderr and End events, and
+    /// returns how many bytes it used: all of them unless the reply ended
+    /// (End pushed) and more bytes followed it.
+    fn feed(&mut self, input: &[u8], out: &mut Vec<GwEvent>) -> usize;
+
+    /// Whether the backend closing its side ends the reply normally (SCGI,
+    /// a proxied reply without a length) rather than cutting it (FastCGI
+    /// before END_REQUEST: "unexpected end-of-file").
+    fn eof_ends_reply(&self) -> bool;
+}
+
+/// FastCGI as mod_fastcgi speaks it: request id 1, one PARAMS record,
+/// STDIN records, the reply ended by END_REQUEST.
+#[derive(Debug)]
+pub struct FastCgi;
+
+pub static FASTCGI: FastCgi = FastCgi;
+
+impl Codec for FastCgi {
+    fn request_head(
+        &self,
+        out: &mut Vec<u8>,
+        req: &CgiInput<'_>,
+        keep_conn: bool,
+    ) -> Result<(), HeadTooLarge> {
+        let start = out.len();
+        let role = if req.authorizer {
+            fcgi::Role::Authorizer
+        } else {
+            fcgi::Role::Responder
+        };
+        fcgi::begin_request(out, 1, role, keep_conn);
+        let mut w = fcgi::ParamsWriter::new(out, 1);
+        cgi_env::build_with(req, &mut |k, v| w.push(k.as_bytes(), v.as_bytes()));
+        if w.finish().is_err() {
+            out.truncate(start);
+            return Err(HeadTooLarge);
+        }
+        Ok(())
+    }
+
+    fn body(&self, out: &mut Vec<u8>, data: &[u8]) {
+        fcgi::stdin(out, 1, data);
+    }
+
+    fn body_end(&self, out: &mut Vec<u8>) {
+        fcgi::stdin_end(out, 1);
+    }
+
+    fn reply(&self) -> Box<dyn ReplyDecoder> {
+        Box::new(FcgiReply {
+            decoder: fcgi::Decoder::new(),
+            records: Vec::new(),
+        })
+    }
+}
+
+struct FcgiReply {
+    decoder: fcgi::Decoder,
+    records: Vec<fcgi::Event>,
+}
+
+impl ReplyDecoder for FcgiReply {
+    fn feed(&mut self, input: &[u8], out: &mut Vec<GwEvent>) -> usize {
+        let used = self.decoder.feed(input, &mut self.records);
+        for r in self.records.drain(..) {
+            match r {
+                fcgi::Event::Stdout(b) => out.push(GwEvent::Stdout(b)),
+                fcgi::Event::Stderr(b) => out.push(GwEvent::Stderr(b)),
+                fcgi::Event::EndRequest { .. } => out.push(GwEvent::End),
+                fcgi::Event::Unknown(t) => {
+                    crate::log_error!("FastCGI: header.type not handled: {t}");
+                }
+            }
+        }
+        used
+    }
+
+    fn eof_ends_reply(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gw::config::BackendAddr;
+    use crate::gw::{GwState, connect};
+    use std::io::{Read, Write};
+
+    /// An SCGI-shaped protocol, only to show that the engine runs a codec
+    /// other than FastCGI: a netstring of the environment, the raw body,
+    /// and a reply that is plain CGI output ended by EOF.
+    #[derive(Debug)]
+    struct Netstring;
+    static NETSTRING: Netstring = Netstring;
+
+    struct UntilEof;
+
+    impl Codec for Netstring {
+        fn request_head(
+            &self,
+            out: &mut Vec<u8>,
+            req: &CgiInput<'_>,
+            _keep_conn: bool,
+        ) -> Result<(), HeadTooLarge> {
+            let mut pairs = Vec::new();
+            cgi_env::build_with(req, &mut |k, v| {
+                pairs.extend_from_slice(k.as_bytes());
+                pairs.push(0);
+                pairs.extend_from_slice(v.as_bytes());
+                pairs.push(0);
+            });
+            out.extend_from_slice(format!("{}:", pairs.len()).as_bytes());
+            out.extend_from_slice(&pairs);
+            out.push(b',');
+            Ok(())
+        }
+        fn body(&self, out: &mut Vec<u8>, data: &[u8]) {
+            out.extend_from_slice(data);
+        }
+        fn body_end(&self, _out: &mut Vec<u8>) {}
+        fn reply(&self) -> Box<dyn ReplyDecoder> {
+            Box::new(UntilEof)
+        }
+    }
+
+    impl ReplyDecoder for UntilEof {
+        fn feed(&mut self, input: &[u8], out: &mut Vec<GwEvent>) -> usize {
+            out.push(GwEvent::Stdout(input.to_vec()));
+            input.len()
+        }
+        fn eof_ends_reply(&self) -> bool {
+            true
+        }
+    }
+
+    /// Runs one request through GwConn with `codec` against a backend that
+    /// sends `reply` and closes; returns what the backend read and the
+    /// events.
+    fn exchange(codec: &'static dyn Codec, reply: &[u8]) -> (Vec<u8>, Vec<GwEvent>) {
+        let dir = std::env::temp_dir().join(format!("gw-codec-{}", std::process::id()));
+        let _ = std::fs::create_dir(&dir);
+        let path = dir.join(format!("{}.sock", reply.len()));
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let addr = BackendAddr::Unix(path.to_str().unwrap().to_string());
+        let mut g = connect(&addr, codec).unwrap();
+        let (mut backend, _) = listener.accept().unwrap();
+        let req = CgiInput {
+            method: "POST",
+            content_length: 4,
+            ..CgiInput::default()
+        };
+        let mut head = Vec::new();
+        codec.request_head(&mut head, &req, false).unwrap();
+        g.queue(&head);
+        let mut body = Vec::new();
+        codec.body(&mut body, b"abcd");
+        codec.body_end(&mut body);
+        g.queue(&body);
+        g.request_complete = true;
+        g.flush().unwrap();
+        assert_eq!(g.state, GwState::Read);
+        backend.write_all(reply).unwrap();
+        drop(backend.shutdown(std::net::Shutdown::Write));
+        let mut sent = vec![0; head.len() + body.len()];
+        backend.read_exact(&mut sent).unwrap();
+        drop(backend);
+        let mut events = Vec::new();
+        let mut buf = vec![0; 4096];
+        // The socket is non-blocking: poll until the reply has ended.
+        for _ in 0..1000 {
+            g.readable = true;
+            g.read(&mut buf, 1 << 20, &mut events);
+            if g.state == GwState::Done {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        std::fs::remove_file(&path).unwrap();
+        (sent, events)
+    }
+
+    #[test]
+    fn the_engine_runs_another_codec() {
+        let (sent, events) = exchange(&NETSTRING, b"Status: 200\r\n\r\nhi");
+        let text = String::from_utf8_lossy(&sent);
+        assert!(text.contains("REQUEST_METHOD\0POST\0"), "{text}");
+        assert!(text.ends_with(",abcd"), "{text}");
+        let stdout: Vec<u8> = events
+            .iter()
+            .filter_map(|e| match e {
+                GwEvent::Stdout(b) => Some(b.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(stdout, b"Status: 200\r\n\r\nhi");
+        // EOF ends this protocol's reply normally.
+        assert!(matches!(events.last(), Some(GwEvent::End)), "{events:?}");
+    }
+
+    #[test]
+    fn fastcgi_eof_before_end_request_is_unexpected() {
+        let mut reply = Vec::new();
+        reply.extend_from_slice(&[1, 6, 0, 1, 0, 2, 0, 0]);
+        reply.extend_from_slice(b"hi");
+        let (sent, events) = exchange(&FASTCGI, &reply);
+        // BEGIN_REQUEST (responder), PARAMS, STDIN "abcd", empty STDIN.
+        assert_eq!(&sent[..10], &[1, 1, 0, 1, 0, 8, 0, 0, 0, 1]);
+        assert!(sent.ends_with(&[
+            1, 5, 0, 1, 0, 4, 0, 0, b'a', b'b', b'c', b'd', 1, 5, 0, 1, 0, 0, 0, 0
+        ]));
+        assert!(matches!(&events[0], GwEvent::Stdout(b) if b == b"hi"));
+        assert!(matches!(events.last(), Some(GwEvent::Eof)), "{events:?}");
+    }
+
+    #[test]
+    fn fastcgi_head_too_large_leaves_out_untouched() {
+        let big = "x".repeat(70_000);
+        let headers = vec![("X-Big".to_string(), big)];
+        let req = CgiInput {
+            headers: &headers,
+            ..CgiInput::default()
+        };
+        let mut out = b"kept".to_vec();
+        assert_eq!(
+            FASTCGI.request_head(&mut out, &req, false),
+            Err(HeadTooLarge)
+        );
+        assert_eq!(out, b"kept");
+    }
+}

@@ -18,12 +18,15 @@ use crate::reqconf::{CompiledConf, RequestConf};
 use crate::stream::{Listener as Sock, Stream};
 use mio::{Events, Interest, Poll, Token};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
-use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::backend::SignalDelivery;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Tokens below this are listeners; connection i has token CONN_BASE + i.
 const CONN_BASE: usize = 1 << 16;
+/// The signal socket's token, below the connections and above any
+/// listener.
+const SIGNAL_TOKEN: usize = CONN_BASE - 1;
 
 /// What connections share: configuration, clock, date cache.
 pub struct Shared {
@@ -86,7 +89,9 @@ pub struct Server {
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
     sh: Shared,
-    signals: SignalsInfo<WithOrigin>,
+    /// Signals arrive through a socket pair the loop polls, so a SIGCHLD
+    /// (a backend died) is handled at once, not at the next tick.
+    signals: SignalDelivery<mio::net::UnixStream, WithOrigin>,
     max_conns: usize,
     idle_limit: Option<i64>,
     last_activity: i64,
@@ -140,7 +145,20 @@ impl Server {
                 crate::log_error!("{e}");
                 std::io::Error::other("Configuration of plugins failed. Going down.")
             })?;
-        let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD])?;
+        let (read, write) = std::os::unix::net::UnixStream::pair()?;
+        read.set_nonblocking(true)?;
+        write.set_nonblocking(true)?;
+        let mut signals = SignalDelivery::with_pipe(
+            mio::net::UnixStream::from_std(read),
+            write,
+            WithOrigin::default(),
+            [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD],
+        )?;
+        poll.registry().register(
+            signals.get_read_mut(),
+            Token(SIGNAL_TOKEN),
+            Interest::READABLE,
+        )?;
         let max_conns = match cfg.tree.global().values.get("server.max-connections") {
             Some(crate::config::value::Value::Int(n)) if *n > 0 => *n as usize,
             _ => 1365,
@@ -237,8 +255,8 @@ impl Server {
             } else {
                 Duration::ZERO
             };
-            // Signals interrupt epoll_wait; one arriving while we work is
-            // seen at the next interruption or tick (at most 1 s later).
+            // A signal makes the signal socket readable (handled among the
+            // events); one that interrupts epoll_wait is handled at once.
             let mut check_signals = false;
             match self.poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}
@@ -258,7 +276,11 @@ impl Server {
             }
             for ev in events.iter() {
                 let t = ev.token().0;
-                if t < CONN_BASE {
+                if t == SIGNAL_TOKEN {
+                    if let Some(code) = self.handle_signals() {
+                        return code;
+                    }
+                } else if t < CONN_BASE {
                     self.accept(t);
                 } else if t >= crate::conn_backend::BACKEND_BASE {
                     let slot = t - crate::conn_backend::BACKEND_BASE;

@@ -477,12 +477,14 @@ impl Conn {
                     // A kept connection the backend has closed.
                     return self.retry_fresh(sh, b);
                 }
-                crate::log_error!(
-                    "connection was dropped after accept() (perhaps the gw process died), write-offset: {} socket: {} ({})",
-                    b.gw.written,
-                    b.gw.addr,
-                    io_text(&e)
-                );
+                match e.raw_os_error() {
+                    Some(libc::EPIPE | libc::ENOTCONN | libc::ECONNRESET) => crate::log_error!(
+                        "connection was dropped after accept() (perhaps the gw process died), write-offset: {} socket: {}",
+                        b.gw.written,
+                        b.gw.addr
+                    ),
+                    _ => crate::log_error!("write failed: {}", io_text(&e)),
+                }
                 return self.backend_fail(sh, b, 503);
             }
             // More of a buffered body can go while the socket takes it.

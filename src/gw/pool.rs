@@ -570,42 +570,58 @@ impl HostRt {
         }
     }
 
-    /// Collects exited children: DIED, to be respawned by the trigger.
+    /// Collects exited children (SIGCHLD). A proc in the host's list is
+    /// started again at once, as 1.4.69 does, unless it already died
+    /// within this second (then the trigger restarts it: no spinning on a
+    /// child that exits at once); a killed one is only marked DIED.
     pub fn reap(&self, now: i64) {
         let mut procs = self.procs.borrow_mut();
         for p in procs.iter_mut() {
-            let Some(child) = p.child.as_mut() else {
+            let recent = p.disabled_until >= now;
+            if !self.reap_one(p, now) || !p.in_use || recent {
                 continue;
-            };
-            let status = match child.try_wait() {
-                Ok(Some(st)) => st,
-                Ok(None) => continue,
-                Err(e) => {
-                    crate::log_error!("pid {} {} not found: {e}", child.id(), p.state as i32);
-                    p.child = None;
-                    p.state = ProcState::Died;
-                    continue;
-                }
-            };
-            use std::os::unix::process::ExitStatusExt;
-            if let Some(code) = status.code() {
-                if p.state != ProcState::Killed {
-                    crate::log_error!("child exited: {code} {}", p.addr);
-                }
-            } else if let Some(sig) = status.signal() {
-                if sig != libc::SIGTERM && sig != libc::SIGINT && sig != self.cfg.kill_signal as i32
-                {
-                    crate::log_error!("child signalled: {sig}");
-                }
-            } else {
-                crate::log_error!("child died somehow: {}", status.into_raw());
             }
-            p.child = None;
-            if p.state != ProcState::Killed {
-                p.disabled_until = now;
+            if let Err(e) = self.start_proc(p, now, self.debug) {
+                crate::log_error!("{e}");
+                crate::log_error!("ERROR: spawning gw failed.");
             }
-            p.state = ProcState::Died;
         }
+    }
+
+    /// Collects proc `p`'s child if it has exited, with 1.4.69's lines;
+    /// true when it had.
+    fn reap_one(&self, p: &mut Proc, now: i64) -> bool {
+        let Some(child) = p.child.as_mut() else {
+            return false;
+        };
+        let status = match child.try_wait() {
+            Ok(Some(st)) => st,
+            Ok(None) => return false,
+            Err(e) => {
+                crate::log_error!("pid {} {} not found: {e}", child.id(), p.state as i32);
+                p.child = None;
+                p.state = ProcState::Died;
+                return false;
+            }
+        };
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(code) = status.code() {
+            if p.state != ProcState::Killed {
+                crate::log_error!("child exited: {code} {}", p.addr);
+            }
+        } else if let Some(sig) = status.signal() {
+            if sig != libc::SIGTERM && sig != libc::SIGINT && sig != self.cfg.kill_signal as i32 {
+                crate::log_error!("child signalled: {sig}");
+            }
+        } else {
+            crate::log_error!("child died somehow: {}", status.into_raw());
+        }
+        p.child = None;
+        if p.state != ProcState::Killed {
+            p.disabled_until = now;
+        }
+        p.state = ProcState::Died;
+        true
     }
 
     /// The once-a-second maintenance of one host.

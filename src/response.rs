@@ -435,8 +435,15 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
     };
     let mut entries = Vec::new();
     let conf = ctx.conf;
+    let readme = dirlisting_html::include_name(conf.dir_listing_readme.as_deref(), "README.txt");
+    let header = dirlisting_html::include_name(conf.dir_listing_header.as_deref(), "HEADER.txt");
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        if (conf.dir_listing_hide_readme && readme == Some(name.as_str()))
+            || (conf.dir_listing_hide_header && header == Some(name.as_str()))
+        {
+            continue;
+        }
         if conf
             .dir_listing_exclude
             .iter()
@@ -468,7 +475,31 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         .server_tag
         .as_deref()
         .unwrap_or(crate::DEFAULT_SERVER_TAG);
-    let html = dirlisting_html::render(&req.path, &entries, tag, &opts);
+    // A header or readme file that is missing, unreadable or empty adds
+    // nothing.
+    let include = |name: Option<&str>, class: &str, encode: bool| {
+        let name = name?;
+        let path = if name.starts_with('/') {
+            name.to_string()
+        } else if physical.ends_with('/') {
+            format!("{physical}{name}")
+        } else {
+            format!("{physical}/{name}")
+        };
+        ctx.stat(&path).ok().filter(|m| m.is_file())?;
+        let content = std::fs::read(&path).ok().filter(|c| !c.is_empty())?;
+        Some(dirlisting_html::include_block(class, &content, encode))
+    };
+    let header = include(header, "header", conf.dir_listing_encode_header);
+    let readme = include(readme, "readme", conf.dir_listing_encode_readme);
+    let html = dirlisting_html::render(
+        &req.path,
+        &entries,
+        tag,
+        &opts,
+        header.as_deref(),
+        readme.as_deref(),
+    );
     let mut r = Response::new(200);
     r.header("Content-Type", dirlisting_html::content_type(&opts));
     if req.version == Version::Http11 {
@@ -476,7 +507,7 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
     }
     r.header("Content-Length", html.len().to_string());
     if req.method != Method::Head {
-        r.body = Body::Mem(html.into_bytes());
+        r.body = Body::Mem(html);
     }
     r
 }

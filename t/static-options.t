@@ -10,6 +10,7 @@ use warnings;
 use Test::More;
 use LightyTest;
 
+my $reference = (LightyTest::lighttpd_exe() =~ m{^/usr/s?bin/});
 my $tf = LightyTest->new(config => 'static-options.conf');
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
 my $hello = LightyTest::slurp_file(LightyTest::srcdir() . '/docroot/hello.txt');
@@ -39,6 +40,28 @@ ok($tf->handle_http({ REQUEST => ["GET /sub HTTP/1.0"],
     like($html, qr{<div class="foot">custom <b>footer</b></div>}, 'dir-listing.set-footer');
     like($html, qr{<a href="\.\./">}, 'the parent row is there');
     unlike($html, qr{file\.txt}, 'dir-listing.exclude: file.txt is not listed');
+}
+# show-header / show-readme: the files' contents in <pre> blocks, escaped,
+# before the title and after the table; hide-*-file drops the file's row.
+sub listing { my ($x) = $tf->http_exchange("GET $_[0] HTTP/1.0\r\n\r\n")->{responses}[0]; return $x ? $x->body : '' }
+{
+    my $html = listing('/readme/');
+    like($html, qr{<body>\n<pre class="header">Header&#x0A;</pre><h2>Index of /readme/</h2>}, 'show-header: HEADER.txt before the title');
+    like($html, qr{</table>\n</div>\n<pre class="readme">Read &#x3C;me&#x3E; &#x26; &#x22;quote&#x22;&#x0A;&#x09;tab&#x0A;</pre><div class="foot">},
+         'show-readme: README.txt after the table, minimal XML encoding');
+    unlike($html, qr{>README\.txt<}, 'hide-readme-file: README.txt is not listed');
+    like($html, qr{>HEADER\.txt<}, 'HEADER.txt is listed (hide-header-file is off)');
+    $html = listing('/readme/raw/');
+    like($html, qr{<body>\n<p class="h">raw header</p>\n<h2>}, 'encode-header disable: a named file, as it is');
+    unlike($html, qr{>head\.html<}, 'hide-header-file: the named file is not listed');
+    like($html, qr{</div>\n<div class="foot">}, 'an empty readme file adds nothing');
+    unlike($html, qr{>empty\.txt<}, 'hide-readme-file from the enclosing block hides the named readme, empty.txt');
+    $html = listing('/readme/abs/');
+    like($html, qr{</div>\n<p class="h">raw header</p>\n<div class="foot">}, 'show-readme with an absolute path');
+    # 1.4.69 reads "disable" as an empty name, i.e. the directory itself,
+    # and prints an empty <pre class="header"></pre> (doc/compat.md).
+    like($html, qr{<body>\n<h2>}, 'show-header disable: no header') unless $reference;
+    like($html, qr{>head\.html<}, 'hide-readme-file does not hide a same-named file for an absolute path');
 }
 my $file = LightyTest::slurp_file(LightyTest::srcdir() . '/docroot/dir/file.txt');
 for my $path ('/al/file.txt', '/alnos/file.txt') {

@@ -101,21 +101,60 @@ pub fn is_listed(name: &str, opts: &ListingOpts) -> bool {
 
 /// Renders the listing page for `uri_path` (the decoded request path, ending
 /// in `/`), with `server_tag` as the default footer ("" for none, as when
-/// the Server header is suppressed). Serve it with [`content_type`].
-pub fn render(uri_path: &str, entries: &[Entry], server_tag: &str, opts: &ListingOpts) -> String {
-    let mut dirs: Vec<&Entry> = Vec::new();
-    let mut files: Vec<&Entry> = Vec::new();
-    for e in entries.iter().filter(|e| is_listed(&e.name, opts)) {
-        if e.is_dir {
-            dirs.push(e)
+/// the Server header is suppressed), and a header file's and a readme
+/// file's blocks (from [`include_block`]): the header before the `<h2>`
+/// title, the readme after the table, where dir-listing.show-header /
+/// show-readme place them. Serve it with [`content_type`].
+pub fn render(
+    uri_path: &str,
+    entries: &[Entry],
+    server_tag: &str,
+    opts: &ListingOpts,
+    header: Option<&[u8]>,
+    readme: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut out = page_start(uri_path, opts).into_bytes();
+    out.extend_from_slice(header.unwrap_or_default());
+    out.extend_from_slice(table(uri_path, entries, opts).as_bytes());
+    out.extend_from_slice(readme.unwrap_or_default());
+    out.extend_from_slice(page_end(server_tag, opts).as_bytes());
+    out
+}
+
+/// The file a show-readme / show-header value names: `enable` is
+/// `default_name` (README.txt, HEADER.txt), blank or `disable` is none,
+/// anything else is a name in the directory or an absolute path.
+pub fn include_name<'v>(value: Option<&'v str>, default_name: &'v str) -> Option<&'v str> {
+    match value? {
+        "" | "disable" => None,
+        "enable" => Some(default_name),
+        v => Some(v),
+    }
+}
+
+/// A header or readme file's block: with `encode`, its bytes XML-escaped
+/// in `<pre class="header">` (or `readme`); otherwise the bytes as they
+/// are (the file is HTML).
+pub fn include_block(class: &str, content: &[u8], encode: bool) -> Vec<u8> {
+    if !encode {
+        return content.to_vec();
+    }
+    let mut out = Vec::with_capacity(content.len() + 32);
+    out.extend_from_slice(format!("<pre class=\"{class}\">").as_bytes());
+    for &b in content {
+        if xml_special(u32::from(b)) {
+            out.extend_from_slice(format!("&#x{b:02X};").as_bytes());
         } else {
-            files.push(e)
+            out.push(b);
         }
     }
-    dirs.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    out.extend_from_slice(b"</pre>");
+    out
+}
 
-    let mut out = String::with_capacity(2048 + 256 * (dirs.len() + files.len()));
+/// The document up to `<body>` (auto-layout), or nothing.
+fn page_start(uri_path: &str, opts: &ListingOpts) -> String {
+    let mut out = String::with_capacity(2048);
     if opts.auto_layout {
         out.push_str("<!DOCTYPE html>\n<html>\n<head>\n");
         if let Some(enc) = opt(&opts.encoding) {
@@ -133,6 +172,25 @@ pub fn render(uri_path: &str, entries: &[Entry], server_tag: &str, opts: &Listin
         }
         out.push_str("</head>\n<body>\n");
     }
+    out
+}
+
+/// The title and the table of entries, directories first, each sorted by
+/// name.
+fn table(uri_path: &str, entries: &[Entry], opts: &ListingOpts) -> String {
+    let mut dirs: Vec<&Entry> = Vec::new();
+    let mut files: Vec<&Entry> = Vec::new();
+    for e in entries.iter().filter(|e| is_listed(&e.name, opts)) {
+        if e.is_dir {
+            dirs.push(e)
+        } else {
+            files.push(e)
+        }
+    }
+    dirs.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+
+    let mut out = String::with_capacity(1024 + 256 * (dirs.len() + files.len()));
     out.push_str("<h2>Index of ");
     push_xml_escaped(&mut out, uri_path);
     out.push_str(
@@ -175,6 +233,12 @@ pub fn render(uri_path: &str, entries: &[Entry], server_tag: &str, opts: &Listin
         out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody>\n</table>\n</div>\n");
+    out
+}
+
+/// The footer and script (auto-layout), or nothing.
+fn page_end(server_tag: &str, opts: &ListingOpts) -> String {
+    let mut out = String::new();
     if opts.auto_layout {
         let footer = opt(&opts.set_footer).or(Some(server_tag).filter(|t| !t.is_empty()));
         if let Some(footer) = footer {
@@ -270,12 +334,17 @@ fn parse_local_stamp(s: &str) -> Option<i64> {
 /// `&#xHH;` (lighttpd's minimal XML encoding; other bytes pass through).
 fn push_xml_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
-        if c < ' ' || matches!(c, '"' | '&' | '\'' | '<' | '>' | '`' | '\u{7f}') {
+        if xml_special(c as u32) {
             out.push_str(&format!("&#x{:02X};", c as u32));
         } else {
             out.push(c);
         }
     }
+}
+
+/// The characters lighttpd's minimal XML encoding escapes.
+fn xml_special(c: u32) -> bool {
+    c < 0x20 || matches!(c, 0x22 | 0x26 | 0x27 | 0x3c | 0x3e | 0x60 | 0x7f)
 }
 
 /// Appends `s` percent-encoded for a relative link: every byte except
@@ -506,6 +575,14 @@ init_sort_from_query();
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The page without header and readme blocks, as text.
+    fn render(uri_path: &str, entries: &[Entry], server_tag: &str, opts: &ListingOpts) -> String {
+        String::from_utf8(super::render(
+            uri_path, entries, server_tag, opts, None, None,
+        ))
+        .unwrap()
+    }
 
     /// 2026-07-04 03:05:09 UTC and 2026-01-15 23:59:59 UTC (touch -d).
     const JUL: i64 = 1_783_134_309;
@@ -822,5 +899,40 @@ mod tests {
         assert_eq!(parse_local_stamp("ü026-07-04 03:05:09"), None);
         let off = system_utc_offset(JUL);
         assert!(off.abs() <= 14 * 3600, "{off}");
+    }
+
+    #[test]
+    fn readme_and_header_blocks() {
+        assert_eq!(
+            include_name(Some("enable"), "README.txt"),
+            Some("README.txt")
+        );
+        assert_eq!(include_name(Some("disable"), "README.txt"), None);
+        assert_eq!(include_name(Some(""), "README.txt"), None);
+        assert_eq!(
+            include_name(Some("/x/y.txt"), "README.txt"),
+            Some("/x/y.txt")
+        );
+        assert_eq!(include_name(None, "HEADER.txt"), None);
+        assert_eq!(
+            include_block("readme", b"a<b>&\"'`\x7f\n\xc3\xa9", true),
+            b"<pre class=\"readme\">a&#x3C;b&#x3E;&#x26;&#x22;&#x27;&#x60;&#x7F;&#x0A;\xc3\xa9</pre>"
+        );
+        assert_eq!(include_block("header", b"<p>raw</p>", false), b"<p>raw</p>");
+        let m = mime_table();
+        let page = super::render(
+            "/d/",
+            &[],
+            TAG,
+            &opts_in(&m, utc),
+            Some(b"[H]"),
+            Some(b"[R]"),
+        );
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("<body>\n[H]<h2>Index of /d/</h2>"), "{page}");
+        assert!(
+            page.contains("</table>\n</div>\n[R]<div class=\"foot\">"),
+            "{page}"
+        );
     }
 }

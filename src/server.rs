@@ -54,6 +54,8 @@ pub struct Shared {
     /// server.upload-dirs (default $TMPDIR or /var/tmp): request bodies
     /// read in full go to temp files here.
     pub upload_dirs: std::rc::Rc<Vec<String>>,
+    /// debug.log-condition-handling, when the configuration turns it on.
+    pub cond_trace: Option<crate::config::cond_trace::CondTrace>,
 }
 
 impl Shared {
@@ -79,6 +81,11 @@ impl Shared {
             header: &header,
         };
         let holds = crate::config::matcher::eval_blocks(&self.cfg.tree, &input);
+        if let Some(t) = &self.cond_trace {
+            t.run(&self.cfg.tree, &input, &mut |line| {
+                crate::log_error!("{line}")
+            });
+        }
         self.compiled.for_request(&holds)
     }
 }
@@ -159,6 +166,9 @@ impl Server {
             Token(SIGNAL_TOKEN),
             Interest::READABLE,
         )?;
+        let cond_trace = crate::config::cond_trace::CondTrace::new(&cfg.tree, |k| {
+            crate::config::keys::core_key(k).is_some()
+        });
         let max_conns = match cfg.tree.global().values.get("server.max-connections") {
             Some(crate::config::value::Value::Int(n)) if *n > 0 => *n as usize,
             _ => 1365,
@@ -186,6 +196,7 @@ impl Server {
                 server_sec_bytes: 0,
                 slots: Default::default(),
                 upload_dirs,
+                cond_trace,
             },
             signals,
             max_conns,

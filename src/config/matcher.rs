@@ -41,47 +41,53 @@ pub fn eval_blocks(tree: &ConfigTree, input: &CondInput<'_>) -> Vec<bool> {
         let prev_false = b.prev.is_none_or(|p| st[p] == State::False);
         st[b.index] = if !parent_true || !prev_false {
             State::Skip
+        } else if holds(&b.cond, input) {
+            State::True
         } else {
-            match &b.cond {
-                BlockCond::Global => State::True,
-                BlockCond::Else { .. } => State::True,
-                BlockCond::Cond {
-                    field,
-                    op,
-                    value,
-                    regex,
-                    ..
-                } => {
-                    let subject = field_value(field, input);
-                    let hit = match (field, op) {
-                        (Field::RemoteIp, CondOp::Eq | CondOp::Ne) => {
-                            let m = ip_matches(value, input.remote_ip);
-                            if *op == CondOp::Eq { m } else { !m }
-                        }
-                        (Field::Host, CondOp::Eq | CondOp::Ne) => {
-                            let m = host_eq(&subject, value);
-                            if *op == CondOp::Eq { m } else { !m }
-                        }
-                        (_, CondOp::Eq) => subject == *value,
-                        (_, CondOp::Ne) => subject != *value,
-                        (_, CondOp::Prefix) => subject.starts_with(value.as_str()),
-                        (_, CondOp::Suffix) => subject.ends_with(value.as_str()),
-                        (_, CondOp::Match | CondOp::NoMatch) => {
-                            let m = regex.as_ref().is_some_and(|r| {
-                                r.regex.is_match(subject.as_bytes()).unwrap_or(false)
-                            });
-                            if *op == CondOp::Match { m } else { !m }
-                        }
-                    };
-                    if hit { State::True } else { State::False }
-                }
-            }
+            State::False
         };
     }
     st.into_iter().map(|s| s == State::True).collect()
 }
 
-fn field_value(field: &Field, input: &CondInput<'_>) -> String {
+/// Whether a block's own condition holds for the request (parent and else
+/// chain aside); a global block or bare `else` holds.
+pub fn holds(cond: &BlockCond, input: &CondInput<'_>) -> bool {
+    let BlockCond::Cond {
+        field,
+        op,
+        value,
+        regex,
+        ..
+    } = cond
+    else {
+        return true;
+    };
+    let subject = field_value(field, input);
+    match (field, op) {
+        (Field::RemoteIp, CondOp::Eq | CondOp::Ne) => {
+            let m = ip_matches(value, input.remote_ip);
+            if *op == CondOp::Eq { m } else { !m }
+        }
+        (Field::Host, CondOp::Eq | CondOp::Ne) => {
+            let m = host_eq(&subject, value);
+            if *op == CondOp::Eq { m } else { !m }
+        }
+        (_, CondOp::Eq) => subject == *value,
+        (_, CondOp::Ne) => subject != *value,
+        (_, CondOp::Prefix) => subject.starts_with(value.as_str()),
+        (_, CondOp::Suffix) => subject.ends_with(value.as_str()),
+        (_, CondOp::Match | CondOp::NoMatch) => {
+            let m = regex
+                .as_ref()
+                .is_some_and(|r| r.regex.is_match(subject.as_bytes()).unwrap_or(false));
+            if *op == CondOp::Match { m } else { !m }
+        }
+    }
+}
+
+/// The request value a condition on `field` compares.
+pub fn field_value(field: &Field, input: &CondInput<'_>) -> String {
     match field {
         Field::Url => input.url.to_string(),
         Field::Host => input.host.to_string(),

@@ -6,6 +6,7 @@
 
 pub mod ast;
 pub mod cond;
+pub mod cond_trace;
 pub mod error;
 pub mod eval;
 pub mod keys;

@@ -41,7 +41,7 @@ impl CondTrace {
             .map(|b| b.values.get(KEY).and_then(crate::config::scoped::to_bool))
             .collect();
         let global = sets_debug[0].unwrap_or(false);
-        if !global && !sets_debug[1..].iter().any(|s| *s == Some(true)) {
+        if !global && !sets_debug[1..].contains(&Some(true)) {
             return None;
         }
         let keys = |i: usize| -> Vec<String> {

@@ -34,6 +34,8 @@ pub struct Conn {
     pub state: State,
     pub readable: bool,
     pub writable: bool,
+    /// The socket is polled for writability too (see watch_writable).
+    pub watching_writable: bool,
     pub(crate) inbuf: Vec<u8>,
     out: ChunkQueue,
     /// Responses sent so far on this connection.
@@ -102,6 +104,7 @@ impl Conn {
             state: State::ReadHead,
             readable: true,
             writable: true,
+            watching_writable: false,
             inbuf: Vec::new(),
             out: ChunkQueue::default(),
             requests: 0,
@@ -592,11 +595,32 @@ impl Conn {
             sh.server_sec_bytes += n;
         }
         match st {
-            WriteStatus::WouldBlock => self.writable = false,
+            WriteStatus::WouldBlock => {
+                self.writable = false;
+                self.watch_writable(sh);
+            }
             WriteStatus::Budget => self.yielded = true,
             _ => {}
         }
         st
+    }
+
+    /// A connection is polled for reading only until a write would block
+    /// (as lighttpd does): with the edge-triggered writable interest on
+    /// every socket, each ACK from the client queued a wakeup, which cost
+    /// more kernel time per keep-alive request than the writes it saved.
+    /// Once added it stays (a client that was slow once is polled for
+    /// both).
+    fn watch_writable(&mut self, sh: &Shared) {
+        if self.watching_writable {
+            return;
+        }
+        self.watching_writable = true;
+        let token = mio::Token(crate::server::CONN_BASE + self.index);
+        let both = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        if mio::event::Source::reregister(&mut self.sock, &sh.registry, token, both).is_err() {
+            self.state = State::Closed;
+        }
     }
 
     /// Reads and drops input until the peer closes.

@@ -23,7 +23,7 @@ use signal_hook::iterator::exfiltrator::WithOrigin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Tokens below this are listeners; connection i has token CONN_BASE + i.
-const CONN_BASE: usize = 1 << 16;
+pub(crate) const CONN_BASE: usize = 1 << 16;
 /// The signal socket's token, below the connections and above any
 /// listener.
 const SIGNAL_TOKEN: usize = CONN_BASE - 1;
@@ -524,11 +524,7 @@ impl Server {
         if self
             .poll
             .registry()
-            .register(
-                &mut sock,
-                Token(CONN_BASE + i),
-                Interest::READABLE | Interest::WRITABLE,
-            )
+            .register(&mut sock, Token(CONN_BASE + i), Interest::READABLE)
             .is_err()
         {
             self.free.push(i);

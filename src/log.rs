@@ -54,6 +54,19 @@ impl LogPipe {
     }
 }
 
+impl LogPipe {
+    fn respawn_if_exited(&mut self, now: i64) {
+        if let Some(c) = self.child.as_mut()
+            && let Ok(Some(_)) = c.try_wait()
+        {
+            self.child = None;
+        }
+        if self.child.is_none() && self.started + 5 < now {
+            self.spawn(now);
+        }
+    }
+}
+
 fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -135,12 +148,37 @@ pub fn open_errorlog(path: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// server.breakagelog: the file becomes our stderr, so the programs we
-/// start (FastCGI bin-path procs) write their stderr there; an error log
-/// that was stderr keeps the original one.
+thread_local! {
+    /// A `|command` server.breakagelog, restarted like the error log's.
+    static BREAKAGE: RefCell<Option<LogPipe>> = const { RefCell::new(None) };
+}
+
+/// server.breakagelog: the file (or, with a leading `|`, the stdin of a
+/// command run by /bin/sh) becomes our stderr, so the programs we start
+/// (FastCGI bin-path procs) write their stderr there; an error log that
+/// was stderr keeps the original one.
 pub fn open_breakagelog(path: &str) -> std::io::Result<()> {
     use std::os::fd::AsFd;
-    let file = OpenOptions::new().append(true).create(true).open(path)?;
+    let file = match path.strip_prefix('|') {
+        Some(cmd) => {
+            let (reader, writer) = std::io::pipe()?;
+            let mut p = LogPipe {
+                cmd: cmd.to_string(),
+                writer,
+                reader,
+                child: None,
+                started: 0,
+            };
+            p.spawn(now_secs());
+            if p.child.is_none() {
+                return Err(std::io::Error::other(format!("cannot run {cmd}")));
+            }
+            let file = File::from(p.writer.as_fd().try_clone_to_owned()?);
+            BREAKAGE.with(|b| *b.borrow_mut() = Some(p));
+            file
+        }
+        None => OpenOptions::new().append(true).create(true).open(path)?,
+    };
     SINK.with(|s| -> std::io::Result<()> {
         let mut s = s.borrow_mut();
         if matches!(*s, Sink::Stderr) {
@@ -171,14 +209,12 @@ pub fn open_syslog(facility: Option<&str>) {
 pub fn check_pipe(now: i64) {
     SINK.with(|s| {
         if let Sink::Pipe(p) = &mut *s.borrow_mut() {
-            if let Some(c) = p.child.as_mut()
-                && let Ok(Some(_)) = c.try_wait()
-            {
-                p.child = None;
-            }
-            if p.child.is_none() && p.started + 5 < now {
-                p.spawn(now);
-            }
+            p.respawn_if_exited(now);
+        }
+    });
+    BREAKAGE.with(|b| {
+        if let Some(p) = b.borrow_mut().as_mut() {
+            p.respawn_if_exited(now);
         }
     });
 }

@@ -255,6 +255,14 @@ pub fn run(args: &[String]) -> i32 {
         return 255;
     }
     if o.test >= 2 {
+        // The modules' checks of their settings in each block (1.4.69's
+        // set_defaults: alias.url order, dir-listing.exclude patterns,
+        // fastcgi.server hosts).
+        if let Err(e) = crate::reqconf::CompiledConf::compile(&cfg.tree, &cfg.modules.modules) {
+            crate::log_error!("{e}");
+            crate::log_error!("{}", crate::server::plugins_failed());
+            return 255;
+        }
         return 0;
     }
     serve(*o, args)
@@ -371,6 +379,10 @@ fn serve(o: Options, args: &[String]) -> i32 {
         }
         let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit) {
             Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                crate::log_error!("{e}");
+                return 255;
+            }
             Err(e) => {
                 crate::log_error!("server start-up failed: {e}");
                 return 255;

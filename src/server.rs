@@ -90,6 +90,15 @@ impl Shared {
     }
 }
 
+/// A module's settings were refused (the reason is logged first); the
+/// error's text is 1.4.69's last line, logged as it is.
+pub fn plugins_failed() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "Configuration of plugins failed. Going down.",
+    )
+}
+
 pub struct Server {
     poll: Poll,
     listeners: Vec<Option<Sock>>,
@@ -143,14 +152,14 @@ impl Server {
         }
         let compiled = CompiledConf::compile(&cfg.tree, &cfg.modules.modules).map_err(|e| {
             crate::log_error!("{e}");
-            std::io::Error::other("Configuration of plugins failed. Going down.")
+            plugins_failed()
         })?;
         let parse_opts = parse_opts(&cfg);
         let upload_dirs = std::rc::Rc::new(upload_dirs(&cfg));
         let gw =
             crate::gw::pool::Pool::start(&compiled.fastcgi_hosts(), now_secs()).map_err(|e| {
                 crate::log_error!("{e}");
-                std::io::Error::other("Configuration of plugins failed. Going down.")
+                plugins_failed()
             })?;
         let (read, write) = std::os::unix::net::UnixStream::pair()?;
         read.set_nonblocking(true)?;

@@ -200,6 +200,24 @@ my $USAGE_OPTS = [qw(-f -m -i -1 -p -t -tt -D -v -V -h)];
     is($r->{exit}, 255, '-tt on a syntax error exits 255');
 }
 
+# -tt runs the modules' checks of their settings (1.4.69's set_defaults).
+{
+    my $r = run(args => ['-tt', '-f', '-'], stdin => qq{server.document-root = "/tmp"\nserver.modules = ("mod_alias")\n}
+                . qq{alias.url = ("/a" => "/x", "/ab" => "/y")\n});
+    is($r->{exit}, 255, '-tt: alias.url with a key that can never match exits 255');
+    is_deeply([log_messages($r->{stderr})],
+              ["alias.url: `/ab' will never match as `/a' matched first", 'Configuration of plugins failed. Going down.'],
+              '-tt: the alias.url message, then "Configuration of plugins failed"');
+    my $conf = qq{server.document-root = "/tmp"\nserver.modules = ("mod_dirlisting")\ndir-listing.exclude = ("(")\n};
+    $r = run(args => ['-tt', '-f', '-'], stdin => $conf);
+    is($r->{exit}, 0, '-tt: a bad dir-listing.exclude is not compiled while no block enables dir-listing');
+    $r = run(args => ['-tt', '-f', '-'], stdin => $conf . qq{dir-listing.activate = "enable"\n});
+    is($r->{exit}, 255, '-tt: with dir-listing enabled, a bad dir-listing.exclude pattern exits 255');
+    my @msg = log_messages($r->{stderr});
+    is($msg[0], 'pcre2_compile: missing closing parenthesis at offset 1, regex: (', '-tt: the pcre2 message');
+    is($msg[-1], 'Configuration of plugins failed. Going down.', '-tt: then "Configuration of plugins failed"');
+}
+
 # ------------------------------------------------------------------ -f - (stdin)
 {
     my $r = run(args => ['-t', '-f', '-'],

@@ -136,6 +136,25 @@ pub fn resolve_token(token: &str, default_port: u16) -> Option<SocketAddr> {
     (host.as_str(), port).to_socket_addrs().ok()?.next()
 }
 
+/// IPV6_V6ONLY for an IPv6 listener, as 1.4.69 sets it: on with
+/// server.set-v6only (the default); with it off, left to the system after
+/// a warning; server.v4mapped, when set, decides (enabled: off, so IPv4
+/// clients arrive as ::ffff:a.b.c.d; disabled: on).
+fn v6only_setting(set_v6only: Option<bool>, v4mapped: Option<bool>) -> Option<bool> {
+    let mut v6only = if set_v6only.unwrap_or(true) {
+        Some(true)
+    } else {
+        crate::log_error!(
+            "warning: server.set-v6only will be removed soon, update your config to have different sockets for ipv4 and ipv6"
+        );
+        None
+    };
+    if let Some(m) = v4mapped {
+        v6only = Some(!m);
+    }
+    v6only
+}
+
 /// Every listener the config asks for, reusing inherited sockets.
 ///
 /// `kept` are the sockets of the run before a graceful restart: used again
@@ -198,11 +217,18 @@ pub fn open_listeners(
         Some(Value::Str(s)) => Some(s.clone()),
         _ => None,
     };
-    // server.set-v6only (default on): an IPv6 listener takes IPv6 only.
-    let v6only = g
-        .get("server.set-v6only")
-        .and_then(crate::config::scoped::to_bool)
-        .unwrap_or(true);
+    // An option of one listener: from its $SERVER["socket"] block, else
+    // the global one.
+    let sock_opt = |token: &str, key: &str| -> Option<bool> {
+        tree.blocks
+            .iter()
+            .find(|b| {
+                matches!(&b.cond, BlockCond::Cond { field: Field::ServerSocket, op: CondOp::Eq, value, .. } if value == token)
+            })
+            .and_then(|b| b.values.get(key))
+            .or_else(|| g.get(key))
+            .and_then(crate::config::scoped::to_bool)
+    };
     // server.listen-backlog (default 1024) for the sockets we bind.
     let backlog = match g.get("server.listen-backlog") {
         Some(Value::Int(n)) if *n > 0 => *n,
@@ -232,10 +258,20 @@ pub fn open_listeners(
         let want = Inherited::Inet(addr);
         let socket = match inherited.iter().position(|(_, a)| *a == want) {
             Some(i) => inherited.swap_remove(i).0,
-            None => StdListener::Tcp(
-                crate::sys::bind_tcp_listener(addr, v6only, backlog)
-                    .map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
-            ),
+            None => {
+                let v6only = if addr.is_ipv6() {
+                    v6only_setting(
+                        sock_opt(&token, "server.set-v6only"),
+                        sock_opt(&token, "server.v4mapped"),
+                    )
+                } else {
+                    None
+                };
+                StdListener::Tcp(
+                    crate::sys::bind_tcp_listener(addr, v6only, backlog)
+                        .map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
+                )
+            }
         };
         out.push(Listener {
             socket,

@@ -199,13 +199,13 @@ pub fn sendfile(sock: i32, file: i32, offset: u64, count: usize) -> std::io::Res
     }
 }
 
-/// A listening TCP socket for `addr` with SO_REUSEADDR; an IPv6 one with
-/// IPV6_V6ONLY when `v6only` (server.set-v6only, on by default as in
-/// lighttpd), so `[::]:80` and `0.0.0.0:80` can both be bound (std's bind
-/// gives no way to set it before bind).
+/// A listening TCP socket for `addr` with SO_REUSEADDR; IPV6_V6ONLY set
+/// to `v6only` when given (server.set-v6only / server.v4mapped; on by
+/// default as in lighttpd, so `[::]:80` and `0.0.0.0:80` can both be
+/// bound; std's bind gives no way to set it before bind).
 pub fn bind_tcp_listener(
     addr: std::net::SocketAddr,
-    v6only: bool,
+    v6only: Option<bool>,
     backlog: i32,
 ) -> std::io::Result<std::net::TcpListener> {
     use std::os::fd::{FromRawFd, OwnedFd};
@@ -223,22 +223,24 @@ pub fn bind_tcp_listener(
     #[allow(unsafe_code)]
     // SAFETY: `fd` is a new socket that nothing else owns.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    let one: libc::c_int = 1;
-    let set = |level: libc::c_int, name: libc::c_int| {
+    let set = |level: libc::c_int, name: libc::c_int, on: bool| {
+        let v = libc::c_int::from(on);
         #[allow(unsafe_code)]
-        // SAFETY: setsockopt reads size_of::<c_int>() bytes from `one`.
+        // SAFETY: setsockopt reads size_of::<c_int>() bytes from `v`.
         unsafe {
             libc::setsockopt(
                 fd,
                 level,
                 name,
-                (&one as *const libc::c_int).cast(),
+                (&v as *const libc::c_int).cast(),
                 std::mem::size_of::<libc::c_int>() as libc::socklen_t,
             )
         }
     };
-    set(libc::SOL_SOCKET, libc::SO_REUSEADDR);
-    if addr.is_ipv6() && v6only && set(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) != 0 {
+    set(libc::SOL_SOCKET, libc::SO_REUSEADDR, true);
+    if let Some(on) = v6only.filter(|_| addr.is_ipv6())
+        && set(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, on) != 0
+    {
         return Err(std::io::Error::last_os_error());
     }
     let rc = match addr {

@@ -43,4 +43,23 @@ like($tf2->server_log,
        'and not 127.0.0.1: it is IPv6-only');
 }
 $tf2->stop_proc;
+
+# server.v4mapped = "enable": the [::] listener takes 127.0.0.1 too.
+my $tf3 = LightyTest->new(config => 'listen-v6-mapped.conf', socket_activation => 0);
+ok($tf3->start_proc == 0, 'server.v4mapped: server starts') or do { done_testing(); exit };
+for my $host ('127.0.0.1', '::1') {
+    my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $tf3->port, Type => SOCK_STREAM);
+    ok($s, "v4mapped: connect over $host") or next;
+    print $s "GET /hello.txt HTTP/1.0\r\n\r\n";
+    my $r = do { local $/; <$s> };
+    like($r // '', qr{\AHTTP/1\.0 200 OK\r\n}, "v4mapped: answered over $host");
+}
+$tf3->stop_proc;
+
+my $tf4 = LightyTest->new(config => 'listen-v6-nov6only.conf', socket_activation => 0);
+ok($tf4->start_proc == 0, 'server.set-v6only disabled: server starts') or do { done_testing(); exit };
+like($tf4->server_log,
+     qr/warning: server\.set-v6only will be removed soon, update your config to have different sockets for ipv4 and ipv6$/m,
+     'server.set-v6only disabled: lighttpd\'s warning');
+$tf4->stop_proc;
 done_testing();

@@ -30,6 +30,9 @@ pub enum State {
 pub struct Conn {
     pub sock: crate::stream::Stream,
     pub peer: std::net::IpAddr,
+    /// `peer` as text, made once per connection (FastCGI's REMOTE_ADDR,
+    /// the hash and sticky balancers).
+    pub peer_text: String,
     pub listener: usize,
     pub state: State,
     pub readable: bool,
@@ -100,6 +103,7 @@ impl Conn {
         Conn {
             sock,
             peer,
+            peer_text: peer.to_string(),
             listener,
             state: State::ReadHead,
             readable: true,
@@ -354,11 +358,10 @@ impl Conn {
         let Some(docroot) = conf.document_root.clone() else {
             return false;
         };
-        let client_ip = self.peer.to_string();
         let pick = crate::gw::pool::PickInput {
             path: &head.path,
             authority: head.host.as_deref().unwrap_or(""),
-            client_ip: &client_ip,
+            client_ip: &self.peer_text,
         };
         let passes: [(&[crate::gw::config::GwExt], Mode); 2] = [
             (&conf.fastcgi_auth, Mode::Authorizer),

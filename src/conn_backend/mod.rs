@@ -188,7 +188,6 @@ fn request_head(
         Some(a) => (a.ip().to_string(), a.port()),
         None => (String::new(), 0),
     };
-    let remote = c.peer.to_string();
     let host = head.host.as_deref().unwrap_or("");
     let server_name = host
         .rsplit_once(':')
@@ -222,7 +221,7 @@ fn request_head(
         server_addr: &server_addr,
         server_port,
         server_name,
-        remote_addr: &remote,
+        remote_addr: &c.peer_text,
         remote_port: c.peer_port,
         headers: &head.headers,
         strip_request_uri: t.host.strip_request_uri.as_deref(),
@@ -297,7 +296,7 @@ impl Conn {
                 path: &path,
                 query: head.query.as_deref().unwrap_or(""),
                 authority: &authority,
-                client_ip: &self.peer.to_string(),
+                client_ip: &self.peer_text,
                 debug,
                 rec: &rec,
                 body_left,

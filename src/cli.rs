@@ -116,7 +116,7 @@ pub enum Parsed {
 }
 
 /// C strtol(s, .., 0): decimal, 0x hex or 0 octal; the whole string.
-fn strtol_base0(s: &str) -> Option<i64> {
+pub(crate) fn strtol_base0(s: &str) -> Option<i64> {
     let (neg, t) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),

@@ -58,6 +58,8 @@ pub struct RequestConf {
     pub dir_listing_hide_header: bool,
     pub dir_listing_encode_readme: bool,
     pub dir_listing_encode_header: bool,
+    /// dir-listing.cache, when enabled (max-age above 0).
+    pub dir_listing_cache: Option<Rc<DirCache>>,
     pub dir_listing_exclude: Rc<Vec<pcre2::bytes::Regex>>,
     pub errorfile_prefix: Option<Rc<str>>,
     pub error_handler: Option<Rc<str>>,
@@ -120,6 +122,7 @@ impl Default for RequestConf {
             dir_listing_hide_header: false,
             dir_listing_encode_readme: true,
             dir_listing_encode_header: true,
+            dir_listing_cache: None,
             dir_listing_exclude: Rc::new(Vec::new()),
             errorfile_prefix: None,
             error_handler: None,
@@ -155,6 +158,7 @@ enum Setting {
     Text(fn(&mut RequestConf) -> &mut Option<Rc<str>>, Rc<str>),
     AccessDeny(Rc<Vec<String>>),
     DirExclude(Rc<Vec<pcre2::bytes::Regex>>),
+    DirCache(Option<Rc<DirCache>>),
     Alias(Rc<Vec<(String, String)>>),
     FcgiServer(
         Rc<Vec<crate::gw::config::GwExt>>,
@@ -180,6 +184,7 @@ impl Setting {
             Setting::Text(f, v) => *f(c) = Some(v.clone()),
             Setting::AccessDeny(v) => c.access_deny = v.clone(),
             Setting::DirExclude(v) => c.dir_listing_exclude = v.clone(),
+            Setting::DirCache(v) => c.dir_listing_cache = v.clone(),
             Setting::Alias(v) => c.alias_url = v.clone(),
             Setting::FcgiServer(r, a) => {
                 c.fastcgi_server = r.clone();
@@ -363,6 +368,48 @@ fn check_alias(pairs: &[(String, String)]) -> Result<(), String> {
 
 /// dir-listing.exclude: a pattern that does not compile is fatal, as in
 /// lighttpd (same pcre2 message).
+/// dir-listing.cache: generated listings are kept as
+/// `<path><directory>dirlist.html` and served from there for `max_age`
+/// seconds after they were written.
+#[derive(Debug)]
+pub struct DirCache {
+    pub max_age: i64,
+    pub path: String,
+}
+
+/// Reads `dir-listing.cache = ( "max-age" => N, "path" => "/dir" )` with
+/// 1.4.69's rules and messages: max-age defaults to 15 and 0 turns the
+/// cache off; a path is needed otherwise, must be a string and, when it
+/// exists, a directory (a missing one is only warned about).
+fn parse_dir_cache(a: &crate::config::value::Array) -> Result<Option<Rc<DirCache>>, String> {
+    let max_age = match a.get("max-age") {
+        None => 15,
+        Some(Value::Int(n)) => i64::from(*n),
+        Some(Value::Str(s)) => crate::cli::strtol_base0(s.trim()).unwrap_or(0),
+        Some(_) => 0,
+    };
+    let path = match a.get("path") {
+        None if max_age != 0 => return Err("dir-listing.cache must include \"path\"".into()),
+        None => String::new(),
+        Some(Value::Str(p)) => {
+            match std::fs::metadata(p) {
+                Ok(m) if !m.is_dir() => {
+                    return Err(format!(
+                        "dir-listing.cache \"path\" => \"{p}\" is not a dir"
+                    ));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    crate::log_error!("dir-listing.cache \"path\" => \"{p}\" does not exist");
+                }
+                _ => {}
+            }
+            p.clone()
+        }
+        Some(_) => return Err("dir-listing.cache \"path\" must have string value".into()),
+    };
+    Ok((max_age != 0).then(|| Rc::new(DirCache { max_age, path })))
+}
+
 fn check_dir_exclude(a: &crate::config::value::Array) -> Result<(), String> {
     for p in a.iter_strings() {
         if let Err(e) = crate::config::cond::compile_regex(p) {
@@ -387,6 +434,14 @@ impl CompiledConf {
                 let Some(k) = e.key.as_deref() else { continue };
                 if fastcgi && let Some(s) = fastcgi_setting(k, &e.value, &mut warnings)? {
                     p.push(s);
+                    continue;
+                }
+                if k.eq_ignore_ascii_case("dir-listing.cache")
+                    && modules.iter().any(|m| m == "mod_dirlisting")
+                {
+                    if let Value::Array(a) = &e.value {
+                        p.push(Setting::DirCache(parse_dir_cache(a)?));
+                    }
                     continue;
                 }
                 if let Some(s) = setting(k, &e.value, modules) {
@@ -516,6 +571,26 @@ mod tests {
         // Without mod_dirlisting (not loaded unless dir-listing.activate is
         // enabled somewhere) the patterns are not compiled, as in 1.4.69.
         assert!(CompiledConf::compile(&t, &[]).is_ok());
+    }
+
+    #[test]
+    fn dir_listing_cache_settings() {
+        let m = vec!["mod_dirlisting".to_string()];
+        let compile = |c: &str| CompiledConf::compile(&read_config(Input::Stdin(c)).unwrap(), &m);
+        let e = compile("dir-listing.cache = ( \"max-age\" => 10 )\n").unwrap_err();
+        assert_eq!(e, "dir-listing.cache must include \"path\"");
+        let e = compile("dir-listing.cache = ( \"path\" => \"/etc/hostname\" )\n").unwrap_err();
+        assert_eq!(
+            e,
+            "dir-listing.cache \"path\" => \"/etc/hostname\" is not a dir"
+        );
+        let e = compile("dir-listing.cache = ( \"path\" => 5 )\n").unwrap_err();
+        assert_eq!(e, "dir-listing.cache \"path\" must have string value");
+        let off = compile("dir-listing.cache = ( \"max-age\" => 0 )\n").unwrap();
+        assert!(off.global().dir_listing_cache.is_none());
+        let on = compile("dir-listing.cache = ( \"path\" => \"/tmp\" )\n").unwrap();
+        let dc = on.global().dir_listing_cache.clone().unwrap();
+        assert_eq!((dc.max_age, dc.path.as_str()), (15, "/tmp"));
     }
 
     #[test]

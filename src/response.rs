@@ -14,7 +14,7 @@ use crate::http::range::{self, RangeOutcome};
 use crate::http::request::{Method, RequestHead, Version};
 use crate::http::status;
 use crate::http::uri;
-use crate::mods::dirlisting_html;
+use crate::mods::{dirlisting_cache, dirlisting_html};
 use crate::reqconf::RequestConf;
 use std::borrow::Cow;
 use std::fs::{File, Metadata};
@@ -430,11 +430,20 @@ fn no_handler(req: &RequestHead) -> Response {
 }
 
 fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
+    let conf = ctx.conf;
+    let ctype = dirlisting_html::content_type(conf.dir_listing_encoding.as_deref());
+    // dir-listing.cache: a fresh page is served as it is, before the
+    // directory is read.
+    if let Some(dc) = &conf.dir_listing_cache
+        && let Some((page, m, left)) = dirlisting_cache::lookup(dc, physical, ctx.now)
+    {
+        let etag = conf_etag(conf, &m);
+        return listing_response(req, ctype, Some((left, etag)), page);
+    }
     let Ok(rd) = std::fs::read_dir(physical) else {
         return Response::new(403);
     };
     let mut entries = Vec::new();
-    let conf = ctx.conf;
     let readme = dirlisting_html::include_name(conf.dir_listing_readme.as_deref(), "README.txt");
     let header = dirlisting_html::include_name(conf.dir_listing_header.as_deref(), "HEADER.txt");
     for e in rd.flatten() {
@@ -500,16 +509,47 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         header.as_deref(),
         readme.as_deref(),
     );
+    let cached = conf.dir_listing_cache.as_ref().and_then(|dc| {
+        let m = dirlisting_cache::store(dc, physical, &html)?;
+        Some((dc.max_age, conf_etag(conf, &m)))
+    });
+    listing_response(req, ctype, cached, html)
+}
+
+/// A listing page's response; with dir-listing.cache, Cache-Control for
+/// the seconds it stays fresh and the ETag of its cache file.
+fn listing_response(
+    req: &RequestHead,
+    ctype: String,
+    cached: Option<(i64, Option<String>)>,
+    page: Vec<u8>,
+) -> Response {
     let mut r = Response::new(200);
-    r.header("Content-Type", dirlisting_html::content_type(&opts));
+    r.header("Content-Type", ctype);
+    if let Some((max_age, etag)) = cached {
+        r.header("Cache-Control", format!("max-age={max_age}"));
+        if let Some(e) = etag {
+            r.header("ETag", e);
+        }
+    }
     if req.version == Version::Http11 {
         r.header("Accept-Ranges", "bytes");
     }
-    r.header("Content-Length", html.len().to_string());
+    r.header("Content-Length", page.len().to_string());
     if req.method != Method::Head {
-        r.body = Body::Mem(html);
+        r.body = Body::Mem(page);
     }
     r
+}
+
+/// The ETag of a file by etag.use-inode / -mtime / -size.
+fn conf_etag(conf: &RequestConf, m: &Metadata) -> Option<String> {
+    let flags = EtagFlags {
+        inode: conf.etag_inode,
+        mtime: conf.etag_mtime,
+        size: conf.etag_size,
+    };
+    etag::etag_for(m.ino(), m.len(), m.mtime(), m.mtime_nsec(), flags)
 }
 
 /// Serves `physical` as mod_staticfile would (X-Sendfile from a backend):
@@ -565,12 +605,7 @@ fn static_file(
         Err(_) => Rc::from(date::http_date(m.mtime())),
     };
     let etag = if ctype.is_some() && conf.etags {
-        let flags = EtagFlags {
-            inode: conf.etag_inode,
-            mtime: conf.etag_mtime,
-            size: conf.etag_size,
-        };
-        etag::etag_for(m.ino(), len, m.mtime(), m.mtime_nsec(), flags)
+        conf_etag(conf, &m)
     } else {
         None
     };

@@ -63,6 +63,27 @@ sub listing { my ($x) = $tf->http_exchange("GET $_[0] HTTP/1.0\r\n\r\n")->{respo
     like($html, qr{<body>\n<h2>}, 'show-header disable: no header') unless $reference;
     like($html, qr{>head\.html<}, 'hide-readme-file does not hide a same-named file for an absolute path');
 }
+# dir-listing.cache: the page is written under the cache path, served from
+# there while younger than max-age (Cache-Control says for how long), and
+# made again once older.
+{
+    my $get = sub { return $tf->http_exchange("GET /cached/ HTTP/1.0\r\n\r\n")->{responses}[0] };
+    my $r = $get->();
+    is($r ? $r->header('Cache-Control') : '', 'max-age=30', 'dir-listing.cache: Cache-Control: max-age');
+    ok($r && $r->header('ETag'), '... and an ETag');
+    like($r ? $r->body : '', qr{>one\.txt<}, '... on the listing');
+    my $file = $tf->tmpdir . '/dlcache' . LightyTest::srcdir() . '/docroot/cached/dirlist.html';
+    ok(-f $file, 'the page is kept as <path><directory>dirlist.html');
+    open(my $fh, '>', $file) or die $!; print $fh 'from the cache'; close $fh;
+    $r = $get->();
+    is($r ? $r->body : '', 'from the cache', 'a fresh cache file is served as it is');
+    like($r ? $r->header('Cache-Control') : '', qr/^max-age=(?:29|30)$/, '... with the seconds it has left');
+    utime(time - 60, time - 60, $file);
+    sleep 2; # 1.4.69 trusts its stat cache for about a second
+    $r = $get->();
+    like($r ? $r->body : '', qr{>one\.txt<}, 'an expired one is made again');
+    is($r ? $r->header('Cache-Control') : '', 'max-age=30', '... with the full max-age');
+}
 my $file = LightyTest::slurp_file(LightyTest::srcdir() . '/docroot/dir/file.txt');
 for my $path ('/al/file.txt', '/alnos/file.txt') {
     ok($tf->handle_http({ REQUEST => ["GET $path HTTP/1.0"],

@@ -85,9 +85,10 @@ fn opt(s: &Option<String>) -> Option<&str> {
     s.as_deref().filter(|s| !s.is_empty())
 }
 
-/// The response Content-Type: `text/html`, or `text/html;charset=<enc>`.
-pub fn content_type(opts: &ListingOpts) -> String {
-    match opt(&opts.encoding) {
+/// The response Content-Type for dir-listing.encoding: `text/html`, or
+/// `text/html;charset=<enc>`.
+pub fn content_type(encoding: Option<&str>) -> String {
+    match encoding.filter(|s| !s.is_empty()) {
         Some(enc) => format!("text/html;charset={enc}"),
         None => "text/html".to_string(),
     }
@@ -785,7 +786,10 @@ mod tests {
 "#;
         assert_eq!(page, format!("{head}{SUB_TABLE}{foot}"));
         assert_eq!(page.len(), 1043);
-        assert_eq!(content_type(&opts), "text/html;charset=utf-8");
+        assert_eq!(
+            content_type(opts.encoding.as_deref()),
+            "text/html;charset=utf-8"
+        );
         // same options on "/": dotfiles listed, 4957 bytes on the reference
         let root = render("/", &root_entries(), "MyTag", &opts);
         assert!(root.contains("<a href=\".hidden_dir/\">.hidden_dir</a>/"));
@@ -807,7 +811,10 @@ mod tests {
         let page = render("/sub dir/", &sub_entries(), TAG, &opts);
         assert_eq!(page, SUB_TABLE);
         assert_eq!(page.len(), 730);
-        assert_eq!(content_type(&opts), "text/html;charset=iso-8859-1");
+        assert_eq!(
+            content_type(opts.encoding.as_deref()),
+            "text/html;charset=iso-8859-1"
+        );
     }
 
     #[test]
@@ -826,7 +833,7 @@ mod tests {
             ..opts_in(&m, utc)
         };
         assert_eq!(render("/sub dir/", &sub_entries(), "", &opts), page);
-        assert_eq!(content_type(&opts), "text/html");
+        assert_eq!(content_type(opts.encoding.as_deref()), "text/html");
     }
 
     #[test]

@@ -2,5 +2,6 @@
 //! page so far; mod_staticfile, mod_indexfile and mod_access live in the
 //! core's static pipeline, src/response.rs, until the hook pipeline lands).
 
+pub mod dirlisting_cache;
 pub mod dirlisting_html;
 pub mod fastcgi;

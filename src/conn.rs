@@ -358,7 +358,7 @@ impl Conn {
         let Some(docroot) = conf.document_root.clone() else {
             return false;
         };
-        let pick = crate::gw::pool::PickInput {
+        let pick = crate::gw::balance::PickInput {
             path: &head.path,
             authority: head.host.as_deref().unwrap_or(""),
             client_ip: &self.peer_text,

@@ -79,7 +79,7 @@ pub struct RequestConf {
     /// fastcgi.debug.
     pub fastcgi_server: Rc<Vec<crate::gw::config::GwExt>>,
     pub fastcgi_auth: Rc<Vec<crate::gw::config::GwExt>>,
-    pub fastcgi_balance: crate::gw::pool::Balance,
+    pub fastcgi_balance: crate::gw::balance::Balance,
     pub fastcgi_map: Rc<Vec<(String, String)>>,
     pub fastcgi_debug: u32,
 }
@@ -164,7 +164,7 @@ enum Setting {
         Rc<Vec<crate::gw::config::GwExt>>,
         Rc<Vec<crate::gw::config::GwExt>>,
     ),
-    FcgiBalance(crate::gw::pool::Balance),
+    FcgiBalance(crate::gw::balance::Balance),
     FcgiDebug(u32),
     FcgiMap(Rc<Vec<(String, String)>>),
 }
@@ -333,7 +333,7 @@ fn fastcgi_setting(
             Some(Setting::FcgiServer(Rc::new(resp), Rc::new(auth)))
         }
         ("fastcgi.balance", Value::Str(b)) => Some(Setting::FcgiBalance(
-            crate::gw::pool::Balance::parse(b).unwrap_or_else(|w| {
+            crate::gw::balance::Balance::parse(b).unwrap_or_else(|w| {
                 warnings.push(w);
                 Default::default()
             }),

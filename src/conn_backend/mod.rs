@@ -7,9 +7,10 @@
 //! fastcgi.md §5.
 
 use crate::conn::{Conn, State};
+use crate::gw::balance::{PickInput, pick_host};
 use crate::gw::codec::HeadTooLarge;
 use crate::gw::config::{GwExt, GwHost, Mode};
-use crate::gw::pool::{Lease, PickInput, Slot, pick_host};
+use crate::gw::pool::{Lease, Slot};
 use crate::gw::{self, GwConn, GwEvent, GwState};
 use crate::http::backend_resp;
 use crate::http::cgi_env::CgiInput;

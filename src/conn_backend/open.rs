@@ -12,7 +12,7 @@ pub(super) const MAX_RECONNECTS: u8 = 5;
 /// What a connect attempt needs.
 pub(super) struct Attempt<'a> {
     pub(super) ext: &'a GwExt,
-    pub(super) balance: crate::gw::pool::Balance,
+    pub(super) balance: crate::gw::balance::Balance,
     pub(super) path: &'a str,
     pub(super) query: &'a str,
     pub(super) authority: &'a str,

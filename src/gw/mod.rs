@@ -7,6 +7,7 @@
 //! connection per request, closed when the reply ends, as lighttpd 1.4.69
 //! does (connection-reuse keeps it open).
 
+pub mod balance;
 pub mod codec;
 pub mod config;
 pub mod fcgi;

@@ -6,8 +6,8 @@
 //! after the key); with check-local enabled the file must exist and the
 //! core's PATH_INFO split applies. fastcgi.map-extensions is consulted first.
 
+use crate::gw::balance::{Balance, PickInput, pick_host};
 use crate::gw::config::{GwExt, GwHost};
-use crate::gw::pool::{Balance, PickInput, pick_host};
 use crate::http::cgi_env::split_prefix;
 use crate::response::{Ctx, find_script};
 use std::rc::Rc;

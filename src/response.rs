@@ -8,7 +8,6 @@
 //! status line with Date and Server last.
 
 use crate::http::conditional::{self, CondResult};
-use crate::http::date;
 use crate::http::etag::{self, EtagFlags};
 use crate::http::range::{self, RangeOutcome};
 use crate::http::request::{Method, RequestHead, Version};
@@ -599,25 +598,40 @@ fn static_file(
     }
     let len = m.len();
     let mut r = Response::new(200);
-    let ctype = conf.mimetypes.lookup(physical).map(str::to_string);
-    let last_modified: Rc<str> = match ctx.cache.borrow_mut().stat(physical, ctx.now) {
-        Ok(c) => c.last_modified(),
-        Err(_) => Rc::from(date::http_date(m.mtime())),
-    };
-    let etag = if ctype.is_some() && conf.etags {
-        conf_etag(conf, &m)
-    } else {
-        None
+    let ctype = conf.mimetypes.lookup(physical);
+    // One look in the stat cache: the dates, tag, open file and (small
+    // files) contents it keeps per file version.
+    let (last_modified, etag, file, small) = {
+        let mut cache = ctx.cache.borrow_mut();
+        let Ok(entry) = cache.stat(physical, ctx.now) else {
+            return Response::new(403);
+        };
+        let Ok(file) = entry.file(physical) else {
+            return Response::new(403);
+        };
+        let etag = if ctype.is_some() && conf.etags {
+            entry.etag(EtagFlags {
+                inode: conf.etag_inode,
+                mtime: conf.etag_mtime,
+                size: conf.etag_size,
+            })
+        } else {
+            None
+        };
+        (
+            entry.last_modified(),
+            etag,
+            file,
+            entry.small_bytes(physical),
+        )
     };
     r.header(
         "Content-Type",
-        ctype
-            .clone()
-            .unwrap_or_else(|| "application/octet-stream".into()),
+        ctype.unwrap_or("application/octet-stream").to_string(),
     );
     if ctype.is_some() {
         if let Some(e) = &etag {
-            r.header("ETag", e.clone());
+            r.header("ETag", e.to_string());
         }
         r.header("Last-Modified", last_modified.to_string());
         let get_like = matches!(req.method, Method::Get | Method::Head | Method::Query);
@@ -639,16 +653,6 @@ fn static_file(
             CondResult::Proceed => {}
         }
     }
-    let (file, small) = {
-        let mut cache = ctx.cache.borrow_mut();
-        let Ok(entry) = cache.stat(physical, ctx.now) else {
-            return Response::new(403);
-        };
-        let Ok(file) = entry.file(physical) else {
-            return Response::new(403);
-        };
-        (file, entry.small_bytes(physical))
-    };
     let http11 = req.version == Version::Http11;
     let range_ok = conf.range_requests
         && req.method == Method::Get
@@ -676,7 +680,7 @@ fn static_file(
                 return r;
             }
             RangeOutcome::Ranges(rs) => {
-                let ct = ctype.unwrap_or_else(|| "application/octet-stream".into());
+                let ct = ctype.unwrap_or("application/octet-stream");
                 let (parts, closing, total) = range::multipart_layout(&rs, &ct, len);
                 r.status = 206;
                 r.headers.retain(|(n, _)| n != "Content-Type");

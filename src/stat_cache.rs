@@ -20,6 +20,8 @@ pub struct Cached {
     file: Option<Rc<File>>,
     bytes: Option<Rc<[u8]>>,
     last_modified: Option<Rc<str>>,
+    /// The ETag and the etag.use-* flags it was made with.
+    etag: Option<(crate::http::etag::EtagFlags, Option<Rc<str>>)>,
 }
 
 impl Cached {
@@ -28,6 +30,22 @@ impl Cached {
         self.last_modified
             .get_or_insert_with(|| Rc::from(crate::http::date::http_date(self.meta.mtime())))
             .clone()
+    }
+
+    /// The ETag for etag.use-inode / -mtime / -size, formatted once per
+    /// file version (and flags).
+    pub fn etag(&mut self, flags: crate::http::etag::EtagFlags) -> Option<Rc<str>> {
+        match &self.etag {
+            Some((f, e)) if *f == flags => e.clone(),
+            _ => {
+                let m = &self.meta;
+                let e =
+                    crate::http::etag::etag_for(m.ino(), m.len(), m.mtime(), m.mtime_nsec(), flags)
+                        .map(Rc::from);
+                self.etag = Some((flags, e.clone()));
+                e
+            }
+        }
     }
 
     /// The open file, opened on first use.
@@ -92,6 +110,7 @@ impl StatCache {
                             file: None,
                             bytes: None,
                             last_modified: None,
+                            etag: None,
                         }),
                     }
                 }

@@ -1,8 +1,10 @@
 //! The backend engine's run-time state (fastcgi.md §2, §3, §5, §6): each
-//! host's procs with their state and load (host choice by the balance
-//! policy is in balance.rs), proc choice within a host, connect errors that disable a proc
-//! for disable-time, and the once-a-second maintenance: re-enabling,
-//! respawning dead children, adaptive spawning above min-procs, idle kills.
+//! host's procs with their state and load, proc choice within a host (host
+//! choice by the balance policy is in balance.rs), connect errors that
+//! disable a proc for disable-time, the reaping and immediate respawn of a
+//! dead child, and the once-a-second maintenance: re-enabling, respawning
+//! what could not be respawned at once, adaptive spawning above min-procs,
+//! idle kills.
 //! A request holds a [`Lease`] on its proc; dropping it releases the load,
 //! so no exit path can leak load.
 

@@ -319,6 +319,10 @@ impl Server {
                             }
                         }
                         self.drive(i);
+                        // A kept connection it freed goes to the next
+                        // waiting request now, not after the whole batch:
+                        // the backend's worker is idle until then.
+                        self.wake_waiters();
                     }
                 } else {
                     let i = t - CONN_BASE;

@@ -55,6 +55,23 @@ impl LogPipe {
 }
 
 impl LogPipe {
+    /// A pipe and `cmd` running under /bin/sh on its reading end.
+    fn start(cmd: &str) -> std::io::Result<LogPipe> {
+        let (reader, writer) = std::io::pipe()?;
+        let mut p = LogPipe {
+            cmd: cmd.to_string(),
+            writer,
+            reader,
+            child: None,
+            started: 0,
+        };
+        p.spawn(now_secs());
+        if p.child.is_none() {
+            return Err(std::io::Error::other(format!("cannot run {cmd}")));
+        }
+        Ok(p)
+    }
+
     fn respawn_if_exited(&mut self, now: i64) {
         if let Some(c) = self.child.as_mut()
             && let Ok(Some(_)) = c.try_wait()
@@ -122,19 +139,9 @@ pub fn write_line(file: &str, line: u32, msg: &str) {
 /// with a leading `|` a command run by /bin/sh reading the lines on stdin.
 pub fn open_errorlog(path: &str) -> std::io::Result<()> {
     if let Some(cmd) = path.strip_prefix('|') {
-        let (reader, writer) = std::io::pipe()?;
-        crate::sys::set_nonblocking(std::os::fd::AsRawFd::as_raw_fd(&writer));
-        let mut p = LogPipe {
-            cmd: cmd.to_string(),
-            writer,
-            reader,
-            child: None,
-            started: 0,
-        };
-        p.spawn(now_secs());
-        if p.child.is_none() {
-            return Err(std::io::Error::other(format!("cannot run {cmd}")));
-        }
+        let p = LogPipe::start(cmd)?;
+        // A full pipe (the command is gone) must not stop the server.
+        crate::sys::set_nonblocking(std::os::fd::AsRawFd::as_raw_fd(&p.writer));
         SINK.with(|s| *s.borrow_mut() = Sink::Pipe(p));
         return Ok(());
     }
@@ -161,18 +168,7 @@ pub fn open_breakagelog(path: &str) -> std::io::Result<()> {
     use std::os::fd::AsFd;
     let file = match path.strip_prefix('|') {
         Some(cmd) => {
-            let (reader, writer) = std::io::pipe()?;
-            let mut p = LogPipe {
-                cmd: cmd.to_string(),
-                writer,
-                reader,
-                child: None,
-                started: 0,
-            };
-            p.spawn(now_secs());
-            if p.child.is_none() {
-                return Err(std::io::Error::other(format!("cannot run {cmd}")));
-            }
+            let p = LogPipe::start(cmd)?;
             let file = File::from(p.writer.as_fd().try_clone_to_owned()?);
             BREAKAGE.with(|b| *b.borrow_mut() = Some(p));
             file

@@ -133,7 +133,9 @@ sub _wait_pid {
     while (1) {
         my $r = waitpid($pid, WNOHANG);
         return $? if $r == $pid;
-        return undef if $r < 0;     # not our child (any more)
+        # Not our child any more: a test reaped it already (then it is
+        # gone, status unknown: 0), or it is not ours at all.
+        return (kill(0, $pid) ? undef : 0) if $r < 0;
         return undef if time() >= $deadline;
         sleep(0.01);
     }

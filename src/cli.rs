@@ -340,6 +340,11 @@ fn serve(o: Options, args: &[String]) -> i32 {
             }
         }
         let mut daemon = None;
+        // server.max-fds sets RLIMIT_NOFILE while we may still be root.
+        let max_fds = crate::sys::apply_max_fds(match g.get("server.max-fds") {
+            Some(config::value::Value::Int(n)) if *n > 0 => *n as u64,
+            _ => 0,
+        });
         if !restarting {
             if let Err(msg) = drop_root(&gstr) {
                 crate::log_error!("{msg}");
@@ -377,7 +382,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 return 255;
             }
         }
-        let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit) {
+        let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit, max_fds) {
             Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 crate::log_error!("{e}");

@@ -109,6 +109,8 @@ pub struct Server {
     /// (a backend died) is handled at once, not at the next tick.
     signals: SignalDelivery<mio::net::UnixStream, WithOrigin>,
     max_conns: usize,
+    /// The listeners are out of the poll: max_conns is reached.
+    sockets_disabled: bool,
     idle_limit: Option<i64>,
     last_activity: i64,
     graceful_deadline: i64,
@@ -139,6 +141,7 @@ impl Server {
         cfg: Config,
         listeners: Vec<Listener>,
         idle_limit: Option<i64>,
+        max_fds: usize,
     ) -> std::io::Result<Self> {
         let poll = Poll::new()?;
         let mut ls = Vec::new();
@@ -178,9 +181,16 @@ impl Server {
         let cond_trace = crate::config::cond_trace::CondTrace::new(&cfg.tree, |k| {
             crate::config::keys::core_key(k).is_some()
         });
+        // server.max-connections: at most half of max-fds (with 1.4.69's
+        // note), a third of it by default.
+        let max_fds = max_fds.max(32);
         let max_conns = match cfg.tree.global().values.get("server.max-connections") {
+            Some(crate::config::value::Value::Int(n)) if *n as usize > max_fds / 2 => {
+                crate::log_error!("can't have more connections than fds/2: {n} {max_fds}");
+                max_fds / 2
+            }
             Some(crate::config::value::Value::Int(n)) if *n > 0 => *n as usize,
-            _ => 1365,
+            _ => max_fds / 3,
         };
         let now = now_secs();
         let registry = poll.registry().try_clone()?;
@@ -209,6 +219,7 @@ impl Server {
             },
             signals,
             max_conns,
+            sockets_disabled: false,
             idle_limit,
             last_activity: now,
             graceful_deadline: 0,
@@ -341,6 +352,7 @@ impl Server {
                 self.drive(i);
             }
             self.wake_waiters();
+            self.load_check();
             if self.sh.now != last_tick {
                 last_tick = self.sh.now;
                 self.tick();
@@ -490,6 +502,39 @@ impl Server {
         }
     }
 
+    /// server.max-connections, as 1.4.69 applies it: at the limit the
+    /// listening sockets leave the poll (new clients wait in the backlog,
+    /// none is accepted and dropped) and come back once a connection has
+    /// closed, each time with lighttpd's note.
+    fn load_check(&mut self) {
+        if self.sh.graceful {
+            return;
+        }
+        let open = self.conns.len() - self.free.len();
+        let full = open >= self.max_conns;
+        if full == self.sockets_disabled {
+            return;
+        }
+        self.sockets_disabled = full;
+        for (i, l) in self.listeners.iter_mut().enumerate() {
+            let Some(m) = l.as_mut() else { continue };
+            let r = self.poll.registry();
+            let _ = if full {
+                r.deregister(m)
+            } else {
+                r.register(m, Token(i), Interest::READABLE)
+            };
+        }
+        crate::log_error!(
+            "{}",
+            if full {
+                "[note] sockets disabled, connection limit reached"
+            } else {
+                "[note] sockets enabled again"
+            }
+        );
+    }
+
     fn close_idle(&mut self) {
         for i in 0..self.conns.len() {
             if self.conns[i]
@@ -509,12 +554,11 @@ impl Server {
             match l.accept() {
                 Ok((sock, peer, peer_port)) => {
                     self.last_activity = self.sh.now;
-                    let open = self.conns.len() - self.free.len();
-                    if open >= self.max_conns {
-                        drop(sock);
-                        continue;
-                    }
                     self.add_conn(sock, peer, peer_port, li);
+                    // At the limit the listeners leave the poll (load_check).
+                    if self.conns.len() - self.free.len() >= self.max_conns {
+                        return;
+                    }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

@@ -498,6 +498,46 @@ pub fn remove_env(names: &[&str]) {
     }
 }
 
+/// server.max-fds (0: not set) as 1.4.69 applies it to RLIMIT_NOFILE: the
+/// soft limit (and, as root, the hard one) is set to it when root or when
+/// it is within the hard limit; a failure is logged. Returns the fd count
+/// the server plans with: max-fds, or the soft limit capped at 4096.
+pub fn apply_max_fds(configured: u64) -> usize {
+    let mut rl = libc::rlimit {
+        rlim_cur: 4096,
+        rlim_max: 4096,
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: getrlimit writes one rlimit into `rl`, a local.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
+    if !got {
+        crate::log_error!("getrlimit(): {}", std::io::Error::last_os_error());
+    }
+    let root = getuid() == 0;
+    let mut max_fds = configured;
+    if got && configured > 0 && (root || configured <= rl.rlim_max) {
+        let cur = rl.rlim_cur;
+        rl.rlim_cur = configured;
+        if root {
+            rl.rlim_max = configured;
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: setrlimit reads one rlimit from `rl`, a local.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
+            crate::log_error!("setrlimit(): {}", std::io::Error::last_os_error());
+            crate::log_error!(
+                "setrlimit() may need root to run once: setsebool -P httpd_setrlimit on"
+            );
+            rl.rlim_cur = cur;
+            max_fds = max_fds.min(cur);
+        }
+    }
+    if max_fds == 0 {
+        max_fds = rl.rlim_cur.min(4096);
+    }
+    max_fds as usize
+}
+
 /// Our uid, for log lines such as "server stopped by UID = ...".
 pub fn getuid() -> u32 {
     #[allow(unsafe_code)]

@@ -1,0 +1,49 @@
+#!/usr/bin/perl
+# server.max-connections and server.max-fds (http-core.md, issue 3 item 1),
+# as lighttpd 1.4.69 applies them: at the connection limit the listening
+# socket stops being polled, so a further client waits (it is neither
+# accepted nor dropped) and is served once a connection closes, with the
+# "[note] sockets disabled / enabled again" lines; max-fds becomes the
+# process's fd limit and caps max-connections at half of it.
+
+use strict;
+use warnings;
+use Test::More;
+use IO::Socket::INET;
+use IO::Select;
+use LightyTest qw(strip_log_prefix);
+
+my $tf = LightyTest->new(config => 'max-connections.conf');
+ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
+
+sub connect_get {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die $!;
+    print $s "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n";
+    return $s;
+}
+sub answered {
+    my ($s, $secs) = @_;
+    return 0 unless IO::Select->new($s)->can_read($secs);
+    my $n = sysread($s, my $buf, 4096);
+    return ($n && $buf =~ m{\AHTTP/1\.1 200 OK\r\n}) ? 1 : 0;
+}
+my @held = map { connect_get() } 1 .. 2;
+ok(answered($_, 5), 'a connection under the limit is served') for @held;
+my $third = connect_get();
+ok(!IO::Select->new($third)->can_read(1), 'at the limit a third client waits: no answer, and not closed either');
+like(strip_log_prefix($tf->error_log), qr/^\[note\] sockets disabled, connection limit reached$/m,
+     '"[note] sockets disabled, connection limit reached"');
+close $held[0];
+ok(answered($third, 5), 'once a connection closes, the waiting client is served');
+like(strip_log_prefix($tf->error_log), qr/^\[note\] sockets enabled again$/m, '"[note] sockets enabled again"');
+close $_ for $held[1], $third;
+$tf->stop_proc;
+
+$tf = LightyTest->new(config => 'max-fds.conf');
+ok($tf->start_proc == 0, 'server starts with server.max-fds = 64') or do { done_testing(); exit };
+like(strip_log_prefix($tf->error_log), qr/^can't have more connections than fds\/2: 100 64$/m,
+     'max-connections above max-fds/2 is lowered, with the note');
+my ($limit) = (LightyTest::slurp_file('/proc/' . $tf->pid . '/limits') // '') =~ /^Max open files\s+(\d+)/m;
+is($limit, 64, 'the process\'s fd limit is server.max-fds');
+$tf->stop_proc;
+done_testing();

@@ -459,7 +459,12 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         {
             continue;
         }
-        let Ok(m) = e.metadata() else { continue };
+        // stat(2), not lstat: a symlink is listed as what it points to
+        // (a directory row for a link to one); a dangling one is left out,
+        // as 1.4.69 does.
+        let Ok(m) = std::fs::metadata(e.path()) else {
+            continue;
+        };
         entries.push(dirlisting_html::Entry {
             name,
             is_dir: m.is_dir(),

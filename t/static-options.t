@@ -62,6 +62,9 @@ sub listing { my ($x) = $tf->http_exchange("GET $_[0] HTTP/1.0\r\n\r\n")->{respo
     # and prints an empty <pre class="header"></pre> (doc/compat.md).
     like($html, qr{<body>\n<h2>}, 'show-header disable: no header') unless $reference;
     like($html, qr{>head\.html<}, 'hide-readme-file does not hide a same-named file for an absolute path');
+    like($html, qr{<tr class="d"><td class="n"><a href="link-to-raw/">link-to-raw</a>/</td>},
+         'a symlink to a directory is listed as a directory');
+    unlike($html, qr{dangling}, 'a dangling symlink is left out');
 }
 # dir-listing.cache: the page is written under the cache path, served from
 # there while younger than max-age (Cache-Control says for how long), and

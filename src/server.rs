@@ -208,7 +208,12 @@ impl Server {
                 now,
                 graceful: false,
                 oneshot: false,
-                stat_cache: Default::default(),
+                // Each cached file can hold a descriptor: a quarter of the
+                // fd budget at most, so a site with many files cannot run
+                // the server out of descriptors (with a 1024 limit, 256).
+                stat_cache: std::cell::RefCell::new(crate::stat_cache::StatCache::with_limit(
+                    (max_fds / 4).min(crate::stat_cache::MAX_ENTRIES),
+                )),
                 rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
                 registry,
                 gw,

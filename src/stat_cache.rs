@@ -11,8 +11,8 @@ use std::rc::Rc;
 
 /// Files up to this size are kept in memory.
 pub const SMALL_FILE: u64 = 16 * 1024;
-/// More entries than this and the cache starts over.
-const MAX_ENTRIES: usize = 4096;
+/// At most this many entries (fewer with a small fd limit).
+pub const MAX_ENTRIES: usize = 4096;
 
 #[derive(Clone, Debug)]
 pub struct Cached {
@@ -80,9 +80,17 @@ struct Entry {
     result: Result<Cached, i32>,
 }
 
-#[derive(Default)]
 pub struct StatCache {
     map: HashMap<String, Entry>,
+    /// More entries than this and the cache starts over. Each entry can
+    /// hold an open file, so the server sets it from its fd budget.
+    max_entries: usize,
+}
+
+impl Default for StatCache {
+    fn default() -> Self {
+        StatCache::with_limit(MAX_ENTRIES)
+    }
 }
 
 fn same_file(a: &Metadata, b: &Metadata) -> bool {
@@ -94,6 +102,14 @@ fn same_file(a: &Metadata, b: &Metadata) -> bool {
 }
 
 impl StatCache {
+    /// A cache of at most `max_entries` files (and so open descriptors).
+    pub fn with_limit(max_entries: usize) -> StatCache {
+        StatCache {
+            map: HashMap::new(),
+            max_entries: max_entries.max(1),
+        }
+    }
+
     /// stat(2) of `path` (following symlinks), cached for this second; the
     /// error is the errno.
     pub fn stat(&mut self, path: &str, now: i64) -> Result<&mut Cached, i32> {
@@ -116,7 +132,7 @@ impl StatCache {
                 }
                 Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
             };
-            if self.map.len() >= MAX_ENTRIES {
+            if self.map.len() >= self.max_entries {
                 self.map.clear();
             }
             self.map.insert(path.to_string(), Entry { at: now, result });
@@ -155,6 +171,21 @@ mod tests {
         );
         std::fs::remove_file(&p).unwrap();
         assert_eq!(c.stat(&ps, 102).unwrap_err(), libc::ENOENT);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_limit_bounds_the_entries_and_so_the_open_files() {
+        let dir = std::env::temp_dir().join(format!("lrs-scl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = StatCache::with_limit(3);
+        for i in 0..10 {
+            let p = dir.join(format!("f{i}"));
+            std::fs::write(&p, b"x").unwrap();
+            let path = p.to_str().unwrap();
+            c.stat(path, 1).unwrap().file(path).unwrap();
+            assert!(c.map.len() <= 3, "{} entries", c.map.len());
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

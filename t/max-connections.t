@@ -40,10 +40,27 @@ close $_ for $held[1], $third;
 $tf->stop_proc;
 
 $tf = LightyTest->new(config => 'max-fds.conf');
+mkdir($tf->tmpdir . '/many') or die $!;
+for my $i (1 .. 150) {
+    open(my $fh, '>', $tf->tmpdir . "/many/f$i.txt") or die $!;
+    print $fh "$i\n";
+    close $fh;
+}
 ok($tf->start_proc == 0, 'server starts with server.max-fds = 64') or do { done_testing(); exit };
 like(strip_log_prefix($tf->error_log), qr/^can't have more connections than fds\/2: 100 64$/m,
      'max-connections above max-fds/2 is lowered, with the note');
 my ($limit) = (LightyTest::slurp_file('/proc/' . $tf->pid . '/limits') // '') =~ /^Max open files\s+(\d+)/m;
 is($limit, 64, 'the process\'s fd limit is server.max-fds');
+# 150 files, one request each: what the server keeps open for files it
+# served must stay within the 64 descriptors. (1.4.69 keeps every file it
+# served open for a while and answers 403 once they run out: skipped there,
+# doc/compat.md.)
+my $reference = (LightyTest::lighttpd_exe() =~ m{^/usr/s?bin/});
+my $ok = 0;
+for my $i (1 .. 150) {
+    my $r = $tf->http_exchange("GET /f$i.txt HTTP/1.0\r\n\r\n")->{responses}[0];
+    $ok++ if $r && $r->code == 200 && $r->body eq "$i\n";
+}
+is($ok, 150, '150 different files under a 64-descriptor limit: all served') unless $reference;
 $tf->stop_proc;
 done_testing();

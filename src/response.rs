@@ -686,7 +686,7 @@ fn static_file(
             }
             RangeOutcome::Ranges(rs) => {
                 let ct = ctype.unwrap_or("application/octet-stream");
-                let (parts, closing, total) = range::multipart_layout(&rs, &ct, len);
+                let (parts, closing, total) = range::multipart_layout(&rs, ct, len);
                 r.status = 206;
                 r.headers.retain(|(n, _)| n != "Content-Type");
                 r.headers.insert(

@@ -111,6 +111,8 @@ pub struct Server {
     max_conns: usize,
     /// The listeners are out of the poll: max_conns is reached.
     sockets_disabled: bool,
+    /// An accept failed for want of descriptors: try again next turn.
+    accept_stalled: bool,
     idle_limit: Option<i64>,
     last_activity: i64,
     graceful_deadline: i64,
@@ -225,6 +227,7 @@ impl Server {
             signals,
             max_conns,
             sockets_disabled: false,
+            accept_stalled: false,
             idle_limit,
             last_activity: now,
             graceful_deadline: 0,
@@ -358,6 +361,11 @@ impl Server {
             }
             self.wake_waiters();
             self.load_check();
+            if std::mem::take(&mut self.accept_stalled) && !self.sockets_disabled {
+                for li in 0..self.listeners.len() {
+                    self.accept(li);
+                }
+            }
             if self.sh.now != last_tick {
                 last_tick = self.sh.now;
                 self.tick();
@@ -567,6 +575,14 @@ impl Server {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // Out of descriptors: the client stays in the backlog and
+                // is accepted once one is free (after the loop's next turn;
+                // the listener is edge-triggered, so no new event would
+                // come for it). Silent, as in 1.4.69.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                    self.accept_stalled = true;
+                    return;
+                }
                 Err(e) => {
                     crate::log_error!("accept failed: {e}");
                     return;

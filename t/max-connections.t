@@ -63,4 +63,19 @@ for my $i (1 .. 150) {
 }
 is($ok, 150, '150 different files under a 64-descriptor limit: all served') unless $reference;
 $tf->stop_proc;
+
+# Out of descriptors: connections beyond what 16 fds allow wait in the
+# backlog (accept fails with EMFILE) and are served once one closes.
+$tf = LightyTest->new(config => 'max-fds-low.conf');
+ok($tf->start_proc == 0, 'server starts with server.max-fds = 16') or do { done_testing(); exit };
+my (@open, $stalled);
+for (1 .. 15) {
+    my $s = connect_get();
+    if (answered($s, 1)) { push @open, $s } else { $stalled = $s; last }
+}
+ok($stalled && @open >= 3, 'out of descriptors after ' . scalar(@open) . ' connections: the next one waits');
+close shift @open;
+ok($stalled && answered($stalled, 3), 'once a connection closes, the waiting one is accepted and served');
+close $_ for @open;
+$tf->stop_proc;
 done_testing();

@@ -410,6 +410,37 @@ fn parse_dir_cache(a: &crate::config::value::Array) -> Result<Option<Rc<DirCache
     Ok((max_age != 0).then(|| Rc::new(DirCache { max_age, path })))
 }
 
+/// The bin-path hosts as 1.4.69 checks them: hosts on the same unix
+/// socket, anywhere in the config, are one host (the pool shares their
+/// procs), and with different bin-paths that is the fatal "duplicate
+/// unixsocket path"; a program that is not an executable regular file is
+/// warned about (the spawn then fails).
+fn check_bin_paths(hosts: &[(Rc<crate::gw::config::GwHost>, u32)]) -> Result<(), String> {
+    use crate::gw::config::BackendAddr;
+    use std::os::unix::fs::PermissionsExt;
+    for (i, (h, _)) in hosts.iter().enumerate() {
+        let Some(bin) = &h.bin_path else { continue };
+        let shared = hosts[..i]
+            .iter()
+            .find(|(o, _)| o.bin_path.is_some() && o.addr == h.addr);
+        if let (BackendAddr::Unix(path), Some((o, _))) = (&h.addr, shared) {
+            if o.bin_path.as_ref() != Some(bin) {
+                return Err(format!("duplicate unixsocket path: {path}"));
+            }
+            continue;
+        }
+        let prog = bin.split_whitespace().next().unwrap_or("");
+        let runnable = std::fs::metadata(prog)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+        if !runnable {
+            crate::log_error!(
+                "invalid \"bin-path\" => \"{bin}\" (check that file exists, is regular file, and is executable by lighttpd)"
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check_dir_exclude(a: &crate::config::value::Array) -> Result<(), String> {
     for p in a.iter_strings() {
         if let Err(e) = crate::config::cond::compile_regex(p) {
@@ -463,6 +494,7 @@ impl CompiledConf {
             patches,
             global: RequestConf::default(),
         };
+        check_bin_paths(&c.fastcgi_hosts())?;
         c.global = c.build(&[true]);
         if let Some(Value::Array(flags)) = tree.global().values.get("server.feature-flags") {
             c.global.absolute_dir_redirect = flags
@@ -571,6 +603,29 @@ mod tests {
         // Without mod_dirlisting (not loaded unless dir-listing.activate is
         // enabled somewhere) the patterns are not compiled, as in 1.4.69.
         assert!(CompiledConf::compile(&t, &[]).is_ok());
+    }
+
+    #[test]
+    fn one_unix_socket_one_bin_path() {
+        let m = vec!["mod_fastcgi".to_string()];
+        let compile = |c: &str| CompiledConf::compile(&read_config(Input::Stdin(c)).unwrap(), &m);
+        let host =
+            |bin: &str| format!("( ( \"socket\" => \"/tmp/x.sock\", \"bin-path\" => \"{bin}\" ) )");
+        let same = format!(
+            "fastcgi.server = ( \".a\" => {}, \".b\" => {} )\n",
+            host("/bin/a"),
+            host("/bin/a")
+        );
+        assert!(compile(&same).is_ok());
+        let other = format!(
+            "fastcgi.server = ( \".a\" => {} )\n$HTTP[\"url\"] =^ \"/x\" {{ fastcgi.server = ( \".b\" => {} ) }}\n",
+            host("/bin/a"),
+            host("/bin/b")
+        );
+        assert_eq!(
+            compile(&other).unwrap_err(),
+            "duplicate unixsocket path: /tmp/x.sock"
+        );
     }
 
     #[test]

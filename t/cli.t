@@ -218,6 +218,27 @@ my $USAGE_OPTS = [qw(-f -m -i -1 -p -t -tt -D -v -V -h)];
     is($msg[-1], 'Configuration of plugins failed. Going down.', '-tt: then "Configuration of plugins failed"');
 }
 
+# fastcgi.server bin-path hosts: a program that cannot run is warned about;
+# one unix socket with two different bin-paths is fatal.
+{
+    my $host = sub { qq{( ( "socket" => "/tmp/lrs-cli-dup.sock", "bin-path" => "$_[0]" ) )} };
+    my $base = qq{server.document-root = "/tmp"\nserver.modules = ("mod_fastcgi")\n};
+    my $r = run(args => ['-tt', '-f', '-'], stdin => $base . 'fastcgi.server = ( ".a" => ' . $host->('/nonexistent/a') . " )\n");
+    is($r->{exit}, 0, '-tt: a bin-path that does not exist is not fatal');
+    is_deeply([log_messages($r->{stderr})],
+              ['invalid "bin-path" => "/nonexistent/a" (check that file exists, is regular file, and is executable by lighttpd)'],
+              '-tt: ... but warned about');
+    $r = run(args => ['-tt', '-f', '-'], stdin => $base . 'fastcgi.server = ( ".a" => ' . $host->('/bin/true')
+             . qq# )\n\$HTTP["url"] =^ "/x" { fastcgi.server = ( ".b" => # . $host->('/bin/false') . " ) }\n");
+    is($r->{exit}, 255, '-tt: one unix socket with two bin-paths exits 255');
+    is_deeply([log_messages($r->{stderr})],
+              ['duplicate unixsocket path: /tmp/lrs-cli-dup.sock', 'Configuration of plugins failed. Going down.'],
+              '-tt: "duplicate unixsocket path"');
+    $r = run(args => ['-tt', '-f', '-'], stdin => $base . 'fastcgi.server = ( ".a" => ' . $host->('/bin/true')
+             . ', ".b" => ' . $host->('/bin/true') . " )\n");
+    is($r->{exit}, 0, '-tt: the same socket and bin-path twice is one shared host');
+}
+
 # ------------------------------------------------------------------ -f - (stdin)
 {
     my $r = run(args => ['-t', '-f', '-'],

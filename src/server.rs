@@ -310,15 +310,17 @@ impl Server {
                 check_signals = true;
             }
             self.sh.now = now;
+            // Signals first: a backend's SIGCHLD that came with a new
+            // request is handled (the proc respawned) before the request
+            // looks for a proc.
+            check_signals |= events.iter().any(|ev| ev.token().0 == SIGNAL_TOKEN);
             if check_signals && let Some(code) = self.handle_signals() {
                 return code;
             }
             for ev in events.iter() {
                 let t = ev.token().0;
                 if t == SIGNAL_TOKEN {
-                    if let Some(code) = self.handle_signals() {
-                        return code;
-                    }
+                    continue;
                 } else if t < CONN_BASE {
                     self.accept(t);
                 } else if t >= crate::conn_backend::BACKEND_BASE {

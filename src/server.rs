@@ -294,8 +294,8 @@ impl Server {
             } else {
                 Duration::ZERO
             };
-            // A signal makes the signal socket readable (handled among the
-            // events); one that interrupts epoll_wait is handled at once.
+            // A signal makes the signal socket readable; one that
+            // interrupts epoll_wait is handled at once too.
             let mut check_signals = false;
             match self.poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}

@@ -30,9 +30,10 @@ pub enum State {
 pub struct Conn {
     pub sock: crate::stream::Stream,
     pub peer: std::net::IpAddr,
-    /// `peer` as text, made once per connection (FastCGI's REMOTE_ADDR,
-    /// the hash and sticky balancers).
-    pub peer_text: String,
+    /// `peer` as text, made once per connection when first needed
+    /// (FastCGI's REMOTE_ADDR, the hash and sticky balancers); see
+    /// [`Conn::peer_text`].
+    peer_text: std::cell::OnceCell<String>,
     pub listener: usize,
     pub state: State,
     pub readable: bool,
@@ -94,6 +95,12 @@ const WRITE_BUDGET: u64 = 256 * 1024;
 pub const LINGER_SECS: i64 = 5;
 
 impl Conn {
+    /// The client address as text (made on first use: a connection
+    /// that only asks for static files never needs it).
+    pub fn peer_text(&self) -> &str {
+        self.peer_text.get_or_init(|| self.peer.to_string())
+    }
+
     pub fn new(
         sock: crate::stream::Stream,
         peer: std::net::IpAddr,
@@ -103,7 +110,7 @@ impl Conn {
         Conn {
             sock,
             peer,
-            peer_text: peer.to_string(),
+            peer_text: std::cell::OnceCell::new(),
             listener,
             state: State::ReadHead,
             readable: true,
@@ -361,7 +368,7 @@ impl Conn {
         let pick = crate::gw::balance::PickInput {
             path: &head.path,
             authority: head.host.as_deref().unwrap_or(""),
-            client_ip: &self.peer_text,
+            client_ip: self.peer_text(),
         };
         let passes: [(&[crate::gw::config::GwExt], Mode); 2] = [
             (&conf.fastcgi_auth, Mode::Authorizer),

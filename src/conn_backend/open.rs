@@ -196,7 +196,7 @@ impl Conn {
             let Some(e) = ext.get(b.ext) else {
                 return self.backend_fail(sh, b, 503);
             };
-            let client_ip = self.peer_text.clone();
+            let client_ip = self.peer_text().to_string();
             let a = self.retry_attempt(b, e, &client_ip, b.body_left);
             let mut tries = b.reconnects;
             let opened = open_gw(sh, &a, None, &mut tries, max);
@@ -297,7 +297,7 @@ impl Conn {
         let Some(e) = ext.get(b.ext) else {
             return self.backend_fail(sh, b, 503);
         };
-        let client_ip = self.peer_text.clone();
+        let client_ip = self.peer_text().to_string();
         let a = self.retry_attempt(b, e, &client_ip, body_left);
         let mut tries = 0;
         match open_gw(sh, &a, Some(b.host.clone()), &mut tries, MAX_RECONNECTS) {

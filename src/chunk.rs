@@ -160,19 +160,22 @@ impl ChunkQueue {
                     // At most the rest of the budget (kbytes-per-second
                     // makes it small).
                     let mut left = budget.saturating_sub(self.written - start) as usize;
-                    let mut iov: Vec<IoSlice<'_>> = Vec::with_capacity(MAX_IOV);
+                    // On the stack: no allocation per write.
+                    let mut iov = [IoSlice::new(&[]); MAX_IOV];
+                    let mut n_iov = 0;
                     for c in self.chunks.iter().take(MAX_IOV) {
                         match c {
                             Chunk::Mem { data, off } if left > 0 => {
                                 let part = &data[*off..];
                                 let part = &part[..part.len().min(left)];
                                 left -= part.len();
-                                iov.push(IoSlice::new(part));
+                                iov[n_iov] = IoSlice::new(part);
+                                n_iov += 1;
                             }
                             _ => break,
                         }
                     }
-                    match sock.write_vectored(&iov) {
+                    match sock.write_vectored(&iov[..n_iov]) {
                         Ok(0) => return WriteStatus::Error,
                         Ok(mut w) => {
                             self.written += w as u64;

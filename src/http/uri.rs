@@ -296,7 +296,17 @@ pub fn normalize_target(raw: &[u8], opts: &UrlOpts) -> Result<Target, BadTarget>
         Some(q) => (&normalized[..q], Some(normalized[q + 1..].to_vec())),
         None => (&normalized[..], None),
     };
-    let path = simplify_path_bytes(&decode_path(path_part));
+    // Most paths have no escapes and nothing to simplify: no copies then.
+    let decoded: std::borrow::Cow<'_, [u8]> = if path_part.contains(&b'%') {
+        std::borrow::Cow::Owned(decode_path(path_part))
+    } else {
+        std::borrow::Cow::Borrowed(path_part)
+    };
+    let path = if needs_simplify(&decoded) {
+        simplify_path_bytes(&decoded)
+    } else {
+        decoded.into_owned()
+    };
     if path.first() != Some(&b'/') {
         return Err(NO_SLASH);
     }
@@ -305,6 +315,13 @@ pub fn normalize_target(raw: &[u8], opts: &UrlOpts) -> Result<Target, BadTarget>
         path,
         query,
     })
+}
+
+/// Whether [`simplify_path_bytes`] could change `p`: it does not start
+/// with `/`, or has an empty, `.` or `..` segment (`/.` also catches
+/// names like `/.hidden`, which then take the long way unchanged).
+fn needs_simplify(p: &[u8]) -> bool {
+    p.first() != Some(&b'/') || p.windows(2).any(|w| w == b"//" || w == b"/.")
 }
 
 /// Decodes every valid `%XX` escape (including `%2F`, `%3F`, `%25`); a
@@ -767,5 +784,20 @@ mod tests {
                 let _ = normalize_target(&[b'/', b'%', b'2', a], o);
             }
         }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_simplify() {
+        for p in [
+            "/", "/a", "/a/b/", "/a//b", "/a/./b", "/a/../b", "/.hidden", "/a/..", "/a/.",
+            "/x.y/z", "a/b", "", "/%2e%2e/x",
+        ] {
+            let b = p.as_bytes();
+            if !needs_simplify(b) {
+                assert_eq!(simplify_path_bytes(b), b, "{p}");
+            }
+        }
+        assert!(!needs_simplify(b"/a/b.txt"));
+        assert!(needs_simplify(b"/a/../b") && needs_simplify(b"x") && needs_simplify(b"/a//b"));
     }
 }

@@ -44,11 +44,50 @@ pub enum Body {
     },
 }
 
+/// A response header's value: a fixed text, a text shared with a cache
+/// (the stat cache's dates and tags, the mimetype table), or one made for
+/// this response. Only the last costs an allocation.
+#[derive(Debug, Clone)]
+pub enum HeaderValue {
+    Static(&'static str),
+    Shared(Rc<str>),
+    Owned(String),
+}
+
+impl std::ops::Deref for HeaderValue {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            HeaderValue::Static(s) => s,
+            HeaderValue::Shared(s) => s,
+            HeaderValue::Owned(s) => s,
+        }
+    }
+}
+
+impl From<&'static str> for HeaderValue {
+    fn from(s: &'static str) -> Self {
+        HeaderValue::Static(s)
+    }
+}
+
+impl From<String> for HeaderValue {
+    fn from(s: String) -> Self {
+        HeaderValue::Owned(s)
+    }
+}
+
+impl From<Rc<str>> for HeaderValue {
+    fn from(s: Rc<str>) -> Self {
+        HeaderValue::Shared(s)
+    }
+}
+
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     /// In lighttpd's order; Connection, Date and Server are added last.
-    pub headers: Vec<(Cow<'static, str>, String)>,
+    pub headers: Vec<(Cow<'static, str>, HeaderValue)>,
     pub body: Body,
     /// The connection must close after this response.
     pub close: bool,
@@ -58,13 +97,13 @@ impl Response {
     pub fn new(status: u16) -> Self {
         Response {
             status,
-            headers: Vec::new(),
+            headers: Vec::with_capacity(8),
             body: Body::Empty,
             close: false,
         }
     }
 
-    pub fn header(&mut self, name: &'static str, value: impl Into<String>) {
+    pub fn header(&mut self, name: &'static str, value: impl Into<HeaderValue>) {
         self.headers.push((Cow::Borrowed(name), value.into()));
     }
 }
@@ -603,7 +642,7 @@ fn static_file(
     }
     let len = m.len();
     let mut r = Response::new(200);
-    let ctype = conf.mimetypes.lookup(physical);
+    let ctype = conf.mimetypes.lookup_shared(physical);
     // One look in the stat cache: the dates, tag, open file and (small
     // files) contents it keeps per file version.
     let (last_modified, etag, file, small) = {
@@ -630,15 +669,15 @@ fn static_file(
             entry.small_bytes(physical),
         )
     };
-    r.header(
-        "Content-Type",
-        ctype.unwrap_or("application/octet-stream").to_string(),
-    );
+    match &ctype {
+        Some(t) => r.header("Content-Type", t.clone()),
+        None => r.header("Content-Type", "application/octet-stream"),
+    }
     if ctype.is_some() {
         if let Some(e) = &etag {
-            r.header("ETag", e.to_string());
+            r.header("ETag", e.clone());
         }
-        r.header("Last-Modified", last_modified.to_string());
+        r.header("Last-Modified", last_modified.clone());
         let get_like = matches!(req.method, Method::Get | Method::Head | Method::Query);
         let range_hdr = req.header("Range");
         match conditional::check(
@@ -685,7 +724,7 @@ fn static_file(
                 return r;
             }
             RangeOutcome::Ranges(rs) => {
-                let ct = ctype.unwrap_or("application/octet-stream");
+                let ct = ctype.as_deref().unwrap_or("application/octet-stream");
                 let (parts, closing, total) = range::multipart_layout(&rs, ct, len);
                 r.status = 206;
                 r.headers.retain(|(n, _)| n != "Content-Type");
@@ -693,7 +732,7 @@ fn static_file(
                     0,
                     (
                         Cow::Borrowed("Content-Type"),
-                        format!("multipart/byteranges; boundary={}", range::BOUNDARY),
+                        format!("multipart/byteranges; boundary={}", range::BOUNDARY).into(),
                     ),
                 );
                 r.header("Content-Length", total.to_string());

@@ -28,7 +28,7 @@ impl Conn {
             let k = String::from_utf8_lossy(k).into_owned();
             r.headers.push((
                 std::borrow::Cow::Owned(k),
-                String::from_utf8_lossy(v).into_owned(),
+                String::from_utf8_lossy(v).into_owned().into(),
             ));
         }
         match &head.x_sendfile {
@@ -183,7 +183,7 @@ impl Conn {
                             .headers
                             .iter()
                             .find(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
-                            .map(|(_, v)| v.clone())
+                            .map(|(_, v)| v.to_string())
                             .unwrap_or_default();
                         let (parts, closing, _) =
                             crate::http::range::multipart_layout(&rs, &ct, len);
@@ -200,7 +200,7 @@ impl Conn {
                             0,
                             (
                                 std::borrow::Cow::Borrowed("Content-Type"),
-                                crate::http::range::MULTIPART_CONTENT_TYPE.to_string(),
+                                crate::http::range::MULTIPART_CONTENT_TYPE.into(),
                             ),
                         );
                     }

@@ -29,8 +29,9 @@ const SCAN_LIMIT: usize = 16;
 /// A compiled `mimetype.assign` table.
 #[derive(Debug, Clone, Default)]
 pub struct MimeTable {
-    /// (lower-cased key, type) in config order.
-    entries: Vec<(Vec<u8>, String)>,
+    /// (lower-cased key, type) in config order; the type is shared with
+    /// the responses that name it.
+    entries: Vec<(Vec<u8>, std::rc::Rc<str>)>,
     /// lower-cased key -> index into `entries` (first occurrence).
     index: HashMap<Vec<u8>, usize>,
 }
@@ -50,7 +51,7 @@ impl MimeTable {
                 value
             };
             table.index.insert(key.clone(), table.entries.len());
-            table.entries.push((key, value));
+            table.entries.push((key, std::rc::Rc::from(value)));
         }
         table
     }
@@ -66,15 +67,20 @@ impl MimeTable {
     /// The type for `path` (the physical path, or a bare file name as
     /// mod_dirlisting passes it), or None when nothing matches.
     pub fn lookup(&self, path: &str) -> Option<&str> {
+        self.find(path).map(|i| &*self.entries[i].1)
+    }
+
+    /// [`MimeTable::lookup`], as a shared text a response can keep.
+    pub fn lookup_shared(&self, path: &str) -> Option<std::rc::Rc<str>> {
+        self.find(path).map(|i| self.entries[i].1.clone())
+    }
+
+    fn find(&self, path: &str) -> Option<usize> {
         let name = path.as_bytes();
         if self.entries.len() < SCAN_LIMIT {
-            self.entries
-                .iter()
-                .find(|(key, _)| {
-                    name.len() >= key.len()
-                        && name[name.len() - key.len()..].eq_ignore_ascii_case(key)
-                })
-                .map(|(_, value)| value.as_str())
+            self.entries.iter().position(|(key, _)| {
+                name.len() >= key.len() && name[name.len() - key.len()..].eq_ignore_ascii_case(key)
+            })
         } else {
             let base = match name.iter().rposition(|&c| c == b'/') {
                 Some(slash) => &name[slash + 1..],
@@ -88,7 +94,7 @@ impl MimeTable {
 
     /// Tries each extension chain of `base`, longest first, with and without
     /// its leading dot. A dot in first position (a dotfile) never starts one.
-    fn lookup_extensions(&self, base: &[u8]) -> Option<&str> {
+    fn lookup_extensions(&self, base: &[u8]) -> Option<usize> {
         let mut i = 1;
         while i < base.len() {
             if base[i] != b'.' {
@@ -111,9 +117,18 @@ impl MimeTable {
         None
     }
 
-    fn get(&self, key: &[u8]) -> Option<&str> {
-        let key = key.to_ascii_lowercase();
-        self.index.get(&key).map(|&i| self.entries[i].1.as_str())
+    /// The entry for `key`, compared lower-cased (on the stack for the
+    /// usual short names).
+    fn get(&self, key: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 64];
+        if key.len() <= buf.len() {
+            let lower = &mut buf[..key.len()];
+            lower.copy_from_slice(key);
+            lower.make_ascii_lowercase();
+            self.index.get(&*lower).copied()
+        } else {
+            self.index.get(&key.to_ascii_lowercase()).copied()
+        }
     }
 }
 

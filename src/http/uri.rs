@@ -789,8 +789,19 @@ mod tests {
     #[test]
     fn the_fast_path_agrees_with_simplify() {
         for p in [
-            "/", "/a", "/a/b/", "/a//b", "/a/./b", "/a/../b", "/.hidden", "/a/..", "/a/.",
-            "/x.y/z", "a/b", "", "/%2e%2e/x",
+            "/",
+            "/a",
+            "/a/b/",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/.hidden",
+            "/a/..",
+            "/a/.",
+            "/x.y/z",
+            "a/b",
+            "",
+            "/%2e%2e/x",
         ] {
             let b = p.as_bytes();
             if !needs_simplify(b) {

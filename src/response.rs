@@ -774,9 +774,9 @@ pub fn serialize_head(
         "HTTP/1.0"
     };
     out.extend_from_slice(v.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(status::status_line_text(r.status).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    // `404 Not Found` (status_line_text) written in place.
+    use std::io::Write;
+    let _ = write!(out, " {} {}\r\n", r.status, status::reason(r.status));
     for (k, val) in &r.headers {
         if val.is_empty() {
             continue;

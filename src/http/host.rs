@@ -86,13 +86,19 @@ fn is_strict_hostname(name: &[u8]) -> bool {
     if name.is_empty() {
         return false;
     }
-    let labels: Vec<&[u8]> = name.split(|&c| c == b'.').collect();
-    let ok = labels.iter().all(|l| {
-        !l.is_empty() && l[0] != b'-' && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
-    });
-    let numeric = |l: &&[u8]| l.iter().all(u8::is_ascii_digit);
-    let last_numeric = labels.last().is_some_and(numeric);
-    ok && (!last_numeric || (labels.len() == 4 && labels.iter().all(numeric)))
+    let (mut count, mut all_numeric, mut last_numeric) = (0, true, false);
+    for l in name.split(|&c| c == b'.') {
+        if l.is_empty()
+            || l[0] == b'-'
+            || !l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+        {
+            return false;
+        }
+        count += 1;
+        last_numeric = l.iter().all(u8::is_ascii_digit);
+        all_numeric &= last_numeric;
+    }
+    !last_numeric || (count == 4 && all_numeric)
 }
 
 /// host-normalize: the port is read like C `strtol(.., 0)` and must be

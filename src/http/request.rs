@@ -477,8 +477,19 @@ fn has_token(v: &[u8], token: &[u8]) -> bool {
 /// One header field with its value trimmed and unfolded, as lighttpd
 /// records it (or refuses it).
 fn add_field(f: &mut Fields, name: &[u8], v: &[u8], version: Version) -> Result<(), HttpError> {
-    let lname = name.to_ascii_lowercase();
-    match lname.as_slice() {
+    // Lower-cased on the stack for the usual short names.
+    let mut buf = [0u8; 64];
+    let long;
+    let lname: &[u8] = if name.len() <= buf.len() {
+        let l = &mut buf[..name.len()];
+        l.copy_from_slice(name);
+        l.make_ascii_lowercase();
+        l
+    } else {
+        long = name.to_ascii_lowercase();
+        &long
+    };
+    match lname {
         b"host" => {
             if let Some(h) = &f.host {
                 if h.eq_ignore_ascii_case(v) {
@@ -499,7 +510,7 @@ fn add_field(f: &mut Fields, name: &[u8], v: &[u8], version: Version) -> Result<
                 if old.as_bytes().eq_ignore_ascii_case(v) || lname == b"if-none-match" {
                     return Ok(());
                 }
-                return Err(bad(match lname.as_slice() {
+                return Err(bad(match lname {
                     b"content-type" => "duplicate Content-Type header -> 400",
                     b"if-modified-since" => "duplicate If-Modified-Since header -> 400",
                     _ => "duplicate HTTP2-Settings header -> 400",

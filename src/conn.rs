@@ -494,9 +494,8 @@ impl Conn {
         keep: bool,
         tag: Option<&str>,
     ) {
-        let date = sh.date.get(sh.now).to_string();
         let tag = Some(tag.unwrap_or(crate::DEFAULT_SERVER_TAG));
-        let bytes = response::serialize_head(r, version, keep, &date, tag);
+        let bytes = response::serialize_head(r, version, keep, sh.date.get(sh.now), tag);
         if std::mem::take(&mut self.log_response) {
             log_head_lines(self.sock.as_raw_fd(), "resp", &bytes);
         }

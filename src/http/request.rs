@@ -283,6 +283,11 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// [`text`] for bytes we own: valid UTF-8 is taken over without a copy.
+fn into_text(v: Vec<u8>) -> String {
+    String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// What the request line says.
 struct RequestLine<'a> {
     method: Method,
@@ -652,19 +657,21 @@ fn finish(
         } else {
             let t = uri::normalize_target(target, &opts.url).map_err(|e| bad(e.reason))?;
             (
-                text(&t.normalized),
-                text(&t.path),
-                t.query.map(|q| text(&q)),
+                into_text(t.normalized),
+                into_text(t.path),
+                t.query.map(into_text),
             )
         };
     let host = match f.host.take() {
         Some(h) => {
             let normalize = opts.host_normalize || opts.host_strict;
-            let n = text(
-                &uri::normalize_host(&h, opts.host_strict, normalize, https)
+            let n = into_text(
+                uri::normalize_host(&h, opts.host_strict, normalize, https)
                     .map_err(|e| bad(e.reason))?,
             );
-            if let Some(i) = f.index_of("Host") {
+            if let Some(i) = f.index_of("Host")
+                && f.headers[i].1 != n
+            {
                 f.headers[i].1 = n.clone();
             }
             Some(n)

@@ -19,6 +19,10 @@ pub fn normalize_host(
     normalize: bool,
     https: bool,
 ) -> Result<Vec<u8>, BadTarget> {
+    let default_port = if https { 443 } else { 80 };
+    if (strict || normalize) && already_normal(host, default_port) {
+        return Ok(host.to_vec());
+    }
     let host = if strict {
         check_host_strict(host).ok_or(BAD_HOST)?
     } else if host.iter().any(|&c| c == 0 || c == b'\r' || c == b'\n') {
@@ -27,9 +31,39 @@ pub fn normalize_host(
         host.to_vec()
     };
     if strict || normalize {
-        normalize_host_port(&host, if https { 443 } else { 80 }).ok_or(BAD_HOST)
+        normalize_host_port(&host, default_port).ok_or(BAD_HOST)
     } else {
         Ok(host)
+    }
+}
+
+/// The usual Host needs no work: a lower-case strict host name (or dotted
+/// IPv4) without a trailing dot, and no port or a port of 1–65535 written
+/// without a leading zero that is not the scheme's default. Checking the
+/// strict and normalized forms of such a value returns it unchanged (a unit
+/// test compares both ways).
+fn already_normal(host: &[u8], default_port: u32) -> bool {
+    let (name, port) = match host.iter().position(|&c| c == b':') {
+        Some(i) => (&host[..i], Some(&host[i + 1..])),
+        None => (host, None),
+    };
+    if name.last() == Some(&b'.')
+        || name.iter().any(u8::is_ascii_uppercase)
+        || !is_strict_hostname(name)
+    {
+        return false;
+    }
+    match port {
+        None => true,
+        Some(p) => {
+            p.len() <= 5
+                && p.first().is_some_and(|&c| c != b'0')
+                && p.iter().all(u8::is_ascii_digit)
+                && std::str::from_utf8(p)
+                    .ok()
+                    .and_then(|t| t.parse::<u32>().ok())
+                    .is_some_and(|n| (1..=65535).contains(&n) && n != default_port)
+        }
     }
 }
 
@@ -400,5 +434,46 @@ mod host_tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_shortcut_agrees_with_the_full_checks() {
+        for h in [
+            "example.com",
+            "example.com:8080",
+            "127.0.0.1",
+            "127.0.0.1:18480",
+            "a-b.c:65535",
+            "a.b:80",
+            "a.b:443",
+            "a.b:0",
+            "a.b:0123",
+            "a.b:65536",
+            "a.b.",
+            "a.b.:8080",
+            "1.2.3",
+            "1.2.3.4.5",
+            "-a.b",
+            "a..b",
+            "xn--d1a.example",
+            "a.b:",
+            "a.b:+8",
+            "a_b.c",
+            "[::1]",
+            "[::1]:8080",
+            "localhost",
+            "123",
+        ] {
+            for https in [false, true] {
+                let default = if https { 443 } else { 80 };
+                if already_normal(h.as_bytes(), default) {
+                    let full = check_host_strict(h.as_bytes())
+                        .and_then(|x| normalize_host_port(&x, default));
+                    assert_eq!(full.as_deref(), Some(h.as_bytes()), "{h} https={https}");
+                }
+            }
+        }
+        assert!(already_normal(b"example.com:8080", 80));
+        assert!(!already_normal(b"example.com:80", 80));
     }
 }

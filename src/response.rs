@@ -52,6 +52,11 @@ pub enum HeaderValue {
     Static(&'static str),
     Shared(Rc<str>),
     Owned(String),
+    /// A number (Content-Length) as decimal digits, kept inline.
+    Number {
+        digits: [u8; 20],
+        len: u8,
+    },
 }
 
 impl std::ops::Deref for HeaderValue {
@@ -61,6 +66,32 @@ impl std::ops::Deref for HeaderValue {
             HeaderValue::Static(s) => s,
             HeaderValue::Shared(s) => s,
             HeaderValue::Owned(s) => s,
+            // Only ASCII digits are ever written there.
+            HeaderValue::Number { digits, len } => {
+                std::str::from_utf8(&digits[..*len as usize]).unwrap_or("")
+            }
+        }
+    }
+}
+
+impl From<u64> for HeaderValue {
+    fn from(mut n: u64) -> Self {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let mut digits = [0u8; 20];
+        let len = tmp.len() - i;
+        digits[..len].copy_from_slice(&tmp[i..]);
+        HeaderValue::Number {
+            digits,
+            len: len as u8,
         }
     }
 }
@@ -142,7 +173,7 @@ pub fn error_response(status: u16, conf: &RequestConf, close: bool) -> Response 
         {
             let len = m.len();
             r.header("Content-Type", "text/html");
-            r.header("Content-Length", len.to_string());
+            r.header("Content-Length", len);
             r.body = Body::File {
                 file: Rc::new(f),
                 off: 0,
@@ -153,7 +184,7 @@ pub fn error_response(status: u16, conf: &RequestConf, close: bool) -> Response 
     }
     let page = status::error_page(status);
     r.header("Content-Type", "text/html");
-    r.header("Content-Length", page.len().to_string());
+    r.header("Content-Length", page.len() as u64);
     r.body = Body::Mem(page.into_bytes());
     r
 }
@@ -578,7 +609,7 @@ fn listing_response(
     if req.version == Version::Http11 {
         r.header("Accept-Ranges", "bytes");
     }
-    r.header("Content-Length", page.len().to_string());
+    r.header("Content-Length", page.len() as u64);
     if req.method != Method::Head {
         r.body = Body::Mem(page);
     }
@@ -713,7 +744,7 @@ fn static_file(
                 let (a, b) = rs[0];
                 r.status = 206;
                 // lighttpd's order: the 200's headers, then Content-Range.
-                r.header("Content-Length", (b - a + 1).to_string());
+                r.header("Content-Length", b - a + 1);
                 r.header("Accept-Ranges", "bytes");
                 r.header("Content-Range", format!("bytes {a}-{b}/{len}"));
                 r.body = Body::File {
@@ -735,7 +766,7 @@ fn static_file(
                         format!("multipart/byteranges; boundary={}", range::BOUNDARY).into(),
                     ),
                 );
-                r.header("Content-Length", total.to_string());
+                r.header("Content-Length", total);
                 r.header("Accept-Ranges", "bytes");
                 r.body = Body::Parts {
                     file,
@@ -746,7 +777,7 @@ fn static_file(
             }
         }
     }
-    r.header("Content-Length", len.to_string());
+    r.header("Content-Length", len);
     if http11 && matches!(req.method, Method::Get | Method::Head) {
         r.header("Accept-Ranges", "bytes");
     }
@@ -801,4 +832,18 @@ pub fn serialize_head(
     }
     out.extend_from_slice(b"\r\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_header_values() {
+        for n in [0u64, 7, 4096, 1 << 20, u64::MAX] {
+            assert_eq!(&*HeaderValue::from(n), n.to_string());
+        }
+        let v: HeaderValue = Rc::<str>::from("text/plain").into();
+        assert_eq!(&*v, "text/plain");
+    }
 }

@@ -208,7 +208,7 @@ impl Conn {
             }
         }
         if !matches!(r.status, 204 | 304) && r.status >= 200 {
-            r.header("Content-Length", body.len().to_string());
+            r.header("Content-Length", body.len() as u64);
         }
         r.body = crate::response::Body::Mem(body);
         self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
@@ -277,7 +277,7 @@ pub(super) fn x_sendfile2(b: &BackendRun, value: &[u8], mut r: Response) -> Resp
     }
     r.headers
         .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
-    r.header("Content-Length", total.to_string());
+    r.header("Content-Length", total);
     r.body = crate::response::Body::Segments(segs);
     r
 }

@@ -221,7 +221,26 @@ pub fn parse_head(
         }
     }
     let b = &buf[skip..];
-    let (lines, end) = frame_lines(b);
+    // The line table is scratch space kept between requests.
+    thread_local! {
+        static LINES: std::cell::RefCell<Vec<(usize, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut lines = LINES.with(|l| std::mem::take(&mut *l.borrow_mut()));
+    let end = frame_lines(b, &mut lines);
+    let parsed = head_from_lines(b, &lines, end, skip, opts, https);
+    LINES.with(|l| *l.borrow_mut() = lines);
+    parsed
+}
+
+/// parse_head once the lines are framed.
+fn head_from_lines(
+    b: &[u8],
+    lines: &[(usize, usize)],
+    end: Option<usize>,
+    skip: usize,
+    opts: &ParseOpts,
+    https: bool,
+) -> Result<HeadStatus, HttpError> {
     if end.unwrap_or(b.len()) > opts.max_request_field_size || lines.len() >= MAX_HEAD_LINES {
         return Err(HttpError::always_logged(
             431,
@@ -247,7 +266,7 @@ pub fn parse_head(
             });
         }
     };
-    let mut head = parse_lines(b, &lines, opts, https)?;
+    let mut head = parse_lines(b, lines, opts, https)?;
     head.head_len = skip + end;
     Ok(HeadStatus::Complete(head))
 }
@@ -263,12 +282,14 @@ fn blank_line_at(b: &[u8], at: usize) -> Option<usize> {
 
 /// Splits the head at LF into (start, end-after-LF) lines up to the first
 /// empty line, whose end is returned; stops early at `MAX_HEAD_LINES`.
-fn frame_lines(b: &[u8]) -> (Vec<(usize, usize)>, Option<usize>) {
-    let mut lines = Vec::new();
+/// Fills `lines` with the head's lines (start, end past the `\n`) and
+/// returns where the blank line ends, if it came.
+fn frame_lines(b: &[u8], lines: &mut Vec<(usize, usize)>) -> Option<usize> {
+    lines.clear();
     let mut pos = 0;
     while let Some(off) = b[pos..].iter().position(|&c| c == b'\n') {
         if let Some(n) = blank_line_at(b, pos).filter(|&n| n == off + 1) {
-            return (lines, Some(pos + n));
+            return Some(pos + n);
         }
         lines.push((pos, pos + off + 1));
         if lines.len() >= MAX_HEAD_LINES {
@@ -276,7 +297,7 @@ fn frame_lines(b: &[u8]) -> (Vec<(usize, usize)>, Option<usize>) {
         }
         pos += off + 1;
     }
-    (lines, None)
+    None
 }
 
 fn text(b: &[u8]) -> String {

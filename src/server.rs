@@ -90,6 +90,23 @@ impl Shared {
     }
 }
 
+/// Set by a signal handler (in addition to the signal socket's byte), so
+/// the loop sees a signal as soon as epoll_wait returns, even when the
+/// handler ran after the kernel had collected the batch.
+fn signal_seen() -> &'static std::sync::Arc<std::sync::atomic::AtomicBool> {
+    static FLAG: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+        std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD] {
+            if let Err(e) = signal_hook::flag::register(sig, flag.clone()) {
+                crate::log_error!("signal handler: {e}");
+            }
+        }
+        flag
+    })
+}
+
 /// A module's settings were refused (the reason is logged first); the
 /// error's text is 1.4.69's last line, logged as it is.
 pub fn plugins_failed() -> std::io::Error {
@@ -180,6 +197,7 @@ impl Server {
             Token(SIGNAL_TOKEN),
             Interest::READABLE,
         )?;
+        signal_seen();
         let cond_trace = crate::config::cond_trace::CondTrace::new(&cfg.tree, |k| {
             crate::config::keys::core_key(k).is_some()
         });
@@ -312,8 +330,11 @@ impl Server {
             self.sh.now = now;
             // Signals first: a backend's SIGCHLD that came with a new
             // request is handled (the proc respawned) before the request
-            // looks for a proc.
-            check_signals |= events.iter().any(|ev| ev.token().0 == SIGNAL_TOKEN);
+            // looks for a proc, and a SIGUSR1 whose handler ran as
+            // epoll_wait returned (its byte not yet in this batch) stops
+            // the run before it accepts a client with the old config.
+            check_signals |= signal_seen().swap(false, std::sync::atomic::Ordering::SeqCst)
+                || events.iter().any(|ev| ev.token().0 == SIGNAL_TOKEN);
             if check_signals && let Some(code) = self.handle_signals() {
                 return code;
             }

@@ -271,10 +271,11 @@ impl Conn {
         if conf.log_request_header {
             log_head_lines(fd, "rqst", raw);
         }
-        self.timeout_note = conf.log_timeouts.then(|| head.target.clone());
+        self.timeout_note = conf.log_timeouts.then(|| head.target().to_string());
         self.kbps = conf.conn_kbps;
         self.server_kbps = conf.server_kbps;
         self.dispatch(sh, &head, conf, None);
+        head.recycle();
     }
 
     /// Runs the handlers for a request. `auth_env` is set when a FastCGI
@@ -312,7 +313,7 @@ impl Conn {
                     conf: &conf,
                     cache: &sh.stat_cache,
                     // Only a redirect without Host asks for it.
-                    local: if conf.absolute_dir_redirect && head.host.is_none() {
+                    local: if conf.absolute_dir_redirect && head.host().is_none() {
                         self.local_addr()
                     } else {
                         None
@@ -366,8 +367,8 @@ impl Conn {
             return false;
         };
         let pick = crate::gw::balance::PickInput {
-            path: &head.path,
-            authority: head.host.as_deref().unwrap_or(""),
+            path: head.path(),
+            authority: head.host().unwrap_or(""),
             client_ip: self.peer_text(),
         };
         let passes: [(&[crate::gw::config::GwExt], Mode); 2] = [
@@ -390,7 +391,7 @@ impl Conn {
                 balance: conf.fastcgi_balance,
                 authorizer: mode == Mode::Authorizer,
             };
-            let claim = crate::mods::fastcgi::target(&fc, &ctx, &head.path, &docroot, &pick);
+            let claim = crate::mods::fastcgi::target(&fc, &ctx, head.path(), &docroot, &pick);
             let (keep, version) = self.keep_and_version(sh, head, conf);
             match claim {
                 None => continue,
@@ -400,8 +401,8 @@ impl Conn {
                     {
                         crate::log_error!(
                             "all handlers for {}?{} on {key} are down.",
-                            head.path,
-                            head.query.as_deref().unwrap_or("")
+                            head.path(),
+                            head.query().unwrap_or("")
                         );
                     }
                     self.log_response = conf.log_response_header;

@@ -225,11 +225,10 @@ fn error_handler(req: &RequestHead, ctx: &Ctx<'_>, status: u16) -> Option<Respon
     };
     let mut sub = req.clone();
     let (path, query) = match uri.split_once('?') {
-        Some((p, q)) => (p.to_string(), Some(q.to_string())),
-        None => (uri.to_string(), None),
+        Some((p, q)) => (p, Some(q)),
+        None => (&*uri, None),
     };
-    sub.path = path;
-    sub.query = query;
+    sub.set_path_query(path, query);
     if rerun_as_get {
         sub.method = Method::Get;
         let mut r = route(&sub, ctx);
@@ -251,7 +250,7 @@ pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
     if conf
         .access_deny
         .iter()
-        .any(|d| req.path.ends_with(d.as_str()))
+        .any(|d| req.path().ends_with(d.as_str()))
     {
         return Some(Response::new(403));
     }
@@ -260,7 +259,7 @@ pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
         r.close = true;
         return Some(r);
     }
-    if req.method == Method::Options && req.target == "*" {
+    if req.method == Method::Options && req.target() == "*" {
         return Some(options_ok());
     }
     None
@@ -268,7 +267,7 @@ pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
 
 fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
     let conf = ctx.conf;
-    let path = req.path.as_str();
+    let path = req.path();
     if let Some(r) = uri_clean(req, conf) {
         return r;
     }
@@ -320,7 +319,7 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
                         .unwrap_or("")
                 );
                 crate::log_error!("Path         : {physical}");
-                crate::log_error!("URI          : {}", req.path);
+                crate::log_error!("URI          : {}", req.path());
             }
             Response::new(404)
         }
@@ -359,15 +358,15 @@ pub(crate) fn alias<'p>(
 /// mapping, in lighttpd's layout.
 fn log_handling(req: &RequestHead, docroot: &str, physical: &str) {
     crate::log_error!("-- parsed Request-URI");
-    crate::log_error!("Request-URI     : {}", req.target);
+    crate::log_error!("Request-URI     : {}", req.target());
     crate::log_error!("URI-scheme      : http");
-    crate::log_error!("URI-authority   : {}", req.host.as_deref().unwrap_or(""));
-    crate::log_error!("URI-path (clean): {}", req.path);
-    crate::log_error!("URI-query       : {}", req.query.as_deref().unwrap_or(""));
+    crate::log_error!("URI-authority   : {}", req.host().unwrap_or(""));
+    crate::log_error!("URI-path (clean): {}", req.path());
+    crate::log_error!("URI-query       : {}", req.query().unwrap_or(""));
     crate::log_error!("-- logical -> physical");
     crate::log_error!("Doc-Root     : {docroot}");
     crate::log_error!("Basedir      : {docroot}");
-    crate::log_error!("Rel-Path     : {}", req.path);
+    crate::log_error!("Rel-Path     : {}", req.path());
     crate::log_error!("Path         : {physical}");
 }
 
@@ -429,7 +428,7 @@ pub fn find_script(ctx: &Ctx<'_>, docroot: &str, path: &str) -> Option<(String, 
 /// local address ("localhost" for 127.0.0.1, as its reverse lookup gives
 /// there; other addresses as numbers) with its port unless 80.
 fn authority(req: &RequestHead, local: Option<std::net::SocketAddr>) -> String {
-    if let Some(h) = req.host.as_deref().filter(|h| !h.is_empty()) {
+    if let Some(h) = req.host().filter(|h| !h.is_empty()) {
         return h.to_string();
     }
     let Some(a) = local else {
@@ -449,16 +448,18 @@ fn authority(req: &RequestHead, local: Option<std::net::SocketAddr>) -> String {
 
 fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) -> Response {
     let conf = ctx.conf;
-    if !req.path.ends_with('/') {
+    if !req.path().ends_with('/') {
         // server.absolute-dir-redirect: scheme and authority first.
         let mut loc = if conf.absolute_dir_redirect {
             format!("http://{}", authority(req, ctx.local))
         } else {
             String::new()
         };
-        loc.push_str(&uri::percent_encode_path_for_location(req.path.as_bytes()));
+        loc.push_str(&uri::percent_encode_path_for_location(
+            req.path().as_bytes(),
+        ));
         loc.push('/');
-        if let Some(q) = req.query.as_deref().filter(|q| !q.is_empty()) {
+        if let Some(q) = req.query().filter(|q| !q.is_empty()) {
             loc.push('?');
             loc.push_str(q);
         }
@@ -576,7 +577,7 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
     let header = include(header, "header", conf.dir_listing_encode_header);
     let readme = include(readme, "readme", conf.dir_listing_encode_readme);
     let html = dirlisting_html::render(
-        &req.path,
+        req.path(),
         &entries,
         tag,
         &opts,
@@ -652,7 +653,7 @@ fn static_file(
     if conf.log_request_handling {
         crate::log_error!("-- handling subrequest");
         crate::log_error!("Path         : {physical}");
-        crate::log_error!("URI          : {}", req.path);
+        crate::log_error!("URI          : {}", req.path());
         crate::log_error!("Pathinfo     : ");
     }
     if !matches!(

@@ -71,9 +71,9 @@ impl Shared {
         }
         let header = |name: &str| head.header(name);
         let input = crate::config::matcher::CondInput {
-            url: &head.path,
-            host: head.host.as_deref().unwrap_or(""),
-            query: head.query.as_deref().unwrap_or(""),
+            url: head.path(),
+            host: head.host().unwrap_or(""),
+            query: head.query().unwrap_or(""),
             remote_ip: peer,
             scheme: "http",
             method: head.method.as_str(),

@@ -189,7 +189,7 @@ fn request_head(
         Some(a) => (a.ip().to_string(), a.port()),
         None => (String::new(), 0),
     };
-    let host = head.host.as_deref().unwrap_or("");
+    let host = head.host().unwrap_or("");
     let server_name = host
         .rsplit_once(':')
         .filter(|(h, _)| !h.ends_with(']') || host.starts_with('['))
@@ -198,8 +198,8 @@ fn request_head(
     let input = CgiInput {
         authorizer: how.mode == Mode::Authorizer,
         content_length: head.content_length.unwrap_or(0),
-        query: head.query.as_deref().unwrap_or(""),
-        raw_target: &head.target,
+        query: head.query().unwrap_or(""),
+        raw_target: head.target(),
         redirect_uri: None,
         error_handler: false,
         script_name: &t.script_name,
@@ -224,7 +224,7 @@ fn request_head(
         server_name,
         remote_addr: c.peer_text(),
         remote_port: c.peer_port,
-        headers: &head.headers,
+        headers: crate::http::cgi_env::HeaderList::Head(head),
         strip_request_uri: t.host.strip_request_uri.as_deref(),
         extra: how.extra,
     };
@@ -278,9 +278,9 @@ impl Conn {
         };
         // "<path>?<query>", the `?` even without a query, as 1.4.69's
         // messages print the request.
-        let uri = format!("{}?{}", head.path, head.query.as_deref().unwrap_or(""));
-        let path = head.path.clone();
-        let authority = head.host.clone().unwrap_or_default();
+        let uri = format!("{}?{}", head.path(), head.query().unwrap_or(""));
+        let path = head.path().to_string();
+        let authority = head.host().map(str::to_string).unwrap_or_default();
         let mut reconnects = 0;
         let exts = if authorizer {
             &conf.fastcgi_auth
@@ -295,7 +295,7 @@ impl Conn {
                 ext,
                 balance: conf.fastcgi_balance,
                 path: &path,
-                query: head.query.as_deref().unwrap_or(""),
+                query: head.query().unwrap_or(""),
                 authority: &authority,
                 client_ip: self.peer_text(),
                 debug,

@@ -143,10 +143,17 @@ impl<'a> ParamsWriter<'a> {
     }
 
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        self.push_parts(name, &[value]);
+    }
+
+    /// A pair whose value is the pieces joined.
+    pub fn push_parts(&mut self, name: &[u8], value: &[&[u8]]) {
         push_len(self.out, name.len());
-        push_len(self.out, value.len());
+        push_len(self.out, value.iter().map(|v| v.len()).sum());
         self.out.extend_from_slice(name);
-        self.out.extend_from_slice(value);
+        for v in value {
+            self.out.extend_from_slice(v);
+        }
     }
 
     /// Sets the record's length; over 65535 bytes of pairs the record is

@@ -66,7 +66,7 @@ pub struct CgiInput<'a> {
     pub remote_port: u16,
     /// Request headers in arrival order, duplicates already merged by the
     /// request parser (as lighttpd does, `, ` or `; ` for Cookie).
-    pub headers: &'a [(String, String)],
+    pub headers: HeaderList<'a>,
     /// The host's `strip-request-uri`, trailing `/` already removed at
     /// config time as lighttpd does.
     pub strip_request_uri: Option<&'a str>,
@@ -76,40 +76,64 @@ pub struct CgiInput<'a> {
     pub extra: &'a [(String, String)],
 }
 
+/// The request headers a [`CgiInput`] reads: a parsed request's, or a
+/// plain list.
+#[derive(Debug, Clone, Copy)]
+pub enum HeaderList<'a> {
+    Head(&'a crate::http::request::RequestHead),
+    Pairs(&'a [(String, String)]),
+}
+
+impl Default for HeaderList<'_> {
+    fn default() -> Self {
+        HeaderList::Pairs(&[])
+    }
+}
+
+impl HeaderList<'_> {
+    fn for_each(&self, f: &mut dyn FnMut(&str, &str)) {
+        match self {
+            HeaderList::Head(h) => h.headers().for_each(|(k, v)| f(k, v)),
+            HeaderList::Pairs(p) => p.iter().for_each(|(k, v)| f(k, v)),
+        }
+    }
+}
+
 /// Builds the environment in lighttpd's order.
 pub fn build(input: &CgiInput) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = Vec::with_capacity(24 + input.headers.len());
-    build_with(input, &mut |k, v| env.push((k.to_owned(), v.to_owned())));
+    let mut env: Vec<(String, String)> = Vec::with_capacity(32);
+    build_with(input, &mut |k, v| env.push((k.to_owned(), v.concat())));
     env
 }
 
-/// The environment in lighttpd's order, handed to `put` pair by pair (a
-/// FastCGI PARAMS record is written straight from it).
-pub fn build_with(input: &CgiInput, put: &mut dyn FnMut(&str, &str)) {
-    let mut put = |k: &str, v: &str| put(k, v);
+/// The environment in lighttpd's order, handed to `put` pair by pair, each
+/// value in pieces to be joined (a FastCGI PARAMS record is written
+/// straight from it, without copies).
+pub fn build_with(input: &CgiInput, put: &mut dyn FnMut(&str, &[&str])) {
+    let mut num = itoa::Buffer::new();
 
     if !input.authorizer {
-        put("CONTENT_LENGTH", &input.content_length.to_string());
+        put("CONTENT_LENGTH", &[num.format(input.content_length)]);
     }
-    put("QUERY_STRING", input.query);
+    put("QUERY_STRING", &[input.query]);
     put(
         "REQUEST_URI",
-        strip_uri(input.raw_target, input.strip_request_uri),
+        &[strip_uri(input.raw_target, input.strip_request_uri)],
     );
     if let Some(target) = input.redirect_uri
         && target != input.raw_target
     {
-        put("REDIRECT_URI", target);
+        put("REDIRECT_URI", &[target]);
     }
     if !input.error_handler {
-        put("REDIRECT_STATUS", "200");
+        put("REDIRECT_STATUS", &["200"]);
     }
 
     let path_info = input.path_info.filter(|p| !p.is_empty());
     if !input.authorizer {
-        put("SCRIPT_NAME", input.script_name);
+        put("SCRIPT_NAME", &[input.script_name]);
         if let Some(pi) = path_info {
-            put("PATH_INFO", pi);
+            put("PATH_INFO", &[pi]);
             let base = input.docroot.unwrap_or(input.document_root);
             put("PATH_TRANSLATED", &join_path(base, pi));
         }
@@ -118,54 +142,101 @@ pub fn build_with(input: &CgiInput, put: &mut dyn FnMut(&str, &str)) {
     match input.docroot {
         Some(root) => {
             put("SCRIPT_FILENAME", &join_path(root, input.script_name));
-            put("DOCUMENT_ROOT", root);
+            put("DOCUMENT_ROOT", &[root]);
         }
         None => {
             if input.broken_scriptfilename {
                 let pi = path_info.unwrap_or("");
                 put("SCRIPT_FILENAME", &join_path(input.script_filename, pi));
             } else {
-                put("SCRIPT_FILENAME", input.script_filename);
+                put("SCRIPT_FILENAME", &[input.script_filename]);
             }
-            put("DOCUMENT_ROOT", input.document_root);
+            put("DOCUMENT_ROOT", &[input.document_root]);
         }
     }
 
-    put("REQUEST_METHOD", input.method);
-    put("SERVER_PROTOCOL", input.protocol);
-    put("SERVER_SOFTWARE", input.server_software);
-    put("GATEWAY_INTERFACE", "CGI/1.1");
-    put("REQUEST_SCHEME", input.scheme);
+    put("REQUEST_METHOD", &[input.method]);
+    put("SERVER_PROTOCOL", &[input.protocol]);
+    put("SERVER_SOFTWARE", &[input.server_software]);
+    put("GATEWAY_INTERFACE", &["CGI/1.1"]);
+    put("REQUEST_SCHEME", &[input.scheme]);
     if input.scheme == "https" {
-        put("HTTPS", "on");
+        put("HTTPS", &["on"]);
     }
-    put("SERVER_PORT", &input.server_port.to_string());
-    put("SERVER_ADDR", input.server_addr);
+    put("SERVER_PORT", &[num.format(input.server_port)]);
+    put("SERVER_ADDR", &[input.server_addr]);
     // An empty server name stays empty: lighttpd's comment says "same as
     // SERVER_ADDR" but it sends an empty value (checked with HTTP/1.0 and
     // no Host against 1.4.69).
-    put("SERVER_NAME", host_without_port(input.server_name));
-    put("REMOTE_ADDR", input.remote_addr);
-    put("REMOTE_PORT", &input.remote_port.to_string());
+    put("SERVER_NAME", &[host_without_port(input.server_name)]);
+    put("REMOTE_ADDR", &[input.remote_addr]);
+    put("REMOTE_PORT", &[num.format(input.remote_port)]);
 
-    for (key, value) in input.headers {
+    let mut name = VarName::default();
+    input.headers.for_each(&mut |key, value| {
         // Blank values are not passed on (lighttpd skips them).
         if value.is_empty() {
-            continue;
+            return;
         }
         // httpoxy: HTTP_PROXY would configure the script's outgoing proxy.
         if key.eq_ignore_ascii_case("Proxy") {
-            continue;
+            return;
         }
         if key.eq_ignore_ascii_case("Content-Type") {
-            put("CONTENT_TYPE", value);
+            put("CONTENT_TYPE", &[value]);
         } else {
-            put(&encode_varname(key, true), value);
+            put(name.encode(key, true), &[value]);
         }
-    }
+    });
 
     for (key, value) in input.extra {
-        put(&encode_varname(key, false), value);
+        put(name.encode(key, false), &[value]);
+    }
+}
+
+/// A CGI variable name made from a header or module env key, on the stack
+/// for the usual lengths.
+struct VarName {
+    short: [u8; 96],
+    long: Vec<u8>,
+}
+
+impl Default for VarName {
+    fn default() -> Self {
+        VarName {
+            short: [0; 96],
+            long: Vec::new(),
+        }
+    }
+}
+
+impl VarName {
+    /// See [`encode_varname`].
+    fn encode(&mut self, key: &str, is_http_header: bool) -> &str {
+        let prefix: &[u8] = if is_http_header { b"HTTP_" } else { b"" };
+        let len = prefix.len() + key.len();
+        let out: &mut [u8] = if len <= self.short.len() {
+            &mut self.short[..len]
+        } else {
+            self.long.resize(len, 0);
+            &mut self.long[..]
+        };
+        out[..prefix.len()].copy_from_slice(prefix);
+        for (o, b) in out[prefix.len()..].iter_mut().zip(key.bytes()) {
+            *o = varname_byte(b);
+        }
+        // Only ASCII letters, digits and `_` were written.
+        std::str::from_utf8(out).unwrap_or("")
+    }
+}
+
+/// A key byte in a CGI variable name: letters upper-cased, digits kept,
+/// everything else `_`.
+fn varname_byte(b: u8) -> u8 {
+    if b.is_ascii_alphanumeric() {
+        b.to_ascii_uppercase()
+    } else {
+        b'_'
     }
 }
 
@@ -179,13 +250,7 @@ pub fn encode_varname(key: &str, is_http_header: bool) -> String {
     }
     // Bytes, not chars: a multi-byte character becomes one `_` per byte,
     // as in lighttpd.
-    for b in key.bytes() {
-        out.push(if b.is_ascii_alphanumeric() {
-            b.to_ascii_uppercase() as char
-        } else {
-            '_'
-        });
-    }
+    out.extend(key.bytes().map(|b| varname_byte(b) as char));
     out
 }
 
@@ -202,19 +267,16 @@ fn strip_uri<'t>(target: &'t str, strip: Option<&str>) -> &'t str {
 
 /// lighttpd's `buffer_copy_path_len2`: exactly one `/` between the parts
 /// when `base` is non-empty and ends in `/`; otherwise a `/` is inserted
-/// unless `tail` starts with one (so `"/r"` + `""` gives `"/r/"`).
-fn join_path(base: &str, tail: &str) -> String {
-    let mut out = String::with_capacity(base.len() + tail.len() + 1);
-    out.push_str(base);
+/// unless `tail` starts with one (so `"/r"` + `""` gives `"/r/"`). The
+/// pieces of the joined path.
+fn join_path<'s>(base: &'s str, tail: &'s str) -> [&'s str; 3] {
     if !base.is_empty() && base.ends_with('/') {
-        out.push_str(tail.strip_prefix('/').unwrap_or(tail));
+        [base, "", tail.strip_prefix('/').unwrap_or(tail)]
+    } else if !tail.starts_with('/') {
+        [base, "/", tail]
     } else {
-        if !tail.starts_with('/') {
-            out.push('/');
-        }
-        out.push_str(tail);
+        [base, "", tail]
     }
-    out
 }
 
 /// SERVER_NAME: the authority without its port (`[v6]:port` keeps the
@@ -288,7 +350,7 @@ mod tests {
             server_name: "127.0.0.1:18601",
             remote_addr: "127.0.0.1",
             remote_port: 40000,
-            headers,
+            headers: HeaderList::Pairs(headers),
             ..CgiInput::default()
         }
     }
@@ -506,6 +568,7 @@ mod tests {
 
     #[test]
     fn join_path_matches_lighttpd() {
+        let join_path = |a, b| super::join_path(a, b).concat();
         assert_eq!(join_path("/a", "/b"), "/a/b");
         assert_eq!(join_path("/a/", "/b"), "/a/b");
         assert_eq!(join_path("/a", "b"), "/a/b");

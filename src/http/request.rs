@@ -95,45 +95,9 @@ impl Method {
     }
 }
 
-/// A parsed request head.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestHead {
-    pub method: Method,
-    pub version: Version,
-    /// Raw target as received, `#fragment` included (CGI REQUEST_URI); for
-    /// absolute form only the path and query.
-    pub target: String,
-    /// In first-seen order with the first-seen name; empty values dropped,
-    /// repeats merged with `, ` (`; ` for Cookie); Host is the normalized
-    /// authority under the name `Host`; Transfer-Encoding is not kept.
-    pub headers: Vec<(String, String)>,
-    /// Normalized authority (`$HTTP["host"]`).
-    pub host: Option<String>,
-    /// Decoded, simplified path (`$HTTP["url"]`); the target itself for
-    /// CONNECT and `OPTIONS *`.
-    pub path: String,
-    /// Still-encoded query (`$HTTP["querystring"]`); `Some("")` for a bare `?`.
-    pub query: Option<String>,
-    /// The normalized target (what mod_rewrite sees).
-    pub normalized: String,
-    pub content_length: Option<u64>,
-    pub chunked: bool,
-    pub keep_alive: bool,
-    /// `Expect: 100-continue` on an HTTP/1.1 request.
-    pub expect_100: bool,
-    /// Bytes of the buffer used, leading blank line and final blank line included.
-    pub head_len: usize,
-}
-
-impl RequestHead {
-    /// Case-insensitive header lookup.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+mod head;
+pub use head::RequestHead;
+use head::Span;
 
 /// A request lighttpd refuses while reading its head or body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,22 +264,13 @@ fn frame_lines(b: &[u8], lines: &mut Vec<(usize, usize)>) -> Option<usize> {
     None
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// [`text`] for bytes we own: valid UTF-8 is taken over without a copy.
-fn into_text(v: Vec<u8>) -> String {
-    String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
 /// What the request line says.
 struct RequestLine<'a> {
     method: Method,
     version: Version,
     target: &'a [u8],
-    /// Lowercased authority of an absolute-form target.
-    authority: Option<Vec<u8>>,
+    /// Authority of an absolute-form target (lowercased when kept).
+    authority: Option<&'a [u8]>,
 }
 
 fn parse_request_line<'a>(raw: &'a [u8], opts: &ParseOpts) -> Result<RequestLine<'a>, HttpError> {
@@ -347,7 +302,7 @@ fn parse_request_line<'a>(raw: &'a [u8], opts: &ParseOpts) -> Result<RequestLine
             if auth.is_empty() || auth.len() >= 1024 {
                 return Err(bad("uri-authority empty or too long -> 400"));
             }
-            authority = Some(auth.to_ascii_lowercase());
+            authority = Some(auth);
             target = path;
         } else {
             let first = target.first().copied().unwrap_or(b' ');
@@ -419,43 +374,40 @@ fn split_absolute(t: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&t[scheme_len..slash], &t[slash..]))
 }
 
-/// Header state gathered while reading the lines.
+/// Header state gathered while reading the lines (the fields themselves
+/// go straight into the head).
 struct Fields {
-    headers: Vec<(String, String)>,
-    host: Option<Vec<u8>>,
+    host: Option<Span>,
     content_length: Option<u64>,
     cl_seen: bool,
     chunked: bool,
     keep_alive: bool,
 }
 
-impl Fields {
-    fn index_of(&self, name: &str) -> Option<usize> {
-        self.headers
-            .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case(name))
+/// The field named `name` (any case) so far, if any.
+fn field_index(h: &RequestHead, name: &[u8]) -> Option<usize> {
+    match std::str::from_utf8(name) {
+        Ok(n) => h.index_of(n),
+        Err(_) => h.index_of(&String::from_utf8_lossy(name)),
     }
+}
 
-    /// Appends a value, merging with an earlier header of the same name.
-    fn append(&mut self, name: &[u8], value: &[u8]) {
-        let name = text(name);
-        match self.index_of(&name) {
-            Some(i) => {
-                let sep = if name.eq_ignore_ascii_case("cookie") {
-                    "; "
-                } else {
-                    ", "
-                };
-                let v = &mut self.headers[i].1;
-                v.push_str(sep);
-                v.push_str(&String::from_utf8_lossy(value));
-            }
-            None => self.headers.push((name, text(value))),
+/// Records the value pushed since `mark` under `name`, merging it into an
+/// earlier field of the same name.
+fn append_field(h: &mut RequestHead, name: &[u8], value: Span) {
+    match field_index(h, name) {
+        Some(i) => {
+            let sep = if name.eq_ignore_ascii_case(b"cookie") {
+                "; "
+            } else {
+                ", "
+            };
+            h.merge_into(i, sep, value.start());
         }
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.index_of(name).map(|i| self.headers[i].1.as_str())
+        None => {
+            let n = h.push(name);
+            h.add_field(n, value);
+        }
     }
 }
 
@@ -500,9 +452,15 @@ fn has_token(v: &[u8], token: &[u8]) -> bool {
     false
 }
 
-/// One header field with its value trimmed and unfolded, as lighttpd
-/// records it (or refuses it).
-fn add_field(f: &mut Fields, name: &[u8], v: &[u8], version: Version) -> Result<(), HttpError> {
+/// One header field whose value (trimmed and unfolded) was just pushed
+/// as `v`: recorded as lighttpd records it, or refused.
+fn add_field(
+    h: &mut RequestHead,
+    f: &mut Fields,
+    name: &[u8],
+    v: Span,
+    version: Version,
+) -> Result<(), HttpError> {
     // Lower-cased on the stack for the usual short names.
     let mut buf = [0u8; 64];
     let long;
@@ -517,23 +475,30 @@ fn add_field(f: &mut Fields, name: &[u8], v: &[u8], version: Version) -> Result<
     };
     match lname {
         b"host" => {
-            if let Some(h) = &f.host {
-                if h.eq_ignore_ascii_case(v) {
+            if let Some(old) = f.host {
+                let same = h.span_str(old).eq_ignore_ascii_case(h.span_str(v));
+                h.truncate(v.start());
+                if same {
                     return Ok(());
                 }
                 return Err(bad("duplicate Host header -> 400"));
             }
-            if v.len() >= 1024 {
+            if h.span_str(v).len() >= 1024 {
                 return Err(bad("uri-authority too long -> 400"));
             }
-            let h = v.to_ascii_lowercase();
-            f.headers.push(("Host".into(), text(&h)));
-            f.host = Some(h);
+            h.lowercase(v);
+            let n = h.push_str("Host");
+            h.add_field(n, v);
+            f.host = Some(v);
             return Ok(());
         }
         b"if-modified-since" | b"if-none-match" | b"content-type" | b"http2-settings" => {
-            if let Some(old) = f.get(&text(name)) {
-                if old.as_bytes().eq_ignore_ascii_case(v) || lname == b"if-none-match" {
+            if let Some(i) = field_index(h, name) {
+                let same = h
+                    .span_str(h.field_value(i))
+                    .eq_ignore_ascii_case(h.span_str(v));
+                h.truncate(v.start());
+                if same || lname == b"if-none-match" {
                     return Ok(());
                 }
                 return Err(bad(match lname {
@@ -544,9 +509,10 @@ fn add_field(f: &mut Fields, name: &[u8], v: &[u8], version: Version) -> Result<
             }
         }
         b"connection" => {
-            if has_token(v, b"close") {
+            let value = h.span_str(v).as_bytes();
+            if has_token(value, b"close") {
                 f.keep_alive = false;
-            } else if has_token(v, b"keep-alive") {
+            } else if has_token(value, b"keep-alive") {
                 f.keep_alive = true;
             }
         }
@@ -554,8 +520,9 @@ fn add_field(f: &mut Fields, name: &[u8], v: &[u8], version: Version) -> Result<
             if f.cl_seen {
                 return Err(bad("duplicate Content-Length header -> 400"));
             }
-            let n = (v.iter().all(u8::is_ascii_digit))
-                .then(|| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
+            let value = h.span_str(v);
+            let n = (value.bytes().all(|c| c.is_ascii_digit()))
+                .then(|| value.parse::<i64>().ok())
                 .flatten()
                 .ok_or(bad("invalid Content-Length header -> 400"))?;
             f.cl_seen = true;
@@ -567,15 +534,16 @@ fn add_field(f: &mut Fields, name: &[u8], v: &[u8], version: Version) -> Result<
                     "HTTP/1.0 with Transfer-Encoding (bad HTTP/1.0 proxy?) -> 400",
                 ));
             }
-            if !v.eq_ignore_ascii_case(b"chunked") {
+            if !h.span_str(v).eq_ignore_ascii_case("chunked") {
                 return Err(HttpError::quiet(501, ""));
             }
             f.chunked = true;
+            h.truncate(v.start());
             return Ok(()); // hop-by-hop: not kept
         }
         _ => {}
     }
-    f.append(name, v);
+    append_field(h, name, v);
     Ok(())
 }
 
@@ -588,8 +556,8 @@ fn parse_lines(
     let strict = opts.header_strict;
     let (s0, e0) = lines[0];
     let rl = parse_request_line(&b[s0..e0], opts)?;
+    let mut h = RequestHead::fresh(rl.method, rl.version);
     let mut f = Fields {
-        headers: Vec::new(),
         host: None,
         content_length: None,
         cl_seen: false,
@@ -597,12 +565,15 @@ fn parse_lines(
         keep_alive: rl.version == Version::Http11,
     };
     if let Some(auth) = rl.authority {
-        f.headers.push(("Host".into(), text(&auth)));
-        f.host = Some(auth);
+        let n = h.push_str("Host");
+        let v = h.push(auth);
+        h.lowercase(v);
+        h.add_field(n, v);
+        f.host = Some(v);
     }
-    let mut h = 1;
-    while h < lines.len() {
-        let line = &b[lines[h].0..lines[h].1];
+    let mut i = 1;
+    while i < lines.len() {
+        let line = &b[lines[i].0..lines[i].1];
         let colon = line
             .iter()
             .position(|&c| c == b':')
@@ -628,89 +599,96 @@ fn parse_lines(
             .iter()
             .take_while(|&&c| c == b' ' || c == b'\t')
             .count();
-        let mut value = Vec::new();
+        let mark = h.mark();
         let mut part = &first[lead..];
         loop {
             let folded = lines
-                .get(h + 1)
+                .get(i + 1)
                 .is_some_and(|&(s, _)| matches!(b[s], b' ' | b'\t'));
             let body = match part {
                 [p @ .., b'\r', b'\n'] => p,
                 [p @ .., b'\n'] if !strict => p,
                 _ => return Err(bad("missing CR before LF in header -> 400")),
             };
-            value.extend_from_slice(body);
+            if strict && body.iter().any(|&c| (c < 0x20 && c != b'\t') || c == 0x7F) {
+                return Err(bad("invalid character in header -> 400"));
+            }
+            h.push(body);
             if !folded {
                 break;
             }
             // obs-fold: the line end turns into spaces
-            value.extend_from_slice(&b"  "[..part.len() - body.len()]);
-            h += 1;
-            part = &b[lines[h].0..lines[h].1];
+            h.push_str(&"  "[..part.len() - body.len()]);
+            i += 1;
+            part = &b[lines[i].0..lines[i].1];
         }
-        h += 1;
-        while let [v @ .., b' ' | b'\t'] = value.as_slice() {
-            value.truncate(v.len());
-        }
+        i += 1;
+        let value = h.since_trimmed(mark);
         if value.is_empty() {
             continue; // empty values are ignored
         }
-        if strict && value.iter().any(|&c| (c < 0x20 && c != b'\t') || c == 0x7F) {
-            return Err(bad("invalid character in header -> 400"));
-        }
-        add_field(&mut f, name, &value, rl.version)?;
+        add_field(&mut h, &mut f, name, value, rl.version)?;
     }
-    finish(rl.method, rl.version, rl.target, f, opts, https)
+    finish(h, rl.target, f, opts, https)
 }
 
 /// The checks lighttpd makes once all header lines are read.
 fn finish(
-    method: Method,
-    version: Version,
+    mut h: RequestHead,
     target: &[u8],
     mut f: Fields,
     opts: &ParseOpts,
     https: bool,
 ) -> Result<RequestHead, HttpError> {
+    let (method, version) = (h.method, h.version);
+    let t = h.push(target);
     let (normalized, path, query) =
         if method == Method::Connect || (method == Method::Options && target == b"*") {
-            (text(target), text(target), None)
+            (t, t, None)
+        } else if let Some(split) = uri::already_normal(target) {
+            // The usual target: its normalized forms are parts of it.
+            let q = split.map(|q| t.sub(q + 1, target.len()));
+            (t, t.sub(0, split.unwrap_or(target.len())), q)
         } else {
-            let t = uri::normalize_target(target, &opts.url).map_err(|e| bad(e.reason))?;
-            (
-                into_text(t.normalized),
-                into_text(t.path),
-                t.query.map(into_text),
-            )
+            let n = uri::normalize_target(target, &opts.url).map_err(|e| bad(e.reason))?;
+            let normalized = h.push(&n.normalized);
+            let path = h.push(&n.path);
+            let query = n.query.map(|q| h.push(&q));
+            (normalized, path, query)
         };
     let host = match f.host.take() {
-        Some(h) => {
+        Some(v) => {
             let normalize = opts.host_normalize || opts.host_strict;
-            let n = into_text(
-                uri::normalize_host(&h, opts.host_strict, normalize, https)
-                    .map_err(|e| bad(e.reason))?,
-            );
-            if let Some(i) = f.index_of("Host")
-                && f.headers[i].1 != n
+            let given = h.span_str(v).as_bytes();
+            let n = match uri::normalize_host(given, opts.host_strict, normalize, https)
+                .map_err(|e| bad(e.reason))?
             {
-                f.headers[i].1 = n.clone();
-            }
+                std::borrow::Cow::Borrowed(_) => v,
+                std::borrow::Cow::Owned(n) => {
+                    let n = h.push(&n);
+                    if let Some(i) = h.index_of("Host") {
+                        h.set_field_value(i, n);
+                    }
+                    n
+                }
+            };
             Some(n)
         }
         None if version == Version::Http11 => return Err(bad("HTTP/1.1 but Host missing -> 400")),
         None => None,
     };
+    h.set_spans(t, normalized, path, query, host);
     if version != Version::Http11
-        && (f.get("Upgrade").is_some() || f.get("HTTP2-Settings").is_some())
+        && (h.header("Upgrade").is_some() || h.header("HTTP2-Settings").is_some())
     {
         return Err(bad("invalid hop-by-hop header w/o HTTP/1.1 -> 400"));
     }
     // lighttpd drops an Upgrade that no Connection header announces (its
     // h2c check runs on every request; switching protocols is the caller's)
-    if f.get("Connection").is_none()
-        && let Some(i) = f.index_of("Upgrade")
+    if h.header("Connection").is_none()
+        && let Some(i) = h.index_of("Upgrade")
     {
-        f.headers.remove(i);
+        h.remove_field(i);
     }
     if !f.chunked && f.content_length.unwrap_or(0) == 0 {
         if method == Method::Post && !f.cl_seen {
@@ -725,8 +703,8 @@ fn finish(
                 return Err(bad("invalid Transfer-Encoding + Content-Length -> 400"));
             }
             f.content_length = None;
-            if let Some(i) = f.index_of("Content-Length") {
-                f.headers.remove(i);
+            if let Some(i) = h.index_of("Content-Length") {
+                h.remove_field(i);
             }
         }
         if matches!(method, Method::Get | Method::Head) && !opts.method_get_body {
@@ -734,24 +712,13 @@ fn finish(
         }
     }
     check_content_length(f.content_length, opts.max_request_size_kb)?;
-    let expect_100 = version == Version::Http11
-        && f.get("Expect")
+    h.expect_100 = version == Version::Http11
+        && h.header("Expect")
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    Ok(RequestHead {
-        method,
-        version,
-        target: text(target),
-        headers: f.headers,
-        host,
-        path,
-        query,
-        normalized,
-        content_length: f.content_length,
-        chunked: f.chunked,
-        keep_alive: f.keep_alive,
-        expect_100,
-        head_len: 0,
-    })
+    h.content_length = f.content_length;
+    h.chunked = f.chunked;
+    h.keep_alive = f.keep_alive;
+    Ok(h)
 }
 
 /// 413 when a Content-Length exceeds `server.max-request-size` (KiB, 0 =

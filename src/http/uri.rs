@@ -317,6 +317,37 @@ pub fn normalize_target(raw: &[u8], opts: &UrlOpts) -> Result<Target, BadTarget>
     })
 }
 
+/// The usual target needs no work: only bytes the normalizer keeps raw,
+/// no `%` escape, no `#`, at most one `?`, and a path that starts with
+/// `/` and has no empty, `.` or `..` segment (nor a name starting with a
+/// dot, which would take the long way unchanged). Then [`normalize_target`]
+/// would return it unchanged, its path being the part before the `?` and
+/// its query the part after: `Some(index of the ?)` (`Some(None)` without
+/// one). A unit test compares both ways.
+/// No url-* option changes such a target, so none is looked at.
+pub fn already_normal(raw: &[u8]) -> Option<Option<usize>> {
+    if raw.first() != Some(&b'/') {
+        return None;
+    }
+    let mut qs = None;
+    let mut prev = 0u8;
+    for (i, &b) in raw.iter().enumerate() {
+        if !is_raw_allowed(b) {
+            return None;
+        }
+        if b == b'?' {
+            if qs.is_some() {
+                return None;
+            }
+            qs = Some(i);
+        } else if qs.is_none() && prev == b'/' && (b == b'/' || b == b'.') {
+            return None;
+        }
+        prev = b;
+    }
+    Some(qs)
+}
+
 /// Whether [`simplify_path_bytes`] could change `p`: it does not start
 /// with `/`, or has an empty, `.` or `..` segment (`/.` also catches
 /// names like `/.hidden`, which then take the long way unchanged).
@@ -428,6 +459,63 @@ pub fn percent_encode_path_for_location(path: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_shortcut_agrees_with_the_full_normalizer() {
+        let mut opts = vec![UrlOpts::default(), UrlOpts::NONE];
+        for f in [
+            |o: &mut UrlOpts| o.required = true,
+            |o: &mut UrlOpts| o.query_20_plus = true,
+            |o: &mut UrlOpts| o.dotseg_reject = true,
+            |o: &mut UrlOpts| o.path_2f_reject = true,
+        ] {
+            let mut o = UrlOpts::default();
+            f(&mut o);
+            opts.push(o);
+        }
+        // Every target over a small alphabet, up to 5 bytes after the /.
+        let alphabet = b"a/.?%2F#~ +";
+        let mut targets = vec![b"/".to_vec()];
+        let mut level = vec![b"/".to_vec()];
+        for _ in 0..5 {
+            let mut next = Vec::new();
+            for t in &level {
+                for &c in alphabet {
+                    let mut n = t.clone();
+                    n.push(c);
+                    next.push(n);
+                }
+            }
+            targets.extend(next.iter().cloned());
+            level = next;
+        }
+        targets.extend([
+            b"/index.html?a=1&b=2".to_vec(),
+            b"/a/b.c/d?x=/../y".to_vec(),
+            b"x/a".to_vec(),
+            b"/a b".to_vec(),
+            b"/caf\xc3\xa9".to_vec(),
+        ]);
+        let mut fast = 0;
+        for t in &targets {
+            let Some(qs) = already_normal(t) else {
+                continue;
+            };
+            fast += 1;
+            for o in &opts {
+                let full = normalize_target(t, o).unwrap_or_else(|e| panic!("{t:?}: {e:?}"));
+                assert_eq!(full.normalized, *t, "{t:?} {o:?}");
+                let pe = qs.unwrap_or(t.len());
+                assert_eq!(full.path, &t[..pe], "{t:?} {o:?}");
+                assert_eq!(
+                    full.query.as_deref(),
+                    qs.map(|q| &t[q + 1..]),
+                    "{t:?} {o:?}"
+                );
+            }
+        }
+        assert!(fast > 1000, "{fast}");
+    }
+
     use super::*;
 
     fn norm(raw: &str) -> Result<String, BadTarget> {

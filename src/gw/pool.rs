@@ -229,6 +229,13 @@ impl HostRt {
     /// connect-timeout): the proc is disabled for disable-time.
     pub fn connect_error(&self, lease: &Lease, errno: i32, now: i64) {
         let disable = self.cfg.disable_time as i64;
+        // A spawned proc that refuses has most likely just died, and its
+        // SIGCHLD may not have been handled yet (its sockets close before
+        // the signal is sent): reaped and started again now, it takes the
+        // retry instead of being disabled (t/fastcgi-failures.t).
+        if errno != libc::EAGAIN && lease.pid != 0 {
+            self.reap(now);
+        }
         let mut procs = self.procs.borrow_mut();
         let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
             return;

@@ -54,7 +54,13 @@ pub struct ChunkQueue {
     chunks: VecDeque<Chunk>,
     /// Bytes ever written from this queue (progress for write-idle timeouts).
     pub written: u64,
+    /// A written-out buffer kept for the next response head (see
+    /// [`ChunkQueue::take_buf`]).
+    spare: Vec<u8>,
 }
+
+/// Written-out buffers up to this capacity are kept for reuse.
+const SPARE_MAX: usize = 16 * 1024;
 
 /// At most this many memory chunks go into one writev.
 const MAX_IOV: usize = 16;
@@ -75,6 +81,30 @@ impl ChunkQueue {
                 Chunk::File { len, .. } => *len as usize,
             })
             .sum()
+    }
+
+    /// An empty buffer to write a response head into: the last one this
+    /// queue wrote out, so a keep-alive connection reuses it.
+    pub fn take_buf(&mut self) -> Vec<u8> {
+        let mut b = std::mem::take(&mut self.spare);
+        b.clear();
+        if b.capacity() == 0 {
+            b.reserve(512);
+        }
+        b
+    }
+
+    /// Drops the front chunk, keeping its buffer when it is ours.
+    fn pop_front(&mut self) {
+        if let Some(Chunk::Mem {
+            data: Bytes::Owned(v),
+            ..
+        }) = self.chunks.pop_front()
+            && v.capacity() <= SPARE_MAX
+            && v.capacity() > self.spare.capacity()
+        {
+            self.spare = v;
+        }
     }
 
     pub fn push_mem(&mut self, data: Vec<u8>) {
@@ -146,7 +176,7 @@ impl ChunkQueue {
                             *len -= w as u64;
                             self.written += w as u64;
                             if *len == 0 {
-                                self.chunks.pop_front();
+                                self.pop_front();
                             }
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -186,7 +216,7 @@ impl ChunkQueue {
                                 let left = data.len() - *off;
                                 if w >= left {
                                     w -= left;
-                                    self.chunks.pop_front();
+                                    self.pop_front();
                                 } else {
                                     *off += w;
                                     w = 0;

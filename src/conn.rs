@@ -496,7 +496,8 @@ impl Conn {
         tag: Option<&str>,
     ) {
         let tag = Some(tag.unwrap_or(crate::DEFAULT_SERVER_TAG));
-        let bytes = response::serialize_head(r, version, keep, sh.date.get(sh.now), tag);
+        let mut bytes = self.out.take_buf();
+        response::serialize_head_into(&mut bytes, r, version, keep, sh.date.get(sh.now), tag);
         if std::mem::take(&mut self.log_response) {
             log_head_lines(self.sock.as_raw_fd(), "resp", &bytes);
         }
@@ -517,8 +518,15 @@ impl Conn {
         tag: Option<&str>,
     ) {
         self.queue_head_only(sh, &r, version, keep, tag);
-        if !head_only && !matches!(r.status, 204 | 205 | 304) {
-            match r.body {
+        let Response {
+            status,
+            headers,
+            body,
+            ..
+        } = r;
+        Response::recycle_headers(headers);
+        if !head_only && !matches!(status, 204 | 205 | 304) {
+            match body {
                 Body::Empty => {}
                 Body::Mem(b) => self.out.push_mem(b),
                 // A small file goes out with the headers in one writev

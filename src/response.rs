@@ -118,19 +118,40 @@ impl From<Rc<str>> for HeaderValue {
 pub struct Response {
     pub status: u16,
     /// In lighttpd's order; Connection, Date and Server are added last.
-    pub headers: Vec<(Cow<'static, str>, HeaderValue)>,
+    pub headers: Headers,
     pub body: Body,
     /// The connection must close after this response.
     pub close: bool,
 }
 
+type Headers = Vec<(Cow<'static, str>, HeaderValue)>;
+
+thread_local! {
+    /// The header list of the last response sent, for the next one.
+    static SPARE_HEADERS: std::cell::Cell<Headers> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 impl Response {
     pub fn new(status: u16) -> Self {
+        let mut headers = SPARE_HEADERS.with(|s| s.take());
+        if headers.capacity() == 0 {
+            headers.reserve(8);
+        }
         Response {
             status,
-            headers: Vec::with_capacity(8),
+            headers,
             body: Body::Empty,
             close: false,
+        }
+    }
+
+    /// Gives the header list back for the next response (its values are
+    /// dropped now); the body is the caller's.
+    pub fn recycle_headers(headers: Headers) {
+        let mut h = headers;
+        if h.capacity() <= 64 {
+            h.clear();
+            SPARE_HEADERS.with(|s| s.set(h));
         }
     }
 
@@ -265,7 +286,21 @@ pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
     None
 }
 
+thread_local! {
+    /// The physical path's buffer, kept from one request to the next.
+    static PHYSICAL: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
 fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
+    let mut physical = PHYSICAL.with(|p| p.take());
+    physical.clear();
+    let r = route_with(req, ctx, &mut physical);
+    PHYSICAL.with(|p| p.set(physical));
+    r
+}
+
+/// [`route`], the physical path built in `physical`.
+fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Response {
     let conf = ctx.conf;
     let path = req.path();
     if let Some(r) = uri_clean(req, conf) {
@@ -286,27 +321,32 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
     };
     // mod_alias: the first alias.url key that prefixes the path maps it
     // to its directory (no slash inserted, as lighttpd).
-    let (docroot, path, physical) = match alias(conf, path) {
+    let (docroot, path) = match alias(conf, path) {
         Some(Err(())) => return Response::new(403),
-        Some(Ok((dir, rest))) => (dir, rest, format!("{dir}{rest}")),
-        None => (
-            docroot,
-            path,
-            format!("{}{}", docroot.trim_end_matches('/'), path),
-        ),
+        Some(Ok((dir, rest))) => {
+            physical.push_str(dir);
+            physical.push_str(rest);
+            (dir, rest)
+        }
+        None => {
+            physical.push_str(docroot.trim_end_matches('/'));
+            physical.push_str(path);
+            (docroot, path)
+        }
     };
+    let physical = physical.as_str();
     if conf.log_request_handling {
-        log_handling(req, docroot, &physical);
+        log_handling(req, docroot, physical);
     }
     if !conf.follow_symlink && has_symlink(docroot, path) {
         return Response::new(403);
     }
-    match ctx.stat(&physical) {
-        Ok(m) if m.is_dir() => directory(req, ctx, docroot, &physical),
-        Ok(m) => static_file(req, ctx, &physical, m, false),
+    match ctx.stat(physical) {
+        Ok(m) if m.is_dir() => directory(req, ctx, docroot, physical),
+        Ok(m) => static_file(req, ctx, physical, m, false),
         // The prefixes of the physical path itself (an alias directory and
         // its rest are joined without a slash).
-        Err(libc::ENOTDIR) => path_info(req, ctx, "", &physical),
+        Err(libc::ENOTDIR) => path_info(req, ctx, "", physical),
         Err(libc::EACCES) => Response::new(403),
         Err(e @ (libc::ENOENT | libc::ENAMETOOLONG)) => {
             if conf.log_file_not_found {
@@ -800,15 +840,29 @@ pub fn serialize_head(
     server_tag: Option<&str>,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
-    let v = if version == Version::Http11 {
-        "HTTP/1.1"
+    serialize_head_into(&mut out, r, version, keep_alive, date, server_tag);
+    out
+}
+
+/// [`serialize_head`] appended to `out`.
+pub fn serialize_head_into(
+    out: &mut Vec<u8>,
+    r: &Response,
+    version: Version,
+    keep_alive: bool,
+    date: &str,
+    server_tag: Option<&str>,
+) {
+    out.extend_from_slice(if version == Version::Http11 {
+        b"HTTP/1.1 "
     } else {
-        "HTTP/1.0"
-    };
-    out.extend_from_slice(v.as_bytes());
+        b"HTTP/1.0 "
+    });
     // `404 Not Found` (status_line_text) written in place.
-    use std::io::Write;
-    let _ = write!(out, " {} {}\r\n", r.status, status::reason(r.status));
+    out.extend_from_slice(itoa::Buffer::new().format(r.status).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status::reason(r.status).as_bytes());
+    out.extend_from_slice(b"\r\n");
     for (k, val) in &r.headers {
         if val.is_empty() {
             continue;
@@ -832,7 +886,6 @@ pub fn serialize_head(
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    out
 }
 
 #[cfg(test)]

@@ -25,6 +25,16 @@ pub struct Cached {
 }
 
 impl Cached {
+    fn new(meta: Metadata) -> Cached {
+        Cached {
+            meta,
+            file: None,
+            bytes: None,
+            last_modified: None,
+            etag: None,
+        }
+    }
+
     /// The mtime as an HTTP date, formatted once per file version.
     pub fn last_modified(&mut self) -> Rc<str> {
         self.last_modified
@@ -81,7 +91,9 @@ struct Entry {
 }
 
 pub struct StatCache {
-    map: HashMap<String, Entry>,
+    /// Path -> position in `entries` (one hash per look-up).
+    index: HashMap<Box<str>, usize>,
+    entries: Vec<Entry>,
     /// More entries than this and the cache starts over. Each entry can
     /// hold an open file, so the server sets it from its fd budget.
     max_entries: usize,
@@ -105,7 +117,8 @@ impl StatCache {
     /// A cache of at most `max_entries` files (and so open descriptors).
     pub fn with_limit(max_entries: usize) -> StatCache {
         StatCache {
-            map: HashMap::new(),
+            index: HashMap::new(),
+            entries: Vec::new(),
             max_entries: max_entries.max(1),
         }
     }
@@ -113,34 +126,38 @@ impl StatCache {
     /// stat(2) of `path` (following symlinks), cached for this second; the
     /// error is the errno.
     pub fn stat(&mut self, path: &str, now: i64) -> Result<&mut Cached, i32> {
-        let fresh = self.map.get(path).is_some_and(|e| e.at == now);
-        if !fresh {
-            let result = match std::fs::metadata(path) {
-                Ok(meta) => {
-                    // Keep the open fd and contents if the file is the same.
-                    let old = self.map.remove(path).and_then(|e| e.result.ok());
-                    match old {
-                        Some(c) if same_file(&c.meta, &meta) => Ok(Cached { meta, ..c }),
-                        _ => Ok(Cached {
-                            meta,
-                            file: None,
-                            bytes: None,
-                            last_modified: None,
-                            etag: None,
-                        }),
-                    }
-                }
-                Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
-            };
-            if self.map.len() >= self.max_entries {
-                self.map.clear();
+        let i = match self.index.get(path) {
+            Some(&i) if self.entries[i].at == now => i,
+            Some(&i) => {
+                // Keep the open fd and contents if the file is the same.
+                let e = &mut self.entries[i];
+                e.result = match std::fs::metadata(path) {
+                    Ok(meta) => match std::mem::replace(&mut e.result, Err(0)) {
+                        Ok(c) if same_file(&c.meta, &meta) => Ok(Cached { meta, ..c }),
+                        _ => Ok(Cached::new(meta)),
+                    },
+                    Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+                };
+                e.at = now;
+                i
             }
-            self.map.insert(path.to_string(), Entry { at: now, result });
-        }
-        match self.map.get_mut(path) {
-            Some(Entry { result: Ok(c), .. }) => Ok(c),
-            Some(Entry { result: Err(e), .. }) => Err(*e),
-            None => Err(libc::EIO),
+            None => {
+                let result = match std::fs::metadata(path) {
+                    Ok(meta) => Ok(Cached::new(meta)),
+                    Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+                };
+                if self.entries.len() >= self.max_entries {
+                    self.index.clear();
+                    self.entries.clear();
+                }
+                self.entries.push(Entry { at: now, result });
+                self.index.insert(path.into(), self.entries.len() - 1);
+                self.entries.len() - 1
+            }
+        };
+        match &mut self.entries[i].result {
+            Ok(c) => Ok(c),
+            Err(e) => Err(*e),
         }
     }
 }
@@ -184,7 +201,7 @@ mod tests {
             std::fs::write(&p, b"x").unwrap();
             let path = p.to_str().unwrap();
             c.stat(path, 1).unwrap().file(path).unwrap();
-            assert!(c.map.len() <= 3, "{} entries", c.map.len());
+            assert!(c.entries.len() <= 3, "{} entries", c.entries.len());
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -59,6 +59,57 @@ fn find_ext(conf: &FcgiConf<'_>, path: &str) -> Option<usize> {
     conf.exts.iter().position(|e| key_matches(&e.key, path))
 }
 
+/// Whether a check-local key could take a file found for `path` under
+/// `docroot`: the file is the physical path or one of its prefixes that
+/// ends before a `/` (PATH_INFO), matched by its full name as 1.4.69 does
+/// (a `/prefix` key against the start of the physical path, others and
+/// map-extensions against its end); a directory path (ending in `/`) may
+/// hold an index file. False means the stat and the search can be skipped.
+fn check_local_may_match(conf: &FcgiConf<'_>, docroot: &str, path: &str) -> bool {
+    if path.ends_with('/') {
+        return true;
+    }
+    let root = docroot.trim_end_matches('/');
+    // The file candidates: the whole path, then each prefix before a `/`.
+    let candidates = std::iter::once(path.len())
+        .chain(path.match_indices('/').map(|(i, _)| i).filter(|&i| i > 0));
+    let suffixes = conf
+        .exts
+        .iter()
+        .map(|e| e.key.as_str())
+        .filter(|k| !k.starts_with('/'))
+        .chain(conf.map_extensions.iter().map(|(from, _)| from.as_str()));
+    for k in suffixes {
+        if candidates
+            .clone()
+            .any(|n| joined_ends_with(root, &path[..n], k))
+        {
+            return true;
+        }
+    }
+    conf.exts
+        .iter()
+        .map(|e| e.key.as_str())
+        .filter(|k| k.starts_with('/'))
+        .any(|k| joined_starts_with(root, path, k))
+}
+
+/// `a + b` ends with `k`, without joining them.
+fn joined_ends_with(a: &str, b: &str, k: &str) -> bool {
+    match k.len().checked_sub(b.len()) {
+        None => b.ends_with(k),
+        Some(more) => k.ends_with(b) && a.ends_with(&k[..more]),
+    }
+}
+
+/// `a + b` starts with `k`, without joining them.
+fn joined_starts_with(a: &str, b: &str, k: &str) -> bool {
+    match k.len().checked_sub(a.len()) {
+        None => a.starts_with(k),
+        Some(more) => k.starts_with(a) && b.starts_with(&k[a.len()..a.len() + more]),
+    }
+}
+
 /// What mod_fastcgi makes of a request.
 #[derive(Debug)]
 pub enum Claim {
@@ -105,6 +156,14 @@ pub fn target(
     }
     // check-local: the file must exist; the core's PATH_INFO split applies
     // (on the lower-cased path with server.force-lowercase-filenames).
+    // Most requests (a static file on a site that also runs PHP) cannot
+    // name a file any key takes: they are left alone without a stat.
+    if !ctx.conf.force_lowercase_filenames
+        && ctx.conf.alias_url.is_empty()
+        && !check_local_may_match(conf, docroot, path)
+    {
+        return None;
+    }
     let lowered;
     let fs_path = if ctx.conf.force_lowercase_filenames {
         lowered = path.to_ascii_lowercase();
@@ -239,5 +298,60 @@ mod tests {
         assert_eq!(find_ext(&conf, "/x/y.php"), Some(1));
         assert_eq!(find_ext(&conf, "/x/y.php3"), Some(1));
         assert!(find_ext(&conf, "/x/y.html").is_none());
+    }
+
+    /// The precheck never skips a request the full search would take: it
+    /// agrees with matching each candidate physical path for real.
+    #[test]
+    fn check_local_precheck_agrees_with_the_search() {
+        let ext = |k: &str| GwExt {
+            key: k.into(),
+            hosts: Vec::new(),
+            last_used: std::cell::Cell::new(-1),
+            note_sent: std::cell::Cell::new(false),
+        };
+        let exts = vec![ext(".php"), ext("/srv/www/app"), ext("www/x.cgi")];
+        let map = vec![(".php3".to_string(), ".php".to_string())];
+        let conf = FcgiConf {
+            exts: &exts,
+            map_extensions: &map,
+            balance: Balance::default(),
+            authorizer: false,
+        };
+        for root in ["/srv/www", "/srv/www/", "/srv", "/", ""] {
+            for path in [
+                "/4k.bin",
+                "/a.php",
+                "/a.php/b",
+                "/x/a.php3",
+                "/a.php3/b/c",
+                "/a.phpx",
+                "/app",
+                "/app/x",
+                "/ap",
+                "/x.cgi",
+                "/x.cgi/y",
+                "/y/x.cgi",
+                "/www/app/z",
+                "/a/b/c.html",
+                "/dir/",
+                "/.php",
+                "/php",
+            ] {
+                let r = root.trim_end_matches('/');
+                let mut ends = vec![path.len()];
+                ends.extend(path.match_indices('/').map(|(i, _)| i).filter(|&i| i > 0));
+                let full = path.ends_with('/')
+                    || ends.iter().any(|&n| {
+                        let phys = format!("{r}{}", &path[..n]);
+                        find_ext(&conf, &phys).is_some()
+                    });
+                assert_eq!(
+                    check_local_may_match(&conf, root, path),
+                    full,
+                    "root {root:?} path {path:?}"
+                );
+            }
+        }
     }
 }

@@ -56,6 +56,8 @@ pub struct Shared {
     pub upload_dirs: std::rc::Rc<Vec<String>>,
     /// debug.log-condition-handling, when the configuration turns it on.
     pub cond_trace: Option<crate::config::cond_trace::CondTrace>,
+    /// What the last backend read decoded (a buffer kept for all of them).
+    pub decoded: crate::gw::codec::Decoded,
 }
 
 impl Shared {
@@ -241,6 +243,7 @@ impl Server {
                 slots: Default::default(),
                 upload_dirs,
                 cond_trace,
+                decoded: Default::default(),
             },
             signals,
             max_conns,

@@ -11,7 +11,7 @@ use crate::gw::balance::{PickInput, pick_host};
 use crate::gw::codec::HeadTooLarge;
 use crate::gw::config::{GwExt, GwHost, Mode};
 use crate::gw::pool::{Lease, Slot};
-use crate::gw::{self, GwConn, GwEvent, GwState};
+use crate::gw::{self, GwConn, GwState};
 use crate::http::backend_resp;
 use crate::http::cgi_env::CgiInput;
 use crate::http::request::{RequestHead, Version};
@@ -520,138 +520,172 @@ impl Conn {
             b.read_ts = sh.now;
             return false;
         }
-        let mut events = Vec::new();
-        b.gw.read(&mut sh.rbuf, BACKPRESSURE, &mut events);
-        if !events.is_empty() {
+        // The decoded bytes go into a buffer the server keeps for every
+        // backend read (taken out while this request acts on it).
+        let mut reply = std::mem::take(&mut sh.decoded);
+        reply.clear();
+        let closed = b.gw.read(&mut sh.rbuf, BACKPRESSURE, &mut reply);
+        if !reply.events.is_empty() || closed.is_some() {
             b.read_ts = sh.now;
         }
-        for ev in events {
+        let done = self.act_on_reply(sh, b, &reply, closed);
+        reply.clear();
+        sh.decoded = reply;
+        done
+    }
+
+    /// What a read from the backend decoded, in order, then how the
+    /// connection ended. True when the backend part is over.
+    fn act_on_reply(
+        &mut self,
+        sh: &mut Shared,
+        b: &mut BackendRun,
+        reply: &gw::codec::Decoded,
+        closed: Option<gw::Closed>,
+    ) -> bool {
+        use gw::codec::Event;
+        for ev in &reply.events {
+            let data = reply.bytes(ev);
             match ev {
-                GwEvent::Stdout(data) => {
+                Event::Stdout(_) => {
                     if b.head_done {
-                        self.emit_body(sh, b, &data);
+                        self.emit_body(sh, b, data);
                         continue;
                     }
-                    b.head_buf.extend_from_slice(&data);
-                    let opts = backend_resp::HeadOpts {
-                        backend: backend_resp::Backend::Fastcgi,
-                        purpose: if b.authorizer {
-                            backend_resp::Purpose::Authorize
-                        } else {
-                            backend_resp::Purpose::Respond
-                        },
-                        xsendfile_allow: b.host.x_sendfile,
-                    };
-                    // Interim (1xx) heads go on to an HTTP/1.1 client as they
-                    // are; the final head follows.
-                    let mut parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
-                    while let Ok(Some((head, off))) = &parsed
-                        && head.is_interim()
-                        && !b.authorizer
-                    {
-                        let rest = b.head_buf.split_off((*off).min(b.head_buf.len()));
-                        if b.version == Version::Http11 {
-                            self.push_out(interim_head(head));
-                        }
-                        b.head_buf = rest;
-                        parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
-                    }
-                    match parsed {
-                        Ok(None) => {}
-                        Ok(Some((head, off))) => {
-                            let rest = b.head_buf.split_off(off.min(b.head_buf.len()));
-                            self.emit_head(sh, b, head);
-                            if !rest.is_empty() {
-                                self.emit_body(sh, b, &rest);
-                            }
-                        }
-                        Err(e) => {
-                            crate::log_error!(
-                                "invalid response headers from backend {}: {e:?}",
-                                b.gw.addr
-                            );
-                            return self.backend_fail(sh, b, 502);
-                        }
+                    if let Some(done) = self.backend_head(sh, b, data) {
+                        return done;
                     }
                 }
-                GwEvent::Stderr(data) => {
-                    for line in String::from_utf8_lossy(&data).lines() {
+                Event::Stderr(_) => {
+                    for line in String::from_utf8_lossy(data).lines() {
                         crate::log_error!("FastCGI-stderr:{line}");
                     }
                 }
-                GwEvent::End => {
-                    if !b.head_done {
-                        return self.backend_fail(sh, b, 502);
-                    }
-                    b.keep_conn = b.host.conn_reuse > 0 && b.gw.reusable();
-                    if let Some(vars) = b.auth_vars.take() {
-                        self.after_authorizer(sh, b, vars);
-                        return true;
-                    }
-                    if let Some(r) = b.sendfile.take() {
-                        self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
-                        self.finish_backend(b.keep);
-                        return true;
-                    }
-                    if let Some(r) = b.deferred.take() {
-                        self.send_buffered(sh, b, r);
-                        self.finish_backend(b.keep);
-                        return true;
-                    }
-                    if b.chunked && !b.head_only {
-                        self.push_out(b"0\r\n\r\n".to_vec());
-                    }
-                    self.finish_backend(b.keep);
-                    return true;
+                Event::Unknown(t) => {
+                    crate::log_error!("FastCGI: header.type not handled: {t}");
                 }
-                GwEvent::Eof | GwEvent::Error(_) => {
-                    if b.reused && !b.head_done && b.head_buf.is_empty() {
-                        // The backend closed a kept connection: the request
-                        // was not taken; send it on a new one.
-                        return self.retry_fresh(sh, b);
-                    }
-                    if let GwEvent::Error(e) = &ev {
-                        crate::log_error!(
-                            "read() {} {}: {}",
-                            self.sock.as_raw_fd(),
-                            b.gw.sock.as_raw_fd(),
-                            io_text(e)
-                        );
-                    } else {
-                        let pid = b.lease.as_ref().map(|l| l.pid).unwrap_or(0);
-                        crate::log_error!(
-                            "unexpected end-of-file (perhaps the fastcgi process died):pid: {pid} socket: {}",
-                            b.gw.addr
-                        );
-                    }
-                    if !b.head_done {
-                        crate::log_error!(
-                            "response not received, request sent: {} on socket: {} for {}, closing connection",
-                            b.gw.written,
-                            b.gw.addr,
-                            b.uri
-                        );
-                        return self.backend_fail(sh, b, 500);
-                    }
-                    crate::log_error!(
-                        "response already sent out, but backend returned error on socket: {} for {}, terminating connection",
-                        b.gw.addr,
-                        b.uri
-                    );
-                    // What arrived goes out, marked as cut short: chunked
-                    // without the last chunk (HTTP/1.1) and closed. 1.4.69
-                    // sends it with a Content-Length that makes it look
-                    // complete (doc/compat.md).
-                    b.keep = false;
-                    b.sendfile = None;
-                    self.start_streaming(sh, b);
-                    self.emergency_exit(b);
-                    self.finish_backend(false);
-                    return true;
-                }
+                Event::End => return self.reply_end(sh, b),
             }
         }
-        false
+        let Some(closed) = closed else {
+            return false;
+        };
+        if b.reused && !b.head_done && b.head_buf.is_empty() {
+            // The backend closed a kept connection: the request
+            // was not taken; send it on a new one.
+            return self.retry_fresh(sh, b);
+        }
+        match &closed {
+            gw::Closed::Error(e) => crate::log_error!(
+                "read() {} {}: {}",
+                self.sock.as_raw_fd(),
+                b.gw.sock.as_raw_fd(),
+                io_text(e)
+            ),
+            gw::Closed::Eof => {
+                let pid = b.lease.as_ref().map(|l| l.pid).unwrap_or(0);
+                crate::log_error!(
+                    "unexpected end-of-file (perhaps the fastcgi process died):pid: {pid} socket: {}",
+                    b.gw.addr
+                );
+            }
+        }
+        if !b.head_done {
+            crate::log_error!(
+                "response not received, request sent: {} on socket: {} for {}, closing connection",
+                b.gw.written,
+                b.gw.addr,
+                b.uri
+            );
+            return self.backend_fail(sh, b, 500);
+        }
+        crate::log_error!(
+            "response already sent out, but backend returned error on socket: {} for {}, terminating connection",
+            b.gw.addr,
+            b.uri
+        );
+        // What arrived goes out, marked as cut short: chunked
+        // without the last chunk (HTTP/1.1) and closed. 1.4.69
+        // sends it with a Content-Length that makes it look
+        // complete (doc/compat.md).
+        b.keep = false;
+        b.sendfile = None;
+        self.start_streaming(sh, b);
+        self.emergency_exit(b);
+        self.finish_backend(false);
+        true
+    }
+
+    /// STDOUT bytes while the head is still coming: once it is complete,
+    /// interim heads are relayed and the final one starts the response.
+    /// Some(done) when the backend part ended (a bad head: 502).
+    fn backend_head(&mut self, sh: &mut Shared, b: &mut BackendRun, data: &[u8]) -> Option<bool> {
+        b.head_buf.extend_from_slice(data);
+        let opts = backend_resp::HeadOpts {
+            backend: backend_resp::Backend::Fastcgi,
+            purpose: if b.authorizer {
+                backend_resp::Purpose::Authorize
+            } else {
+                backend_resp::Purpose::Respond
+            },
+            xsendfile_allow: b.host.x_sendfile,
+        };
+        // Interim (1xx) heads go on to an HTTP/1.1 client as they
+        // are; the final head follows.
+        let mut parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
+        while let Ok(Some((head, off))) = &parsed
+            && head.is_interim()
+            && !b.authorizer
+        {
+            let rest = b.head_buf.split_off((*off).min(b.head_buf.len()));
+            if b.version == Version::Http11 {
+                self.push_out(interim_head(head));
+            }
+            b.head_buf = rest;
+            parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
+        }
+        match parsed {
+            Ok(None) => None,
+            Ok(Some((head, off))) => {
+                let rest = b.head_buf.split_off(off.min(b.head_buf.len()));
+                self.emit_head(sh, b, head);
+                if !rest.is_empty() {
+                    self.emit_body(sh, b, &rest);
+                }
+                None
+            }
+            Err(e) => {
+                crate::log_error!("invalid response headers from backend {}: {e:?}", b.gw.addr);
+                Some(self.backend_fail(sh, b, 502))
+            }
+        }
+    }
+
+    /// END_REQUEST: the response is complete (or the authorizer decided).
+    fn reply_end(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
+        if !b.head_done {
+            return self.backend_fail(sh, b, 502);
+        }
+        b.keep_conn = b.host.conn_reuse > 0 && b.gw.reusable();
+        if let Some(vars) = b.auth_vars.take() {
+            self.after_authorizer(sh, b, vars);
+            return true;
+        }
+        if let Some(r) = b.sendfile.take() {
+            self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
+            self.finish_backend(b.keep);
+            return true;
+        }
+        if let Some(r) = b.deferred.take() {
+            self.send_buffered(sh, b, r);
+            self.finish_backend(b.keep);
+            return true;
+        }
+        if b.chunked && !b.head_only {
+            self.push_out(b"0\r\n\r\n".to_vec());
+        }
+        self.finish_backend(b.keep);
+        true
     }
 
     /// The seed's line for a request torn down because its backend failed

@@ -8,7 +8,6 @@
 //! proxy (a request line and headers from the same request data; an HTTP
 //! reply) plug in with one more implementation each.
 
-use super::GwEvent;
 use super::fcgi;
 use crate::http::cgi_env::{self, CgiInput};
 
@@ -40,11 +39,67 @@ pub trait Codec: std::fmt::Debug {
     fn reply(&self) -> Box<dyn ReplyDecoder>;
 }
 
+/// What a reply decoder made of the bytes fed to it: the STDOUT and STDERR
+/// bytes in `data`, and what happened in order in `events`. Both keep their
+/// capacity from one read to the next.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub data: Vec<u8>,
+    pub events: Vec<Event>,
+}
+
+/// One thing a reply said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// STDOUT bytes (head first, then body): `data[range]`.
+    Stdout(std::ops::Range<usize>),
+    /// One STDERR record's bytes, logged line by line: `data[range]`.
+    Stderr(std::ops::Range<usize>),
+    /// The reply is complete.
+    End,
+    /// A record of a type the protocol does not know (FastCGI: lighttpd
+    /// logs `FastCGI: header.type not handled: <t>`).
+    Unknown(u8),
+}
+
+impl Decoded {
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.events.clear();
+    }
+
+    /// Appends STDOUT bytes, to the last event when it is STDOUT.
+    pub fn push_stdout(&mut self, b: &[u8]) {
+        let start = self.data.len();
+        self.data.extend_from_slice(b);
+        let end = self.data.len();
+        match self.events.last_mut() {
+            Some(Event::Stdout(r)) if r.end == start => r.end = end,
+            _ => self.events.push(Event::Stdout(start..end)),
+        }
+    }
+
+    /// Appends one STDERR record's bytes.
+    pub fn push_stderr(&mut self, b: &[u8]) {
+        let start = self.data.len();
+        self.data.extend_from_slice(b);
+        self.events.push(Event::Stderr(start..self.data.len()));
+    }
+
+    /// The bytes an event refers to (empty for End and Unknown).
+    pub fn bytes(&self, ev: &Event) -> &[u8] {
+        match ev {
+            Event::Stdout(r) | Event::Stderr(r) => &self.data[r.clone()],
+            Event::End | Event::Unknown(_) => &[],
+        }
+    }
+}
+
 pub trait ReplyDecoder {
-    /// Decodes `input`, pushing only Stdout, Stderr and End events, and
-    /// returns how many bytes it used: all of them unless the reply ended
-    /// (End pushed) and more bytes followed it.
-    fn feed(&mut self, input: &[u8], out: &mut Vec<GwEvent>) -> usize;
+    /// Decodes `input` into `out` and returns how many bytes it used: all
+    /// of them unless the reply ended (End pushed) and more bytes followed
+    /// it.
+    fn feed(&mut self, input: &[u8], out: &mut Decoded) -> usize;
 
     /// Whether the backend closing its side ends the reply normally (SCGI,
     /// a proxied reply without a length) rather than cutting it (FastCGI
@@ -99,30 +154,17 @@ impl Codec for FastCgi {
     fn reply(&self) -> Box<dyn ReplyDecoder> {
         Box::new(FcgiReply {
             decoder: fcgi::Decoder::new(),
-            records: Vec::new(),
         })
     }
 }
 
 struct FcgiReply {
     decoder: fcgi::Decoder,
-    records: Vec<fcgi::Event>,
 }
 
 impl ReplyDecoder for FcgiReply {
-    fn feed(&mut self, input: &[u8], out: &mut Vec<GwEvent>) -> usize {
-        let used = self.decoder.feed(input, &mut self.records);
-        for r in self.records.drain(..) {
-            match r {
-                fcgi::Event::Stdout(b) => out.push(GwEvent::Stdout(b)),
-                fcgi::Event::Stderr(b) => out.push(GwEvent::Stderr(b)),
-                fcgi::Event::EndRequest { .. } => out.push(GwEvent::End),
-                fcgi::Event::Unknown(t) => {
-                    crate::log_error!("FastCGI: header.type not handled: {t}");
-                }
-            }
-        }
-        used
+    fn feed(&mut self, input: &[u8], out: &mut Decoded) -> usize {
+        self.decoder.feed(input, out)
     }
 
     fn eof_ends_reply(&self) -> bool {
@@ -177,8 +219,8 @@ mod tests {
     }
 
     impl ReplyDecoder for UntilEof {
-        fn feed(&mut self, input: &[u8], out: &mut Vec<GwEvent>) -> usize {
-            out.push(GwEvent::Stdout(input.to_vec()));
+        fn feed(&mut self, input: &[u8], out: &mut Decoded) -> usize {
+            out.push_stdout(input);
             input.len()
         }
         fn eof_ends_reply(&self) -> bool {
@@ -187,9 +229,12 @@ mod tests {
     }
 
     /// Runs one request through GwConn with `codec` against a backend that
-    /// sends `reply` and closes; returns what the backend read and the
-    /// events.
-    fn exchange(codec: &'static dyn Codec, reply: &[u8]) -> (Vec<u8>, Vec<GwEvent>) {
+    /// sends `reply` and closes; returns what the backend read, the STDOUT
+    /// bytes, the events and how the connection ended.
+    fn exchange(
+        codec: &'static dyn Codec,
+        reply: &[u8],
+    ) -> (Vec<u8>, Vec<u8>, Vec<Event>, Option<crate::gw::Closed>) {
         let dir = std::env::temp_dir().join(format!("gw-codec-{}", std::process::id()));
         let _ = std::fs::create_dir(&dir);
         let path = dir.join(format!("{}.sock", reply.len()));
@@ -218,38 +263,38 @@ mod tests {
         let mut sent = vec![0; head.len() + body.len()];
         backend.read_exact(&mut sent).unwrap();
         drop(backend);
-        let mut events = Vec::new();
+        let mut out = Decoded::default();
+        let mut closed = None;
         let mut buf = vec![0; 4096];
         // The socket is non-blocking: poll until the reply has ended.
         for _ in 0..1000 {
             g.readable = true;
-            g.read(&mut buf, 1 << 20, &mut events);
+            closed = g.read(&mut buf, 1 << 20, &mut out);
             if g.state == GwState::Done {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         std::fs::remove_file(&path).unwrap();
-        (sent, events)
+        let stdout = out
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::Stdout(_)))
+            .flat_map(|e| out.bytes(e).to_vec())
+            .collect();
+        (sent, stdout, out.events, closed)
     }
 
     #[test]
     fn the_engine_runs_another_codec() {
-        let (sent, events) = exchange(&NETSTRING, b"Status: 200\r\n\r\nhi");
+        let (sent, stdout, events, closed) = exchange(&NETSTRING, b"Status: 200\r\n\r\nhi");
         let text = String::from_utf8_lossy(&sent);
         assert!(text.contains("REQUEST_METHOD\0POST\0"), "{text}");
         assert!(text.ends_with(",abcd"), "{text}");
-        let stdout: Vec<u8> = events
-            .iter()
-            .filter_map(|e| match e {
-                GwEvent::Stdout(b) => Some(b.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
         assert_eq!(stdout, b"Status: 200\r\n\r\nhi");
         // EOF ends this protocol's reply normally.
-        assert!(matches!(events.last(), Some(GwEvent::End)), "{events:?}");
+        assert_eq!(events.last(), Some(&Event::End), "{events:?}");
+        assert!(closed.is_none());
     }
 
     #[test]
@@ -257,14 +302,15 @@ mod tests {
         let mut reply = Vec::new();
         reply.extend_from_slice(&[1, 6, 0, 1, 0, 2, 0, 0]);
         reply.extend_from_slice(b"hi");
-        let (sent, events) = exchange(&FASTCGI, &reply);
+        let (sent, stdout, events, closed) = exchange(&FASTCGI, &reply);
         // BEGIN_REQUEST (responder), PARAMS, STDIN "abcd", empty STDIN.
         assert_eq!(&sent[..10], &[1, 1, 0, 1, 0, 8, 0, 0, 0, 1]);
         assert!(sent.ends_with(&[
             1, 5, 0, 1, 0, 4, 0, 0, b'a', b'b', b'c', b'd', 1, 5, 0, 1, 0, 0, 0, 0
         ]));
-        assert!(matches!(&events[0], GwEvent::Stdout(b) if b == b"hi"));
-        assert!(matches!(events.last(), Some(GwEvent::Eof)), "{events:?}");
+        assert_eq!(stdout, b"hi");
+        assert!(!events.contains(&Event::End), "{events:?}");
+        assert!(matches!(closed, Some(crate::gw::Closed::Eof)), "{closed:?}");
     }
 
     #[test]

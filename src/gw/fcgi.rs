@@ -6,12 +6,14 @@
 //! that do not fit in 65535 bytes make lighttpd answer 400), then STDIN
 //! records of at most 65535 bytes without padding and an empty STDIN.
 //! Decoding mirrors what lighttpd accepts: version and request id are
-//! ignored, padding is honoured, a record is acted on only once it has fully
-//! arrived, empty STDOUT/STDERR records are skipped, END_REQUEST ends the
+//! ignored, padding is honoured, STDOUT content is passed on as it arrives
+//! and other records are acted on once they have fully arrived, empty
+//! STDOUT/STDERR records are skipped, END_REQUEST ends the
 //! stream whatever its body holds (even a short one) and anything after it is
 //! left unread, and other types are reported so the caller can log
 //! `FastCGI: header.type not handled: <t>`. Nothing here does I/O or logging.
 
+use super::codec::{Decoded, Event};
 use std::fmt;
 
 /// Record types (FastCGI 1.0 §8).
@@ -184,29 +186,22 @@ pub fn stdin_end(out: &mut Vec<u8>, id: u16) {
     push_header(out, FCGI_STDIN, id, 0);
 }
 
-/// What a complete record from the backend means.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// Non-empty STDOUT content (padding removed).
-    Stdout(Vec<u8>),
-    /// Non-empty STDERR content; lighttpd logs it per line as `FastCGI-stderr:`.
-    Stderr(Vec<u8>),
-    /// Fields read from the body, zero where the body was too short to hold
-    /// them; lighttpd ignores both.
-    EndRequest {
-        app_status: u32,
-        protocol_status: u8,
-    },
-    /// Any other record type; its content is skipped.
-    Unknown(u8),
-}
-
-/// Incremental record decoder. Feed it whatever arrived; it keeps a partial
-/// record internally and emits events only for complete records.
+/// Incremental record decoder. Feed it whatever arrived: STDOUT content
+/// goes out as it comes (in the caller's [`Decoded`], without a copy per
+/// record), STDERR and END_REQUEST once their record is complete.
 #[derive(Debug, Default)]
 pub struct Decoder {
-    /// Bytes of the current record: header, then content and padding.
-    record: Vec<u8>,
+    /// The record header being read, and how much of it there is.
+    head: [u8; HEADER_LEN],
+    head_len: usize,
+    /// Inside a record (its header read): its type, and the content and
+    /// padding bytes still to come.
+    in_record: bool,
+    kind: u8,
+    content_left: usize,
+    padding_left: usize,
+    /// The content of a STDERR record (logged whole).
+    keep: Vec<u8>,
     ended: bool,
 }
 
@@ -220,16 +215,40 @@ impl Decoder {
         self.ended
     }
 
-    /// Decodes `input`, appending events to `out`, and returns how many bytes
-    /// were consumed: all of them, except those after END_REQUEST.
-    pub fn feed(&mut self, input: &[u8], out: &mut Vec<Event>) -> usize {
+    /// Decodes `input` into `out` and returns how many bytes were
+    /// consumed: all of them, except those after END_REQUEST.
+    pub fn feed(&mut self, input: &[u8], out: &mut Decoded) -> usize {
         let mut used = 0;
         while !self.ended && used < input.len() {
-            let want = self.record_len().unwrap_or(HEADER_LEN) - self.record.len();
-            let take = want.min(input.len() - used);
-            self.record.extend_from_slice(&input[used..used + take]);
-            used += take;
-            if self.record_len() == Some(self.record.len()) {
+            let rest = &input[used..];
+            if !self.in_record {
+                let take = (HEADER_LEN - self.head_len).min(rest.len());
+                self.head[self.head_len..self.head_len + take].copy_from_slice(&rest[..take]);
+                self.head_len += take;
+                used += take;
+                if self.head_len == HEADER_LEN {
+                    self.in_record = true;
+                    self.kind = self.head[1];
+                    self.content_left =
+                        usize::from(u16::from_be_bytes([self.head[4], self.head[5]]));
+                    self.padding_left = usize::from(self.head[6]);
+                    self.keep.clear();
+                }
+            } else if self.content_left > 0 {
+                let piece = &rest[..self.content_left.min(rest.len())];
+                match self.kind {
+                    FCGI_STDOUT => out.push_stdout(piece),
+                    FCGI_STDERR => self.keep.extend_from_slice(piece),
+                    _ => {}
+                }
+                self.content_left -= piece.len();
+                used += piece.len();
+            } else {
+                let skip = self.padding_left.min(rest.len());
+                self.padding_left -= skip;
+                used += skip;
+            }
+            if self.in_record && self.content_left == 0 && self.padding_left == 0 {
                 self.finish_record(out);
             }
         }
@@ -245,34 +264,20 @@ impl Decoder {
         }
     }
 
-    /// Total bytes of the current record, once its header is complete.
-    fn record_len(&self) -> Option<usize> {
-        let h = self.record.get(..HEADER_LEN)?;
-        let content = usize::from(u16::from_be_bytes([h[4], h[5]]));
-        Some(HEADER_LEN + content + usize::from(h[6]))
-    }
-
-    fn finish_record(&mut self, out: &mut Vec<Event>) {
-        let kind = self.record[1];
-        let content_len = usize::from(u16::from_be_bytes([self.record[4], self.record[5]]));
-        let content = &self.record[HEADER_LEN..HEADER_LEN + content_len];
-        match kind {
-            FCGI_STDOUT if !content.is_empty() => out.push(Event::Stdout(content.to_vec())),
-            FCGI_STDERR if !content.is_empty() => out.push(Event::Stderr(content.to_vec())),
-            FCGI_STDOUT | FCGI_STDERR => {}
+    fn finish_record(&mut self, out: &mut Decoded) {
+        match self.kind {
+            FCGI_STDOUT => {}
+            FCGI_STDERR if !self.keep.is_empty() => out.push_stderr(&self.keep),
+            FCGI_STDERR => {}
+            // Whatever its body holds (lighttpd ignores the statuses).
             FCGI_END_REQUEST => {
-                let mut body = [0u8; 8];
-                let n = content.len().min(8);
-                body[..n].copy_from_slice(&content[..n]);
-                out.push(Event::EndRequest {
-                    app_status: u32::from_be_bytes([body[0], body[1], body[2], body[3]]),
-                    protocol_status: body[4],
-                });
+                out.events.push(Event::End);
                 self.ended = true;
             }
-            other => out.push(Event::Unknown(other)),
+            other => out.events.push(Event::Unknown(other)),
         }
-        self.record.clear();
+        self.in_record = false;
+        self.head_len = 0;
     }
 }
 
@@ -312,21 +317,42 @@ mod tests {
         v
     }
 
-    fn decode_whole(input: &[u8]) -> (Vec<Event>, usize, bool) {
-        let mut d = Decoder::new();
-        let mut ev = Vec::new();
-        let n = d.feed(input, &mut ev);
-        (ev, n, d.is_ended())
+    /// A decoded event with its bytes, for comparing.
+    #[derive(Debug, PartialEq, Eq, Clone)]
+    enum Ev {
+        Out(Vec<u8>),
+        Err(Vec<u8>),
+        End,
+        Unknown(u8),
     }
 
-    fn decode_bytewise(input: &[u8]) -> (Vec<Event>, usize, bool) {
+    fn events(d: &Decoded) -> Vec<Ev> {
+        d.events
+            .iter()
+            .map(|e| match e {
+                Event::Stdout(_) => Ev::Out(d.bytes(e).to_vec()),
+                Event::Stderr(_) => Ev::Err(d.bytes(e).to_vec()),
+                Event::End => Ev::End,
+                Event::Unknown(t) => Ev::Unknown(*t),
+            })
+            .collect()
+    }
+
+    fn decode_whole(input: &[u8]) -> (Vec<Ev>, usize, bool) {
         let mut d = Decoder::new();
-        let mut ev = Vec::new();
+        let mut out = Decoded::default();
+        let n = d.feed(input, &mut out);
+        (events(&out), n, d.is_ended())
+    }
+
+    fn decode_bytewise(input: &[u8]) -> (Vec<Ev>, usize, bool) {
+        let mut d = Decoder::new();
+        let mut out = Decoded::default();
         let mut n = 0;
         for b in input {
-            n += d.feed(std::slice::from_ref(b), &mut ev);
+            n += d.feed(std::slice::from_ref(b), &mut out);
         }
-        (ev, n, d.is_ended())
+        (events(&out), n, d.is_ended())
     }
 
     #[test]
@@ -414,14 +440,11 @@ mod tests {
         input.extend(record(FCGI_END_REQUEST, 1, &[0, 0, 1, 2, 3, 0, 0, 0], 0));
         input.extend(b"trailing garbage");
         let want = vec![
-            Event::Stdout(b"Status: 200\r\n\r\n".to_vec()),
-            Event::Stderr(b"oops\n".to_vec()),
-            Event::Stdout(b"body".to_vec()),
-            Event::Unknown(11),
-            Event::EndRequest {
-                app_status: 0x0102,
-                protocol_status: 3,
-            },
+            Ev::Out(b"Status: 200\r\n\r\n".to_vec()),
+            Ev::Err(b"oops\n".to_vec()),
+            Ev::Out(b"body".to_vec()),
+            Ev::Unknown(11),
+            Ev::End,
         ];
         let end = input.len() - b"trailing garbage".len();
         assert_eq!(decode_whole(&input), (want.clone(), end, true));
@@ -432,37 +455,37 @@ mod tests {
     fn short_end_request_still_ends() {
         let input = record(FCGI_END_REQUEST, 1, &[0, 0, 0, 5], 0);
         let (ev, n, ended) = decode_whole(&input);
-        assert_eq!(
-            ev,
-            [Event::EndRequest {
-                app_status: 5,
-                protocol_status: 0
-            }]
-        );
+        assert_eq!(ev, [Ev::End]);
         assert_eq!((n, ended), (input.len(), true));
         let input = record(FCGI_END_REQUEST, 1, b"", 0);
-        assert_eq!(
-            decode_whole(&input).0,
-            [Event::EndRequest {
-                app_status: 0,
-                protocol_status: 0
-            }]
-        );
+        assert_eq!(decode_whole(&input).0, [Ev::End]);
     }
 
     #[test]
     fn partial_record_waits_and_eof_is_an_error() {
+        // STDOUT content goes out as it arrives; the record ends with its
+        // padding.
         let input = record(FCGI_STDOUT, 1, b"abc", 2);
         let mut d = Decoder::new();
-        let mut ev = Vec::new();
-        assert_eq!(d.feed(&input[..input.len() - 1], &mut ev), input.len() - 1);
-        assert!(ev.is_empty());
+        let mut out = Decoded::default();
+        assert_eq!(d.feed(&input[..9], &mut out), 9);
+        assert_eq!(events(&out), [Ev::Out(b"a".to_vec())]);
+        assert_eq!(
+            d.feed(&input[9..input.len() - 1], &mut out),
+            input.len() - 10
+        );
         assert_eq!(d.finish(), Err(FcgiError::UnexpectedEof));
-        assert_eq!(d.feed(&input[input.len() - 1..], &mut ev), 1);
-        assert_eq!(ev, [Event::Stdout(b"abc".to_vec())]);
-        d.feed(&record(FCGI_END_REQUEST, 1, &[0; 8], 0), &mut ev);
+        assert_eq!(d.feed(&input[input.len() - 1..], &mut out), 1);
+        assert_eq!(events(&out), [Ev::Out(b"abc".to_vec())]);
+        // STDERR only once its record is complete.
+        let err = record(FCGI_STDERR, 1, b"oops", 0);
+        assert_eq!(d.feed(&err[..10], &mut out), 10);
+        assert_eq!(events(&out).len(), 1);
+        d.feed(&err[10..], &mut out);
+        assert_eq!(events(&out)[1], Ev::Err(b"oops".to_vec()));
+        d.feed(&record(FCGI_END_REQUEST, 1, &[0; 8], 0), &mut out);
         assert_eq!(d.finish(), Ok(()));
-        assert_eq!(d.feed(b"more", &mut ev), 0);
+        assert_eq!(d.feed(b"more", &mut out), 0);
     }
 
     #[test]
@@ -471,7 +494,7 @@ mod tests {
         let input = record(FCGI_STDOUT, 1, &content, 255);
         let (ev, n, _) = decode_bytewise(&input);
         assert_eq!(n, input.len());
-        assert_eq!(ev, [Event::Stdout(content)]);
+        assert_eq!(ev, [Ev::Out(content)]);
     }
 
     #[test]
@@ -480,7 +503,7 @@ mod tests {
         stdin(&mut out, 1, b"hello");
         // Relabel the STDIN record as STDOUT to round-trip it.
         out[1] = FCGI_STDOUT;
-        assert_eq!(decode_whole(&out).0, [Event::Stdout(b"hello".to_vec())]);
+        assert_eq!(decode_whole(&out).0, [Ev::Out(b"hello".to_vec())]);
     }
 
     #[test]

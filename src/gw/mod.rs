@@ -88,16 +88,10 @@ pub enum GwState {
     Done,
 }
 
-/// What reading from the backend produced. A codec's reply decoder
-/// produces the first three.
+/// How the backend's side ended a read, besides what it decoded.
 #[derive(Debug)]
-pub enum GwEvent {
-    /// STDOUT bytes (head first, then body).
-    Stdout(Vec<u8>),
-    /// One FCGI_STDERR chunk, logged line by line.
-    Stderr(Vec<u8>),
-    End,
-    /// The backend closed the connection.
+pub enum Closed {
+    /// The backend closed the connection before the reply's end.
     Eof,
     Error(std::io::Error),
 }
@@ -250,42 +244,48 @@ impl GwConn {
         Ok(())
     }
 
-    /// Reads and decodes what the backend sent, up to `limit` bytes.
-    pub fn read(&mut self, buf: &mut [u8], limit: usize, events: &mut Vec<GwEvent>) {
+    /// Reads and decodes what the backend sent, up to `limit` bytes, into
+    /// `out`; Some when the connection ended other than by the reply's end
+    /// (a protocol whose replies end at EOF gets an End event instead).
+    pub fn read(
+        &mut self,
+        buf: &mut [u8],
+        limit: usize,
+        out: &mut codec::Decoded,
+    ) -> Option<Closed> {
         let mut got = 0;
         while self.readable && got < limit && self.state != GwState::Done {
             match self.sock.read(buf) {
                 Ok(0) => {
-                    events.push(if self.decoder.eof_ends_reply() {
-                        GwEvent::End
-                    } else {
-                        GwEvent::Eof
-                    });
                     self.state = GwState::Done;
-                    return;
+                    if self.decoder.eof_ends_reply() {
+                        out.events.push(codec::Event::End);
+                        return None;
+                    }
+                    return Some(Closed::Eof);
                 }
                 Ok(n) => {
                     got += n;
                     if n < buf.len() {
                         self.readable = false;
                     }
-                    let before = events.len();
-                    if self.decoder.feed(&buf[..n], events) < n {
+                    let before = out.events.len();
+                    if self.decoder.feed(&buf[..n], out) < n {
                         self.trailing = true;
                     }
-                    if events[before..].iter().any(|e| matches!(e, GwEvent::End)) {
+                    if out.events[before..].contains(&codec::Event::End) {
                         self.state = GwState::Done;
-                        return;
+                        return None;
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.readable = false,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    events.push(GwEvent::Error(e));
                     self.state = GwState::Done;
-                    return;
+                    return Some(Closed::Error(e));
                 }
             }
         }
+        None
     }
 }

@@ -212,7 +212,14 @@ impl Conn {
         }
         match self.state {
             State::ReadHead | State::ReadBody | State::WaitBackend => false,
-            State::Backend => false,
+            // A backend connection made within this step (the responder
+            // after an authorizer, a retry on another proc) has its
+            // request to write and no event coming to say so: its socket
+            // is polled for writability only once a write would block.
+            State::Backend => self
+                .backend
+                .as_ref()
+                .is_some_and(|b| b.gw.writable && b.gw.pending() > 0),
             State::Write => self.writable && !self.out.is_empty() && !self.throttled,
             State::Linger => false,
             State::Closed => false,

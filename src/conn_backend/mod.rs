@@ -19,7 +19,7 @@ use crate::mods::fastcgi::FcgiTarget;
 use crate::reqconf::RequestConf;
 use crate::response::{self, Response};
 use crate::server::Shared;
-use mio::{Interest, Token};
+use mio::Token;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
@@ -468,9 +468,12 @@ impl Conn {
                 }
             }
             let before = b.gw.written;
-            let flushed = b.gw.flush();
+            let mut flushed = b.gw.flush();
             if b.gw.written != before {
                 b.write_ts = sh.now;
+            }
+            if flushed.is_ok() && b.gw.pending() > 0 {
+                flushed = b.gw.watch_writable(&sh.registry);
             }
             if let Err(e) = flushed {
                 if b.reused && !b.head_done && b.head_buf.is_empty() {

@@ -90,11 +90,8 @@ pub(super) fn open_gw(
                     let slot = gw::TokenSlot::new(&sh.slots, a.index);
                     let token = Token(BACKEND_BASE + slot.id);
                     g.slot = Some(slot);
-                    match sh.registry.register(
-                        &mut g.sock,
-                        token,
-                        Interest::READABLE | Interest::WRITABLE,
-                    ) {
+                    let interest = g.interest();
+                    match sh.registry.register(&mut g.sock, token, interest) {
                         Ok(()) if g.state == GwState::ConnectDelayed => {
                             // The seed's words (fastcgi.debug), then 1.4.69's.
                             if a.debug >= 1 {

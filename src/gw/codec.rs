@@ -240,7 +240,7 @@ mod tests {
         let path = dir.join(format!("{}.sock", reply.len()));
         let _ = std::fs::remove_file(&path);
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        let addr = BackendAddr::Unix(path.to_str().unwrap().to_string());
+        let addr = BackendAddr::Unix(path.to_str().unwrap().into());
         let mut g = connect(&addr, codec).unwrap();
         let (mut backend, _) = listener.accept().unwrap();
         let req = CgiInput {

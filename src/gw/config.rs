@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackendAddr {
     Tcp(SocketAddr),
-    Unix(String),
+    Unix(std::rc::Rc<str>),
 }
 
 impl std::fmt::Display for BackendAddr {
@@ -81,7 +81,7 @@ impl GwHost {
     /// configured address otherwise.
     pub fn proc_addr(&self, n: u16) -> BackendAddr {
         match (&self.bin_path, &self.addr) {
-            (Some(_), BackendAddr::Unix(p)) => BackendAddr::Unix(format!("{p}-{n}")),
+            (Some(_), BackendAddr::Unix(p)) => BackendAddr::Unix(format!("{p}-{n}").into()),
             (Some(_), BackendAddr::Tcp(a)) => {
                 let mut a = *a;
                 a.set_port(a.port().wrapping_add(n));
@@ -181,7 +181,7 @@ fn parse_host(
     let mut h = GwHost {
         codec: &super::codec::FASTCGI,
         label: label.to_string(),
-        addr: BackendAddr::Unix(String::new()),
+        addr: BackendAddr::Unix("".into()),
         host_name: String::new(),
         port: 0,
         bin_path: None,
@@ -294,9 +294,9 @@ fn parse_host(
             if s.len() >= 108 {
                 return Err(format!("unixsocket is too long in: {near}"));
             }
-            BackendAddr::Unix(s)
+            BackendAddr::Unix(s.into())
         }
-        (None, Some(hs)) if hs.starts_with('/') => BackendAddr::Unix(hs),
+        (None, Some(hs)) if hs.starts_with('/') => BackendAddr::Unix(hs.into()),
         (None, host) => {
             if host.is_none() && h.bin_path.is_none() {
                 return Err(format!("host or bin-path have to be set in: {near}"));

@@ -115,6 +115,9 @@ pub struct GwConn {
     trailing: bool,
     /// The poll token's slot, once registered.
     pub slot: Option<TokenSlot>,
+    /// The socket is polled for writability too: while a connect is in
+    /// progress, and once a write would have blocked.
+    pub watching_writable: bool,
 }
 
 impl std::fmt::Debug for GwConn {
@@ -134,7 +137,7 @@ pub fn connect(addr: &BackendAddr, codec: &'static dyn codec::Codec) -> std::io:
         // A unix-domain connect is complete when it returns (an
         // unaccepted one waits in the backlog, writable).
         BackendAddr::Unix(p) => (
-            Stream::Unix(mio::net::UnixStream::connect(p)?),
+            Stream::Unix(mio::net::UnixStream::connect(&**p)?),
             GwState::Write,
         ),
     };
@@ -154,6 +157,7 @@ pub fn connect(addr: &BackendAddr, codec: &'static dyn codec::Codec) -> std::io:
         codec,
         trailing: false,
         slot: None,
+        watching_writable: false,
     })
 }
 
@@ -174,6 +178,34 @@ impl GwConn {
         if let Some(s) = &self.slot {
             s.set_owner(owner);
         }
+    }
+
+    /// The interest to register the socket with: readable, and writable
+    /// only while a connect is in progress (a request is written as soon
+    /// as the connection is up; see [`GwConn::watch_writable`]).
+    pub fn interest(&mut self) -> mio::Interest {
+        if self.state == GwState::ConnectDelayed {
+            self.watching_writable = true;
+            mio::Interest::READABLE | mio::Interest::WRITABLE
+        } else {
+            mio::Interest::READABLE
+        }
+    }
+
+    /// A write would have blocked: poll for writability from now on (as
+    /// lighttpd does; an edge-triggered writable interest from the start
+    /// costs a wakeup per request for nothing).
+    pub fn watch_writable(&mut self, registry: &mio::Registry) -> std::io::Result<()> {
+        if self.watching_writable || self.writable {
+            return Ok(());
+        }
+        let Some(slot) = &self.slot else {
+            return Ok(());
+        };
+        self.watching_writable = true;
+        let token = mio::Token(crate::conn_backend::BACKEND_BASE + slot.id);
+        let both = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        mio::event::Source::reregister(&mut self.sock, registry, token, both)
     }
 
     /// Queues request bytes (records) to send.

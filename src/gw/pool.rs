@@ -373,7 +373,7 @@ impl HostRt {
 
     fn log_reenabled(&self, p: &Proc) {
         let sock = match &self.cfg.addr {
-            BackendAddr::Unix(s) => s.as_str(),
+            BackendAddr::Unix(s) => &**s,
             BackendAddr::Tcp(_) => "",
         };
         crate::log_error!(
@@ -389,7 +389,7 @@ impl HostRt {
     fn start_proc(&self, p: &mut Proc, now: i64, debug: u32) -> Result<(), String> {
         if debug > 0 {
             let (port, sock) = match &p.addr {
-                BackendAddr::Unix(s) => (0, s.as_str()),
+                BackendAddr::Unix(s) => (0, &**s),
                 BackendAddr::Tcp(a) => (a.port(), ""),
             };
             crate::log_error!("new proc, socket: {port} {sock}");
@@ -580,7 +580,7 @@ impl HostRt {
             .find(|p| p.in_use && p.load == 0 && p.child.is_some() && p.last_used < idle_since)
         {
             let sock = match &p.addr {
-                BackendAddr::Unix(s) => s.as_str(),
+                BackendAddr::Unix(s) => &**s,
                 BackendAddr::Tcp(_) => "",
             };
             if self.debug > 0 {
@@ -619,7 +619,7 @@ impl Pool {
                 continue;
             }
             let key = match &h.addr {
-                BackendAddr::Unix(p) => p.clone(),
+                BackendAddr::Unix(p) => p.to_string(),
                 BackendAddr::Tcp(_) => h.host_name.clone(),
             };
             let rt = Rc::new(HostRt {
@@ -688,7 +688,7 @@ impl Pool {
                 if let Some(c) = p.child.take() {
                     crate::sys::kill(c.id(), h.cfg.kill_signal as i32);
                     if let BackendAddr::Unix(s) = &p.addr {
-                        let _ = std::fs::remove_file(s);
+                        let _ = std::fs::remove_file(&**s);
                     }
                     children.push(c);
                 }

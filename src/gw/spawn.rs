@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 fn answers(addr: &BackendAddr) -> bool {
     match addr {
         BackendAddr::Tcp(a) => std::net::TcpStream::connect(a).is_ok(),
-        BackendAddr::Unix(p) => std::os::unix::net::UnixStream::connect(p).is_ok(),
+        BackendAddr::Unix(p) => std::os::unix::net::UnixStream::connect(&**p).is_ok(),
     }
 }
 
@@ -23,15 +23,15 @@ fn listen_on(addr: &BackendAddr) -> std::io::Result<OwnedFd> {
     match addr {
         BackendAddr::Tcp(a) => Ok(OwnedFd::from(std::net::TcpListener::bind(a)?)),
         BackendAddr::Unix(p) => {
-            match std::fs::symlink_metadata(p) {
+            match std::fs::symlink_metadata(&**p) {
                 Ok(_) => {
                     crate::log_error!("connect {p}: Connection refused");
-                    std::fs::remove_file(p)?;
+                    std::fs::remove_file(&**p)?;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
-            Ok(OwnedFd::from(std::os::unix::net::UnixListener::bind(p)?))
+            Ok(OwnedFd::from(std::os::unix::net::UnixListener::bind(&**p)?))
         }
     }
 }

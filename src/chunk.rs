@@ -54,13 +54,71 @@ pub struct ChunkQueue {
     chunks: VecDeque<Chunk>,
     /// Bytes ever written from this queue (progress for write-idle timeouts).
     pub written: u64,
-    /// A written-out buffer kept for the next response head (see
-    /// [`ChunkQueue::take_buf`]).
-    spare: Vec<u8>,
 }
 
-/// Written-out buffers up to this capacity are kept for reuse.
-const SPARE_MAX: usize = 16 * 1024;
+/// Buffers of at most this capacity go back to the pool.
+const POOL_BUF_MAX: usize = 64 * 1024;
+/// The pool keeps at most this many buffers.
+const POOL_MAX: usize = 64;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer, one given back earlier when there is one (lighttpd's
+/// chunk_buffer_acquire): a response head, a backend request's records
+/// or a buffered backend reply reuses the memory of an earlier one.
+pub fn buffer_acquire() -> Vec<u8> {
+    POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+}
+
+/// Gives a buffer back to the pool (lighttpd's chunk_buffer_release).
+pub fn buffer_release(mut b: Vec<u8>) {
+    if b.capacity() == 0 || b.capacity() > POOL_BUF_MAX {
+        return;
+    }
+    b.clear();
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL_MAX {
+            p.push(b);
+        }
+    });
+}
+
+/// A pooled buffer: taken from the pool, given back when dropped.
+#[derive(Debug, Default)]
+pub struct Buffer(Vec<u8>);
+
+impl Buffer {
+    pub fn new() -> Buffer {
+        Buffer(buffer_acquire())
+    }
+
+    /// The bytes as a plain vector (the buffer is left empty).
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for Buffer {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Buffer {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        buffer_release(std::mem::take(&mut self.0));
+    }
+}
 
 /// At most this many memory chunks go into one writev.
 const MAX_IOV: usize = 16;
@@ -83,27 +141,21 @@ impl ChunkQueue {
             .sum()
     }
 
-    /// An empty buffer to write a response head into: the last one this
-    /// queue wrote out, so a keep-alive connection reuses it.
+    /// An empty buffer to write a response head into (from the pool).
     pub fn take_buf(&mut self) -> Vec<u8> {
-        let mut b = std::mem::take(&mut self.spare);
-        b.clear();
-        if b.capacity() == 0 {
-            b.reserve(512);
-        }
+        let mut b = buffer_acquire();
+        b.reserve(512);
         b
     }
 
-    /// Drops the front chunk, keeping its buffer when it is ours.
+    /// Drops the front chunk; its buffer goes back to the pool.
     fn pop_front(&mut self) {
         if let Some(Chunk::Mem {
             data: Bytes::Owned(v),
             ..
         }) = self.chunks.pop_front()
-            && v.capacity() <= SPARE_MAX
-            && v.capacity() > self.spare.capacity()
         {
-            self.spare = v;
+            buffer_release(v);
         }
     }
 
@@ -119,6 +171,7 @@ impl ChunkQueue {
             && last.len() + data.len() <= 16 * 1024
         {
             last.extend_from_slice(&data);
+            buffer_release(data);
             return;
         }
         self.chunks.push_back(Chunk::Mem {
@@ -154,7 +207,9 @@ impl ChunkQueue {
     }
 
     pub fn clear(&mut self) {
-        self.chunks.clear();
+        while !self.chunks.is_empty() {
+            self.pop_front();
+        }
     }
 
     /// Writes as much as the socket takes, up to `budget` bytes.

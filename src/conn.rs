@@ -77,6 +77,8 @@ pub struct Conn {
     pub timeout_note: Option<String>,
     /// The local address, once asked (SERVER_ADDR / SERVER_PORT).
     local: std::cell::Cell<Option<Option<std::net::SocketAddr>>>,
+    /// Its address as text, made on first use (see [`Conn::local_text`]).
+    local_text: std::cell::OnceCell<String>,
     /// Unique per connection (a queued request is woken by index+serial).
     pub serial: u64,
     /// Set by the server when the connection a WaitBackend request waits
@@ -142,6 +144,7 @@ impl Conn {
             throttled: false,
             born: now,
             local: std::cell::Cell::new(None),
+            local_text: std::cell::OnceCell::new(),
         }
     }
 
@@ -452,6 +455,16 @@ impl Conn {
         };
         self.local.set(Some(a));
         a
+    }
+
+    /// The local address as SERVER_ADDR gives it ("" for a unix-domain
+    /// listener), made once per connection.
+    pub(crate) fn local_text(&self) -> &str {
+        self.local_text.get_or_init(|| {
+            self.local_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default()
+        })
     }
 
     /// Request-body bytes for a backend: first what is buffered, then what

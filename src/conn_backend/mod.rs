@@ -47,7 +47,7 @@ pub const BACKEND_BASE: usize = 1 << 30;
 /// The backend side of one client request.
 pub struct BackendRun {
     pub gw: GwConn,
-    head_buf: Vec<u8>,
+    head_buf: crate::chunk::Buffer,
     head_done: bool,
     chunked: bool,
     /// Request body bytes still to read from the client and forward.
@@ -63,13 +63,13 @@ pub struct BackendRun {
     /// that is complete by END_REQUEST goes out with Content-Length (and
     /// Range applied), as lighttpd buffers backend responses by default.
     deferred: Option<Response>,
-    body: Vec<u8>,
+    body: crate::chunk::Buffer,
     /// The client's Range header, for a GET over HTTP/1.1.
     range: Option<String>,
     /// GET or HEAD: only these get Accept-Ranges.
     get_or_head: bool,
     /// BEGIN_REQUEST + PARAMS, kept to try another proc.
-    rec: Vec<u8>,
+    rec: crate::chunk::Buffer,
     /// Connect attempts after the first (lighttpd: at most 5).
     reconnects: u8,
     /// Request-body bytes forwarded (no retry once the body has started).
@@ -146,7 +146,7 @@ pub struct Pending {
     waiting: bool,
     who: (usize, u64),
     /// The records built before the request was queued.
-    rec: Option<Vec<u8>>,
+    rec: Option<crate::chunk::Buffer>,
 }
 
 impl Drop for Pending {
@@ -171,7 +171,7 @@ pub struct Start<'a> {
     /// The request body, read in full before the start.
     pub body: Option<crate::reqbody::BodyBuf>,
     /// Woken from a proc's queue: the records it built before.
-    pub resumed: Option<Vec<u8>>,
+    pub resumed: Option<crate::chunk::Buffer>,
 }
 
 /// The request as the host's codec encodes it: for FastCGI the
@@ -184,11 +184,8 @@ fn request_head(
     how: &Start<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), HeadTooLarge> {
-    let local = c.local_addr();
-    let (server_addr, server_port) = match local {
-        Some(a) => (a.ip().to_string(), a.port()),
-        None => (String::new(), 0),
-    };
+    let server_port = c.local_addr().map_or(0, |a| a.port());
+    let server_addr = c.local_text();
     let host = head.host().unwrap_or("");
     let server_name = host
         .rsplit_once(':')
@@ -202,10 +199,10 @@ fn request_head(
         raw_target: head.target(),
         redirect_uri: None,
         error_handler: false,
-        script_name: &t.script_name,
-        path_info: t.path_info.as_deref(),
-        script_filename: &t.script_filename,
-        document_root: &t.document_root,
+        script_name: t.script_name(),
+        path_info: t.path_info(),
+        script_filename: t.script_filename(),
+        document_root: t.document_root(),
         docroot: t.host.docroot.as_deref(),
         broken_scriptfilename: t.host.broken_scriptfilename,
         method: head.method.as_str(),
@@ -219,7 +216,7 @@ fn request_head(
             .as_deref()
             .unwrap_or(crate::DEFAULT_SERVER_TAG),
         scheme: "http",
-        server_addr: &server_addr,
+        server_addr,
         server_port,
         server_name,
         remote_addr: c.peer_text(),
@@ -260,7 +257,7 @@ impl Conn {
         let rec = match resumed {
             Some(rec) => rec,
             None => {
-                let mut rec = Vec::with_capacity(1024);
+                let mut rec = crate::chunk::Buffer::new();
                 if request_head(self, head, &t, &conf, &how, &mut rec).is_err() {
                     let r = response::error_response(400, &conf, true);
                     self.queue(sh, r, version, false, false, conf.server_tag.as_deref());
@@ -345,7 +342,7 @@ impl Conn {
         };
         self.backend = Some(Box::new(BackendRun {
             gw: g,
-            head_buf: Vec::new(),
+            head_buf: crate::chunk::Buffer::new(),
             head_done: false,
             chunked: false,
             body_left,
@@ -363,7 +360,7 @@ impl Conn {
                 crate::http::request::Method::Get | crate::http::request::Method::Head
             ),
             deferred: None,
-            body: Vec::new(),
+            body: crate::chunk::Buffer::new(),
             conf,
             uri,
             rec,
@@ -454,13 +451,7 @@ impl Conn {
                 if !avail.is_empty() {
                     b.body_left -= avail.len() as u64;
                     b.body_sent += avail.len() as u64;
-                    let mut rec = Vec::new();
-                    b.gw.codec.body(&mut rec, &avail);
-                    if b.body_left == 0 {
-                        b.gw.codec.body_end(&mut rec);
-                        b.gw.request_complete = true;
-                    }
-                    b.gw.queue(&rec);
+                    b.gw.queue_body(&avail, b.body_left == 0);
                 } else if b.body_src.is_none() && self.peer_gone() {
                     // The client went away mid-body: drop the backend request.
                     self.state = State::Closed;
@@ -635,31 +626,34 @@ impl Conn {
         };
         // Interim (1xx) heads go on to an HTTP/1.1 client as they
         // are; the final head follows.
-        let mut parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
-        while let Ok(Some((head, off))) = &parsed
-            && head.is_interim()
-            && !b.authorizer
-        {
-            let rest = b.head_buf.split_off((*off).min(b.head_buf.len()));
-            if b.version == Version::Http11 {
-                self.push_out(interim_head(head));
-            }
-            b.head_buf = rest;
-            parsed = backend_resp::parse_backend_head(&b.head_buf, MAX_HEAD, opts);
-        }
-        match parsed {
-            Ok(None) => None,
-            Ok(Some((head, off))) => {
-                let rest = b.head_buf.split_off(off.min(b.head_buf.len()));
-                self.emit_head(sh, b, head);
-                if !rest.is_empty() {
-                    self.emit_body(sh, b, &rest);
+        let mut buf = std::mem::take(&mut b.head_buf);
+        let mut start = 0;
+        loop {
+            match backend_resp::parse_backend_head(&buf[start..], MAX_HEAD, opts) {
+                Ok(Some((head, off))) if head.is_interim() && !b.authorizer => {
+                    if b.version == Version::Http11 {
+                        self.push_out(interim_head(&head));
+                    }
+                    start += off;
                 }
-                None
-            }
-            Err(e) => {
-                crate::log_error!("invalid response headers from backend {}: {e:?}", b.gw.addr);
-                Some(self.backend_fail(sh, b, 502))
+                Ok(None) => {
+                    // More to come: keep what is not parsed yet.
+                    buf.drain(..start);
+                    b.head_buf = buf;
+                    return None;
+                }
+                Ok(Some((head, off))) => {
+                    self.emit_head(sh, b, head);
+                    let rest = &buf[start + off..];
+                    if !rest.is_empty() {
+                        self.emit_body(sh, b, rest);
+                    }
+                    return None;
+                }
+                Err(e) => {
+                    crate::log_error!("invalid response headers from backend {}: {e:?}", b.gw.addr);
+                    return Some(self.backend_fail(sh, b, 502));
+                }
             }
         }
     }

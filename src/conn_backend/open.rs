@@ -146,10 +146,7 @@ pub(super) fn open_gw(
 pub(super) fn queue_request(g: &mut GwConn, a: &Attempt<'_>) {
     g.queue(a.rec);
     if a.body_left == 0 {
-        let mut end = Vec::new();
-        g.codec.body_end(&mut end);
-        g.queue(&end);
-        g.request_complete = true;
+        g.queue_body(&[], true);
     }
 }
 

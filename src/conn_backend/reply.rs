@@ -163,7 +163,7 @@ impl Conn {
         if ranged {
             r.header("Accept-Ranges", "bytes");
         }
-        let mut body = std::mem::take(&mut b.body);
+        let mut body = b.body.take();
         if let (true, Some(h)) = (ranged, b.range.as_deref()) {
             match crate::http::range::parse_range(h, len) {
                 crate::http::range::RangeOutcome::Ignore => {}

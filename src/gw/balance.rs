@@ -118,25 +118,34 @@ pub fn choose(
 /// Picks a host of `ext` for a request, or None when all are down (the
 /// caller answers 503 and logs once per key).
 pub fn pick_host(ext: &GwExt, balance: Balance, inp: &PickInput<'_>) -> Option<Rc<GwHost>> {
-    let views: Vec<HostView> = ext
-        .hosts
-        .iter()
-        .map(|h| match h.rt.get() {
-            Some(rt) => HostView {
-                active_procs: rt.active_procs(),
-                load: rt.load.get(),
-                hash: rt.hash,
-                port: h.port,
-            },
-            None => HostView {
-                active_procs: 0,
-                load: 0,
-                hash: 0,
-                port: 0,
-            },
-        })
-        .collect();
-    let k = choose(&views, balance, inp, &ext.last_used)?;
+    let view = |h: &Rc<GwHost>| match h.rt.get() {
+        Some(rt) => HostView {
+            active_procs: rt.active_procs(),
+            load: rt.load.get(),
+            hash: rt.hash,
+            port: h.port,
+        },
+        None => HostView {
+            active_procs: 0,
+            load: 0,
+            hash: 0,
+            port: 0,
+        },
+    };
+    // On the stack for the usual few hosts.
+    const FEW: usize = 8;
+    let mut few = [view(ext.hosts.first()?); FEW];
+    let many: Vec<HostView>;
+    let views: &[HostView] = if ext.hosts.len() <= FEW {
+        for (v, h) in few.iter_mut().zip(&ext.hosts) {
+            *v = view(h);
+        }
+        &few[..ext.hosts.len()]
+    } else {
+        many = ext.hosts.iter().map(view).collect();
+        &many
+    };
+    let k = choose(views, balance, inp, &ext.last_used)?;
     let h = ext.hosts[k].clone();
     if let Some(rt) = h.rt.get()
         && rt.debug > 0

@@ -102,7 +102,7 @@ pub struct GwConn {
     pub state: GwState,
     pub readable: bool,
     pub writable: bool,
-    out: Vec<u8>,
+    out: crate::chunk::Buffer,
     out_off: usize,
     /// Request bytes written so far (for diagnostics).
     pub written: u64,
@@ -149,7 +149,7 @@ pub fn connect(addr: &BackendAddr, codec: &'static dyn codec::Codec) -> std::io:
         // A connected socket is tried at once; EAGAIN then waits for the
         // writable event.
         writable: state == GwState::Write,
-        out: Vec::new(),
+        out: crate::chunk::Buffer::new(),
         out_off: 0,
         written: 0,
         request_complete: false,
@@ -211,6 +211,18 @@ impl GwConn {
     /// Queues request bytes (records) to send.
     pub fn queue(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
+    }
+
+    /// Queues what the codec encodes into the send buffer: a piece of the
+    /// request body (never empty) and, when `last`, the body's end.
+    pub fn queue_body(&mut self, data: &[u8], last: bool) {
+        if !data.is_empty() {
+            self.codec.body(&mut self.out, data);
+        }
+        if last {
+            self.codec.body_end(&mut self.out);
+            self.request_complete = true;
+        }
     }
 
     /// The request ended cleanly: all sent, END_REQUEST read and nothing

@@ -16,6 +16,7 @@
 //! other than 101 is an interim head: the caller relays it and parses again
 //! from `body_offset`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -59,12 +60,14 @@ pub enum XSendfile {
     Path(Vec<u8>),
 }
 
+/// A parsed head; names and values are the parser input's bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BackendHead {
+pub struct BackendHead<'a> {
     /// 100..=999; 200 when the backend sent none (302 with a Location).
     pub status: u16,
-    /// To pass to the client, names as sent, values without leading LWS.
-    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    /// To pass to the client, names as sent, values without leading LWS
+    /// (a value is rewritten only for `application/javascript`).
+    pub headers: Vec<(&'a [u8], Cow<'a, [u8]>)>,
     /// The backend sent `Connection: close`: no client keep-alive.
     pub connection_close: bool,
     /// A valid first Content-Length, unless Transfer-Encoding came too.
@@ -78,7 +81,7 @@ pub struct BackendHead {
     pub variables: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-impl BackendHead {
+impl BackendHead<'_> {
     /// A 1xx head other than 101: relay it, then parse the next head.
     pub fn is_interim(&self) -> bool {
         (100..200).contains(&self.status) && self.status != 101
@@ -127,15 +130,15 @@ pub fn parse_backend_head(
     buf: &[u8],
     max: usize,
     opts: HeadOpts,
-) -> Result<Option<(BackendHead, usize)>, BackendError> {
-    let (lines, head_len) = split_lines(buf);
+) -> Result<Option<(BackendHead<'_>, usize)>, BackendError> {
+    let (first, head_len) = frame(buf);
     if head_len.unwrap_or(buf.len()) > max {
         return Err(BackendError::TooLarge);
     }
     let mut nph = false;
     // First line, without its LF; a blank first line means "no headers".
-    let first = match (lines.first(), head_len) {
-        (Some(&(s, e)), _) => Some(&buf[s..e]),
+    let first = match (first, head_len) {
+        (Some((s, e)), _) => Some(&buf[s..e]),
         (None, Some(_)) => None,
         (None, None) => return Ok(None),
     };
@@ -160,38 +163,62 @@ pub fn parse_backend_head(
         head: BackendHead::default(),
         cl_seen: false,
     };
-    let mut rest = &lines[..];
+    let mut lines = Lines {
+        buf: &buf[..head_len],
+        at: 0,
+    };
     if nph {
-        let (s, e) = lines[0];
+        let (s, e) = lines.next().unwrap_or((0, 0));
         p.head.status = nph_status(&buf[s..], opts.backend)
             .ok_or_else(|| BackendError::BadStatusLine(trim_cr(&buf[s..e]).to_vec()))?;
-        rest = &lines[1..];
     } else if opts.backend == Backend::Proxy {
         return Err(BackendError::NoStatusLine);
     }
-    for &(s, e) in rest {
+    for (s, e) in lines {
         p.line(trim_cr(&buf[s..e]))?;
     }
     Ok(Some((p.finish(), head_len)))
 }
 
-/// Non-blank lines as (start, index of LF), and the head length once a blank
-/// line is found. Stops (head incomplete) past lighttpd's line limit.
-fn split_lines(buf: &[u8]) -> (Vec<(usize, usize)>, Option<usize>) {
-    let mut lines = Vec::new();
+/// The first non-blank line as (start, index of its LF), and the head
+/// length once a blank line is found. Stops (head incomplete) past
+/// lighttpd's line limit.
+fn frame(buf: &[u8]) -> (Option<(usize, usize)>, Option<usize>) {
+    let mut first = None;
     let mut start = 0;
+    let mut n = 0;
     while let Some(lf) = buf[start..].iter().position(|&b| b == b'\n') {
         let end = start + lf;
         if end == start || (end == start + 1 && buf[start] == b'\r') {
-            return (lines, Some(end + 1));
+            return (first, Some(end + 1));
         }
-        if lines.len() == MAX_LINES {
+        if n == MAX_LINES {
             break;
         }
-        lines.push((start, end));
+        n += 1;
+        first.get_or_insert((start, end));
         start = end + 1;
     }
-    (lines, None)
+    (first, None)
+}
+
+/// The non-blank lines of a framed head, as (start, index of LF).
+struct Lines<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl Iterator for Lines<'_> {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let lf = self.buf[self.at..].iter().position(|&b| b == b'\n')?;
+        let (start, end) = (self.at, self.at + lf);
+        if end == start || (end == start + 1 && self.buf[start] == b'\r') {
+            return None;
+        }
+        self.at = end + 1;
+        Some((start, end))
+    }
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
@@ -235,14 +262,14 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
     })
 }
 
-struct Parse {
+struct Parse<'a> {
     opts: HeadOpts,
-    head: BackendHead,
+    head: BackendHead<'a>,
     cl_seen: bool,
 }
 
-impl Parse {
-    fn line(&mut self, line: &[u8]) -> Result<(), BackendError> {
+impl<'a> Parse<'a> {
+    fn line(&mut self, line: &'a [u8]) -> Result<(), BackendError> {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             return Ok(());
         };
@@ -250,22 +277,21 @@ impl Parse {
         if name.is_empty() {
             return Ok(());
         }
-        let mut value = value.trim_ascii_start();
+        let mut value = Cow::Borrowed(value.trim_ascii_start());
         let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
         let backend = self.opts.backend;
         if self.opts.purpose == Purpose::Authorize && matches!(self.head.status, 0 | 200) {
             if is("Status") {
-                self.head.status = status_code(value).ok_or(BackendError::BadStatus)?;
+                self.head.status = status_code(&value).ok_or(BackendError::BadStatus)?;
             } else if name.len() > 9 && name[..9].eq_ignore_ascii_case(b"Variable-") {
                 self.head
                     .variables
-                    .push((name[9..].to_vec(), value.to_vec()));
+                    .push((name[9..].to_vec(), value.into_owned()));
             }
             return Ok(());
         }
-        let text_js;
         if is("Status") && backend != Backend::Proxy {
-            self.head.status = status_code(value).ok_or(BackendError::BadStatus)?;
+            self.head.status = status_code(&value).ok_or(BackendError::BadStatus)?;
             return Ok(());
         } else if is("Upgrade") {
             if !matches!(backend, Backend::Proxy | Backend::Cgi) {
@@ -275,14 +301,15 @@ impl Parse {
             if backend == Backend::Proxy {
                 return Ok(());
             }
-            self.head.connection_close |= has_token(value, b"close");
+            self.head.connection_close |= has_token(&value, b"close");
         } else if is("Content-Type") {
             if let Some(rest) = value.strip_prefix(b"application/javascript") {
-                text_js = [b"text/javascript", rest].concat();
-                value = &text_js;
+                value = Cow::Owned([b"text/javascript", rest].concat());
             }
         } else if is("Content-Length") {
-            value = value.strip_prefix(b"+").unwrap_or(value);
+            if let Cow::Borrowed(v) = value {
+                value = Cow::Borrowed(v.strip_prefix(b"+").unwrap_or(v));
+            }
             if self.head.transfer_encoding_chunked || self.cl_seen {
                 return Ok(());
             }
@@ -313,14 +340,14 @@ impl Parse {
             return Ok(());
         }
         if !value.is_empty() {
-            self.head.headers.push((name.to_vec(), value.to_vec()));
+            self.head.headers.push((name, value));
         }
         Ok(())
     }
 
-    fn finish(mut self) -> BackendHead {
+    fn finish(mut self) -> BackendHead<'a> {
         let head = &mut self.head;
-        let first = |h: &[(Vec<u8>, Vec<u8>)], n: &str| {
+        let first = |h: &[(&[u8], Cow<'_, [u8]>)], n: &str| {
             h.iter()
                 .position(|(k, _)| k.eq_ignore_ascii_case(n.as_bytes()))
         };
@@ -335,13 +362,13 @@ impl Parse {
         if self.opts.xsendfile_allow && !approved && !head.is_interim() {
             let fcgi = self.opts.backend == Backend::Fastcgi;
             if let Some(i) = first(&head.headers, "X-Sendfile2").filter(|_| fcgi) {
-                head.x_sendfile = Some(XSendfile::Ranges(head.headers[i].1.clone()));
+                head.x_sendfile = Some(XSendfile::Ranges(head.headers[i].1.to_vec()));
                 head.headers
                     .retain(|(k, _)| !k.eq_ignore_ascii_case(b"X-Sendfile2"));
             } else if let Some(i) = first(&head.headers, "X-Sendfile")
                 .or_else(|| first(&head.headers, "X-LIGHTTPD-send-file").filter(|_| fcgi))
             {
-                head.x_sendfile = Some(XSendfile::Path(head.headers[i].1.clone()));
+                head.x_sendfile = Some(XSendfile::Path(head.headers[i].1.to_vec()));
             }
         }
         if let Some(i) = first(&head.headers, "X-LIGHTTPD-KBytes-per-second") {
@@ -375,7 +402,16 @@ fn kbytes(v: &[u8]) -> Option<u64> {
 }
 
 /// Moves each repeated name (case-insensitive) next to its first occurrence.
-fn group_repeats(headers: &mut [(Vec<u8>, Vec<u8>)]) {
+fn group_repeats<V: Default>(headers: &mut [(&[u8], V)]) {
+    // The usual head repeats no name: nothing to move, nothing allocated.
+    let repeated = |i: usize| {
+        headers[..i]
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(headers[i].0))
+    };
+    if headers.len() <= 32 && !(1..headers.len()).any(repeated) {
+        return;
+    }
     let mut first_seen: HashMap<Vec<u8>, usize> = HashMap::new();
     let keys: Vec<usize> = headers
         .iter()
@@ -386,7 +422,7 @@ fn group_repeats(headers: &mut [(Vec<u8>, Vec<u8>)]) {
     order.sort_by_key(|&i| keys[i]);
     let sorted: Vec<_> = order
         .iter()
-        .map(|&i| std::mem::take(&mut headers[i]))
+        .map(|&i| (headers[i].0, std::mem::take(&mut headers[i].1)))
         .collect();
     for (slot, h) in headers.iter_mut().zip(sorted) {
         *slot = h;
@@ -403,11 +439,11 @@ mod tests {
         xsendfile_allow: true,
     };
 
-    fn parse(buf: &[u8]) -> Result<Option<(BackendHead, usize)>, BackendError> {
+    fn parse(buf: &[u8]) -> Result<Option<(BackendHead<'_>, usize)>, BackendError> {
         parse_backend_head(buf, MAX_HEAD, FCGI)
     }
 
-    fn head(buf: &[u8]) -> BackendHead {
+    fn head(buf: &[u8]) -> BackendHead<'_> {
         parse(buf).unwrap().unwrap().0
     }
 
@@ -684,6 +720,28 @@ mod tests {
                 "X-B=2"
             ]
         );
+        // Past 32 headers the grouping takes the long way: same rule.
+        let mut many = String::new();
+        for i in 0..40 {
+            many.push_str(&format!("H{i}: {i}\n"));
+        }
+        many.push_str("h3: again\n\n");
+        let h = head(many.as_bytes());
+        let got = names(&h);
+        assert_eq!(got.len(), 41);
+        assert_eq!(&got[3..5], ["H3=3", "h3=again"]);
+        assert_eq!(got[5], "H4=4");
+        let mut distinct = String::new();
+        for i in 0..40 {
+            distinct.push_str(&format!("D{i}: {i}\n"));
+        }
+        distinct.push('\n');
+        let got = names(&head(distinct.as_bytes()));
+        assert!(
+            got.iter()
+                .enumerate()
+                .all(|(i, n)| *n == format!("D{i}={i}"))
+        );
     }
 
     #[test]
@@ -704,7 +762,7 @@ mod tests {
             purpose: Purpose::Authorize,
             ..FCGI
         };
-        let p = |b: &[u8]| parse_backend_head(b, MAX_HEAD, auth);
+        let p = |b: &'static [u8]| parse_backend_head(b, MAX_HEAD, auth);
         let h = p(b"X-A: 1\nVariable-User: bob\nLocation: /x\nVariable-: no\n\n")
             .unwrap()
             .unwrap()

@@ -300,19 +300,23 @@ fn host_without_port(authority: &str) -> &str {
 /// With `fix_root_scriptname` and key `/`, SCRIPT_NAME is empty and the whole
 /// path is PATH_INFO. Otherwise the first `/` at or after the key's length
 /// starts PATH_INFO; a path no longer than the key is not split.
-pub fn split_prefix(key: &str, path: &str, fix_root_scriptname: bool) -> (String, Option<String>) {
+pub fn split_prefix<'p>(
+    key: &str,
+    path: &'p str,
+    fix_root_scriptname: bool,
+) -> (&'p str, Option<&'p str>) {
     if key.len() == 1 && fix_root_scriptname {
-        return (String::new(), Some(path.to_owned()));
+        return ("", Some(path));
     }
     if path.len() > key.len() {
         // A byte search like lighttpd's strchr(): '/' is ASCII, so the split
         // point is always a char boundary even if the key length is not.
         if let Some(i) = path.as_bytes()[key.len()..].iter().position(|&b| b == b'/') {
             let at = key.len() + i;
-            return (path[..at].to_owned(), Some(path[at..].to_owned()));
+            return (&path[..at], Some(&path[at..]));
         }
     }
-    (path.to_owned(), None)
+    (path, None)
 }
 
 #[cfg(test)]
@@ -410,8 +414,8 @@ mod tests {
         let mut i = base(&hd);
         i.query = "dump-env";
         i.raw_target = "/sn/x/y/z?dump-env";
-        i.script_name = &sn;
-        i.path_info = pi.as_deref();
+        i.script_name = sn;
+        i.path_info = pi;
         i.docroot = Some("/remote/root");
         i.strip_request_uri = Some("/sn");
         let env = build(&i);
@@ -675,47 +679,47 @@ mod tests {
         // fastcgi.md §2 ✔ examples.
         assert_eq!(
             split_prefix("/app", "/app/foo/bar", false),
-            ("/app".into(), Some("/foo/bar".into()))
+            ("/app", Some("/foo/bar"))
         );
         assert_eq!(
             split_prefix("/cgi/", "/cgi/foo/bar", false),
-            ("/cgi/foo".into(), Some("/bar".into()))
+            ("/cgi/foo", Some("/bar"))
         );
         assert_eq!(
             split_prefix("/", "/abc/def", false),
-            ("/abc".into(), Some("/def".into()))
+            ("/abc", Some("/def"))
         );
         assert_eq!(
             split_prefix("/", "/abc/def", true),
-            ("".into(), Some("/abc/def".into()))
+            ("", Some("/abc/def"))
         );
     }
 
     #[test]
     fn split_prefix_edges() {
-        assert_eq!(split_prefix("/app", "/app", false), ("/app".into(), None));
+        assert_eq!(split_prefix("/app", "/app", false), ("/app", None));
         assert_eq!(
             split_prefix("/app", "/app/", false),
-            ("/app".into(), Some("/".into()))
+            ("/app", Some("/"))
         );
         assert_eq!(
             split_prefix("/app", "/appX/y", false),
-            ("/appX".into(), Some("/y".into()))
+            ("/appX", Some("/y"))
         );
         assert_eq!(
             split_prefix("/cgi/", "/cgi/foo", false),
-            ("/cgi/foo".into(), None)
+            ("/cgi/foo", None)
         );
-        assert_eq!(split_prefix("/", "/abc", false), ("/abc".into(), None));
+        assert_eq!(split_prefix("/", "/abc", false), ("/abc", None));
         // fix-root-scriptname only applies to the key "/".
         assert_eq!(
             split_prefix("/app", "/app/x", true),
-            ("/app".into(), Some("/x".into()))
+            ("/app", Some("/x"))
         );
         // Key length inside a multi-byte char: no panic, byte search as lighttpd.
         assert_eq!(
             split_prefix("/a", "/\u{e9}/x", false),
-            ("/\u{e9}".into(), Some("/x".into()))
+            ("/\u{e9}", Some("/x"))
         );
     }
 }

@@ -31,11 +31,65 @@ pub struct FcgiTarget {
     /// The key's position in the responder keys (a reconnect chooses a
     /// host of the same key again).
     pub ext: usize,
-    pub key: String,
-    pub script_name: String,
-    pub path_info: Option<String>,
-    pub script_filename: String,
-    pub document_root: String,
+    /// SCRIPT_NAME, PATH_INFO, SCRIPT_FILENAME and DOCUMENT_ROOT one after
+    /// the other (one allocation), ending at `ends`.
+    text: String,
+    ends: [usize; 4],
+    has_path_info: bool,
+}
+
+impl FcgiTarget {
+    /// `script_filename` in pieces to be joined.
+    fn new(
+        host: Rc<GwHost>,
+        ext: usize,
+        script_name: &str,
+        path_info: Option<&str>,
+        script_filename: &[&str],
+        document_root: &str,
+    ) -> FcgiTarget {
+        let len = script_name.len()
+            + path_info.map_or(0, str::len)
+            + script_filename.iter().map(|p| p.len()).sum::<usize>()
+            + document_root.len();
+        let mut text = String::with_capacity(len);
+        text.push_str(script_name);
+        let e0 = text.len();
+        text.push_str(path_info.unwrap_or(""));
+        let e1 = text.len();
+        script_filename.iter().for_each(|p| text.push_str(p));
+        let e2 = text.len();
+        text.push_str(document_root);
+        FcgiTarget {
+            host,
+            ext,
+            ends: [e0, e1, e2, text.len()],
+            text,
+            has_path_info: path_info.is_some(),
+        }
+    }
+
+    pub fn script_name(&self) -> &str {
+        &self.text[..self.ends[0]]
+    }
+
+    pub fn path_info(&self) -> Option<&str> {
+        self.has_path_info
+            .then(|| &self.text[self.ends[0]..self.ends[1]])
+    }
+
+    pub fn script_filename(&self) -> &str {
+        &self.text[self.ends[1]..self.ends[2]]
+    }
+
+    pub fn document_root(&self) -> &str {
+        &self.text[self.ends[2]..self.ends[3]]
+    }
+}
+
+thread_local! {
+    /// The physical path's buffer, kept from one request to the next.
+    static PHYSICAL: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
 }
 
 fn key_matches(key: &str, path: &str) -> bool {
@@ -139,19 +193,12 @@ pub fn target(
             let (script_name, path_info) = if e.key.starts_with('/') && !conf.authorizer {
                 split_prefix(&e.key, path, host.fix_root_scriptname)
             } else {
-                (path.to_string(), None)
+                (path, None)
             };
-            let root = host.docroot.clone().unwrap_or_else(|| docroot.to_string());
-            let script_filename = format!("{}{}", root.trim_end_matches('/'), script_name);
-            return Some(Claim::Target(FcgiTarget {
-                key: e.key.clone(),
-                ext: i,
-                host,
-                script_name,
-                path_info,
-                script_filename,
-                document_root: root,
-            }));
+            let root = host.docroot.as_deref().unwrap_or(docroot);
+            let filename = [root.trim_end_matches('/'), script_name];
+            let t = FcgiTarget::new(host.clone(), i, script_name, path_info, &filename, root);
+            return Some(Claim::Target(t));
         }
     }
     // check-local: the file must exist; the core's PATH_INFO split applies
@@ -171,33 +218,59 @@ pub fn target(
     } else {
         path
     };
+    let mut physical = PHYSICAL.with(|p| p.take());
+    physical.clear();
+    let claim = local_claim(conf, ctx, path, fs_path, docroot, pick, &mut physical);
+    PHYSICAL.with(|p| p.set(physical));
+    claim
+}
+
+/// The check-local part of [`target`], the physical path built in
+/// `physical`.
+fn local_claim(
+    conf: &FcgiConf<'_>,
+    ctx: &Ctx<'_>,
+    path: &str,
+    fs_path: &str,
+    docroot: &str,
+    pick: &PickInput<'_>,
+    physical: &mut String,
+) -> Option<Claim> {
     // mod_alias maps the path first: the alias directory is then the
     // base (and DOCUMENT_ROOT, lighttpd's physical basedir).
-    let (base, physical) = match crate::response::alias(ctx.conf, fs_path) {
+    let base = match crate::response::alias(ctx.conf, fs_path) {
         Some(Err(())) => return None, // the static path answers 403
-        Some(Ok((dir, rest))) => (dir, format!("{dir}{rest}")),
-        None => (
-            docroot,
-            format!("{}{}", docroot.trim_end_matches('/'), fs_path),
-        ),
+        Some(Ok((dir, rest))) => {
+            physical.push_str(dir);
+            physical.push_str(rest);
+            dir
+        }
+        None => {
+            physical.push_str(docroot.trim_end_matches('/'));
+            physical.push_str(fs_path);
+            docroot
+        }
     };
-    let (file, uri_len) = match ctx.stat(&physical) {
+    let physical = physical.as_str();
+    let script;
+    let (file, uri_len) = match ctx.stat(physical) {
         Ok(m) if m.is_file() => (physical, path.len()),
         // A directory: mod_indexfile's index files come first.
         Ok(m) if m.is_dir() && path.ends_with('/') => {
-            return index_target(conf, ctx, path, (docroot, base, &physical), pick);
+            return index_target(conf, ctx, path, (docroot, base, physical), pick);
         }
         Ok(_) => return None,
         Err(libc::ENOTDIR) => {
             // Prefixes of the physical path (an alias directory and the
             // rest of the path are joined without a slash).
-            let (f, _, n) = find_script(ctx, "", &physical)?;
-            (f, fs_path.len() - (physical.len() - n))
+            let (f, _, n) = find_script(ctx, "", physical)?;
+            script = f;
+            (script.as_str(), fs_path.len() - (physical.len() - n))
         }
         Err(_) => return None,
     };
-    let script_name = path[..uri_len].to_string();
-    let path_info = (uri_len < path.len()).then(|| path[uri_len..].to_string());
+    let script_name = &path[..uri_len];
+    let path_info = (uri_len < path.len()).then(|| &path[uri_len..]);
     local_target(conf, pick, file, base, script_name, path_info)
 }
 
@@ -208,12 +281,12 @@ pub fn target(
 fn local_target(
     conf: &FcgiConf<'_>,
     pick: &PickInput<'_>,
-    file: String,
+    file: &str,
     base: &str,
-    script_name: String,
-    path_info: Option<String>,
+    script_name: &str,
+    path_info: Option<&str>,
 ) -> Option<Claim> {
-    let i = find_ext(conf, &file)?;
+    let i = find_ext(conf, file)?;
     let e = &conf.exts[i];
     let Some(host) = pick_host(e, conf.balance, pick) else {
         return Some(all_down(e));
@@ -221,20 +294,15 @@ fn local_target(
     if !host.check_local {
         return None;
     }
-    let root = host.docroot.clone().unwrap_or_else(|| base.to_string());
-    let script_filename = match &host.docroot {
-        Some(d) => format!("{}{}", d.trim_end_matches('/'), script_name),
-        None => file,
+    let root = host.docroot.as_deref().unwrap_or(base);
+    let t = match host.docroot.as_deref() {
+        Some(d) => {
+            let filename = [d.trim_end_matches('/'), script_name];
+            FcgiTarget::new(host.clone(), i, script_name, path_info, &filename, root)
+        }
+        None => FcgiTarget::new(host.clone(), i, script_name, path_info, &[file], root),
     };
-    Some(Claim::Target(FcgiTarget {
-        key: e.key.clone(),
-        ext: i,
-        host,
-        script_name,
-        path_info,
-        script_filename,
-        document_root: root,
-    }))
+    Some(Claim::Target(t))
 }
 
 fn all_down(e: &GwExt) -> Claim {
@@ -266,7 +334,7 @@ fn index_target(
         let base = if name.starts_with('/') { docroot } else { base };
         match ctx.stat(&candidate) {
             Ok(m) if m.is_file() => {
-                return local_target(conf, pick, candidate, base, uri, None);
+                return local_target(conf, pick, &candidate, base, &uri, None);
             }
             _ => continue,
         }

@@ -128,7 +128,13 @@ pub struct Server {
     /// (a backend died) is handled at once, not at the next tick.
     signals: SignalDelivery<mio::net::UnixStream, WithOrigin>,
     max_conns: usize,
-    /// The listeners are out of the poll: max_conns is reached.
+    /// server.max-fds, and the marks of 1.4.69's out-of-fds check: the
+    /// listeners leave the poll above 90% of it and come back below 80%.
+    max_fds: usize,
+    /// Descriptors the server held when its loop started (listeners,
+    /// logs, the poll and signal sockets, standard streams).
+    base_fds: usize,
+    /// The listeners are out of the poll (connection limit or out of fds).
     sockets_disabled: bool,
     /// An accept failed for want of descriptors: try again next turn.
     accept_stalled: bool,
@@ -216,6 +222,10 @@ impl Server {
         };
         let now = now_secs();
         let registry = poll.registry().try_clone()?;
+        // Counted once: what else the server opens is counted as it goes.
+        let base_fds = std::fs::read_dir("/proc/self/fd")
+            .map(|d| d.count().saturating_sub(1))
+            .unwrap_or(ls.len() + 8);
         Ok(Server {
             poll,
             listeners: ls,
@@ -247,6 +257,8 @@ impl Server {
             },
             signals,
             max_conns,
+            max_fds,
+            base_fds,
             sockets_disabled: false,
             accept_stalled: false,
             idle_limit,
@@ -541,37 +553,52 @@ impl Server {
         }
     }
 
-    /// server.max-connections, as 1.4.69 applies it: at the limit the
-    /// listening sockets leave the poll (new clients wait in the backlog,
-    /// none is accepted and dropped) and come back once a connection has
-    /// closed, each time with lighttpd's note.
+    /// Descriptors in use: those held at the start, the client
+    /// connections, backend sockets and the files the stat cache holds.
+    fn fds_in_use(&self) -> usize {
+        self.base_fds
+            + (self.conns.len() - self.free.len())
+            + self.sh.slots.borrow().in_use()
+            + self.sh.stat_cache.borrow().open_files()
+    }
+
+    /// server.max-connections and server.max-fds, as 1.4.69 applies them:
+    /// at the connection limit, or with more than 90% of max-fds in use,
+    /// the listening sockets leave the poll (new clients wait in the
+    /// backlog, none is accepted and dropped); they come back once the
+    /// connections are under the limit and under 80% of max-fds are in
+    /// use, each time with lighttpd's note.
     fn load_check(&mut self) {
         if self.sh.graceful {
             return;
         }
         let open = self.conns.len() - self.free.len();
-        let full = open >= self.max_conns;
-        if full == self.sockets_disabled {
+        let fds = self.fds_in_use();
+        let note = if !self.sockets_disabled {
+            if open >= self.max_conns {
+                "[note] sockets disabled, connection limit reached"
+            } else if fds > self.max_fds * 9 / 10 {
+                "[note] sockets disabled, out-of-fds"
+            } else {
+                return;
+            }
+        } else if open < self.max_conns && fds < self.max_fds * 8 / 10 {
+            "[note] sockets enabled again"
+        } else {
             return;
-        }
-        self.sockets_disabled = full;
+        };
+        let disable = !self.sockets_disabled;
+        self.sockets_disabled = disable;
         for (i, l) in self.listeners.iter_mut().enumerate() {
             let Some(m) = l.as_mut() else { continue };
             let r = self.poll.registry();
-            let _ = if full {
+            let _ = if disable {
                 r.deregister(m)
             } else {
                 r.register(m, Token(i), Interest::READABLE)
             };
         }
-        crate::log_error!(
-            "{}",
-            if full {
-                "[note] sockets disabled, connection limit reached"
-            } else {
-                "[note] sockets enabled again"
-            }
-        );
+        crate::log_error!("{note}");
     }
 
     fn close_idle(&mut self) {
@@ -594,8 +621,10 @@ impl Server {
                 Ok((sock, peer, peer_port)) => {
                     self.last_activity = self.sh.now;
                     self.add_conn(sock, peer, peer_port, li);
-                    // At the limit the listeners leave the poll (load_check).
-                    if self.conns.len() - self.free.len() >= self.max_conns {
+                    // At the limits the listeners leave the poll (load_check).
+                    if self.conns.len() - self.free.len() >= self.max_conns
+                        || self.fds_in_use() > self.max_fds * 9 / 10
+                    {
                         return;
                     }
                 }

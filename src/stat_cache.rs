@@ -14,10 +14,42 @@ pub const SMALL_FILE: u64 = 16 * 1024;
 /// At most this many entries (fewer with a small fd limit).
 pub const MAX_ENTRIES: usize = 4096;
 
+/// An open file the cache holds, counted in the cache's open files while
+/// it is held (the server's out-of-fds check adds them up).
+#[derive(Debug)]
+struct HeldFile {
+    file: Rc<File>,
+    count: Rc<std::cell::Cell<usize>>,
+}
+
+impl HeldFile {
+    fn new(file: Rc<File>, count: &Rc<std::cell::Cell<usize>>) -> HeldFile {
+        count.set(count.get() + 1);
+        HeldFile {
+            file,
+            count: count.clone(),
+        }
+    }
+}
+
+impl Clone for HeldFile {
+    fn clone(&self) -> Self {
+        HeldFile::new(self.file.clone(), &self.count)
+    }
+}
+
+impl Drop for HeldFile {
+    fn drop(&mut self) {
+        self.count.set(self.count.get().saturating_sub(1));
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Cached {
     pub meta: Metadata,
-    file: Option<Rc<File>>,
+    file: Option<HeldFile>,
+    /// The cache's count of open files.
+    count: Rc<std::cell::Cell<usize>>,
     bytes: Option<Rc<[u8]>>,
     last_modified: Option<Rc<str>>,
     /// The ETag and the etag.use-* flags it was made with.
@@ -25,10 +57,11 @@ pub struct Cached {
 }
 
 impl Cached {
-    fn new(meta: Metadata) -> Cached {
+    fn new(meta: Metadata, count: &Rc<std::cell::Cell<usize>>) -> Cached {
         Cached {
             meta,
             file: None,
+            count: count.clone(),
             bytes: None,
             last_modified: None,
             etag: None,
@@ -61,10 +94,10 @@ impl Cached {
     /// The open file, opened on first use.
     pub fn file(&mut self, path: &str) -> std::io::Result<Rc<File>> {
         if let Some(f) = &self.file {
-            return Ok(f.clone());
+            return Ok(f.file.clone());
         }
         let f = Rc::new(File::open(path)?);
-        self.file = Some(f.clone());
+        self.file = Some(HeldFile::new(f.clone(), &self.count));
         Ok(f)
     }
 
@@ -94,6 +127,8 @@ pub struct StatCache {
     /// Path -> position in `entries` (one hash per look-up).
     index: HashMap<Box<str>, usize>,
     entries: Vec<Entry>,
+    /// Files the entries hold open.
+    open_files: Rc<std::cell::Cell<usize>>,
     /// More entries than this and the cache starts over. Each entry can
     /// hold an open file, so the server sets it from its fd budget.
     max_entries: usize,
@@ -119,8 +154,14 @@ impl StatCache {
         StatCache {
             index: HashMap::new(),
             entries: Vec::new(),
+            open_files: Rc::default(),
             max_entries: max_entries.max(1),
         }
+    }
+
+    /// How many files the cache holds open now.
+    pub fn open_files(&self) -> usize {
+        self.open_files.get()
     }
 
     /// stat(2) of `path` (following symlinks), cached for this second; the
@@ -134,7 +175,7 @@ impl StatCache {
                 e.result = match std::fs::metadata(path) {
                     Ok(meta) => match std::mem::replace(&mut e.result, Err(0)) {
                         Ok(c) if same_file(&c.meta, &meta) => Ok(Cached { meta, ..c }),
-                        _ => Ok(Cached::new(meta)),
+                        _ => Ok(Cached::new(meta, &self.open_files)),
                     },
                     Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
                 };
@@ -143,7 +184,7 @@ impl StatCache {
             }
             None => {
                 let result = match std::fs::metadata(path) {
-                    Ok(meta) => Ok(Cached::new(meta)),
+                    Ok(meta) => Ok(Cached::new(meta, &self.open_files)),
                     Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
                 };
                 if self.entries.len() >= self.max_entries {
@@ -202,7 +243,17 @@ mod tests {
             let path = p.to_str().unwrap();
             c.stat(path, 1).unwrap().file(path).unwrap();
             assert!(c.entries.len() <= 3, "{} entries", c.entries.len());
+            // Each entry holds its file, counted for the out-of-fds check.
+            assert_eq!(c.open_files(), c.entries.len());
         }
+        // A file that changed is stat()ed again in a later second: the
+        // entry lets its old descriptor go.
+        let p = dir.join("f9");
+        let path = p.to_str().unwrap();
+        let held = c.open_files();
+        std::fs::write(&p, b"longer").unwrap();
+        assert_eq!(c.stat(path, 2).unwrap().meta.len(), 6);
+        assert_eq!(c.open_files(), held - 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -34,6 +34,11 @@ pub struct Slots {
 pub const NO_OWNER: usize = usize::MAX;
 
 impl Slots {
+    /// Backend sockets open now (each holds a slot).
+    pub fn in_use(&self) -> usize {
+        self.owner.len() - self.free.len()
+    }
+
     /// The client connection behind slot `id`, if any.
     pub fn owner(&self, id: usize) -> Option<usize> {
         self.owner.get(id).copied().filter(|&o| o != NO_OWNER)

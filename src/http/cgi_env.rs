@@ -685,37 +685,22 @@ mod tests {
             split_prefix("/cgi/", "/cgi/foo/bar", false),
             ("/cgi/foo", Some("/bar"))
         );
-        assert_eq!(
-            split_prefix("/", "/abc/def", false),
-            ("/abc", Some("/def"))
-        );
-        assert_eq!(
-            split_prefix("/", "/abc/def", true),
-            ("", Some("/abc/def"))
-        );
+        assert_eq!(split_prefix("/", "/abc/def", false), ("/abc", Some("/def")));
+        assert_eq!(split_prefix("/", "/abc/def", true), ("", Some("/abc/def")));
     }
 
     #[test]
     fn split_prefix_edges() {
         assert_eq!(split_prefix("/app", "/app", false), ("/app", None));
-        assert_eq!(
-            split_prefix("/app", "/app/", false),
-            ("/app", Some("/"))
-        );
+        assert_eq!(split_prefix("/app", "/app/", false), ("/app", Some("/")));
         assert_eq!(
             split_prefix("/app", "/appX/y", false),
             ("/appX", Some("/y"))
         );
-        assert_eq!(
-            split_prefix("/cgi/", "/cgi/foo", false),
-            ("/cgi/foo", None)
-        );
+        assert_eq!(split_prefix("/cgi/", "/cgi/foo", false), ("/cgi/foo", None));
         assert_eq!(split_prefix("/", "/abc", false), ("/abc", None));
         // fix-root-scriptname only applies to the key "/".
-        assert_eq!(
-            split_prefix("/app", "/app/x", true),
-            ("/app", Some("/x"))
-        );
+        assert_eq!(split_prefix("/app", "/app/x", true), ("/app", Some("/x")));
         // Key length inside a multi-byte char: no panic, byte search as lighttpd.
         assert_eq!(
             split_prefix("/a", "/\u{e9}/x", false),

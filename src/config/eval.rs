@@ -28,6 +28,9 @@ pub enum BlockCond {
         /// `$HTTP["url"] =^ "/x"`, as `-p` prints it.
         text: String,
         regex: Option<CondRegex>,
+        /// Written as a regex (`=~`) that was simplified to `op`: its
+        /// captures (`%0`, the literal) still exist for the modules.
+        simplified: bool,
     },
     /// A bare `else`, catching what its chain did not.
     Else { field: Field, text: String },
@@ -413,6 +416,7 @@ impl Evaluator {
         } else {
             (c.op, rvalue)
         };
+        let simplified = c.op == CondOp::Match && op != CondOp::Match;
         let text = format!("${}[\"{}\"] {} \"{}\"", c.obj, tag, op.as_str(), value);
         let key = format!("{} / {}", self.blocks[self.current].key, text);
         let index = match self.by_key.get(&key.to_ascii_lowercase()) {
@@ -439,6 +443,7 @@ impl Evaluator {
                     value,
                     text,
                     regex: None,
+                    simplified,
                 };
                 self.new_block(key, cond)
             }

@@ -2,11 +2,15 @@
 //! each block gets TRUE, FALSE or SKIP — SKIP when its parent is not TRUE,
 //! or when an earlier branch of its else chain was not FALSE. The result is
 //! one flag per block, computed once per request, so applying the typed
-//! patches is a plain walk over the blocks that hold.
+//! patches is a plain walk over the blocks that hold. The regex captures
+//! of a block that held (`%0`–`%9` for mod_rewrite and mod_redirect) are
+//! given on demand by [`block_captures`]: matching again gives what the
+//! condition matched, and requests that use none pay nothing.
 
 use super::ast::CondOp;
 use super::cond::Field;
 use super::eval::{BlockCond, ConfigTree};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// The request fields conditions compare.
@@ -87,18 +91,69 @@ pub fn holds(cond: &BlockCond, input: &CondInput<'_>) -> bool {
 }
 
 /// The request value a condition on `field` compares.
-pub fn field_value(field: &Field, input: &CondInput<'_>) -> String {
+pub fn field_value<'a>(field: &Field, input: &CondInput<'a>) -> Cow<'a, str> {
     match field {
-        Field::Url => input.url.to_string(),
-        Field::Host => input.host.to_string(),
-        Field::QueryString => input.query.to_string(),
-        Field::RemoteIp => input.remote_ip.to_string(),
-        Field::Scheme => input.scheme.to_string(),
-        Field::RequestMethod => input.method.to_string(),
-        Field::ServerSocket => input.socket.to_string(),
+        Field::Url => Cow::Borrowed(input.url),
+        Field::Host => Cow::Borrowed(input.host),
+        Field::QueryString => Cow::Borrowed(input.query),
+        Field::RemoteIp => Cow::Owned(input.remote_ip.to_string()),
+        Field::Scheme => Cow::Borrowed(input.scheme),
+        Field::RequestMethod => Cow::Borrowed(input.method),
+        Field::ServerSocket => Cow::Borrowed(input.socket),
         // A missing header compares as "".
-        Field::Header(h) => (input.header)(h).unwrap_or("").to_string(),
+        Field::Header(h) => Cow::Borrowed((input.header)(h).unwrap_or("")),
     }
+}
+
+/// What `%0`–`%9` stand for in a directive of one block: the groups of
+/// the block's regex as it matched this request (`%0` the whole match).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Captures {
+    groups: Vec<Option<String>>,
+}
+
+impl Captures {
+    /// `%n`: empty for a group that did not take part, or past the last.
+    pub fn get(&self, n: usize) -> &str {
+        self.groups.get(n).and_then(|g| g.as_deref()).unwrap_or("")
+    }
+}
+
+/// The captures of block `index`'s condition for this request, when that
+/// condition is a regex (`=~`, or one simplified to `==` / `=^` / `=$`,
+/// whose only capture is the literal it matched) and it matched; None for
+/// other conditions (their `%n` expand to empty, as in lighttpd). The
+/// caller asks only for a block that held.
+pub fn block_captures(tree: &ConfigTree, index: usize, input: &CondInput<'_>) -> Option<Captures> {
+    let BlockCond::Cond {
+        field,
+        op,
+        value,
+        regex,
+        simplified,
+        ..
+    } = &tree.blocks.get(index)?.cond
+    else {
+        return None;
+    };
+    if *simplified {
+        // The anchored literal matched: it is the whole match.
+        return holds(&tree.blocks[index].cond, input).then(|| Captures {
+            groups: vec![Some(value.clone())],
+        });
+    }
+    if *op != CondOp::Match {
+        return None;
+    }
+    let subject = field_value(field, input);
+    let caps = regex.as_ref()?.regex.captures(subject.as_bytes()).ok()??;
+    let groups = (0..caps.len())
+        .map(|i| {
+            caps.get(i)
+                .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+        })
+        .collect();
+    Some(Captures { groups })
 }
 
 /// `$HTTP["host"] == "a"` matches "a" and "a:port".
@@ -181,6 +236,49 @@ mod tests {
         let c = "$HTTP[\"url\"] =~ \"^/x(.*)\" {\n $HTTP[\"host\"] == \"www.example.org\" { }\n}\n";
         assert_eq!(run(c, "/xyz", "127.0.0.1"), [true, true, true]);
         assert_eq!(run(c, "/y", "127.0.0.1"), [true, false, false]);
+    }
+
+    #[test]
+    fn captures_of_a_block() {
+        let c = "$HTTP[\"host\"] =~ \"^(www)\\.(ex[^.]*)\" {\n $HTTP[\"url\"] =~ \"^/a\" { }\n $HTTP[\"url\"] =~ \"^/(x)?b(c)\" { }\n}\n$HTTP[\"url\"] !~ \"^/(q)\" { }\n$HTTP[\"url\"] == \"/bc\" { }\n";
+        let t = read_config(Input::Stdin(c)).unwrap();
+        let hdr = |_: &str| -> Option<&str> { None };
+        let input = CondInput {
+            url: "/bc",
+            host: "www.example.org",
+            query: "",
+            remote_ip: "127.0.0.1".parse().unwrap(),
+            scheme: "http",
+            method: "GET",
+            socket: "127.0.0.1:8080",
+            header: &hdr,
+        };
+        assert_eq!(
+            eval_blocks(&t, &input),
+            [true, true, false, true, true, true]
+        );
+        // config-language.md's example: %1 = www, %2 = example, %0 the match.
+        let host = block_captures(&t, 1, &input).unwrap();
+        assert_eq!(
+            (host.get(0), host.get(1), host.get(2)),
+            ("www.example", "www", "example")
+        );
+        assert_eq!(host.get(3), "");
+        // A group that took no part is empty; later groups still count.
+        let url = block_captures(&t, 3, &input).unwrap();
+        assert_eq!((url.get(0), url.get(1), url.get(2)), ("/bc", "", "c"));
+        // `=~ "^/a"` was simplified to `=^`: its capture is the literal.
+        let other = CondInput {
+            url: "/a/z",
+            ..input
+        };
+        let simple = block_captures(&t, 2, &other).unwrap();
+        assert_eq!((simple.get(0), simple.get(1)), ("/a", ""));
+        assert!(block_captures(&t, 2, &input).is_none());
+        // `!~` and plain comparisons have none, nor does the global block.
+        assert!(block_captures(&t, 4, &input).is_none());
+        assert!(block_captures(&t, 5, &input).is_none());
+        assert!(block_captures(&t, 0, &input).is_none());
     }
 
     #[test]

@@ -25,9 +25,8 @@ impl Conn {
         }
         let mut r = Response::new(head.status);
         for (k, v) in &head.headers {
-            let k = String::from_utf8_lossy(k).into_owned();
             r.headers.push((
-                std::borrow::Cow::Owned(k),
+                header_name(k),
                 String::from_utf8_lossy(v).into_owned().into(),
             ));
         }
@@ -280,6 +279,31 @@ pub(super) fn x_sendfile2(b: &BackendRun, value: &[u8], mut r: Response) -> Resp
     r.header("Content-Length", total);
     r.body = crate::response::Body::Segments(segs);
     r
+}
+
+/// A backend's header name as it was sent: a common one without a copy.
+fn header_name(k: &[u8]) -> std::borrow::Cow<'static, str> {
+    const COMMON: &[&str] = &[
+        "Content-Type",
+        "Content-type",
+        "Content-Length",
+        "Location",
+        "Set-Cookie",
+        "Cache-Control",
+        "Expires",
+        "Pragma",
+        "Last-Modified",
+        "ETag",
+        "Vary",
+        "X-Powered-By",
+        "Content-Encoding",
+        "Content-Disposition",
+        "Link",
+    ];
+    match COMMON.iter().find(|c| c.as_bytes() == k) {
+        Some(c) => std::borrow::Cow::Borrowed(c),
+        None => std::borrow::Cow::Owned(String::from_utf8_lossy(k).into_owned()),
+    }
 }
 
 /// An interim head as relayed: status line and the backend's headers only.

@@ -233,12 +233,22 @@ impl VarName {
 /// A key byte in a CGI variable name: letters upper-cased, digits kept,
 /// everything else `_`.
 fn varname_byte(b: u8) -> u8 {
-    if b.is_ascii_alphanumeric() {
-        b.to_ascii_uppercase()
-    } else {
-        b'_'
-    }
+    VARNAME[b as usize]
 }
+
+/// [`varname_byte`] for every byte.
+const VARNAME: [u8; 256] = {
+    let mut t = [b'_'; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] = b.to_ascii_uppercase();
+        }
+        c += 1;
+    }
+    t
+};
 
 /// CGI variable name for a header (`HTTP_` prefix) or a module env key:
 /// letters upper-cased, digits kept, everything else `_`. Two distinct

@@ -374,6 +374,27 @@ fn split_absolute(t: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&t[scheme_len..slash], &t[slash..]))
 }
 
+/// The head's bytes, and the same as text when they are valid UTF-8
+/// (checked once for the whole head, so its parts are pushed without a
+/// second check).
+struct Src<'a> {
+    b: &'a [u8],
+    text: Option<&'a str>,
+}
+
+impl Src<'_> {
+    /// Appends `piece`, a part of the head, to the head's text.
+    fn push(&self, h: &mut RequestHead, piece: &[u8]) -> Span {
+        if let Some(t) = self.text {
+            let start = (piece.as_ptr() as usize).wrapping_sub(self.b.as_ptr() as usize);
+            if let Some(s) = t.get(start..start.wrapping_add(piece.len())) {
+                return h.push_str(s);
+            }
+        }
+        h.push(piece)
+    }
+}
+
 /// Header state gathered while reading the lines (the fields themselves
 /// go straight into the head).
 struct Fields {
@@ -382,6 +403,11 @@ struct Fields {
     cl_seen: bool,
     chunked: bool,
     keep_alive: bool,
+    /// Headers the last checks look at were seen (looked up only then).
+    seen_connection: bool,
+    seen_upgrade: bool,
+    seen_expect: bool,
+    seen_http2_settings: bool,
 }
 
 /// The field named `name` (any case) so far, if any.
@@ -394,7 +420,7 @@ fn field_index(h: &RequestHead, name: &[u8]) -> Option<usize> {
 
 /// Records the value pushed since `mark` under `name`, merging it into an
 /// earlier field of the same name.
-fn append_field(h: &mut RequestHead, name: &[u8], value: Span) {
+fn append_field(h: &mut RequestHead, src: &Src<'_>, name: &[u8], value: Span) {
     match field_index(h, name) {
         Some(i) => {
             let sep = if name.eq_ignore_ascii_case(b"cookie") {
@@ -405,15 +431,49 @@ fn append_field(h: &mut RequestHead, name: &[u8], value: Span) {
             h.merge_into(i, sep, value.start());
         }
         None => {
-            let n = h.push(name);
+            let n = src.push(h, name);
             h.add_field(n, value);
         }
     }
 }
 
+/// RFC 9110 token characters: letters, digits and ``!#$%&'*+-.^_`|~``
+/// (none of which a header name may not hold).
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        c += 1;
+    }
+    t
+};
+
 /// Bytes a header name may not hold: separators always; in strict mode
 /// also controls and bytes ≥ 0x7F, otherwise only NUL.
 fn check_name(name: &[u8], strict: bool) -> Result<(), HttpError> {
+    // The usual name is all token characters: nothing to report.
+    if name.iter().all(|&c| TOKEN[c as usize]) {
+        return Ok(());
+    }
     for &c in name {
         match c {
             b' ' | b'\t' => return Err(bad("WS character in key -> 400")),
@@ -456,6 +516,7 @@ fn has_token(v: &[u8], token: &[u8]) -> bool {
 /// as `v`: recorded as lighttpd records it, or refused.
 fn add_field(
     h: &mut RequestHead,
+    src: &Src<'_>,
     f: &mut Fields,
     name: &[u8],
     v: Span,
@@ -493,6 +554,7 @@ fn add_field(
             return Ok(());
         }
         b"if-modified-since" | b"if-none-match" | b"content-type" | b"http2-settings" => {
+            f.seen_http2_settings |= lname == b"http2-settings";
             if let Some(i) = field_index(h, name) {
                 let same = h
                     .span_str(h.field_value(i))
@@ -508,7 +570,10 @@ fn add_field(
                 }));
             }
         }
+        b"upgrade" => f.seen_upgrade = true,
+        b"expect" => f.seen_expect = true,
         b"connection" => {
+            f.seen_connection = true;
             let value = h.span_str(v).as_bytes();
             if has_token(value, b"close") {
                 f.keep_alive = false;
@@ -543,7 +608,7 @@ fn add_field(
         }
         _ => {}
     }
-    append_field(h, name, v);
+    append_field(h, src, name, v);
     Ok(())
 }
 
@@ -557,16 +622,25 @@ fn parse_lines(
     let (s0, e0) = lines[0];
     let rl = parse_request_line(&b[s0..e0], opts)?;
     let mut h = RequestHead::fresh(rl.method, rl.version);
+    let end = lines.last().map_or(0, |l| l.1);
+    let src = Src {
+        b,
+        text: std::str::from_utf8(&b[..end]).ok(),
+    };
     let mut f = Fields {
         host: None,
         content_length: None,
         cl_seen: false,
         chunked: false,
         keep_alive: rl.version == Version::Http11,
+        seen_connection: false,
+        seen_upgrade: false,
+        seen_expect: false,
+        seen_http2_settings: false,
     };
     if let Some(auth) = rl.authority {
         let n = h.push_str("Host");
-        let v = h.push(auth);
+        let v = src.push(&mut h, auth);
         h.lowercase(v);
         h.add_field(n, v);
         f.host = Some(v);
@@ -613,7 +687,7 @@ fn parse_lines(
             if strict && body.iter().any(|&c| (c < 0x20 && c != b'\t') || c == 0x7F) {
                 return Err(bad("invalid character in header -> 400"));
             }
-            h.push(body);
+            src.push(&mut h, body);
             if !folded {
                 break;
             }
@@ -627,21 +701,22 @@ fn parse_lines(
         if value.is_empty() {
             continue; // empty values are ignored
         }
-        add_field(&mut h, &mut f, name, value, rl.version)?;
+        add_field(&mut h, &src, &mut f, name, value, rl.version)?;
     }
-    finish(h, rl.target, f, opts, https)
+    finish(h, &src, rl.target, f, opts, https)
 }
 
 /// The checks lighttpd makes once all header lines are read.
 fn finish(
     mut h: RequestHead,
+    src: &Src<'_>,
     target: &[u8],
     mut f: Fields,
     opts: &ParseOpts,
     https: bool,
 ) -> Result<RequestHead, HttpError> {
     let (method, version) = (h.method, h.version);
-    let t = h.push(target);
+    let t = src.push(&mut h, target);
     let (normalized, path, query) =
         if method == Method::Connect || (method == Method::Options && target == b"*") {
             (t, t, None)
@@ -678,14 +753,13 @@ fn finish(
         None => None,
     };
     h.set_spans(t, normalized, path, query, host);
-    if version != Version::Http11
-        && (h.header("Upgrade").is_some() || h.header("HTTP2-Settings").is_some())
-    {
+    if version != Version::Http11 && (f.seen_upgrade || f.seen_http2_settings) {
         return Err(bad("invalid hop-by-hop header w/o HTTP/1.1 -> 400"));
     }
     // lighttpd drops an Upgrade that no Connection header announces (its
     // h2c check runs on every request; switching protocols is the caller's)
-    if h.header("Connection").is_none()
+    if f.seen_upgrade
+        && !f.seen_connection
         && let Some(i) = h.index_of("Upgrade")
     {
         h.remove_field(i);
@@ -713,6 +787,7 @@ fn finish(
     }
     check_content_length(f.content_length, opts.max_request_size_kb)?;
     h.expect_100 = version == Version::Http11
+        && f.seen_expect
         && h.header("Expect")
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
     h.content_length = f.content_length;

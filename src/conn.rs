@@ -309,8 +309,8 @@ impl Conn {
             && response::uri_clean(head, &conf).is_none()
         {
             conf = match self.try_fastcgi(sh, head, conf, auth_env.as_deref()) {
-                Ok(()) => return,
-                Err(conf) => conf,
+                None => return,
+                Some(conf) => conf,
             };
         }
         let r = match size_ok {
@@ -376,10 +376,10 @@ impl Conn {
         head: &RequestHead,
         conf: crate::reqconf::RequestConf,
         auth_env: Option<&[(String, String)]>,
-    ) -> Result<(), crate::reqconf::RequestConf> {
+    ) -> Option<crate::reqconf::RequestConf> {
         use crate::gw::config::Mode;
         let Some(docroot) = conf.document_root.clone() else {
-            return Err(conf);
+            return Some(conf);
         };
         let pick = crate::gw::balance::PickInput {
             path: head.path(),
@@ -446,9 +446,9 @@ impl Conn {
                     }
                 }
             }
-            return Ok(());
+            return None;
         }
-        Err(conf)
+        Some(conf)
     }
 
     /// The local address of the client socket (SERVER_ADDR / SERVER_PORT).

@@ -58,7 +58,10 @@ pub struct BackendRun {
     debug: u32,
     tag: Option<std::rc::Rc<str>>,
     conf: RequestConf,
-    uri: String,
+    /// "<path>?<query>" (the `?` even without a query, as 1.4.69's
+    /// messages print the request), then the authority: for log lines and
+    /// for choosing a host again on a reconnect.
+    names: RequestNames,
     /// The response head, held back while the body is buffered: a body
     /// that is complete by END_REQUEST goes out with Content-Length (and
     /// Range applied), as lighttpd buffers backend responses by default.
@@ -80,8 +83,6 @@ pub struct BackendRun {
     /// The key's position in the responder keys, and what host choice
     /// looks at, for choosing again on a reconnect.
     ext: usize,
-    path: String,
-    authority: String,
     /// When the connect started and the last read / write progress (the
     /// host's connect-, read- and write-timeout).
     connect_ts: i64,
@@ -124,6 +125,49 @@ impl BackendRun {
         } else {
             self.conf.fastcgi_server.clone()
         }
+    }
+}
+
+/// The request's path, query and authority in one string (see
+/// `BackendRun::names`).
+pub(super) struct RequestNames {
+    text: String,
+    path_len: usize,
+    uri_len: usize,
+}
+
+impl RequestNames {
+    fn new(head: &RequestHead) -> RequestNames {
+        let (path, query) = (head.path(), head.query().unwrap_or(""));
+        let authority = head.host().unwrap_or("");
+        let mut text = String::with_capacity(path.len() + 1 + query.len() + authority.len());
+        text.push_str(path);
+        text.push('?');
+        text.push_str(query);
+        let uri_len = text.len();
+        text.push_str(authority);
+        RequestNames {
+            text,
+            path_len: path.len(),
+            uri_len,
+        }
+    }
+
+    /// "<path>?<query>".
+    pub(super) fn uri(&self) -> &str {
+        &self.text[..self.uri_len]
+    }
+
+    pub(super) fn path(&self) -> &str {
+        &self.text[..self.path_len]
+    }
+
+    pub(super) fn query(&self) -> &str {
+        &self.text[self.path_len + 1..self.uri_len]
+    }
+
+    pub(super) fn authority(&self) -> &str {
+        &self.text[self.uri_len..]
     }
 }
 
@@ -273,11 +317,7 @@ impl Conn {
         } else {
             head.content_length.unwrap_or(0)
         };
-        // "<path>?<query>", the `?` even without a query, as 1.4.69's
-        // messages print the request.
-        let uri = format!("{}?{}", head.path(), head.query().unwrap_or(""));
-        let path = head.path().to_string();
-        let authority = head.host().map(str::to_string).unwrap_or_default();
+        let names = RequestNames::new(head);
         let mut reconnects = 0;
         let exts = if authorizer {
             &conf.fastcgi_auth
@@ -291,9 +331,9 @@ impl Conn {
             let a = Attempt {
                 ext,
                 balance: conf.fastcgi_balance,
-                path: &path,
-                query: head.query().unwrap_or(""),
-                authority: &authority,
+                path: names.path(),
+                query: names.query(),
+                authority: names.authority(),
                 client_ip: self.peer_text(),
                 debug,
                 rec: &rec,
@@ -333,7 +373,7 @@ impl Conn {
                 return;
             }
             Opened::Down => {
-                all_down_note(ext, &uri);
+                all_down_note(ext, names.uri());
                 let r = response::error_response(503, &conf, false);
                 let head_only = head.method == crate::http::request::Method::Head;
                 self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
@@ -362,7 +402,7 @@ impl Conn {
             deferred: None,
             body: crate::chunk::Buffer::new(),
             conf,
-            uri,
+            names,
             rec,
             reconnects,
             body_sent: 0,
@@ -376,8 +416,6 @@ impl Conn {
             host: lease.host_cfg(),
             lease: Some(lease),
             ext: t.ext,
-            path,
-            authority,
             connect_ts: sh.now,
             read_ts: sh.now,
             write_ts: sh.now,
@@ -589,14 +627,14 @@ impl Conn {
                 "response not received, request sent: {} on socket: {} for {}, closing connection",
                 b.gw.written,
                 b.gw.addr,
-                b.uri
+                b.names.uri()
             );
             return self.backend_fail(sh, b, 500);
         }
         crate::log_error!(
             "response already sent out, but backend returned error on socket: {} for {}, terminating connection",
             b.gw.addr,
-            b.uri
+            b.names.uri()
         );
         // What arrived goes out, marked as cut short: chunked
         // without the last chunk (HTTP/1.1) and closed. 1.4.69

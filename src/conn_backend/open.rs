@@ -177,7 +177,7 @@ impl Conn {
         if b.debug >= 1 {
             crate::log_error!(
                 "error: unexpected close of fastcgi connection for {} (no fastcgi process on host/port ?)",
-                b.uri.trim_end_matches('?')
+                b.names.uri().trim_end_matches('?')
             );
         }
         if let Some(l) = b.lease.take() {
@@ -203,7 +203,7 @@ impl Conn {
                 b.connect_ts = sh.now;
                 return false;
             }
-            all_down_note(e, &b.uri);
+            all_down_note(e, b.names.uri());
         }
         self.backend_fail(sh, b, 503)
     }
@@ -262,9 +262,9 @@ impl Conn {
         Attempt {
             ext,
             balance: b.conf.fastcgi_balance,
-            path: &b.path,
-            query: b.uri.split_once('?').map(|(_, q)| q).unwrap_or(""),
-            authority: &b.authority,
+            path: b.names.path(),
+            query: b.names.query(),
+            authority: b.names.authority(),
             client_ip,
             debug: b.debug,
             rec: &b.rec,
@@ -306,7 +306,7 @@ impl Conn {
             }
             // Waiting is not possible once the request has begun.
             Opened::Wait | Opened::Down => {
-                all_down_note(e, &b.uri);
+                all_down_note(e, b.names.uri());
                 self.backend_fail(sh, b, 503)
             }
         }

@@ -129,13 +129,7 @@ impl Codec for FastCgi {
         };
         fcgi::begin_request(out, 1, role, keep_conn);
         let mut w = fcgi::ParamsWriter::new(out, 1);
-        cgi_env::build_with(req, &mut |k, v| {
-            let mut parts = [&b""[..]; 3];
-            for (p, v) in parts.iter_mut().zip(v) {
-                *p = v.as_bytes();
-            }
-            w.push_parts(k.as_bytes(), &parts[..v.len().min(3)]);
-        });
+        cgi_env::build_with(req, &mut |k, v| w.push_parts(k, v));
         if w.finish().is_err() {
             out.truncate(start);
             return Err(HeadTooLarge);
@@ -197,7 +191,7 @@ mod tests {
         ) -> Result<(), HeadTooLarge> {
             let mut pairs = Vec::new();
             cgi_env::build_with(req, &mut |k, v| {
-                pairs.extend_from_slice(k.as_bytes());
+                pairs.extend_from_slice(k);
                 pairs.push(0);
                 for piece in v {
                     pairs.extend_from_slice(piece.as_bytes());

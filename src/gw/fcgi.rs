@@ -149,12 +149,14 @@ impl<'a> ParamsWriter<'a> {
     }
 
     /// A pair whose value is the pieces joined.
-    pub fn push_parts(&mut self, name: &[u8], value: &[&[u8]]) {
+    pub fn push_parts<T: AsRef<[u8]>>(&mut self, name: &[u8], value: &[T]) {
+        let len: usize = value.iter().map(|v| v.as_ref().len()).sum();
+        self.out.reserve(8 + name.len() + len);
         push_len(self.out, name.len());
-        push_len(self.out, value.iter().map(|v| v.len()).sum());
+        push_len(self.out, len);
         self.out.extend_from_slice(name);
         for v in value {
-            self.out.extend_from_slice(v);
+            self.out.extend_from_slice(v.as_ref());
         }
     }
 

@@ -102,75 +102,77 @@ impl HeaderList<'_> {
 /// Builds the environment in lighttpd's order.
 pub fn build(input: &CgiInput) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = Vec::with_capacity(32);
-    build_with(input, &mut |k, v| env.push((k.to_owned(), v.concat())));
+    build_with(input, &mut |k, v| {
+        env.push((String::from_utf8_lossy(k).into_owned(), v.concat()))
+    });
     env
 }
 
-/// The environment in lighttpd's order, handed to `put` pair by pair, each
-/// value in pieces to be joined (a FastCGI PARAMS record is written
-/// straight from it, without copies).
-pub fn build_with(input: &CgiInput, put: &mut dyn FnMut(&str, &[&str])) {
+/// The environment in lighttpd's order, handed to `put` pair by pair (the
+/// name as ASCII bytes), each value in pieces to be joined (a FastCGI
+/// PARAMS record is written straight from it, without copies).
+pub fn build_with(input: &CgiInput, put: &mut dyn FnMut(&[u8], &[&str])) {
     let mut num = itoa::Buffer::new();
 
     if !input.authorizer {
-        put("CONTENT_LENGTH", &[num.format(input.content_length)]);
+        put(b"CONTENT_LENGTH", &[num.format(input.content_length)]);
     }
-    put("QUERY_STRING", &[input.query]);
+    put(b"QUERY_STRING", &[input.query]);
     put(
-        "REQUEST_URI",
+        b"REQUEST_URI",
         &[strip_uri(input.raw_target, input.strip_request_uri)],
     );
     if let Some(target) = input.redirect_uri
         && target != input.raw_target
     {
-        put("REDIRECT_URI", &[target]);
+        put(b"REDIRECT_URI", &[target]);
     }
     if !input.error_handler {
-        put("REDIRECT_STATUS", &["200"]);
+        put(b"REDIRECT_STATUS", &["200"]);
     }
 
     let path_info = input.path_info.filter(|p| !p.is_empty());
     if !input.authorizer {
-        put("SCRIPT_NAME", &[input.script_name]);
+        put(b"SCRIPT_NAME", &[input.script_name]);
         if let Some(pi) = path_info {
-            put("PATH_INFO", &[pi]);
+            put(b"PATH_INFO", &[pi]);
             let base = input.docroot.unwrap_or(input.document_root);
-            put("PATH_TRANSLATED", &join_path(base, pi));
+            put(b"PATH_TRANSLATED", &join_path(base, pi));
         }
     }
 
     match input.docroot {
         Some(root) => {
-            put("SCRIPT_FILENAME", &join_path(root, input.script_name));
-            put("DOCUMENT_ROOT", &[root]);
+            put(b"SCRIPT_FILENAME", &join_path(root, input.script_name));
+            put(b"DOCUMENT_ROOT", &[root]);
         }
         None => {
             if input.broken_scriptfilename {
                 let pi = path_info.unwrap_or("");
-                put("SCRIPT_FILENAME", &join_path(input.script_filename, pi));
+                put(b"SCRIPT_FILENAME", &join_path(input.script_filename, pi));
             } else {
-                put("SCRIPT_FILENAME", &[input.script_filename]);
+                put(b"SCRIPT_FILENAME", &[input.script_filename]);
             }
-            put("DOCUMENT_ROOT", &[input.document_root]);
+            put(b"DOCUMENT_ROOT", &[input.document_root]);
         }
     }
 
-    put("REQUEST_METHOD", &[input.method]);
-    put("SERVER_PROTOCOL", &[input.protocol]);
-    put("SERVER_SOFTWARE", &[input.server_software]);
-    put("GATEWAY_INTERFACE", &["CGI/1.1"]);
-    put("REQUEST_SCHEME", &[input.scheme]);
+    put(b"REQUEST_METHOD", &[input.method]);
+    put(b"SERVER_PROTOCOL", &[input.protocol]);
+    put(b"SERVER_SOFTWARE", &[input.server_software]);
+    put(b"GATEWAY_INTERFACE", &["CGI/1.1"]);
+    put(b"REQUEST_SCHEME", &[input.scheme]);
     if input.scheme == "https" {
-        put("HTTPS", &["on"]);
+        put(b"HTTPS", &["on"]);
     }
-    put("SERVER_PORT", &[num.format(input.server_port)]);
-    put("SERVER_ADDR", &[input.server_addr]);
+    put(b"SERVER_PORT", &[num.format(input.server_port)]);
+    put(b"SERVER_ADDR", &[input.server_addr]);
     // An empty server name stays empty: lighttpd's comment says "same as
     // SERVER_ADDR" but it sends an empty value (checked with HTTP/1.0 and
     // no Host against 1.4.69).
-    put("SERVER_NAME", &[host_without_port(input.server_name)]);
-    put("REMOTE_ADDR", &[input.remote_addr]);
-    put("REMOTE_PORT", &[num.format(input.remote_port)]);
+    put(b"SERVER_NAME", &[host_without_port(input.server_name)]);
+    put(b"REMOTE_ADDR", &[input.remote_addr]);
+    put(b"REMOTE_PORT", &[num.format(input.remote_port)]);
 
     let mut name = VarName::default();
     input.headers.for_each(&mut |key, value| {
@@ -183,7 +185,7 @@ pub fn build_with(input: &CgiInput, put: &mut dyn FnMut(&str, &[&str])) {
             return;
         }
         if key.eq_ignore_ascii_case("Content-Type") {
-            put("CONTENT_TYPE", &[value]);
+            put(b"CONTENT_TYPE", &[value]);
         } else {
             put(name.encode(key, true), &[value]);
         }
@@ -211,8 +213,8 @@ impl Default for VarName {
 }
 
 impl VarName {
-    /// See [`encode_varname`].
-    fn encode(&mut self, key: &str, is_http_header: bool) -> &str {
+    /// See [`encode_varname`]; ASCII bytes.
+    fn encode(&mut self, key: &str, is_http_header: bool) -> &[u8] {
         let prefix: &[u8] = if is_http_header { b"HTTP_" } else { b"" };
         let len = prefix.len() + key.len();
         let out: &mut [u8] = if len <= self.short.len() {
@@ -225,8 +227,7 @@ impl VarName {
         for (o, b) in out[prefix.len()..].iter_mut().zip(key.bytes()) {
             *o = varname_byte(b);
         }
-        // Only ASCII letters, digits and `_` were written.
-        std::str::from_utf8(out).unwrap_or("")
+        out
     }
 }
 

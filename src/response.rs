@@ -75,23 +75,14 @@ impl std::ops::Deref for HeaderValue {
 }
 
 impl From<u64> for HeaderValue {
-    fn from(mut n: u64) -> Self {
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        loop {
-            i -= 1;
-            tmp[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
+    fn from(n: u64) -> Self {
+        let mut buf = itoa::Buffer::new();
+        let text = buf.format(n).as_bytes();
         let mut digits = [0u8; 20];
-        let len = tmp.len() - i;
-        digits[..len].copy_from_slice(&tmp[i..]);
+        digits[..text.len()].copy_from_slice(text);
         HeaderValue::Number {
             digits,
-            len: len as u8,
+            len: text.len() as u8,
         }
     }
 }

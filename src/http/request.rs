@@ -412,10 +412,10 @@ struct Fields {
 
 /// The field named `name` (any case) so far, if any.
 fn field_index(h: &RequestHead, name: &[u8]) -> Option<usize> {
-    match std::str::from_utf8(name) {
-        Ok(n) => h.index_of(n),
-        Err(_) => h.index_of(&String::from_utf8_lossy(name)),
+    if name.is_ascii() {
+        return h.index_of_bytes(name);
     }
+    h.index_of(&String::from_utf8_lossy(name))
 }
 
 /// Records the value pushed since `mark` under `name`, merging it into an

@@ -134,6 +134,11 @@ fn check_local_may_match(conf: &FcgiConf<'_>, docroot: &str, path: &str) -> bool
         .filter(|k| !k.starts_with('/'))
         .chain(conf.map_extensions.iter().map(|(from, _)| from.as_str()));
     for k in suffixes {
+        // A key without a '/' can only end a candidate inside the path
+        // (candidates start with '/'): most paths do not hold it at all.
+        if !k.contains('/') && !path.contains(k) {
+            continue;
+        }
         if candidates
             .clone()
             .any(|n| joined_ends_with(root, &path[..n], k))

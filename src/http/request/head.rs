@@ -147,6 +147,13 @@ impl RequestHead {
         self.index_of(name).map(|i| self.str(self.fields[i].1))
     }
 
+    /// [`RequestHead::index_of`] for an ASCII name given as bytes.
+    pub(super) fn index_of_bytes(&self, name: &[u8]) -> Option<usize> {
+        self.fields
+            .iter()
+            .position(|&(n, _)| self.str(n).as_bytes().eq_ignore_ascii_case(name))
+    }
+
     pub(super) fn index_of(&self, name: &str) -> Option<usize> {
         self.fields
             .iter()

@@ -310,20 +310,8 @@ fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Respon
     } else {
         path
     };
-    // mod_alias: the first alias.url key that prefixes the path maps it
-    // to its directory (no slash inserted, as lighttpd).
-    let (docroot, path) = match alias(conf, path) {
-        Some(Err(())) => return Response::new(403),
-        Some(Ok((dir, rest))) => {
-            physical.push_str(dir);
-            physical.push_str(rest);
-            (dir, rest)
-        }
-        None => {
-            physical.push_str(docroot.trim_end_matches('/'));
-            physical.push_str(path);
-            (docroot, path)
-        }
+    let Ok((docroot, path)) = physical_path(conf, docroot, path, physical) else {
+        return Response::new(403);
     };
     let physical = physical.as_str();
     if conf.log_request_handling {
@@ -362,6 +350,32 @@ fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Respon
 /// byte prefix of `path` (case-insensitive with force-lowercase-filenames);
 /// Err for a `.` / `..` segment right after a key without a trailing `/`
 /// mapped to a directory with one (it would climb out: 403).
+/// The physical path of `path`, appended to `out`: mod_alias's first
+/// alias.url key that prefixes the path maps it to its directory (no
+/// slash inserted, as lighttpd), else it goes under the document root.
+/// Gives the directory it is under and the rest of the path; Err when an
+/// alias refuses the path (403).
+pub(crate) fn physical_path<'p>(
+    conf: &'p RequestConf,
+    docroot: &'p str,
+    path: &'p str,
+    out: &mut String,
+) -> Result<(&'p str, &'p str), ()> {
+    match alias(conf, path) {
+        Some(Err(())) => Err(()),
+        Some(Ok((dir, rest))) => {
+            out.push_str(dir);
+            out.push_str(rest);
+            Ok((dir, rest))
+        }
+        None => {
+            out.push_str(docroot.trim_end_matches('/'));
+            out.push_str(path);
+            Ok((docroot, path))
+        }
+    }
+}
+
 pub(crate) fn alias<'p>(
     conf: &'p RequestConf,
     path: &'p str,

@@ -207,20 +207,25 @@ mod tests {
     use super::*;
     use crate::config::eval::{Input, read_config};
 
-    fn run(conf: &str, url: &str, ip: &str) -> Vec<bool> {
-        let t = read_config(Input::Stdin(conf)).unwrap();
-        let hdr = |_: &str| -> Option<&str> { None };
-        let input = CondInput {
+    const NO_HEADERS: &dyn Fn(&str) -> Option<&'static str> = &|_| None;
+
+    /// A GET for `url` to `host` from `ip`.
+    fn input(url: &'static str, host: &'static str, ip: &str) -> CondInput<'static> {
+        CondInput {
             url,
-            host: "www.example.org:8080",
+            host,
             query: "",
             remote_ip: ip.parse().unwrap(),
             scheme: "http",
             method: "GET",
             socket: "127.0.0.1:8080",
-            header: &hdr,
-        };
-        eval_blocks(&t, &input)
+            header: NO_HEADERS,
+        }
+    }
+
+    fn run(conf: &str, url: &'static str, ip: &str) -> Vec<bool> {
+        let t = read_config(Input::Stdin(conf)).unwrap();
+        eval_blocks(&t, &input(url, "www.example.org:8080", ip))
     }
 
     #[test]
@@ -242,17 +247,7 @@ mod tests {
     fn captures_of_a_block() {
         let c = "$HTTP[\"host\"] =~ \"^(www)\\.(ex[^.]*)\" {\n $HTTP[\"url\"] =~ \"^/a\" { }\n $HTTP[\"url\"] =~ \"^/(x)?b(c)\" { }\n}\n$HTTP[\"url\"] !~ \"^/(q)\" { }\n$HTTP[\"url\"] == \"/bc\" { }\n";
         let t = read_config(Input::Stdin(c)).unwrap();
-        let hdr = |_: &str| -> Option<&str> { None };
-        let input = CondInput {
-            url: "/bc",
-            host: "www.example.org",
-            query: "",
-            remote_ip: "127.0.0.1".parse().unwrap(),
-            scheme: "http",
-            method: "GET",
-            socket: "127.0.0.1:8080",
-            header: &hdr,
-        };
+        let input = input("/bc", "www.example.org", "127.0.0.1");
         assert_eq!(
             eval_blocks(&t, &input),
             [true, true, false, true, true, true]

@@ -242,20 +242,9 @@ fn local_claim(
     physical: &mut String,
 ) -> Option<Claim> {
     // mod_alias maps the path first: the alias directory is then the
-    // base (and DOCUMENT_ROOT, lighttpd's physical basedir).
-    let base = match crate::response::alias(ctx.conf, fs_path) {
-        Some(Err(())) => return None, // the static path answers 403
-        Some(Ok((dir, rest))) => {
-            physical.push_str(dir);
-            physical.push_str(rest);
-            dir
-        }
-        None => {
-            physical.push_str(docroot.trim_end_matches('/'));
-            physical.push_str(fs_path);
-            docroot
-        }
-    };
+    // base (and DOCUMENT_ROOT, lighttpd's physical basedir). A refused
+    // path is the static path's 403.
+    let (base, _) = crate::response::physical_path(ctx.conf, docroot, fs_path, physical).ok()?;
     let physical = physical.as_str();
     let script;
     let (file, uri_len) = match ctx.stat(physical) {
@@ -351,22 +340,29 @@ fn index_target(
 mod tests {
     use super::*;
 
-    #[test]
-    fn first_match_wins_and_prefix_is_bytewise() {
-        let ext = |k: &str| GwExt {
+    fn ext(k: &str) -> GwExt {
+        GwExt {
             key: k.into(),
             hosts: Vec::new(),
             last_used: std::cell::Cell::new(-1),
             note_sent: std::cell::Cell::new(false),
-        };
-        let exts = vec![ext("/app"), ext(".php")];
-        let map = vec![(".php3".to_string(), ".php".to_string())];
-        let conf = FcgiConf {
-            exts: &exts,
-            map_extensions: &map,
+        }
+    }
+
+    fn conf<'a>(exts: &'a [GwExt], map: &'a [(String, String)]) -> FcgiConf<'a> {
+        FcgiConf {
+            exts,
+            map_extensions: map,
             balance: Balance::default(),
             authorizer: false,
-        };
+        }
+    }
+
+    #[test]
+    fn first_match_wins_and_prefix_is_bytewise() {
+        let exts = vec![ext("/app"), ext(".php")];
+        let map = vec![(".php3".to_string(), ".php".to_string())];
+        let conf = conf(&exts, &map);
         assert_eq!(find_ext(&conf, "/appX/y.php"), Some(0));
         assert_eq!(find_ext(&conf, "/x/y.php"), Some(1));
         assert_eq!(find_ext(&conf, "/x/y.php3"), Some(1));
@@ -377,20 +373,9 @@ mod tests {
     /// agrees with matching each candidate physical path for real.
     #[test]
     fn check_local_precheck_agrees_with_the_search() {
-        let ext = |k: &str| GwExt {
-            key: k.into(),
-            hosts: Vec::new(),
-            last_used: std::cell::Cell::new(-1),
-            note_sent: std::cell::Cell::new(false),
-        };
         let exts = vec![ext(".php"), ext("/srv/www/app"), ext("www/x.cgi")];
         let map = vec![(".php3".to_string(), ".php".to_string())];
-        let conf = FcgiConf {
-            exts: &exts,
-            map_extensions: &map,
-            balance: Balance::default(),
-            authorizer: false,
-        };
+        let conf = conf(&exts, &map);
         for root in ["/srv/www", "/srv/www/", "/srv", "/", ""] {
             for path in [
                 "/4k.bin",

@@ -265,6 +265,10 @@ impl GwConn {
         };
         if connected {
             self.state = GwState::Write;
+        } else {
+            // Not up yet: wait for the next writable event (the caller
+            // must not take this readiness for progress).
+            self.writable = false;
         }
         Ok(connected)
     }

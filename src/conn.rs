@@ -295,7 +295,7 @@ impl Conn {
         &mut self,
         sh: &mut Shared,
         head: &RequestHead,
-        conf: crate::reqconf::RequestConf,
+        conf: std::rc::Rc<crate::reqconf::RequestConf>,
         auth_env: Option<Vec<(String, String)>>,
     ) {
         // server.max-request-size may be set per request (conditionals):
@@ -374,9 +374,9 @@ impl Conn {
         &mut self,
         sh: &mut Shared,
         head: &RequestHead,
-        conf: crate::reqconf::RequestConf,
+        conf: std::rc::Rc<crate::reqconf::RequestConf>,
         auth_env: Option<&[(String, String)]>,
-    ) -> Option<crate::reqconf::RequestConf> {
+    ) -> Option<std::rc::Rc<crate::reqconf::RequestConf>> {
         use crate::gw::config::Mode;
         let Some(docroot) = conf.document_root.clone() else {
             return Some(conf);

@@ -203,7 +203,7 @@ pub struct CompiledConf {
     patches: Vec<Vec<Setting>>,
     /// The global configuration, built once: a request with no true
     /// condition block gets a clone (reference-count bumps only).
-    global: RequestConf,
+    global: Rc<RequestConf>,
 }
 
 fn strings(a: &Array) -> Rc<Vec<String>> {
@@ -492,16 +492,17 @@ impl CompiledConf {
         }
         let mut c = CompiledConf {
             patches,
-            global: RequestConf::default(),
+            global: Rc::default(),
         };
         check_bin_paths(&c.fastcgi_hosts())?;
-        c.global = c.build(&[true]);
+        let mut global = c.build(&[true]);
         if let Some(Value::Array(flags)) = tree.global().values.get("server.feature-flags") {
-            c.global.absolute_dir_redirect = flags
+            global.absolute_dir_redirect = flags
                 .get("server.absolute-dir-redirect")
                 .and_then(crate::config::scoped::to_bool)
                 .unwrap_or(false);
         }
+        c.global = Rc::new(global);
         Ok(c)
     }
 
@@ -519,16 +520,18 @@ impl CompiledConf {
 
     /// The configuration for a request whose true blocks are `holds`
     /// (index 0, the global block, always holds).
-    pub fn for_request(&self, holds: &[bool]) -> RequestConf {
-        let mut c = self.global.clone();
+    /// Shared with the global configuration when no other block holds.
+    pub fn for_request(&self, holds: &[bool]) -> Rc<RequestConf> {
+        let mut c = None;
         for (i, p) in self.patches.iter().enumerate().skip(1) {
-            if holds.get(i).copied().unwrap_or(false) {
+            if holds.get(i).copied().unwrap_or(false) && !p.is_empty() {
+                let c = c.get_or_insert_with(|| RequestConf::clone(&self.global));
                 for s in p {
-                    s.apply(&mut c, false);
+                    s.apply(c, false);
                 }
             }
         }
-        c
+        c.map_or_else(|| self.global.clone(), Rc::new)
     }
 
     /// Every fastcgi.server host of every block, with the fastcgi.debug
@@ -556,7 +559,7 @@ impl CompiledConf {
     }
 
     /// The global (block 0) configuration.
-    pub fn global(&self) -> RequestConf {
+    pub fn global(&self) -> Rc<RequestConf> {
         self.global.clone()
     }
 }

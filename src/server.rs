@@ -67,7 +67,7 @@ impl Shared {
         head: &RequestHead,
         peer: std::net::IpAddr,
         listener: usize,
-    ) -> RequestConf {
+    ) -> std::rc::Rc<RequestConf> {
         if self.cfg.tree.blocks.len() == 1 {
             return self.compiled.global();
         }

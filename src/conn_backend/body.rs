@@ -12,7 +12,7 @@ impl Conn {
         sh: &mut Shared,
         head: &RequestHead,
         t: FcgiTarget,
-        conf: RequestConf,
+        conf: std::rc::Rc<RequestConf>,
         how: Start<'_>,
     ) {
         let max_body = conf.max_request_size_kb as u64 * 1024;

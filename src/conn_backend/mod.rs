@@ -57,7 +57,7 @@ pub struct BackendRun {
     keep: bool,
     debug: u32,
     tag: Option<std::rc::Rc<str>>,
-    conf: RequestConf,
+    conf: Rc<RequestConf>,
     /// "<path>?<query>" (the `?` even without a query, as 1.4.69's
     /// messages print the request), then the authority: for log lines and
     /// for choosing a host again on a reconnect.
@@ -176,7 +176,7 @@ impl RequestNames {
 pub struct Pending {
     head: RequestHead,
     target: FcgiTarget,
-    conf: RequestConf,
+    conf: Rc<RequestConf>,
     version: Version,
     keep: bool,
     mode: Mode,
@@ -281,7 +281,7 @@ impl Conn {
         sh: &mut Shared,
         head: &RequestHead,
         t: FcgiTarget,
-        conf: RequestConf,
+        conf: Rc<RequestConf>,
         mut how: Start<'_>,
     ) {
         let body_src = how.body.take();

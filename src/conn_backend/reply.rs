@@ -90,7 +90,7 @@ impl Conn {
         };
         let mut conf = b.conf.clone();
         if let Some(d) = &b.host.docroot {
-            conf.document_root = Some(d.as_str().into());
+            std::rc::Rc::make_mut(&mut conf).document_root = Some(d.as_str().into());
         }
         // The authorizer's proc is let go before the request runs on (it
         // may take another backend connection).

@@ -53,6 +53,7 @@ ok($pid1, 'got proc: pid, socket-0 and load 1');
 like($tf->error_log, qr/released proc: pid: $pid1 socket: unix:\Q$tmp\E\/one\.sock-0 load: 0$/m,
      'released proc: load back to 0');
 ok(kill(0, $pid1), 'the pid in the trace is the running child');
+is(readlink("/proc/$pid1/fd/1"), '/dev/null', 'its stdout is /dev/null, as lighttpd starts its backends');
 
 is(get('/one?die-at-end'), 'test123', 'the child answers, then exits');
 ok(wait_log(qr/child exited: 0 unix:\Q$tmp\E\/one\.sock-0$/m, 5), 'its exit is reaped and logged');

@@ -61,7 +61,10 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
         host.listen_backlog as i32,
     );
     let mut cmd = Command::new(prog);
-    cmd.args(&args).stdin(Stdio::from(fd));
+    // stdin is the listening socket (FCGI_LISTENSOCK_FILENO); stdout goes
+    // nowhere, as lighttpd gives its backends /dev/null there; stderr is
+    // ours (server.breakagelog).
+    cmd.args(&args).stdin(Stdio::from(fd)).stdout(Stdio::null());
     if let Some(dir) = std::path::Path::new(prog)
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -296,6 +296,28 @@ mod tests {
     use std::io::Read;
 
     #[test]
+    fn the_pool_gives_back_what_it_was_given() {
+        // Empty this thread's pool first (other tests may have used it).
+        while buffer_acquire().capacity() > 0 {}
+        let mut b = buffer_acquire();
+        assert_eq!(b.capacity(), 0);
+        b.extend_from_slice(&[7; 1000]);
+        let cap = b.capacity();
+        buffer_release(b);
+        let again = buffer_acquire();
+        assert!(again.is_empty() && again.capacity() == cap);
+        // Too big to keep.
+        buffer_release(vec![0; POOL_BUF_MAX + 1]);
+        assert_eq!(buffer_acquire().capacity(), 0);
+        // A Buffer goes back when dropped.
+        let mut pooled = Buffer::new();
+        pooled.extend_from_slice(b"head");
+        drop(pooled);
+        assert!(buffer_acquire().capacity() >= 4);
+        drop(again);
+    }
+
+    #[test]
     fn writes_mem_and_file_in_order() {
         let (mut a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
         let path = std::env::temp_dir().join(format!("lrs-chunk-{}", std::process::id()));

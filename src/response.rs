@@ -20,136 +20,8 @@ use std::fs::{File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::rc::Rc;
 
-/// A response body.
-#[derive(Debug)]
-pub enum Body {
-    Empty,
-    Mem(Vec<u8>),
-    /// A small file's cached contents.
-    Bytes(Rc<[u8]>),
-    File {
-        file: Rc<File>,
-        off: u64,
-        len: u64,
-    },
-    /// File ranges sent one after the other (X-Sendfile2): (file, offset,
-    /// length).
-    Segments(Vec<(Rc<File>, u64, u64)>),
-    /// multipart/byteranges: (part header, start, end inclusive) then the
-    /// closing boundary.
-    Parts {
-        file: Rc<File>,
-        parts: Vec<(Vec<u8>, u64, u64)>,
-        closing: Vec<u8>,
-    },
-}
-
-/// A response header's value: a fixed text, a text shared with a cache
-/// (the stat cache's dates and tags, the mimetype table), or one made for
-/// this response. Only the last costs an allocation.
-#[derive(Debug, Clone)]
-pub enum HeaderValue {
-    Static(&'static str),
-    Shared(Rc<str>),
-    Owned(String),
-    /// A number (Content-Length) as decimal digits, kept inline.
-    Number {
-        digits: [u8; 20],
-        len: u8,
-    },
-}
-
-impl std::ops::Deref for HeaderValue {
-    type Target = str;
-    fn deref(&self) -> &str {
-        match self {
-            HeaderValue::Static(s) => s,
-            HeaderValue::Shared(s) => s,
-            HeaderValue::Owned(s) => s,
-            // Only ASCII digits are ever written there.
-            HeaderValue::Number { digits, len } => {
-                std::str::from_utf8(&digits[..*len as usize]).unwrap_or("")
-            }
-        }
-    }
-}
-
-impl From<u64> for HeaderValue {
-    fn from(n: u64) -> Self {
-        let mut buf = itoa::Buffer::new();
-        let text = buf.format(n).as_bytes();
-        let mut digits = [0u8; 20];
-        digits[..text.len()].copy_from_slice(text);
-        HeaderValue::Number {
-            digits,
-            len: text.len() as u8,
-        }
-    }
-}
-
-impl From<&'static str> for HeaderValue {
-    fn from(s: &'static str) -> Self {
-        HeaderValue::Static(s)
-    }
-}
-
-impl From<String> for HeaderValue {
-    fn from(s: String) -> Self {
-        HeaderValue::Owned(s)
-    }
-}
-
-impl From<Rc<str>> for HeaderValue {
-    fn from(s: Rc<str>) -> Self {
-        HeaderValue::Shared(s)
-    }
-}
-
-#[derive(Debug)]
-pub struct Response {
-    pub status: u16,
-    /// In lighttpd's order; Connection, Date and Server are added last.
-    pub headers: Headers,
-    pub body: Body,
-    /// The connection must close after this response.
-    pub close: bool,
-}
-
-type Headers = Vec<(Cow<'static, str>, HeaderValue)>;
-
-thread_local! {
-    /// The header list of the last response sent, for the next one.
-    static SPARE_HEADERS: std::cell::Cell<Headers> = const { std::cell::Cell::new(Vec::new()) };
-}
-
-impl Response {
-    pub fn new(status: u16) -> Self {
-        let mut headers = SPARE_HEADERS.with(|s| s.take());
-        if headers.capacity() == 0 {
-            headers.reserve(8);
-        }
-        Response {
-            status,
-            headers,
-            body: Body::Empty,
-            close: false,
-        }
-    }
-
-    /// Gives the header list back for the next response (its values are
-    /// dropped now); the body is the caller's.
-    pub fn recycle_headers(headers: Headers) {
-        let mut h = headers;
-        if h.capacity() <= 64 {
-            h.clear();
-            SPARE_HEADERS.with(|s| s.set(h));
-        }
-    }
-
-    pub fn header(&mut self, name: &'static str, value: impl Into<HeaderValue>) {
-        self.headers.push((Cow::Borrowed(name), value.into()));
-    }
-}
+mod message;
+pub use message::{Body, HeaderValue, Response, serialize_head, serialize_head_into};
 
 /// What the pipeline needs besides the request and its config.
 pub struct Ctx<'a> {
@@ -346,10 +218,6 @@ fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Respon
     }
 }
 
-/// alias.url: (directory, rest of the path) for the first key that is a
-/// byte prefix of `path` (case-insensitive with force-lowercase-filenames);
-/// Err for a `.` / `..` segment right after a key without a trailing `/`
-/// mapped to a directory with one (it would climb out: 403).
 /// The physical path of `path`, appended to `out`: mod_alias's first
 /// alias.url key that prefixes the path maps it to its directory (no
 /// slash inserted, as lighttpd), else it goes under the document root.
@@ -376,6 +244,10 @@ pub(crate) fn physical_path<'p>(
     }
 }
 
+/// alias.url: (directory, rest of the path) for the first key that is a
+/// byte prefix of `path` (case-insensitive with force-lowercase-filenames);
+/// Err for a `.` / `..` segment right after a key without a trailing `/`
+/// mapped to a directory with one (it would climb out: 403).
 pub(crate) fn alias<'p>(
     conf: &'p RequestConf,
     path: &'p str,
@@ -834,75 +706,4 @@ fn static_file(
         };
     }
     r
-}
-
-/// The status line and headers, with Connection, Date and Server last.
-pub fn serialize_head(
-    r: &Response,
-    version: Version,
-    keep_alive: bool,
-    date: &str,
-    server_tag: Option<&str>,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    serialize_head_into(&mut out, r, version, keep_alive, date, server_tag);
-    out
-}
-
-/// [`serialize_head`] appended to `out`.
-pub fn serialize_head_into(
-    out: &mut Vec<u8>,
-    r: &Response,
-    version: Version,
-    keep_alive: bool,
-    date: &str,
-    server_tag: Option<&str>,
-) {
-    out.extend_from_slice(if version == Version::Http11 {
-        b"HTTP/1.1 "
-    } else {
-        b"HTTP/1.0 "
-    });
-    // `404 Not Found` (status_line_text) written in place.
-    out.extend_from_slice(itoa::Buffer::new().format(r.status).as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(status::reason(r.status).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for (k, val) in &r.headers {
-        if val.is_empty() {
-            continue;
-        }
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(val.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !keep_alive {
-        out.extend_from_slice(b"Connection: close\r\n");
-    } else if version == Version::Http10 {
-        out.extend_from_slice(b"Connection: keep-alive\r\n");
-    }
-    out.extend_from_slice(b"Date: ");
-    out.extend_from_slice(date.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    if let Some(tag) = server_tag.filter(|t| !t.is_empty()) {
-        out.extend_from_slice(b"Server: ");
-        out.extend_from_slice(tag.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_as_header_values() {
-        for n in [0u64, 7, 4096, 1 << 20, u64::MAX] {
-            assert_eq!(&*HeaderValue::from(n), n.to_string());
-        }
-        let v: HeaderValue = Rc::<str>::from("text/plain").into();
-        assert_eq!(&*v, "text/plain");
-    }
 }

@@ -300,25 +300,21 @@ impl Conn {
     ) {
         // server.max-request-size may be set per request (conditionals):
         // checked before any handler runs, 413 + close.
-        let size_ok = request::check_content_length(head.content_length, conf.max_request_size_kb);
-        // Handlers only after the URL stage (mod_access, CONNECT, OPTIONS
-        // *), which response::handle answers.
-        let mut conf = conf;
-        if size_ok.is_ok()
-            && (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
-            && response::uri_clean(head, &conf).is_none()
-        {
-            conf = match self.try_fastcgi(sh, head, conf, auth_env.as_deref()) {
-                None => return,
-                Some(conf) => conf,
-            };
-        }
-        let r = match size_ok {
+        let r = match request::check_content_length(head.content_length, conf.max_request_size_kb) {
             Err(e) => {
                 if let Some(msg) = &e.log {
                     crate::log_error!("{msg}");
                 }
                 response::error_response(e.status, &conf, true)
+            }
+            // Handlers only after the URL stage (mod_access, CONNECT,
+            // OPTIONS *), which response::handle answers.
+            Ok(())
+                if (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
+                    && response::uri_clean(head, &conf).is_none()
+                    && self.try_fastcgi(sh, head, &conf, auth_env.as_deref()) =>
+            {
+                return;
             }
             Ok(()) => response::handle(
                 head,
@@ -369,48 +365,44 @@ impl Conn {
     /// Hands the request to mod_fastcgi when one of its keys matches: an
     /// authorizer key first (unless one already allowed the request), then
     /// a responder key.
-    /// The request config comes back when no key takes the request.
     fn try_fastcgi(
         &mut self,
         sh: &mut Shared,
         head: &RequestHead,
-        conf: std::rc::Rc<crate::reqconf::RequestConf>,
+        conf: &std::rc::Rc<crate::reqconf::RequestConf>,
         auth_env: Option<&[(String, String)]>,
-    ) -> Option<std::rc::Rc<crate::reqconf::RequestConf>> {
+    ) -> bool {
         use crate::gw::config::Mode;
         let Some(docroot) = conf.document_root.clone() else {
-            return Some(conf);
+            return false;
         };
         let pick = crate::gw::balance::PickInput {
             path: head.path(),
             authority: head.host().unwrap_or(""),
             client_ip: self.peer_text(),
         };
-        let (auth, server, map) = (
-            conf.fastcgi_auth.clone(),
-            conf.fastcgi_server.clone(),
-            conf.fastcgi_map.clone(),
-        );
-        let passes: [(&[crate::gw::config::GwExt], Mode); 2] =
-            [(&auth, Mode::Authorizer), (&server, Mode::Responder)];
+        let passes: [(&[crate::gw::config::GwExt], Mode); 2] = [
+            (&conf.fastcgi_auth, Mode::Authorizer),
+            (&conf.fastcgi_server, Mode::Responder),
+        ];
         for (exts, mode) in passes {
             if exts.is_empty() || (mode == Mode::Authorizer && auth_env.is_some()) {
                 continue;
             }
             let ctx = response::Ctx {
                 now: sh.now,
-                conf: &conf,
+                conf,
                 cache: &sh.stat_cache,
                 local: None,
             };
             let fc = crate::mods::fastcgi::FcgiConf {
                 exts,
-                map_extensions: &map,
+                map_extensions: &conf.fastcgi_map,
                 balance: conf.fastcgi_balance,
                 authorizer: mode == Mode::Authorizer,
             };
             let claim = crate::mods::fastcgi::target(&fc, &ctx, head.path(), &docroot, &pick);
-            let (keep, version) = self.keep_and_version(sh, head, &conf);
+            let (keep, version) = self.keep_and_version(sh, head, conf);
             match claim {
                 None => continue,
                 Some(crate::mods::fastcgi::Claim::AllDown { key }) => {
@@ -424,7 +416,7 @@ impl Conn {
                         );
                     }
                     self.log_response = conf.log_response_header;
-                    let r = response::error_response(503, &conf, false);
+                    let r = response::error_response(503, conf, false);
                     let head_only = head.method == crate::http::request::Method::Head;
                     self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
                 }
@@ -440,15 +432,15 @@ impl Conn {
                     };
                     let has_body = head.chunked || head.content_length.unwrap_or(0) > 0;
                     if mode == Mode::Responder && has_body && conf.stream_request_body == 0 {
-                        self.collect_body(sh, head, t, conf, how);
+                        self.collect_body(sh, head, t, conf.clone(), how);
                     } else {
-                        self.start_backend(sh, head, t, conf, how);
+                        self.start_backend(sh, head, t, conf.clone(), how);
                     }
                 }
             }
-            return None;
+            return true;
         }
-        Some(conf)
+        false
     }
 
     /// The local address of the client socket (SERVER_ADDR / SERVER_PORT).

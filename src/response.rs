@@ -21,7 +21,7 @@ use std::os::unix::fs::MetadataExt;
 use std::rc::Rc;
 
 mod message;
-pub use message::{Body, HeaderValue, Response, serialize_head, serialize_head_into};
+pub use message::{Body, HeaderValue, Response, serialize_head_into};
 
 /// What the pipeline needs besides the request and its config.
 pub struct Ctx<'a> {

@@ -152,10 +152,10 @@ pub(super) fn queue_request(g: &mut GwConn, a: &Attempt<'_>) {
 
 /// "all handlers for <path>?<query> on <key> are down." once per key
 /// until one of its hosts works again.
+/// `uri` is "<path>?<query>".
 pub(super) fn all_down_note(e: &GwExt, uri: &str) {
     if !e.note_sent.replace(true) {
-        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-        crate::log_error!("all handlers for {path}?{query} on {} are down.", e.key);
+        crate::log_error!("all handlers for {uri} on {} are down.", e.key);
     }
 }
 

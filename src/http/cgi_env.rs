@@ -213,7 +213,11 @@ impl Default for VarName {
 }
 
 impl VarName {
-    /// See [`encode_varname`]; ASCII bytes.
+    /// The CGI variable name for a header (`HTTP_` prefix) or a module
+    /// env key, as ASCII bytes: letters upper-cased, digits kept,
+    /// everything else `_`, byte by byte (a multi-byte character becomes
+    /// one `_` per byte, as in lighttpd). Two distinct headers may map to
+    /// the same name; 1.4.69 sends both (HEAD rejects with 400).
     fn encode(&mut self, key: &str, is_http_header: bool) -> &[u8] {
         let prefix: &[u8] = if is_http_header { b"HTTP_" } else { b"" };
         let len = prefix.len() + key.len();
@@ -250,20 +254,6 @@ const VARNAME: [u8; 256] = {
     }
     t
 };
-
-/// CGI variable name for a header (`HTTP_` prefix) or a module env key:
-/// letters upper-cased, digits kept, everything else `_`. Two distinct
-/// headers may map to the same name; 1.4.69 sends both (HEAD rejects with 400).
-pub fn encode_varname(key: &str, is_http_header: bool) -> String {
-    let mut out = String::with_capacity(key.len() + 5);
-    if is_http_header {
-        out.push_str("HTTP_");
-    }
-    // Bytes, not chars: a multi-byte character becomes one `_` per byte,
-    // as in lighttpd.
-    out.extend(key.bytes().map(|b| varname_byte(b) as char));
-    out
-}
 
 /// REQUEST_URI: `strip` is removed only when the target continues with `/`.
 fn strip_uri<'t>(target: &'t str, strip: Option<&str>) -> &'t str {

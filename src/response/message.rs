@@ -141,20 +141,8 @@ impl Response {
     }
 }
 
-/// The status line and headers, with Connection, Date and Server last.
-pub fn serialize_head(
-    r: &Response,
-    version: Version,
-    keep_alive: bool,
-    date: &str,
-    server_tag: Option<&str>,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    serialize_head_into(&mut out, r, version, keep_alive, date, server_tag);
-    out
-}
-
-/// [`serialize_head`] appended to `out`.
+/// The status line and headers, with Connection, Date and Server last,
+/// appended to `out`.
 pub fn serialize_head_into(
     out: &mut Vec<u8>,
     r: &Response,

@@ -42,6 +42,9 @@
 //!   early-hints         a 103 head with a Link header, then 200 + test123
 //!   count-stdin         200, body `stdin=N`: the request body's length
 //!   conn-count          200, body `conn-request=N`: the Nth request on this connection
+//!   peek-next=MS        200 after MS milliseconds, body `next-waiting=1` when bytes of
+//!                       another request already wait on the connection (TCP only;
+//!                       `next-waiting=unknown` on a unix socket)
 //!   anything else       200 + test123
 //! Every reply ends with an empty STDOUT and END_REQUEST(app status 0). The
 //! connection stays open for the next request only if FCGI_KEEP_CONN was set.
@@ -201,7 +204,29 @@ struct Pending {
     on_conn: u32,
 }
 
-fn serve_conn<S: Read + Write>(mut s: S) -> io::Result<Outcome> {
+/// Whether bytes wait unread on a connection (a request written behind the
+/// one being answered), without taking them.
+trait Waiting {
+    fn next_waiting(&self) -> Option<bool>;
+}
+
+impl Waiting for std::net::TcpStream {
+    fn next_waiting(&self) -> Option<bool> {
+        self.set_nonblocking(true).ok()?;
+        let mut b = [0u8; 1];
+        let r = self.peek(&mut b);
+        let _ = self.set_nonblocking(false);
+        Some(matches!(r, Ok(n) if n > 0))
+    }
+}
+
+impl Waiting for std::os::unix::net::UnixStream {
+    fn next_waiting(&self) -> Option<bool> {
+        None // UnixStream::peek is not stable
+    }
+}
+
+fn serve_conn<S: Read + Write + Waiting>(mut s: S) -> io::Result<Outcome> {
     let mut pending: Option<Pending> = None;
     let mut served = 0u32;
     while let Some(rec) = read_record(&mut s)? {
@@ -331,7 +356,11 @@ fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
 
 const OK: &[u8] = b"Status: 200 OK\r\n\r\n";
 
-fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io::Result<Outcome> {
+fn respond<S: Write + Waiting>(
+    s: &mut S,
+    p: &Pending,
+    params: &[(String, String)],
+) -> io::Result<Outcome> {
     let id = p.id;
     let out = |s: &mut S, data: &[u8]| write_record(s, STDOUT, id, data);
     let mut outcome = Outcome::Closed;
@@ -440,6 +469,15 @@ fn respond<S: Write>(s: &mut S, p: &Pending, params: &[(String, String)]) -> io:
             sleep(Duration::from_millis(q[6..].parse().unwrap_or(0)));
             out(s, OK)?;
             out(s, std::env::var("RESPONDER_ID").unwrap_or_default().as_bytes())?;
+        }
+        Some(q) if q.starts_with("peek-next=") => {
+            sleep(Duration::from_millis(q[10..].parse().unwrap_or(0)));
+            let waiting = match s.next_waiting() {
+                Some(w) => u8::from(w).to_string(),
+                None => "unknown".to_string(),
+            };
+            out(s, OK)?;
+            out(s, format!("next-waiting={waiting}").as_bytes())?;
         }
         Some("slow-body") => {
             out(s, OK)?;

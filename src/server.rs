@@ -449,6 +449,16 @@ impl Server {
     /// (connection-reuse queues).
     fn wake_waiters(&mut self) {
         for _ in 0..64 {
+            // connection-pipelining: a backend request that has been sent
+            // takes the request that started waiting behind it.
+            for (i, serial) in self.sh.gw.take_kicks() {
+                if let Some(Some(c)) = self.conns.get_mut(i)
+                    && c.serial == serial
+                    && c.state == State::Backend
+                {
+                    self.drive(i);
+                }
+            }
             let wakes = self.sh.gw.take_wakes();
             if wakes.is_empty() {
                 return;
@@ -460,6 +470,8 @@ impl Server {
                 {
                     c.woken = true;
                     self.drive(i);
+                } else {
+                    self.sh.gw.drop_handoff((i, serial));
                 }
             }
         }

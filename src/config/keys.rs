@@ -677,6 +677,9 @@ pub static GW_HOST_KEYS: &[KeyDef] = &[
     // Ours, not lighttpd's: keep up to N connections per proc open with
     // FCGI_KEEP_CONN (0, the default, is lighttpd's one per request).
     k("connection-reuse", Short, Connection),
+    // Ours: with connection-reuse, a waiting GET or HEAD without a body is
+    // written on a busy kept connection behind the request it carries.
+    k("connection-pipelining", Bool, Connection),
 ];
 
 /// Names 1.4.69 looks up inside server.feature-flags, with the kind of value

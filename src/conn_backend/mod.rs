@@ -341,6 +341,12 @@ impl Conn {
                 index: self.index,
                 who: (self.index, self.serial),
                 queued,
+                pipelinable: !authorizer
+                    && body_left == 0
+                    && matches!(
+                        head.method,
+                        crate::http::request::Method::Get | crate::http::request::Method::Head
+                    ),
             };
             open_gw(
                 sh,
@@ -441,7 +447,42 @@ impl Conn {
         if b.keep_conn
             && let Some(lease) = &b.lease
         {
-            lease.host.put_idle(lease, b.gw, sh.now);
+            if b.gw.next.is_some() {
+                // connection-pipelining: to the request written behind.
+                lease.host.hand_on(lease, b.gw);
+            } else {
+                lease.host.put_idle(lease, b.gw, sh.now);
+            }
+        }
+    }
+
+    /// connection-pipelining: once this request is sent, the proc's first
+    /// waiting request (a GET or HEAD without a body) is written behind it
+    /// on the same kept connection.
+    fn pipeline_next(&mut self, sh: &mut Shared, b: &mut BackendRun) {
+        if !b.host.pipelining
+            || b.gw.next.is_some()
+            || b.gw.state != GwState::Read
+            || b.gw.pending() > 0
+        {
+            return;
+        }
+        let Some(l) = &b.lease else { return };
+        let Some((who, rec)) = l.host.take_pipelined(l.proc_id) else {
+            l.host.add_carrier(l, (self.index, self.serial));
+            return;
+        };
+        l.host.remove_carrier(l);
+        let next = gw::Next {
+            who,
+            host: l.host.clone(),
+            len: rec.len(),
+        };
+        b.gw.pipeline(&rec, next);
+        // A write error shows at the next flush or read, as for this
+        // request's own records.
+        if b.gw.flush().is_ok() && b.gw.pending() > 0 {
+            let _ = b.gw.watch_writable(&sh.registry);
         }
     }
 
@@ -524,6 +565,7 @@ impl Conn {
                 break;
             }
         }
+        self.pipeline_next(sh, b);
         // tcp-fin-propagate (with a streamed request body, as 1.4.69): the
         // client's half-close is passed on once the request is sent.
         if b.host.tcp_fin_propagate

@@ -26,9 +26,15 @@ pub(super) struct Attempt<'a> {
     pub(super) who: (usize, u64),
     /// Woken from that queue: goes before newcomers.
     pub(super) queued: bool,
+    /// A GET or HEAD without a body, for the responder: it may be written
+    /// on a busy kept connection (connection-pipelining).
+    pub(super) pipelinable: bool,
 }
 
-/// What a connect attempt gave.
+/// What a connect attempt gave. (Returned once per attempt and taken
+/// apart at once: boxing the connection would cost an allocation per
+/// request for nothing.)
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Opened {
     Conn(GwConn, Lease, bool),
     /// connection-reuse: every connection of the proc is busy; the request
@@ -64,6 +70,17 @@ pub(super) fn open_gw(
                 }
             }
         };
+        // connection-pipelining: the request was written on a connection
+        // that has now been handed to it.
+        if a.queued
+            && h.pipelining
+            && let Some(rt) = h.rt.get()
+            && let Some((mut g, lease, len)) = rt.take_handoff(a.who, a.debug)
+        {
+            g.reset_handed(a.index, len);
+            lease.host.connected(&lease, sh.now);
+            return Opened::Conn(g, lease, true);
+        }
         if let Some(lease) = h.rt.get().and_then(|rt| rt.acquire(a.debug)) {
             let mut kept = None;
             if h.conn_reuse > 0 {
@@ -71,7 +88,12 @@ pub(super) fn open_gw(
                     Slot::Idle(sock) => kept = Some(sock),
                     Slot::New => {}
                     Slot::Wait => {
-                        lease.host.add_waiter(lease.proc_id, a.who);
+                        let rec = (h.pipelining && a.pipelinable && a.body_left == 0).then(|| {
+                            let mut v = a.rec.to_vec();
+                            h.codec.body_end(&mut v);
+                            v
+                        });
+                        lease.host.add_waiter(lease.proc_id, a.who, rec);
                         return Opened::Wait;
                     }
                 }
@@ -272,6 +294,8 @@ impl Conn {
             index: self.index,
             who: (self.index, self.serial),
             queued: true,
+            // A retry is not queued again (see retry_fresh).
+            pipelinable: false,
         }
     }
 

@@ -71,6 +71,13 @@ pub struct GwHost {
     /// connection-reuse (ours): at most this many connections per proc are
     /// kept open and reused with FCGI_KEEP_CONN; 0 = one per request.
     pub conn_reuse: u16,
+    /// connection-pipelining (ours, with connection-reuse): the first
+    /// waiting request, when it is a GET or HEAD without a body, is written
+    /// on a kept connection as soon as the request it carries is sent, so
+    /// the backend's worker finds it without waiting for our turnaround.
+    /// For backends that read exactly one record at a time (PHP's
+    /// php-cgi and php-fpm); libfcgi drops what it read ahead.
+    pub pipelining: bool,
     /// The host's run-time state (procs, load), attached when the server
     /// starts (src/gw/pool.rs).
     pub rt: std::cell::OnceCell<std::rc::Rc<super::pool::HostRt>>,
@@ -207,6 +214,7 @@ fn parse_host(
         tcp_fin_propagate: false,
         listen_backlog: 1024,
         conn_reuse: 0,
+        pipelining: false,
         rt: std::cell::OnceCell::new(),
     };
     for e in &opts.entries {
@@ -232,6 +240,7 @@ fn parse_host(
             ("idle-timeout", Typed::Short(n)) => h.idle_timeout = n,
             ("tcp-fin-propagate", Typed::Bool(b)) => h.tcp_fin_propagate = b,
             ("connection-reuse", Typed::Short(n)) => h.conn_reuse = n,
+            ("connection-pipelining", Typed::Bool(b)) => h.pipelining = b,
             ("listen-backlog", Typed::Int(n)) if n > 0 => h.listen_backlog = n,
             ("kill-signal", Typed::Short(n)) => h.kill_signal = n,
             ("bin-environment", Typed::List(a)) => {

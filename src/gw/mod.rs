@@ -123,6 +123,30 @@ pub struct GwConn {
     /// The socket is polled for writability too: while a connect is in
     /// progress, and once a write would have blocked.
     pub watching_writable: bool,
+    /// connection-pipelining: the next request, written behind this one.
+    pub next: Option<Next>,
+    /// connection-pipelining: bytes read after this reply's end (the start
+    /// of the next request's reply).
+    carry: Vec<u8>,
+}
+
+/// connection-pipelining: the request written on a kept connection behind
+/// the one it carries. When the carried request ends cleanly the
+/// connection is handed to it (pool.rs); when the connection is dropped
+/// instead, the request is woken to try again on another.
+pub struct Next {
+    pub who: (usize, u64),
+    pub host: Rc<pool::HostRt>,
+    /// Its records' length (for the "request sent" diagnostics).
+    pub len: usize,
+}
+
+impl Drop for GwConn {
+    fn drop(&mut self) {
+        if let Some(n) = self.next.take() {
+            n.host.stats.wake.borrow_mut().push(n.who);
+        }
+    }
 }
 
 impl std::fmt::Debug for GwConn {
@@ -163,6 +187,8 @@ pub fn connect(addr: &BackendAddr, codec: &'static dyn codec::Codec) -> std::io:
         trailing: false,
         slot: None,
         watching_writable: false,
+        next: None,
+        carry: Vec::new(),
     })
 }
 
@@ -180,9 +206,40 @@ impl GwConn {
         self.request_complete = false;
         self.decoder = self.codec.reply();
         self.trailing = false;
+        self.carry.clear();
         if let Some(s) = &self.slot {
             s.set_owner(owner);
         }
+    }
+
+    /// connection-pipelining: the connection was handed to the request
+    /// written behind the one that just ended (its records, `len` bytes,
+    /// are sent or still queued): its reply is read next, starting with
+    /// what was read after the previous reply.
+    pub fn reset_handed(&mut self, owner: usize, len: usize) {
+        self.state = if self.pending() > 0 {
+            GwState::Write
+        } else {
+            GwState::Read
+        };
+        // What is in the socket now is its reply (edge-triggered: no new
+        // event may come for it).
+        self.readable = true;
+        self.written = (len - self.pending().min(len)) as u64;
+        self.request_complete = true;
+        self.decoder = self.codec.reply();
+        self.trailing = false;
+        if let Some(s) = &self.slot {
+            s.set_owner(owner);
+        }
+    }
+
+    /// connection-pipelining: writes the next request's records (a GET or
+    /// HEAD without a body: BEGIN_REQUEST, PARAMS and the end of STDIN)
+    /// behind the request this connection carries.
+    pub fn pipeline(&mut self, records: &[u8], next: Next) {
+        self.out.extend_from_slice(records);
+        self.next = Some(next);
     }
 
     /// The interest to register the socket with: readable, and writable
@@ -232,9 +289,11 @@ impl GwConn {
 
     /// The request ended cleanly: all sent, END_REQUEST read and nothing
     /// after it, so the connection can take another request.
+    /// With a request written behind (connection-pipelining), what is
+    /// unsent and what was read after the end are that request's.
     pub fn reusable(&self) -> bool {
         self.state == GwState::Done
-            && self.pending() == 0
+            && (self.pending() == 0 || self.next.is_some())
             && !self.trailing
             && self.request_complete
     }
@@ -306,6 +365,12 @@ impl GwConn {
         limit: usize,
         out: &mut codec::Decoded,
     ) -> Option<Closed> {
+        if !self.carry.is_empty() && self.state != GwState::Done {
+            let carry = std::mem::take(&mut self.carry);
+            if self.decode(&carry, out) {
+                return None;
+            }
+        }
         let mut got = 0;
         while self.readable && got < limit && self.state != GwState::Done {
             match self.sock.read(buf) {
@@ -322,12 +387,7 @@ impl GwConn {
                     if n < buf.len() {
                         self.readable = false;
                     }
-                    let before = out.events.len();
-                    if self.decoder.feed(&buf[..n], out) < n {
-                        self.trailing = true;
-                    }
-                    if out.events[before..].contains(&codec::Event::End) {
-                        self.state = GwState::Done;
+                    if self.decode(&buf[..n], out) {
                         return None;
                     }
                 }
@@ -340,5 +400,25 @@ impl GwConn {
             }
         }
         None
+    }
+
+    /// Decodes `bytes` of the reply; true at its end. Bytes after the end
+    /// are the next request's (connection-pipelining), else they make the
+    /// connection unfit for reuse.
+    fn decode(&mut self, bytes: &[u8], out: &mut codec::Decoded) -> bool {
+        let before = out.events.len();
+        let used = self.decoder.feed(bytes, out);
+        if used < bytes.len() {
+            if self.next.is_some() {
+                self.carry.extend_from_slice(&bytes[used..]);
+            } else {
+                self.trailing = true;
+            }
+        }
+        if out.events[before..].contains(&codec::Event::End) {
+            self.state = GwState::Done;
+            return true;
+        }
+        false
     }
 }

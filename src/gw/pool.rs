@@ -24,6 +24,10 @@ pub enum ProcState {
     Killed = 4,
 }
 
+/// A request waiting for a connection (connection-reuse): its client
+/// connection (index, serial) and, when it may be pipelined, its records.
+pub type Waiter = ((usize, u64), Option<Vec<u8>>);
+
 /// One backend process (or the one address of a remote host).
 #[derive(Debug)]
 pub struct Proc {
@@ -48,8 +52,15 @@ pub struct Proc {
     /// connection-reuse: connections open to this proc (busy and idle).
     pub open: u32,
     /// connection-reuse: requests waiting for a connection, in order
-    /// (client connection index and serial).
-    pub waiters: std::collections::VecDeque<(usize, u64)>,
+    /// (client connection index and serial), each with its records when
+    /// it may be pipelined (connection-pipelining).
+    pub waiters: std::collections::VecDeque<Waiter>,
+    /// connection-pipelining: connections handed to the request written
+    /// behind the one that ended, until that request takes it.
+    pub handoff: Vec<((usize, u64), super::GwConn, usize)>,
+    /// connection-pipelining: requests whose kept connection has sent
+    /// them and could carry the next one now.
+    pub carriers: Vec<(usize, u64)>,
 }
 
 impl Proc {
@@ -70,6 +81,8 @@ impl Proc {
             idle: Vec::new(),
             open: 0,
             waiters: Default::default(),
+            handoff: Vec::new(),
+            carriers: Vec::new(),
         }
     }
 
@@ -88,6 +101,9 @@ pub struct Stats {
     /// Client connections (index, serial) to run again: a connection they
     /// wait for is free (connection-reuse).
     pub wake: RefCell<Vec<(usize, u64)>>,
+    /// Client connections whose backend request can carry a request that
+    /// just started waiting (connection-pipelining).
+    pub kick: RefCell<Vec<(usize, u64)>>,
 }
 
 /// A host's run-time state.
@@ -117,7 +133,7 @@ pub enum Slot {
 /// Wakes the proc's first waiting request; false when none waits.
 fn wake_one(p: &mut Proc, stats: &Stats) -> bool {
     match p.waiters.pop_front() {
-        Some(w) => {
+        Some((w, _)) => {
             stats.wake.borrow_mut().push(w);
             true
         }
@@ -138,6 +154,9 @@ pub struct Lease {
     /// The request's connection counts in the proc's open connections
     /// (connection-reuse) until it is kept idle or closed.
     pub counted: Cell<bool>,
+    /// connection-pipelining: the request is among the proc's carriers as
+    /// this client connection.
+    pub carrier: Cell<Option<(usize, u64)>>,
 }
 
 impl Lease {
@@ -156,6 +175,9 @@ impl Drop for Lease {
             if self.counted.get() {
                 p.open = p.open.saturating_sub(1);
                 wake_one(p, &h.stats);
+            }
+            if let Some(who) = self.carrier.take() {
+                p.carriers.retain(|c| *c != who);
             }
             p.load = p.load.saturating_sub(1);
             if self.debug > 0 {
@@ -205,6 +227,7 @@ impl HostRt {
             pid: p.pid(),
             debug,
             counted: Cell::new(false),
+            carrier: Cell::new(None),
         })
     }
 
@@ -310,11 +333,95 @@ impl HostRt {
         Slot::Wait
     }
 
-    /// Takes a request out of every queue (it went away).
+    /// Takes a request out of every queue (it went away); a connection
+    /// handed to it is closed.
     pub fn remove_waiter(&self, who: (usize, u64)) {
         for p in self.procs.borrow_mut().iter_mut() {
-            p.waiters.retain(|w| *w != who);
+            p.waiters.retain(|(w, _)| *w != who);
         }
+        self.drop_handoff(who);
+    }
+
+    /// connection-pipelining: closes a connection handed to a request
+    /// that is gone (its reply would come to no one).
+    pub fn drop_handoff(&self, who: (usize, u64)) {
+        let mut dropped = Vec::new();
+        for p in self.procs.borrow_mut().iter_mut() {
+            while let Some(i) = p.handoff.iter().position(|(w, _, _)| *w == who) {
+                dropped.push(p.handoff.swap_remove(i).1);
+                p.open = p.open.saturating_sub(1);
+                wake_one(p, &self.stats);
+            }
+        }
+        drop(dropped);
+    }
+
+    /// connection-pipelining: the first waiting request of proc
+    /// `proc_id`, when it may be pipelined, with its records. Only the
+    /// first: a request that may not waits for a free connection, and
+    /// those behind it wait with it.
+    pub fn take_pipelined(&self, proc_id: u16) -> Option<((usize, u64), Vec<u8>)> {
+        let mut procs = self.procs.borrow_mut();
+        let p = procs.iter_mut().find(|p| p.id == proc_id)?;
+        if !matches!(p.waiters.front(), Some((_, Some(_)))) {
+            return None;
+        }
+        let (who, rec) = p.waiters.pop_front()?;
+        Some((who, rec?))
+    }
+
+    /// connection-pipelining: the request carried by the lease's
+    /// connection ended cleanly; the connection goes to the request
+    /// written behind it, which is woken to take it.
+    pub fn hand_on(&self, lease: &Lease, mut g: super::GwConn) {
+        let Some(next) = g.next.take() else {
+            return;
+        };
+        let mut procs = self.procs.borrow_mut();
+        let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
+            return;
+        };
+        // Still counted in the proc's open connections, now for `next`.
+        lease.counted.set(false);
+        if let Some(slot) = &g.slot {
+            slot.set_owner(super::NO_OWNER);
+        }
+        p.handoff.push((next.who, g, next.len));
+        self.stats.wake.borrow_mut().push(next.who);
+    }
+
+    /// connection-pipelining: the connection handed to `who`, with a lease
+    /// on its proc and the length of the records already written on it.
+    pub fn take_handoff(
+        self: &Rc<Self>,
+        who: (usize, u64),
+        debug: u32,
+    ) -> Option<(super::GwConn, Lease, usize)> {
+        let (g, len, proc_id) = {
+            let mut procs = self.procs.borrow_mut();
+            let p = procs
+                .iter_mut()
+                .find(|p| p.handoff.iter().any(|(w, _, _)| *w == who))?;
+            let i = p.handoff.iter().position(|(w, _, _)| *w == who)?;
+            p.load += 1;
+            let (_, g, len) = p.handoff.swap_remove(i);
+            (g, len, p.id)
+        };
+        self.load.set(self.load.get() + 1);
+        self.stats.active.set(self.stats.active.get() + 1);
+        self.stats.requests.set(self.stats.requests.get() + 1);
+        let procs = self.procs.borrow();
+        let p = procs.iter().find(|p| p.id == proc_id)?;
+        let lease = Lease {
+            host: self.clone(),
+            proc_id,
+            addr: p.addr.clone(),
+            pid: p.pid(),
+            debug,
+            counted: Cell::new(true),
+            carrier: Cell::new(None),
+        };
+        Some((g, lease, len))
     }
 
     /// Wakes a waiter of each proc that has a free connection (a wake can
@@ -328,10 +435,48 @@ impl HostRt {
         }
     }
 
-    /// Queues a request for the proc's next free connection.
-    pub fn add_waiter(&self, proc_id: u16, who: (usize, u64)) {
+    /// Queues a request for the proc's next free connection (with its
+    /// records when it may be pipelined).
+    pub fn add_waiter(&self, proc_id: u16, who: (usize, u64), rec: Option<Vec<u8>>) {
         if let Some(p) = self.procs.borrow_mut().iter_mut().find(|p| p.id == proc_id) {
-            p.waiters.push_back(who);
+            // connection-pipelining: a connection that has sent its request
+            // is asked to carry this one, if it is first in line.
+            if rec.is_some()
+                && p.waiters.is_empty()
+                && let Some(c) = p.carriers.pop()
+            {
+                self.stats.kick.borrow_mut().push(c);
+            }
+            p.waiters.push_back((who, rec));
+        }
+    }
+
+    /// connection-pipelining: the lease's request (of client connection
+    /// `who`) is sent and its connection could carry the next request;
+    /// it is asked to when one starts waiting.
+    pub fn add_carrier(&self, lease: &Lease, who: (usize, u64)) {
+        if let Some(p) = self
+            .procs
+            .borrow_mut()
+            .iter_mut()
+            .find(|p| p.id == lease.proc_id)
+            && !p.carriers.contains(&who)
+        {
+            p.carriers.push(who);
+            lease.carrier.set(Some(who));
+        }
+    }
+
+    /// connection-pipelining: the lease's request carries one now.
+    pub fn remove_carrier(&self, lease: &Lease) {
+        if let Some(who) = lease.carrier.take()
+            && let Some(p) = self
+                .procs
+                .borrow_mut()
+                .iter_mut()
+                .find(|p| p.id == lease.proc_id)
+        {
+            p.carriers.retain(|c| *c != who);
         }
     }
 
@@ -672,9 +817,25 @@ impl Pool {
         }
     }
 
+    /// connection-pipelining: a woken request is gone; a connection handed
+    /// to it is closed.
+    pub fn drop_handoff(&self, who: (usize, u64)) {
+        for h in &self.hosts {
+            if h.cfg.pipelining {
+                h.drop_handoff(who);
+            }
+        }
+    }
+
     /// Client connections to run again (connection-reuse waiters).
     pub fn take_wakes(&self) -> Vec<(usize, u64)> {
         std::mem::take(&mut *self.stats.wake.borrow_mut())
+    }
+
+    /// Client connections whose backend connection may carry a waiting
+    /// request (connection-pipelining).
+    pub fn take_kicks(&self) -> Vec<(usize, u64)> {
+        std::mem::take(&mut *self.stats.kick.borrow_mut())
     }
 
     /// Shutdown: kill-signal to every child, sockets removed, no waiting
@@ -792,7 +953,7 @@ mod tests {
             matches!(rt.reuse_slot(&b, false, 100), Slot::Wait),
             "one connection at most"
         );
-        rt.add_waiter(b.proc_id, (7, 70));
+        rt.add_waiter(b.proc_id, (7, 70), None);
         drop(b);
         let c = rt.acquire(0).unwrap();
         assert!(
@@ -806,5 +967,128 @@ mod tests {
         assert_eq!(rt.procs.borrow()[0].open, 0);
         rt.remove_waiter((7, 70));
         assert!(rt.procs.borrow()[0].waiters.is_empty());
+    }
+
+    /// A connection to a listening unix socket in a fresh directory, for
+    /// the pipelining tests (the listener must stay alive).
+    fn unix_conn(
+        h: &GwHost,
+        name: &str,
+    ) -> (std::os::unix::net::UnixListener, super::super::GwConn) {
+        let dir =
+            std::env::temp_dir().join(format!("lighttpd-rs-pool-{}-{name}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("s");
+        let _ = std::fs::remove_file(&path);
+        let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let addr = BackendAddr::Unix(path.to_str().unwrap().into());
+        let g = super::super::connect(&addr, h.codec).unwrap();
+        // Connected: the name is no longer needed.
+        let _ = std::fs::remove_dir_all(&dir);
+        (l, g)
+    }
+
+    #[test]
+    fn pipelining_takes_only_a_first_waiter_and_hands_the_connection_on() {
+        let opts = "\"connection-reuse\" => 1, \"connection-pipelining\" => \"enable\"";
+        let (_pool, h) = remote_pool(opts, 100);
+        let rt = h.rt.get().unwrap().clone();
+        let (_l, mut g) = unix_conn(&h, "hand");
+        let a = rt.acquire(0).unwrap();
+        assert!(matches!(rt.reuse_slot(&a, false, 100), Slot::New));
+        // The carrier has sent its request; nothing waits yet.
+        assert!(rt.take_pipelined(a.proc_id).is_none());
+        rt.add_carrier(&a, (0, 1));
+        // A request with a body waits first: it kicks no carrier and
+        // blocks pipelining for those behind it.
+        rt.add_waiter(a.proc_id, (1, 10), None);
+        rt.add_waiter(a.proc_id, (2, 20), Some(b"rec".to_vec()));
+        assert!(rt.stats.kick.borrow().is_empty());
+        assert!(
+            rt.take_pipelined(a.proc_id).is_none(),
+            "first in line has a body"
+        );
+        rt.remove_waiter((1, 10));
+        let (who, rec) = rt.take_pipelined(a.proc_id).unwrap();
+        assert_eq!((who, rec.as_slice()), ((2, 20), &b"rec"[..]));
+        rt.remove_carrier(&a);
+        assert!(rt.procs.borrow()[0].carriers.is_empty());
+        g.pipeline(
+            &rec,
+            super::super::Next {
+                who,
+                host: rt.clone(),
+                len: rec.len(),
+            },
+        );
+        // The carried request ends cleanly: the connection goes to (2, 20)
+        // and stays counted as open while it changes hands.
+        rt.hand_on(&a, g);
+        drop(a);
+        assert_eq!(rt.procs.borrow()[0].open, 1);
+        assert_eq!(rt.procs.borrow()[0].load, 0);
+        assert_eq!(rt.stats.wake.borrow().as_slice(), [(2, 20)]);
+        rt.stats.wake.borrow_mut().clear();
+        let (g, b, len) = rt.take_handoff((2, 20), 0).unwrap();
+        assert_eq!(len, 3);
+        assert_eq!(rt.procs.borrow()[0].load, 1);
+        assert!(rt.take_handoff((2, 20), 0).is_none());
+        drop(g);
+        drop(b);
+        assert_eq!(rt.procs.borrow()[0].open, 0);
+        assert!(
+            rt.stats.wake.borrow().is_empty(),
+            "a connection dropped after the hand-off wakes no one"
+        );
+    }
+
+    #[test]
+    fn pipelining_kicks_a_carrier_and_recovers_a_broken_pipeline() {
+        let opts = "\"connection-reuse\" => 1, \"connection-pipelining\" => \"enable\"";
+        let (_pool, h) = remote_pool(opts, 100);
+        let rt = h.rt.get().unwrap().clone();
+        let (_l, mut g) = unix_conn(&h, "kick");
+        let a = rt.acquire(0).unwrap();
+        assert!(matches!(rt.reuse_slot(&a, false, 100), Slot::New));
+        rt.add_carrier(&a, (0, 1));
+        rt.add_waiter(a.proc_id, (2, 20), Some(b"rec".to_vec()));
+        assert_eq!(
+            rt.stats.kick.borrow().as_slice(),
+            [(0, 1)],
+            "the carrier is asked to take it"
+        );
+        let (who, rec) = rt.take_pipelined(a.proc_id).unwrap();
+        g.pipeline(
+            &rec,
+            super::super::Next {
+                who,
+                host: rt.clone(),
+                len: rec.len(),
+            },
+        );
+        // The carried request fails: its connection is dropped, and the
+        // request behind it is woken to go out again.
+        drop(g);
+        drop(a);
+        assert_eq!(rt.stats.wake.borrow().as_slice(), [(2, 20)]);
+        assert_eq!(rt.procs.borrow()[0].open, 0);
+        // A hand-off to a request that is gone is closed.
+        let (_l2, mut g) = unix_conn(&h, "gone");
+        let c = rt.acquire(0).unwrap();
+        assert!(matches!(rt.reuse_slot(&c, true, 100), Slot::New));
+        g.pipeline(
+            b"rec",
+            super::super::Next {
+                who: (3, 30),
+                host: rt.clone(),
+                len: 3,
+            },
+        );
+        rt.hand_on(&c, g);
+        drop(c);
+        assert_eq!(rt.procs.borrow()[0].handoff.len(), 1);
+        rt.drop_handoff((3, 30));
+        assert!(rt.procs.borrow()[0].handoff.is_empty());
+        assert_eq!(rt.procs.borrow()[0].open, 0);
     }
 }

@@ -286,6 +286,8 @@ impl Server {
         let (sock, peer, port) = match input {
             OneshotInput::Tcp(t) => {
                 let _ = t.set_nonblocking(true);
+                // Not from a listener of ours, which would have set it.
+                let _ = t.set_nodelay(true);
                 let (ip, port) = t
                     .peer_addr()
                     .map(|a| (a.ip(), a.port()))
@@ -675,15 +677,13 @@ impl Server {
             self.free.push(i);
             return;
         }
-        if let Stream::Tcp(t) = &sock {
-            let _ = t.set_nodelay(true);
-        }
+        // TCP_NODELAY comes from the listener (stream.rs).
         let mut c = Conn::new(sock, peer, li, self.sh.now);
         c.index = i;
         c.peer_port = peer_port;
         c.drive(&mut self.sh);
         if c.state == State::Closed {
-            let _ = self.poll.registry().deregister(&mut c.sock);
+            // Closing the socket takes it out of the poll.
             self.free.push(i);
         } else {
             if c.yielded {
@@ -694,9 +694,10 @@ impl Server {
     }
 
     fn close(&mut self, i: usize) {
-        if let Some(mut c) = self.conns.get_mut(i).and_then(Option::take) {
-            let _ = self.poll.registry().deregister(&mut c.sock);
-            // A backend socket leaves the poll when it is closed with c.
+        if self.conns.get_mut(i).and_then(Option::take).is_some() {
+            // Closing the socket (no other descriptor refers to it: accepted
+            // with SOCK_CLOEXEC, never duplicated) takes it out of the poll,
+            // and so does a backend socket closed with the connection.
             self.free.push(i);
             self.last_activity = self.sh.now;
         }

@@ -111,7 +111,11 @@ pub enum Listener {
 impl Listener {
     pub fn from_std(l: StdListener) -> Self {
         match l {
-            StdListener::Tcp(l) => Listener::Tcp(mio::net::TcpListener::from_std(l)),
+            StdListener::Tcp(l) => {
+                // Accepted sockets inherit it (Linux).
+                crate::sys::set_tcp_nodelay(std::os::fd::AsRawFd::as_raw_fd(&l));
+                Listener::Tcp(mio::net::TcpListener::from_std(l))
+            }
             StdListener::Unix(l) => Listener::Unix(mio::net::UnixListener::from_std(l)),
         }
     }
@@ -148,5 +152,35 @@ impl Source for Listener {
             Listener::Tcp(l) => l.deregister(r),
             Listener::Unix(l) => l.deregister(r),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_tcp_sockets_have_nodelay_from_the_listener() {
+        let std = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = std.local_addr().unwrap();
+        let l = Listener::from_std(StdListener::Tcp(std));
+        let _client = std::net::TcpStream::connect(addr).unwrap();
+        let mut accepted = None;
+        for _ in 0..100 {
+            match l.accept() {
+                Ok((s, _, _)) => {
+                    accepted = Some(s);
+                    break;
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
+        let Some(Stream::Tcp(s)) = accepted else {
+            panic!("nothing accepted")
+        };
+        assert!(
+            s.nodelay().unwrap(),
+            "TCP_NODELAY inherited from the listener"
+        );
     }
 }

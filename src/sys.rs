@@ -334,6 +334,16 @@ pub fn set_backlog(sock: i32, backlog: i32) {
 /// file leave in full segments instead of a small one first (lighttpd
 /// corks around a sendfile the same way).
 pub fn set_tcp_cork(sock: i32, on: bool) {
+    set_tcp_flag(sock, libc::TCP_CORK, on);
+}
+
+/// Sets TCP_NODELAY. On a listening socket (as lighttpd does) the sockets
+/// it accepts inherit it, which saves a setsockopt per connection.
+pub fn set_tcp_nodelay(sock: i32) {
+    set_tcp_flag(sock, libc::TCP_NODELAY, true);
+}
+
+fn set_tcp_flag(sock: i32, opt: libc::c_int, on: bool) {
     let v: libc::c_int = on as libc::c_int;
     #[allow(unsafe_code)]
     // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from `v`, a local.
@@ -341,7 +351,7 @@ pub fn set_tcp_cork(sock: i32, on: bool) {
         libc::setsockopt(
             sock,
             libc::IPPROTO_TCP,
-            libc::TCP_CORK,
+            opt,
             (&v as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         );

@@ -5,7 +5,9 @@
 //! reference lighttpd and against us, plus extras our tests need (stderr,
 //! request bodies, big and slow bodies, split headers, FCGI_KEEP_CONN and an
 //! in-order parameter dump). Written from that behaviour table, not from
-//! the C source. One request at a time, one connection at a time.
+//! the C source. One request at a time, one connection at a time; input read
+//! through a buffer per connection, each reply written in one go (records
+//! before a pause go out first), as FastCGI libraries buffer.
 //!
 //! Usage:
 //!   fcgi_responder                    listening socket on fd 0 (bin-path / spawn-fcgi)
@@ -184,8 +186,7 @@ fn write_one(s: &mut impl Write, kind: u8, id: u16, content: &[u8]) -> io::Resul
     buf.extend_from_slice(&[pad as u8, 0]);
     buf.extend_from_slice(content);
     buf.resize(buf.len() + pad, 0);
-    s.write_all(&buf)?;
-    s.flush()
+    s.write_all(&buf)
 }
 
 fn end_request(s: &mut impl Write, id: u16, protocol_status: u8) -> io::Result<()> {
@@ -226,14 +227,93 @@ impl Waiting for std::os::unix::net::UnixStream {
     }
 }
 
-fn serve_conn<S: Read + Write + Waiting>(mut s: S) -> io::Result<Outcome> {
+/// A connection's output: records collect here and go out in one write
+/// when the reply is complete (or before a pause, or every 64 KiB), as
+/// FastCGI libraries buffer what a script prints.
+struct Out<'a, T> {
+    stream: &'a T,
+    buf: Vec<u8>,
+    /// The connection's reader holds bytes not yet taken (the next
+    /// request's, when the server wrote it behind this one).
+    input_buffered: bool,
+}
+
+impl<T> Write for Out<'_, T>
+where
+    for<'b> &'b T: Write,
+{
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            let mut w: &T = self.stream;
+            w.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<T: Waiting> Waiting for Out<'_, T> {
+    fn next_waiting(&self) -> Option<bool> {
+        if self.input_buffered {
+            return Some(true);
+        }
+        self.stream.next_waiting()
+    }
+}
+
+/// What was written so far goes out, then the reply pauses.
+fn pause(s: &mut impl Write, ms: u64) -> io::Result<()> {
+    s.flush()?;
+    sleep(Duration::from_millis(ms));
+    Ok(())
+}
+
+/// Serves one connection: its input read through a buffer that lives as
+/// long as the connection (so a request written behind another is never
+/// lost, unlike libfcgi's per-request buffer), its replies written whole.
+fn serve_conn<T: Waiting>(stream: T) -> io::Result<Outcome>
+where
+    for<'b> &'b T: Read + Write,
+{
+    let mut input = io::BufReader::with_capacity(16 * 1024, &stream);
+    let mut out = Out {
+        stream: &stream,
+        buf: Vec::new(),
+        input_buffered: false,
+    };
+    let outcome = serve_records(&mut input, &mut out);
+    out.flush()?;
+    outcome
+}
+
+fn serve_records<T: Waiting>(
+    input: &mut io::BufReader<&T>,
+    s: &mut Out<'_, T>,
+) -> io::Result<Outcome>
+where
+    for<'b> &'b T: Read + Write,
+{
     let mut pending: Option<Pending> = None;
     let mut served = 0u32;
-    while let Some(rec) = read_record(&mut s)? {
+    loop {
+        // What this record's handling wrote goes out before the next read.
+        s.flush()?;
+        let Some(rec) = read_record(input)? else {
+            break;
+        };
+        s.input_buffered = !input.buffer().is_empty();
         match rec.kind {
             BEGIN_REQUEST => {
                 if pending.is_some() {
-                    end_request(&mut s, rec.id, CANT_MPX_CONN)?;
+                    end_request(s, rec.id, CANT_MPX_CONN)?;
                     continue;
                 }
                 let b = &rec.content;
@@ -271,7 +351,7 @@ fn serve_conn<S: Read + Write + Waiting>(mut s: S) -> io::Result<Outcome> {
                 let Some(p) = pending.take() else { continue };
                 served += 1;
                 let params = parse_params(&p.params_raw);
-                let outcome = respond(&mut s, &p, &params)?;
+                let outcome = respond(s, &p, &params)?;
                 if let Outcome::Exit = outcome {
                     return Ok(Outcome::Exit);
                 }
@@ -281,7 +361,7 @@ fn serve_conn<S: Read + Write + Waiting>(mut s: S) -> io::Result<Outcome> {
             }
             ABORT_REQUEST => {
                 if let Some(p) = pending.take() {
-                    end_request(&mut s, p.id, REQUEST_COMPLETE)?;
+                    end_request(s, p.id, REQUEST_COMPLETE)?;
                     if !p.keep_conn {
                         return Ok(Outcome::Closed);
                     }
@@ -297,9 +377,9 @@ fn serve_conn<S: Read + Write + Waiting>(mut s: S) -> io::Result<Outcome> {
                 ] {
                     append_pair(&mut body, k.as_bytes(), v.as_bytes());
                 }
-                write_record(&mut s, GET_VALUES_RESULT, 0, &body)?;
+                write_record(s, GET_VALUES_RESULT, 0, &body)?;
             }
-            other => write_one(&mut s, UNKNOWN_TYPE, rec.id, &[other, 0, 0, 0, 0, 0, 0, 0])?,
+            other => write_one(s, UNKNOWN_TYPE, rec.id, &[other, 0, 0, 0, 0, 0, 0, 0])?,
         }
     }
     Ok(Outcome::Closed)
@@ -372,9 +452,9 @@ fn respond<S: Write + Waiting>(
         Some(q @ ("slow-lf" | "slow-crlf")) => {
             let eol: &[u8] = if q == "slow-lf" { b"\n" } else { b"\r\n" };
             out(s, &[b"Status: 200 OK".as_slice(), eol].concat())?;
-            sleep(Duration::from_millis(50));
+            pause(s, 50)?;
             out(s, eol)?;
-            sleep(Duration::from_millis(50));
+            pause(s, 50)?;
             out(s, b"test123")?;
         }
         Some("die-at-end") => {
@@ -466,12 +546,12 @@ fn respond<S: Write + Waiting>(
             out(s, std::env::var("RESPONDER_ID").unwrap_or_default().as_bytes())?;
         }
         Some(q) if q.starts_with("sleep=") => {
-            sleep(Duration::from_millis(q[6..].parse().unwrap_or(0)));
+            pause(s, q[6..].parse().unwrap_or(0))?;
             out(s, OK)?;
             out(s, std::env::var("RESPONDER_ID").unwrap_or_default().as_bytes())?;
         }
         Some(q) if q.starts_with("peek-next=") => {
-            sleep(Duration::from_millis(q[10..].parse().unwrap_or(0)));
+            pause(s, q[10..].parse().unwrap_or(0))?;
             let waiting = match s.next_waiting() {
                 Some(w) => u8::from(w).to_string(),
                 None => "unknown".to_string(),
@@ -482,7 +562,7 @@ fn respond<S: Write + Waiting>(
         Some("slow-body") => {
             out(s, OK)?;
             for i in 0..5 {
-                sleep(Duration::from_millis(100));
+                pause(s, 100)?;
                 out(s, format!("chunk{i}\n").as_bytes())?;
             }
         }
@@ -496,7 +576,7 @@ fn respond<S: Write + Waiting>(
                 b"test123",
             ] {
                 out(s, piece)?;
-                sleep(Duration::from_millis(10));
+                pause(s, 10)?;
             }
         }
         Some("early-hints") => out(

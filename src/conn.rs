@@ -40,6 +40,10 @@ pub struct Conn {
     pub writable: bool,
     /// The socket is polled for writability too (see watch_writable).
     pub watching_writable: bool,
+    /// The socket is in the poll: not before the first turn has read what
+    /// came with the connection (server.rs add_conn), as lighttpd, so a
+    /// request answered at once costs no epoll_ctl.
+    pub registered: bool,
     pub(crate) inbuf: Vec<u8>,
     out: ChunkQueue,
     /// Responses sent so far on this connection.
@@ -118,6 +122,7 @@ impl Conn {
             readable: true,
             writable: true,
             watching_writable: false,
+            registered: false,
             inbuf: Vec::new(),
             out: ChunkQueue::default(),
             requests: 0,
@@ -590,6 +595,10 @@ impl Conn {
                     self.linger_until = sh.now + if sh.graceful { 1 } else { LINGER_SECS };
                     self.inbuf.clear();
                     self.state = State::Linger;
+                    // The client may have closed already (it has the whole
+                    // response): one read finds out before waiting for an
+                    // event, as lighttpd reads right after its shutdown.
+                    self.readable = true;
                 }
             }
             WriteStatus::WouldBlock => self.writable = false,
@@ -656,7 +665,13 @@ impl Conn {
         self.watching_writable = true;
         let token = mio::Token(crate::server::CONN_BASE + self.index);
         let both = mio::Interest::READABLE | mio::Interest::WRITABLE;
-        if mio::event::Source::reregister(&mut self.sock, &sh.registry, token, both).is_err() {
+        let done = if self.registered {
+            mio::event::Source::reregister(&mut self.sock, &sh.registry, token, both)
+        } else {
+            mio::event::Source::register(&mut self.sock, &sh.registry, token, both)
+        };
+        self.registered = true;
+        if done.is_err() {
             self.state = State::Closed;
         }
     }

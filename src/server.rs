@@ -660,7 +660,7 @@ impl Server {
         }
     }
 
-    fn add_conn(&mut self, mut sock: Stream, peer: std::net::IpAddr, peer_port: u16, li: usize) {
+    fn add_conn(&mut self, sock: Stream, peer: std::net::IpAddr, peer_port: u16, li: usize) {
         let i = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -668,20 +668,26 @@ impl Server {
                 self.conns.len() - 1
             }
         };
-        if self
-            .poll
-            .registry()
-            .register(&mut sock, Token(CONN_BASE + i), Interest::READABLE)
-            .is_err()
-        {
-            self.free.push(i);
-            return;
-        }
         // TCP_NODELAY comes from the listener (stream.rs).
         let mut c = Conn::new(sock, peer, li, self.sh.now);
         c.index = i;
         c.peer_port = peer_port;
+        // The request usually came with the connection: read and answered
+        // before the socket is polled at all (edge-triggered: registered
+        // afterwards, it still reports what is pending then).
         c.drive(&mut self.sh);
+        if c.state != State::Closed && !c.registered {
+            let token = Token(CONN_BASE + i);
+            if self
+                .poll
+                .registry()
+                .register(&mut c.sock, token, Interest::READABLE)
+                .is_err()
+            {
+                c.state = State::Closed;
+            }
+            c.registered = true;
+        }
         if c.state == State::Closed {
             // Closing the socket takes it out of the poll.
             self.free.push(i);

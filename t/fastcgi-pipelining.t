@@ -73,50 +73,50 @@ sub pause { select(undef, undef, undef, $_[0]) }
 
 # The first request keeps the one connection busy for 400 ms; the second
 # comes 100 ms later.
-my $a = send_req('/p?peek-next=400');
+my $a = send_req('/pipelined-p?peek-next=400');
 pause(0.1);
-my $b = send_req('/p?conn-count');
+my $b = send_req('/pipelined-p?conn-count');
 is(answer($a), 'next-waiting=1', 'the waiting GET is written behind the busy request');
 like(answer($b), qr/^conn-request=(\d+)$/, 'and answered');
-$a = send_req('/k?peek-next=400');
+$a = send_req('/pipelined-k?peek-next=400');
 pause(0.1);
-$b = send_req('/k?conn-count');
+$b = send_req('/pipelined-k?conn-count');
 is(answer($a), 'next-waiting=0', 'control: connection-reuse alone writes it only when the connection is free');
 like(answer($b), qr/^conn-request=\d+$/, 'control: answered');
 
 # The connection now carries its Nth request; a pipelined one is the next on it.
-my ($n) = answer(send_req('/p?conn-count')) =~ /(\d+)/;
-$a = send_req('/p?peek-next=300');
+my ($n) = answer(send_req('/pipelined-p?conn-count')) =~ /(\d+)/;
+$a = send_req('/pipelined-p?peek-next=300');
 pause(0.1);
-$b = send_req('/p?conn-count');
+$b = send_req('/pipelined-p?conn-count');
 is(answer($a), 'next-waiting=1', 'pipelined again');
 is(answer($b), 'conn-request=' . ($n + 2), 'on the same connection, right after the carrying request');
 
 # A request with a body is not pipelined: it waits for the connection.
-$a = send_req('/p?peek-next=300');
+$a = send_req('/pipelined-p?peek-next=300');
 pause(0.1);
-$b = send_req("POST /p?echo-stdin HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello");
+$b = send_req("POST /pipelined-p?echo-stdin HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello");
 is(answer($a), 'next-waiting=0', 'a POST is not written behind');
 is(answer($b), 'hello', 'it is sent once the connection is free');
 
 # The pipelined request's client leaves: it is not noticed while the
 # request waits (as a request that waits for a free connection), its reply
 # is read to the end and the connection stays kept.
-($n) = answer(send_req('/p?conn-count')) =~ /(\d+)/;
-$a = send_req('/p?peek-next=400');
+($n) = answer(send_req('/pipelined-p?conn-count')) =~ /(\d+)/;
+$a = send_req('/pipelined-p?peek-next=400');
 pause(0.1);
-$b = send_req('/p?conn-count');
+$b = send_req('/pipelined-p?conn-count');
 pause(0.1);
 close $b;
 is(answer($a), 'next-waiting=1', 'pipelined, then its client left');
-is(answer(send_req('/p?conn-count')), 'conn-request=' . ($n + 3), 'its reply was read whole: the connection serves the next request');
+is(answer(send_req('/pipelined-p?conn-count')), 'conn-request=' . ($n + 3), 'its reply was read whole: the connection serves the next request');
 
 # The carrying request fails (read-timeout, 504): the request written
 # behind it is sent again on a new connection (the backend, serving one
 # connection at a time, drops the old one when its late reply fails).
-$a = send_req('/t?sleep=2500');
+$a = send_req('/pipelined-t?sleep=2500');
 pause(0.1);
-$b = send_req('/t?conn-count');
+$b = send_req('/pipelined-t?conn-count');
 is(answer($a), 'status 504', 'the carrier times out');
 is(answer($b), 'conn-request=1', 'the pipelined request is answered over a new connection');
 

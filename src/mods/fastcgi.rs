@@ -113,11 +113,37 @@ fn find_ext(conf: &FcgiConf<'_>, path: &str) -> Option<usize> {
     conf.exts.iter().position(|e| key_matches(&e.key, path))
 }
 
+/// The key for a file that check-local found: map-extensions and suffix
+/// keys against the end of the file's physical path, `/prefix` keys
+/// against the start of the URL path (`script_name` + `path_info`), as
+/// 1.4.69 matches at this stage.
+fn find_local_ext(
+    conf: &FcgiConf<'_>,
+    file: &str,
+    script_name: &str,
+    path_info: &str,
+) -> Option<usize> {
+    for (from, to) in conf.map_extensions {
+        if file.ends_with(from.as_str())
+            && let Some(i) = conf.exts.iter().position(|e| e.key == *to)
+        {
+            return Some(i);
+        }
+    }
+    conf.exts.iter().position(|e| {
+        if e.key.starts_with('/') {
+            joined_starts_with(script_name, path_info, &e.key)
+        } else {
+            file.ends_with(e.key.as_str())
+        }
+    })
+}
+
 /// Whether a check-local key could take a file found for `path` under
 /// `docroot`: the file is the physical path or one of its prefixes that
-/// ends before a `/` (PATH_INFO), matched by its full name as 1.4.69 does
-/// (a `/prefix` key against the start of the physical path, others and
-/// map-extensions against its end); a directory path (ending in `/`) may
+/// ends before a `/` (PATH_INFO), matched as [`find_local_ext`] does (a
+/// `/prefix` key against the URL path, others and map-extensions against
+/// the end of the file's full name); a directory path (ending in `/`) may
 /// hold an index file. False means the stat and the search can be skipped.
 fn check_local_may_match(conf: &FcgiConf<'_>, docroot: &str, path: &str) -> bool {
     if path.ends_with('/') {
@@ -150,7 +176,7 @@ fn check_local_may_match(conf: &FcgiConf<'_>, docroot: &str, path: &str) -> bool
         .iter()
         .map(|e| e.key.as_str())
         .filter(|k| k.starts_with('/'))
-        .any(|k| joined_starts_with(root, path, k))
+        .any(|k| path.starts_with(k))
 }
 
 /// `a + b` ends with `k`, without joining them.
@@ -280,7 +306,7 @@ fn local_target(
     script_name: &str,
     path_info: Option<&str>,
 ) -> Option<Claim> {
-    let i = find_ext(conf, file)?;
+    let i = find_local_ext(conf, file, script_name, path_info.unwrap_or(""))?;
     let e = &conf.exts[i];
     let Some(host) = pick_host(e, conf.balance, pick) else {
         return Some(all_down(e));
@@ -369,6 +395,31 @@ mod tests {
         assert!(find_ext(&conf, "/x/y.html").is_none());
     }
 
+    /// A file found by check-local: a `/prefix` key is matched against the
+    /// URL path, not the physical one (a docroot under /tmp is not taken
+    /// by a "/t" key), suffix keys against the file.
+    #[test]
+    fn local_keys_match_prefixes_on_the_url() {
+        let exts = vec![ext("/t"), ext(".php"), ext("/app")];
+        let conf = conf(&exts, &[]);
+        assert_eq!(
+            find_local_ext(&conf, "/tmp/www/q.php", "/q.php", ""),
+            Some(1)
+        );
+        assert_eq!(
+            find_local_ext(&conf, "/srv/app.php", "/app.php", "/x"),
+            Some(1)
+        );
+        assert_eq!(find_local_ext(&conf, "/srv/x/y", "/ap", "p/z"), Some(2));
+        assert_eq!(
+            find_local_ext(&conf, "/srv/t/y.html", "/t/y.html", ""),
+            Some(0)
+        );
+        assert!(find_local_ext(&conf, "/tmp/y.html", "/y.html", "").is_none());
+        assert!(!check_local_may_match(&conf, "/tmp/www", "/y.html"));
+        assert!(check_local_may_match(&conf, "/tmp/www", "/q.php"));
+    }
+
     /// The precheck never skips a request the full search would take: it
     /// agrees with matching each candidate physical path for real.
     #[test]
@@ -402,7 +453,7 @@ mod tests {
                 let full = path.ends_with('/')
                     || ends.iter().any(|&n| {
                         let phys = format!("{r}{}", &path[..n]);
-                        find_ext(&conf, &phys).is_some()
+                        find_local_ext(&conf, &phys, &path[..n], &path[n..]).is_some()
                     });
                 assert_eq!(
                     check_local_may_match(&conf, root, path),

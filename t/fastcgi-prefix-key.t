@@ -1,0 +1,40 @@
+#!/usr/bin/perl
+# A "/prefix" fastcgi.server key is a prefix of the URL path, never of the
+# file's physical path: with the document root under /X/..., a "/X" key
+# (check-local disabled) does not take /t.fcgi, which check-local finds
+# and the ".fcgi" key answers. Expected values are lighttpd 1.4.69's (ours
+# served the script's source until session 9 when the tree lived under a
+# directory such as /tmp whose name a short key began).
+
+use strict;
+use warnings;
+use Test::More;
+use POSIX ();
+use IO::Socket::INET;
+use File::Temp qw(tempdir);
+use LightyTest qw(topdir);
+
+my $resp = topdir() . '/target/release/examples/fcgi_responder';
+plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
+    unless -x $resp;
+my $tmp = tempdir(CLEANUP => 1);
+my $rpid = fork();
+die "fork: $!" unless defined $rpid;
+if (!$rpid) { open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); exec $resp, '--listen', "$tmp/r.sock" or POSIX::_exit(127) }
+END { local $?; if ($rpid) { kill 'KILL', $rpid; waitpid($rpid, 0) } }
+for (1 .. 50) { last if -S "$tmp/r.sock"; select(undef, undef, undef, 0.05) }
+
+# The first directory of the document root's path, e.g. "/work" or "/tmp".
+my ($top) = (LightyTest::srcdir() =~ m{^(/[^/]+)});
+my $dead = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp', Listen => 1, ReuseAddr => 1)->sockport;
+my $tf = LightyTest->new(config => 'fastcgi-prefix-key.conf',
+    env => { FCGI_SOCK => "$tmp/r.sock", ROOT_TOP => $top, DEAD_PORT => $dead });
+ok($tf->start_proc == 0, "server starts (prefix key \"$top\")") or do { done_testing(); exit };
+ok($tf->handle_http({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] }) == 0,
+   'the ".fcgi" key answers: the prefix key is not matched against the physical path');
+ok($tf->handle_http({ REQUEST => ["GET $top/t.fcgi HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 503 }] }) == 0,
+   'a URL under the prefix goes to the prefix key (its host is down: 503)');
+$tf->stop_proc;
+done_testing();

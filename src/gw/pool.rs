@@ -373,12 +373,14 @@ impl HostRt {
     /// connection-pipelining: the request carried by the lease's
     /// connection ended cleanly; the connection goes to the request
     /// written behind it, which is woken to take it.
+    /// (Should the proc be gone, dropping the connection wakes that request
+    /// to go out again.)
     pub fn hand_on(&self, lease: &Lease, mut g: super::GwConn) {
-        let Some(next) = g.next.take() else {
-            return;
-        };
         let mut procs = self.procs.borrow_mut();
         let Some(p) = procs.iter_mut().find(|p| p.id == lease.proc_id) else {
+            return;
+        };
+        let Some(next) = g.next.take() else {
             return;
         };
         // Still counted in the proc's open connections, now for `next`.

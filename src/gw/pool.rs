@@ -215,20 +215,24 @@ impl HostRt {
                 best = Some(i);
             }
         }
-        let p = &mut procs[best?];
+        Some(self.lease_on(&mut procs[best?], debug, false))
+    }
+
+    /// A request's hold on proc `p`: its load and the host's counted.
+    fn lease_on(self: &Rc<Self>, p: &mut Proc, debug: u32, counted: bool) -> Lease {
         p.load += 1;
         self.load.set(self.load.get() + 1);
         self.stats.active.set(self.stats.active.get() + 1);
         self.stats.requests.set(self.stats.requests.get() + 1);
-        Some(Lease {
+        Lease {
             host: self.clone(),
             proc_id: p.id,
             addr: p.addr.clone(),
             pid: p.pid(),
             debug,
-            counted: Cell::new(false),
+            counted: Cell::new(counted),
             carrier: Cell::new(None),
-        })
+        }
     }
 
     /// The connection to the lease's proc is up.
@@ -399,30 +403,14 @@ impl HostRt {
         who: (usize, u64),
         debug: u32,
     ) -> Option<(super::GwConn, Lease, usize)> {
-        let (g, len, proc_id) = {
-            let mut procs = self.procs.borrow_mut();
-            let p = procs
-                .iter_mut()
-                .find(|p| p.handoff.iter().any(|(w, _, _)| *w == who))?;
-            let i = p.handoff.iter().position(|(w, _, _)| *w == who)?;
-            p.load += 1;
-            let (_, g, len) = p.handoff.swap_remove(i);
-            (g, len, p.id)
-        };
-        self.load.set(self.load.get() + 1);
-        self.stats.active.set(self.stats.active.get() + 1);
-        self.stats.requests.set(self.stats.requests.get() + 1);
-        let procs = self.procs.borrow();
-        let p = procs.iter().find(|p| p.id == proc_id)?;
-        let lease = Lease {
-            host: self.clone(),
-            proc_id,
-            addr: p.addr.clone(),
-            pid: p.pid(),
-            debug,
-            counted: Cell::new(true),
-            carrier: Cell::new(None),
-        };
+        let mut procs = self.procs.borrow_mut();
+        let p = procs
+            .iter_mut()
+            .find(|p| p.handoff.iter().any(|(w, _, _)| *w == who))?;
+        let i = p.handoff.iter().position(|(w, _, _)| *w == who)?;
+        let (_, g, len) = p.handoff.swap_remove(i);
+        // Still counted in the proc's open connections (hand_on).
+        let lease = self.lease_on(p, debug, true);
         Some((g, lease, len))
     }
 
@@ -990,14 +978,30 @@ mod tests {
         (l, g)
     }
 
-    #[test]
-    fn pipelining_takes_only_a_first_waiter_and_hands_the_connection_on() {
+    /// A remote host with connection-reuse 1 and pipelining, a connection
+    /// to a listening socket, and a request holding its proc that opened
+    /// it (the carrier).
+    fn pipelining_host(
+        name: &str,
+    ) -> (
+        Pool,
+        Rc<HostRt>,
+        std::os::unix::net::UnixListener,
+        super::super::GwConn,
+        Lease,
+    ) {
         let opts = "\"connection-reuse\" => 1, \"connection-pipelining\" => \"enable\"";
-        let (_pool, h) = remote_pool(opts, 100);
+        let (pool, h) = remote_pool(opts, 100);
         let rt = h.rt.get().unwrap().clone();
-        let (_l, mut g) = unix_conn(&h, "hand");
+        let (l, g) = unix_conn(&h, name);
         let a = rt.acquire(0).unwrap();
         assert!(matches!(rt.reuse_slot(&a, false, 100), Slot::New));
+        (pool, rt, l, g, a)
+    }
+
+    #[test]
+    fn pipelining_takes_only_a_first_waiter_and_hands_the_connection_on() {
+        let (_pool, rt, _l, mut g, a) = pipelining_host("hand");
         // The carrier has sent its request; nothing waits yet.
         assert!(rt.take_pipelined(a.proc_id).is_none());
         rt.add_carrier(&a, (0, 1));
@@ -1046,12 +1050,7 @@ mod tests {
 
     #[test]
     fn pipelining_kicks_a_carrier_and_recovers_a_broken_pipeline() {
-        let opts = "\"connection-reuse\" => 1, \"connection-pipelining\" => \"enable\"";
-        let (_pool, h) = remote_pool(opts, 100);
-        let rt = h.rt.get().unwrap().clone();
-        let (_l, mut g) = unix_conn(&h, "kick");
-        let a = rt.acquire(0).unwrap();
-        assert!(matches!(rt.reuse_slot(&a, false, 100), Slot::New));
+        let (_pool, rt, _l, mut g, a) = pipelining_host("kick");
         rt.add_carrier(&a, (0, 1));
         rt.add_waiter(a.proc_id, (2, 20), Some(b"rec".to_vec()));
         assert_eq!(
@@ -1075,7 +1074,7 @@ mod tests {
         assert_eq!(rt.stats.wake.borrow().as_slice(), [(2, 20)]);
         assert_eq!(rt.procs.borrow()[0].open, 0);
         // A hand-off to a request that is gone is closed.
-        let (_l2, mut g) = unix_conn(&h, "gone");
+        let (_l2, mut g) = unix_conn(&rt.cfg, "gone");
         let c = rt.acquire(0).unwrap();
         assert!(matches!(rt.reuse_slot(&c, true, 100), Slot::New));
         g.pipeline(

@@ -103,14 +103,16 @@ fn key_matches(key: &str, path: &str) -> bool {
 /// The key to use for `path`: a map-extensions entry naming an existing
 /// key, else the first key that matches.
 fn find_ext(conf: &FcgiConf<'_>, path: &str) -> Option<usize> {
-    for (from, to) in conf.map_extensions {
-        if path.ends_with(from.as_str())
-            && let Some(i) = conf.exts.iter().position(|e| e.key == *to)
-        {
-            return Some(i);
-        }
-    }
-    conf.exts.iter().position(|e| key_matches(&e.key, path))
+    mapped_ext(conf, path).or_else(|| conf.exts.iter().position(|e| key_matches(&e.key, path)))
+}
+
+/// The key a fastcgi.map-extensions entry ending `name` names, if it
+/// exists.
+fn mapped_ext(conf: &FcgiConf<'_>, name: &str) -> Option<usize> {
+    conf.map_extensions
+        .iter()
+        .filter(|(from, _)| name.ends_with(from.as_str()))
+        .find_map(|(_, to)| conf.exts.iter().position(|e| e.key == *to))
 }
 
 /// The key for a file that check-local found: map-extensions and suffix
@@ -123,19 +125,14 @@ fn find_local_ext(
     script_name: &str,
     path_info: &str,
 ) -> Option<usize> {
-    for (from, to) in conf.map_extensions {
-        if file.ends_with(from.as_str())
-            && let Some(i) = conf.exts.iter().position(|e| e.key == *to)
-        {
-            return Some(i);
-        }
-    }
-    conf.exts.iter().position(|e| {
-        if e.key.starts_with('/') {
-            joined_starts_with(script_name, path_info, &e.key)
-        } else {
-            file.ends_with(e.key.as_str())
-        }
+    mapped_ext(conf, file).or_else(|| {
+        conf.exts.iter().position(|e| {
+            if e.key.starts_with('/') {
+                joined_starts_with(script_name, path_info, &e.key)
+            } else {
+                file.ends_with(e.key.as_str())
+            }
+        })
     })
 }
 

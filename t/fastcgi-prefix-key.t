@@ -9,20 +9,15 @@
 use strict;
 use warnings;
 use Test::More;
-use POSIX ();
 use IO::Socket::INET;
 use File::Temp qw(tempdir);
-use LightyTest qw(topdir);
+use LightyTest qw(responder_exe start_responder);
 
-my $resp = topdir() . '/target/release/examples/fcgi_responder';
 plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
-    unless -x $resp;
+    unless -x responder_exe();
 my $tmp = tempdir(CLEANUP => 1);
-my $rpid = fork();
-die "fork: $!" unless defined $rpid;
-if (!$rpid) { open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); exec $resp, '--listen', "$tmp/r.sock" or POSIX::_exit(127) }
+my $rpid = start_responder("$tmp/r.sock");
 END { local $?; if ($rpid) { kill 'KILL', $rpid; waitpid($rpid, 0) } }
-for (1 .. 50) { last if -S "$tmp/r.sock"; select(undef, undef, undef, 0.05) }
 
 # The first directory of the document root's path, e.g. "/work" or "/tmp".
 my ($top) = (LightyTest::srcdir() =~ m{^(/[^/]+)});

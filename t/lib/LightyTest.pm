@@ -25,7 +25,7 @@ our $VERSION = '0.01';
 
 our @EXPORT_OK = qw(
     lighttpd_exe srcdir topdir run_lighttpd strip_log_prefix log_messages
-    slurp_file parse_responses
+    slurp_file parse_responses responder_exe start_responder
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -72,6 +72,25 @@ sub _new_tmpdir {
 sub _tests_passing {
     my $ok = eval { Test::More->builder->is_passing };
     return defined $ok ? $ok : 1;
+}
+
+# Our FastCGI test responder (examples/fcgi_responder, built by cargo).
+sub responder_exe { return "$TOP_DIR/target/release/examples/fcgi_responder" }
+
+# Starts the responder listening on the unix socket PATH (its output to
+# /dev/null) and waits up to 2.5 s for the socket. Returns its pid; the
+# caller stops it (kill, waitpid).
+sub start_responder {
+    my ($path) = @_;
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open(STDOUT, '>', '/dev/null');
+        open(STDERR, '>', '/dev/null');
+        exec responder_exe(), '--listen', $path or _exit(127);
+    }
+    for (1 .. 50) { last if -S $path; sleep(0.05) }
+    return $pid;
 }
 
 sub slurp_file {

@@ -66,6 +66,8 @@ pub struct RequestConf {
     pub error_handler_404: Option<Rc<str>>,
     pub disable_pathinfo: bool,
     pub access_deny: Rc<Vec<String>>,
+    /// url.access-allow: when set, only paths ending in one of these pass.
+    pub access_allow: Rc<Vec<String>>,
     /// alias.url (mod_alias): URL prefix → directory, in config order.
     pub alias_url: Rc<Vec<(String, String)>>,
     pub log_request_handling: bool,
@@ -129,6 +131,7 @@ impl Default for RequestConf {
             error_handler_404: None,
             disable_pathinfo: false,
             access_deny: Rc::new(Vec::new()),
+            access_allow: Rc::new(Vec::new()),
             alias_url: Rc::new(Vec::new()),
             log_request_handling: false,
             log_file_not_found: false,
@@ -157,6 +160,7 @@ enum Setting {
     Num(fn(&mut RequestConf) -> &mut u32, u32),
     Text(fn(&mut RequestConf) -> &mut Option<Rc<str>>, Rc<str>),
     AccessDeny(Rc<Vec<String>>),
+    AccessAllow(Rc<Vec<String>>),
     DirExclude(Rc<Vec<pcre2::bytes::Regex>>),
     DirCache(Option<Rc<DirCache>>),
     Alias(Rc<Vec<(String, String)>>),
@@ -183,6 +187,7 @@ impl Setting {
             Setting::Num(f, v) => *f(c) = *v,
             Setting::Text(f, v) => *f(c) = Some(v.clone()),
             Setting::AccessDeny(v) => c.access_deny = v.clone(),
+            Setting::AccessAllow(v) => c.access_allow = v.clone(),
             Setting::DirExclude(v) => c.dir_listing_exclude = v.clone(),
             Setting::DirCache(v) => c.dir_listing_cache = v.clone(),
             Setting::Alias(v) => c.alias_url = v.clone(),
@@ -303,6 +308,9 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ))),
         ("url.access-deny", Value::Array(a)) if loaded("mod_access") => {
             Some(Setting::AccessDeny(strings(a)))
+        }
+        ("url.access-allow", Value::Array(a)) if loaded("mod_access") => {
+            Some(Setting::AccessAllow(strings(a)))
         }
         ("debug.log-request-handling", _) => flag(|c| &mut c.log_request_handling),
         ("debug.log-file-not-found", _) => flag(|c| &mut c.log_file_not_found),

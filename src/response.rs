@@ -131,11 +131,15 @@ fn error_handler(req: &RequestHead, ctx: &Ctx<'_>, status: u16) -> Option<Respon
 /// (mod_access's url.access-deny, CONNECT, `OPTIONS *`), in lighttpd's
 /// order. Handlers (static files, FastCGI) run only when this is None.
 pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
-    if conf
-        .access_deny
-        .iter()
-        .any(|d| req.path().ends_with(d.as_str()))
-    {
+    if !access_allowed(req.path(), conf) {
+        if conf.log_request_handling {
+            let why = if conf.access_allow.is_empty() {
+                "we match access_deny"
+            } else {
+                "failed to match any from access_allow"
+            };
+            crate::log_error!("url denied as {why} {}", req.path());
+        }
         return Some(Response::new(403));
     }
     if req.method == Method::Connect {
@@ -147,6 +151,29 @@ pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
         return Some(options_ok());
     }
     None
+}
+
+/// mod_access: a non-empty url.access-allow lets through only paths that
+/// end in one of its suffixes (url.access-deny is then not looked at);
+/// otherwise a path ending in a url.access-deny suffix is refused. With
+/// server.force-lowercase-filenames the suffixes match in any case, as
+/// the files they name are looked up lower-cased.
+fn access_allowed(path: &str, conf: &RequestConf) -> bool {
+    let ends_with = |suffix: &String| {
+        let (p, s) = (path.as_bytes(), suffix.as_bytes());
+        p.len() >= s.len() && {
+            let tail = &p[p.len() - s.len()..];
+            if conf.force_lowercase_filenames {
+                tail.eq_ignore_ascii_case(s)
+            } else {
+                tail == s
+            }
+        }
+    };
+    if !conf.access_allow.is_empty() {
+        return conf.access_allow.iter().any(ends_with);
+    }
+    !conf.access_deny.iter().any(ends_with)
 }
 
 thread_local! {
@@ -706,4 +733,47 @@ fn static_file(
         };
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::access_allowed;
+    use crate::reqconf::RequestConf;
+    use std::rc::Rc;
+
+    fn conf(allow: &[&str], deny: &[&str], lowercase: bool) -> RequestConf {
+        RequestConf {
+            access_allow: Rc::new(allow.iter().map(|s| s.to_string()).collect()),
+            access_deny: Rc::new(deny.iter().map(|s| s.to_string()).collect()),
+            force_lowercase_filenames: lowercase,
+            ..RequestConf::default()
+        }
+    }
+
+    #[test]
+    fn deny_suffix() {
+        let c = conf(&[], &["~", ".inc"], false);
+        assert!(!access_allowed("/index.html~", &c));
+        assert!(!access_allowed("/a.inc", &c));
+        assert!(access_allowed("/a.INC", &c));
+        assert!(access_allowed("/a.html", &c));
+        assert!(access_allowed("/", &conf(&[], &[], false)));
+    }
+
+    #[test]
+    fn lowercase_filenames_match_in_any_case() {
+        let c = conf(&[], &[".jpg"], true);
+        assert!(!access_allowed("/image.JPG", &c));
+        assert!(!access_allowed("/image.jpg", &c));
+        let c = conf(&[".txt"], &[], true);
+        assert!(access_allowed("/A.TXT", &c));
+    }
+
+    #[test]
+    fn allow_list_wins_over_deny() {
+        let c = conf(&[".txt"], &[".txt"], false);
+        assert!(access_allowed("/ssi-include.txt", &c));
+        assert!(!access_allowed("/index.html", &c));
+        assert!(!access_allowed("/", &c));
+    }
 }

@@ -40,6 +40,18 @@ t_ok({ REQUEST => ["GET /secret.php HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 
      'excluded extension: 403');
 t_ok({ REQUEST => ["GET /x.inc HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
      'url.access-deny suffix: 403 (before the file check)');
+t_ok({ REQUEST => ["GET /HELLO.TXT HTTP/1.0\nHost: lc-deny"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'force-lowercase-filenames: an access-deny suffix matches in any case (the file exists lower-cased)');
+t_ok({ REQUEST => ["GET /hello.txt HTTP/1.0\nHost: allow-only"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $hello }] },
+     'url.access-allow: a listed suffix is served');
+t_ok({ REQUEST => ["GET /x.inc HTTP/1.0\nHost: allow-only"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'url.access-allow: anything else is refused');
+t_ok({ REQUEST => ["GET / HTTP/1.0\nHost: allow-only"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'url.access-allow: the index of / is refused too (the URL path is checked)');
+like(strip_log_prefix($tf->error_log),
+     qr{^url denied as failed to match any from access_allow /x\.inc$}m,
+     'debug.log-request-handling says why access-allow refused');
 
 t_ok({ REQUEST => ["GET /sub HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 301, 'Location' => '/sub/', 'Content-Length' => 0 }] },

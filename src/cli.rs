@@ -296,6 +296,13 @@ fn serve(o: Options, args: &[String]) -> i32 {
         let Some(cfg) = o.config.take() else {
             return 255;
         };
+        match crate::plugin::unimplemented_in_use(&cfg.tree, &cfg.modules.modules) {
+            Ok(warnings) => warnings.iter().for_each(|w| crate::log_error!("{w}")),
+            Err(fatal) => {
+                fatal.iter().for_each(|f| crate::log_error!("{f}"));
+                return 255;
+            }
+        }
         let g = &cfg.tree.global().values;
         let gbool = |k: &str| g.get(k).and_then(config::scoped::to_bool).unwrap_or(false);
         let gstr = |k: &str| match g.get(k) {

@@ -200,6 +200,92 @@ pub fn is_known_module(name: &str) -> bool {
     keys::module(name).is_some()
 }
 
+/// The modules this build runs on requests; every other module of 1.4.69
+/// is known (its keys are checked) but does nothing yet.
+pub const IMPLEMENTED: &[&str] = &[
+    "mod_access",
+    "mod_alias",
+    "mod_dirlisting",
+    "mod_fastcgi",
+    "mod_indexfile",
+    "mod_staticfile",
+];
+
+/// Modules without which a configuration would serve what it protects or
+/// hides: authentication, scripts run by CGI or a gateway (their source
+/// would go out as static files), signed download links, TLS, the client
+/// address taken from a trusted proxy (remoteip conditions). When one is
+/// loaded and one of these keys is set anywhere, the server refuses to
+/// start rather than serve openly.
+const GUARDED: &[(&str, &[&str])] = &[
+    ("mod_auth", &["auth.require"]),
+    ("mod_cgi", &["cgi.assign"]),
+    ("mod_proxy", &["proxy.server"]),
+    ("mod_scgi", &["scgi.server"]),
+    ("mod_sockproxy", &["sockproxy.server"]),
+    ("mod_ajp13", &["ajp13.server"]),
+    ("mod_wstunnel", &["wstunnel.server"]),
+    ("mod_secdownload", &["secdownload.uri-prefix"]),
+    ("mod_openssl", &["ssl.engine"]),
+    ("mod_extforward", &["extforward.forwarder"]),
+    (
+        "mod_magnet",
+        &[
+            "magnet.attract-raw-url-to",
+            "magnet.attract-physical-path-to",
+            "magnet.attract-response-start-to",
+        ],
+    ),
+];
+
+/// What start-up says about loaded modules that this build does not run:
+/// `Err` lines (fatal) for a guarded module whose keys are in use, else
+/// one warning per module whose keys are set, naming them.
+pub fn unimplemented_in_use(
+    tree: &ConfigTree,
+    modules: &[String],
+) -> Result<Vec<String>, Vec<String>> {
+    let (mut fatal, mut warnings) = (Vec::new(), Vec::new());
+    for m in modules
+        .iter()
+        .filter(|m| !IMPLEMENTED.contains(&m.as_str()))
+    {
+        if let Some((_, ks)) = GUARDED.iter().find(|(g, _)| g == m) {
+            let used: Vec<&str> = ks
+                .iter()
+                .copied()
+                .filter(|k| opt_enabled(tree, k))
+                .collect();
+            if !used.is_empty() {
+                fatal.push(format!(
+                    "{m} is not implemented by this build; {} is set, and serving without it \
+                     would expose what it protects: remove the option or use lighttpd 1.4",
+                    used.join(", ")
+                ));
+                continue;
+            }
+        }
+        let Some(def) = keys::module(m) else { continue };
+        let set: Vec<&str> = def
+            .keys
+            .iter()
+            .map(|k| k.name)
+            .filter(|k| tree.blocks.iter().any(|b| b.values.get(k).is_some()))
+            .collect();
+        if !set.is_empty() {
+            warnings.push(format!(
+                "WARNING: {m} is not implemented by this build; its options are ignored: {}",
+                set.join(", ")
+            ));
+        }
+    }
+    if fatal.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(fatal)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +339,70 @@ mod tests {
         assert_eq!(
             resolve("", &["mod_authn_file"]),
             ["mod_auth", "mod_authn_file", "mod_staticfile"]
+        );
+    }
+
+    fn in_use(conf: &str) -> Result<Vec<String>, Vec<String>> {
+        let t = read_config(Input::Stdin(conf)).unwrap();
+        let mods = resolve_modules(&t, &listed(&t), true).modules;
+        unimplemented_in_use(&t, &mods)
+    }
+
+    fn listed(t: &ConfigTree) -> Vec<String> {
+        match t.global().values.get("server.modules") {
+            Some(Value::Array(a)) => a
+                .entries
+                .iter()
+                .filter_map(|e| match &e.value {
+                    Value::Str(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn guarded_module_in_use_is_fatal() {
+        let e = in_use(
+            "server.modules = (\"mod_auth\")\n$HTTP[\"url\"] =^ \"/a\" { auth.require = ( \"\" => ( \"method\" => \"basic\", \"realm\" => \"r\", \"require\" => \"valid-user\" ) ) }\n",
+        )
+        .unwrap_err();
+        assert!(
+            e[0].starts_with("mod_auth is not implemented by this build; auth.require is set"),
+            "{e:?}"
+        );
+        let e = in_use(
+            "server.modules = (\"mod_cgi\")\ncgi.assign = ( \".pl\" => \"/usr/bin/perl\" )\n",
+        )
+        .unwrap_err();
+        assert!(e[0].contains("cgi.assign"), "{e:?}");
+        // ssl.* keys load mod_openssl by themselves; only an enabled engine counts.
+        assert!(in_use("ssl.engine = \"enable\"\n").is_err());
+        let w = in_use("ssl.engine = \"disable\"\n").unwrap();
+        assert_eq!(
+            w,
+            vec![
+                "WARNING: mod_openssl is not implemented by this build; its options are ignored: ssl.engine"
+            ]
+        );
+    }
+
+    #[test]
+    fn unguarded_module_options_are_warned() {
+        let w = in_use("server.modules = (\"mod_setenv\", \"mod_auth\", \"mod_fastcgi\")\nsetenv.add-response-header = ( \"A\" => \"b\" )\n").unwrap();
+        assert_eq!(
+            w,
+            vec![
+                "WARNING: mod_setenv is not implemented by this build; its options are ignored: setenv.add-response-header"
+            ]
+        );
+        // Loaded but unused, or implemented: nothing to say.
+        assert_eq!(
+            in_use(
+                "server.modules = (\"mod_redirect\", \"mod_access\")\nurl.access-deny = (\"~\")\n"
+            ),
+            Ok(Vec::new())
         );
     }
 

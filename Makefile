@@ -5,10 +5,15 @@ REF     ?= /usr/sbin/lighttpd
 PREFIX  ?= /usr/local
 
 export LIGHTTPD_EXE_PATH ?= $(CURDIR)/$(BIN)
-.PHONY: build run test unit t compare compare-http check fuzz bench install clean
+.PHONY: build dist run test unit t compare compare-http check fuzz bench install clean
 
 build:
 	$(CARGO) build --release --bins --examples
+
+# The binary to ship and benchmark: LTO and profile-guided (scripts/pgo-build;
+# needs `rustup component add llvm-tools` and wrk). PGO=0 skips the profile.
+dist:
+	scripts/pgo-build
 
 # Builds and runs the server in the foreground on the demo config.
 run: build
@@ -43,8 +48,8 @@ fuzz:
 bench: build
 	scripts/bench-config
 
-install: build
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/lighttpd
+install: dist
+	install -D -m 0755 target/dist/lighttpd $(DESTDIR)$(PREFIX)/sbin/lighttpd
 
 clean:
 	$(CARGO) clean

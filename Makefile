@@ -5,7 +5,7 @@ REF     ?= /usr/sbin/lighttpd
 PREFIX  ?= /usr/local
 
 export LIGHTTPD_EXE_PATH ?= $(CURDIR)/$(BIN)
-.PHONY: build dist run test unit t compare compare-http check fuzz bench install clean
+.PHONY: build dist run test unit t t-dist compare compare-http check fuzz bench install clean
 
 build:
 	$(CARGO) build --release --bins --examples
@@ -26,6 +26,11 @@ unit:
 
 t: build
 	prove -I t/lib t/
+
+# The wire tests against the shipped binary (make dist); .ci/run runs it
+# after `make test`.
+t-dist: build dist
+	LIGHTTPD_EXE_PATH=$(CURDIR)/target/dist/lighttpd prove -I t/lib t/
 
 # Ours against the reference lighttpd, when it is installed.
 compare: build

@@ -225,7 +225,14 @@ const GUARDED: &[(&str, &[&str])] = &[
     ("mod_sockproxy", &["sockproxy.server"]),
     ("mod_ajp13", &["ajp13.server"]),
     ("mod_wstunnel", &["wstunnel.server"]),
-    ("mod_secdownload", &["secdownload.uri-prefix"]),
+    (
+        "mod_secdownload",
+        &[
+            "secdownload.secret",
+            "secdownload.document-root",
+            "secdownload.uri-prefix",
+        ],
+    ),
     ("mod_openssl", &["ssl.engine"]),
     ("mod_extforward", &["extforward.forwarder"]),
     (
@@ -237,6 +244,20 @@ const GUARDED: &[(&str, &[&str])] = &[
         ],
     ),
 ];
+
+/// A guarded key counts as in use when set anywhere to a non-empty list or
+/// string; ssl.engine only when enabled.
+fn opt_in_use(tree: &ConfigTree, key: &str) -> bool {
+    if key == "ssl.engine" {
+        return opt_enabled(tree, key);
+    }
+    tree.blocks.iter().any(|b| match b.values.get(key) {
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Str(s)) => !s.is_empty(),
+        Some(Value::Int(_)) => true,
+        None => false,
+    })
+}
 
 /// What start-up says about loaded modules that this build does not run:
 /// `Err` lines (fatal) for a guarded module whose keys are in use, else
@@ -251,16 +272,13 @@ pub fn unimplemented_in_use(
         .filter(|m| !IMPLEMENTED.contains(&m.as_str()))
     {
         if let Some((_, ks)) = GUARDED.iter().find(|(g, _)| g == m) {
-            let used: Vec<&str> = ks
-                .iter()
-                .copied()
-                .filter(|k| opt_enabled(tree, k))
-                .collect();
+            let used: Vec<&str> = ks.iter().copied().filter(|k| opt_in_use(tree, k)).collect();
             if !used.is_empty() {
                 fatal.push(format!(
-                    "{m} is not implemented by this build; {} is set, and serving without it \
+                    "{m} is not implemented by this build; {} {} set, and serving without it \
                      would expose what it protects: remove the option or use lighttpd 1.4",
-                    used.join(", ")
+                    used.join(", "),
+                    if used.len() == 1 { "is" } else { "are" }
                 ));
                 continue;
             }
@@ -377,6 +395,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(e[0].contains("cgi.assign"), "{e:?}");
+        let e = in_use(
+            "server.modules = (\"mod_secdownload\")\nsecdownload.secret = \"s3\"\n\
+             secdownload.document-root = \"/srv/dl\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e[0].contains("; secdownload.secret, secdownload.document-root are set,"),
+            "{e:?}"
+        );
         // ssl.* keys load mod_openssl by themselves; only an enabled engine counts.
         assert!(in_use("ssl.engine = \"enable\"\n").is_err());
         let w = in_use("ssl.engine = \"disable\"\n").unwrap();

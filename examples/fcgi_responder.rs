@@ -5,7 +5,8 @@
 //! reference lighttpd and against us, plus extras our tests need (stderr,
 //! request bodies, big and slow bodies, split headers, FCGI_KEEP_CONN and an
 //! in-order parameter dump). Written from that behaviour table, not from
-//! the C source. One request at a time, one connection at a time; input read
+//! the C source. One request at a time, one connection at a time (per
+//! worker: RESPONDER_WORKERS=N runs N threads on the one socket); input read
 //! through a buffer per connection, each reply written in one go (records
 //! before a pause go out first), as FastCGI libraries buffer.
 //!
@@ -87,8 +88,24 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // RESPONDER_WORKERS=N: N threads take connections from the one socket,
+    // as PHP_FCGI_CHILDREN children of php-cgi do (default 1).
+    let workers = std::env::var("RESPONDER_WORKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let listener = std::sync::Arc::new(listener);
+    for _ in 1..workers {
+        let l = std::sync::Arc::clone(&listener);
+        std::thread::spawn(move || accept_loop(&l));
+    }
+    accept_loop(&listener)
+}
+
+fn accept_loop(listener: &Listener) -> ! {
     loop {
-        let res = match &listener {
+        let res = match listener {
             Listener::Unix(l) => l.accept().and_then(|(s, _)| serve_conn(s)),
             Listener::Tcp(l) => l.accept().and_then(|(s, _)| serve_conn(s)),
         };

@@ -202,7 +202,7 @@ pub fn is_known_module(name: &str) -> bool {
 
 /// The modules this build runs on requests; every other module of 1.4.69
 /// is known (its keys are checked) but does nothing yet.
-pub const IMPLEMENTED: &[&str] = &[
+const IMPLEMENTED: &[&str] = &[
     "mod_access",
     "mod_alias",
     "mod_dirlisting",

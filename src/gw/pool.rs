@@ -999,6 +999,22 @@ mod tests {
         (pool, rt, l, g, a)
     }
 
+    /// Writes `rec` on the carrier `g` for `who`, as the server does once
+    /// take_pipelined has given it the next request.
+    fn pipeline_behind(
+        g: &mut super::super::GwConn,
+        rt: &Rc<HostRt>,
+        who: (usize, u64),
+        rec: &[u8],
+    ) {
+        let next = super::super::Next {
+            who,
+            host: rt.clone(),
+            len: rec.len(),
+        };
+        g.pipeline(rec, next);
+    }
+
     #[test]
     fn pipelining_takes_only_a_first_waiter_and_hands_the_connection_on() {
         let (_pool, rt, _l, mut g, a) = pipelining_host("hand");
@@ -1019,14 +1035,7 @@ mod tests {
         assert_eq!((who, rec.as_slice()), ((2, 20), &b"rec"[..]));
         rt.remove_carrier(&a);
         assert!(rt.procs.borrow()[0].carriers.is_empty());
-        g.pipeline(
-            &rec,
-            super::super::Next {
-                who,
-                host: rt.clone(),
-                len: rec.len(),
-            },
-        );
+        pipeline_behind(&mut g, &rt, who, &rec);
         // The carried request ends cleanly: the connection goes to (2, 20)
         // and stays counted as open while it changes hands.
         rt.hand_on(&a, g);
@@ -1059,14 +1068,7 @@ mod tests {
             "the carrier is asked to take it"
         );
         let (who, rec) = rt.take_pipelined(a.proc_id).unwrap();
-        g.pipeline(
-            &rec,
-            super::super::Next {
-                who,
-                host: rt.clone(),
-                len: rec.len(),
-            },
-        );
+        pipeline_behind(&mut g, &rt, who, &rec);
         // The carried request fails: its connection is dropped, and the
         // request behind it is woken to go out again.
         drop(g);

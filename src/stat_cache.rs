@@ -1,6 +1,7 @@
 //! A stat and open-file cache for static files, like lighttpd's "simple"
 //! stat-cache engine: an entry is trusted for the second it was made in and
-//! checked again (stat) in any later second; an open file descriptor and,
+//! checked again (stat) in any later second (a failed stat is never
+//! trusted); an open file descriptor and,
 //! for small files, the contents are kept while the file's identity (device,
 //! inode, size, mtime) is unchanged. Saves open/stat/close/pread per request.
 
@@ -168,7 +169,10 @@ impl StatCache {
     /// error is the errno.
     pub fn stat(&mut self, path: &str, now: i64) -> Result<&mut Cached, i32> {
         let i = match self.index.get(path) {
-            Some(&i) if self.entries[i].at == now => i,
+            // A failure is not trusted even within its second: a file
+            // created right after a 404 is served at once, as lighttpd
+            // keeps no entry for a path it could not stat.
+            Some(&i) if self.entries[i].at == now && self.entries[i].result.is_ok() => i,
             Some(&i) => {
                 // Keep the open fd and contents if the file is the same.
                 let e = &mut self.entries[i];
@@ -229,6 +233,9 @@ mod tests {
         );
         std::fs::remove_file(&p).unwrap();
         assert_eq!(c.stat(&ps, 102).unwrap_err(), libc::ENOENT);
+        // Within the same second a missing file is looked for again.
+        std::fs::write(&p, b"back").unwrap();
+        assert_eq!(c.stat(&ps, 102).unwrap().meta.len(), 4);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

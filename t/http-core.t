@@ -142,6 +142,26 @@ t_ok({ REQUEST => ["POST /hello.txt HTTP/1.1\nHost: a"], RESPONSE => [{ 'HTTP-St
 like(strip_log_prefix($tf->server_log), qr/^oversized request-header -> sending Status 431$/m,
      '431 is logged');
 
+# A file created right after a 404 for it is served at once: a failed
+# stat is not cached, not even for the rest of its second (lighttpd keeps
+# no entry for it either). Starts early in a second so that both requests
+# fall into the same one.
+{
+    require Time::HiRes;
+    my $root = $tf->tmpdir . '/www';
+    mkdir $root;
+    my $frac = Time::HiRes::time() - int(Time::HiRes::time());
+    Time::HiRes::sleep(1.05 - $frac) if $frac > 0.5;
+    t_ok({ REQUEST => ["GET /late.txt HTTP/1.0\nHost: tmp-root"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+         'a file not there yet: 404');
+    open(my $fh, '>', "$root/late.txt") or die "$root/late.txt: $!";
+    print $fh "late\n";
+    close $fh;
+    t_ok({ REQUEST => ["GET /late.txt HTTP/1.0\nHost: tmp-root"],
+           RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "late\n" }] },
+         '... served as soon as it is created');
+}
+
 # SIGINT: graceful shutdown
 my $pid = $tf->pid;
 kill 'INT', $pid;

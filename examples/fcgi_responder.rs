@@ -444,6 +444,30 @@ fn append_pair(out: &mut Vec<u8>, k: &[u8], v: &[u8]) {
     out.extend_from_slice(v);
 }
 
+/// %XX escapes decoded (an invalid one is kept as it is).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
     params
         .iter()
@@ -539,6 +563,21 @@ fn respond<S: Write + Waiting>(
                 s,
                 format!("Status: 200 OK\r\nX-LIGHTTPD-send-file: {path}\r\n\r\nreplaced").as_bytes(),
             )?;
+        }
+        // hdrs=<header lines, percent-encoded, separated by |>: those
+        // headers, then a 20-byte body (hdrs0=: no body).
+        Some(q) if q.starts_with("hdrs=") || q.starts_with("hdrs0=") => {
+            let (lines, body): (&str, &[u8]) = match q.strip_prefix("hdrs=") {
+                Some(v) => (v, b"0123456789abcdefghij"),
+                None => (&q["hdrs0=".len()..], b""),
+            };
+            let mut head = percent_decode(lines).replace('|', "\r\n").into_bytes();
+            if !head.is_empty() {
+                head.extend_from_slice(b"\r\n");
+            }
+            head.extend_from_slice(b"\r\n");
+            head.extend_from_slice(body);
+            out(s, &head)?;
         }
         Some(q) if q.starts_with("proc-stderr=") => {
             eprintln!("{}", &q["proc-stderr=".len()..]);

@@ -20,7 +20,9 @@ use std::fs::{File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::rc::Rc;
 
+mod mem_range;
 mod message;
+pub use mem_range::{RangeAsk, apply as mem_range};
 pub use message::{Body, HeaderValue, Response, serialize_head_into};
 
 /// What the pipeline needs besides the request and its config.
@@ -452,7 +454,7 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         && let Some((page, m, left)) = dirlisting_cache::lookup(dc, physical, ctx.now)
     {
         let etag = conf_etag(conf, &m);
-        return listing_response(req, ctype, Some((left, etag)), page);
+        return listing_response(req, conf, ctype, Some((left, etag)), page);
     }
     let Ok(rd) = std::fs::read_dir(physical) else {
         return Response::new(403);
@@ -532,16 +534,18 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         let m = dirlisting_cache::store(dc, physical, &html)?;
         Some((dc.max_age, conf_etag(conf, &m)))
     });
-    listing_response(req, ctype, cached, html)
+    listing_response(req, conf, ctype, cached, html)
 }
 
 /// A listing page's response; with dir-listing.cache, Cache-Control for
 /// the seconds it stays fresh and the ETag of its cache file.
+/// Range applies to it as to any page held whole.
 fn listing_response(
     req: &RequestHead,
+    conf: &RequestConf,
     ctype: String,
     cached: Option<(i64, Option<String>)>,
-    page: Vec<u8>,
+    mut page: Vec<u8>,
 ) -> Response {
     let mut r = Response::new(200);
     r.header("Content-Type", ctype);
@@ -551,10 +555,10 @@ fn listing_response(
             r.header("ETag", e);
         }
     }
-    if req.version == Version::Http11 {
-        r.header("Accept-Ranges", "bytes");
+    if !mem_range::apply(&mut r, &mut page, &RangeAsk::of(req, conf)) {
+        return Response::new(416);
     }
-    r.header("Content-Length", page.len() as u64);
+    r.set("Content-Length", page.len() as u64);
     if req.method != Method::Head {
         r.body = Body::Mem(page);
     }
@@ -723,7 +727,7 @@ fn static_file(
         }
     }
     r.header("Content-Length", len);
-    if http11 && matches!(req.method, Method::Get | Method::Head) {
+    if http11 && conf.range_requests && matches!(req.method, Method::Get | Method::Head) {
         r.header("Accept-Ranges", "bytes");
     }
     if req.method != Method::Head {

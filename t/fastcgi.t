@@ -106,6 +106,63 @@ t_ok({ REQUEST => ["POST /fcgi?echo-stdin HTTP/1.1\nHost: a\nTransfer-Encoding: 
 t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.1\nHost: a\nRange: bytes=0-2\nConnection: close"],
        RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => 'bytes 0-2/7', 'HTTP-Content' => 'tes' }] },
      'Range applies to a complete backend response');
+# Range and Content-Length on a buffered reply follow the reply's own
+# headers, as lighttpd's do for any response it holds whole.
+my $digits = '0123456789abcdefghij';
+sub range_ok {
+    my ($q, $extra, $want, $name) = @_;
+    t_ok({ REQUEST => ["GET /fcgi?$q HTTP/1.1\nHost: a\nConnection: close$extra"], RESPONSE => [$want] }, $name);
+}
+range_ok('hdrs=', "\nRange: bytes=2-4\nIf-Range: \"other\"",
+         { 'HTTP-Status' => 200, 'HTTP-Content' => $digits, '-Content-Range' => '' },
+         'If-Range that is not the reply\'s ETag: the whole 200');
+range_ok('hdrs=ETag:%20%22e1%22', "\nRange: bytes=2-4\nIf-Range: \"e1\"",
+         { 'HTTP-Status' => 206, 'HTTP-Content' => '234', 'Content-Range' => 'bytes 2-4/20' },
+         'If-Range equal to the reply\'s ETag: 206');
+range_ok('hdrs=Last-Modified:%20Mon,%2002%20Jan%202023%2003:04:05%20GMT',
+         "\nRange: bytes=2-4\nIf-Range: Mon, 02 Jan 2023 03:04:05 GMT",
+         { 'HTTP-Status' => 206, 'HTTP-Content' => '234' }, 'If-Range equal to its Last-Modified: 206');
+range_ok('hdrs=Accept-Ranges:%20none', "\nRange: bytes=2-4",
+         { 'HTTP-Status' => 200, 'HTTP-Content' => $digits, 'Accept-Ranges' => 'none' },
+         'Accept-Ranges: none from the backend: no Range, no second Accept-Ranges');
+range_ok('hdrs=Accept-Ranges:%20bytes', "\nRange: bytes=2-4",
+         { 'HTTP-Status' => 206, 'HTTP-Content' => '234', 'Accept-Ranges' => 'bytes' },
+         'Accept-Ranges: bytes from the backend is not sent twice');
+range_ok('hdrs=Content-Encoding:%20gzip', "\nRange: bytes=2-4",
+         { 'HTTP-Status' => 200, 'HTTP-Content' => $digits, '-Accept-Ranges' => '' },
+         'an encoded reply gets no Range and no Accept-Ranges');
+range_ok('hdrs0=', '', { 'HTTP-Status' => 200, 'Content-Length' => 0, 'Accept-Ranges' => 'bytes' },
+         'an empty 200 is offered ranges too');
+range_ok('hdrs=Content-Length:%2010', '', { 'HTTP-Status' => 200, 'Content-Length' => 10, 'HTTP-Content' => '0123456789' },
+         'bytes past the backend\'s Content-Length are dropped');
+range_ok('hdrs=Status:%20304|Content-Length:%205', '', { 'HTTP-Status' => 304, '-Content-Length' => '' },
+         'a 304 loses the backend\'s Content-Length');
+t_ok({ REQUEST => ["HEAD /fcgi?hdrs0=Content-Length:%2020 HTTP/1.1\nHost: a\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'Content-Length' => 20, 'Accept-Ranges' => 'bytes' }] },
+     'HEAD keeps the length the backend announces');
+t_ok({ REQUEST => ["HEAD /fcgi?hdrs0= HTTP/1.1\nHost: a\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 200, '-Content-Length' => '', 'Accept-Ranges' => 'bytes' }] },
+     'HEAD answered without a body or a length gets no Content-Length');
+t_ok({ REQUEST => ["HEAD /fcgi?hdrs= HTTP/1.1\nHost: a\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'Content-Length' => 20 }] },
+     'HEAD answered with a body: its length');
+{
+    # Fewer bytes than the backend's Content-Length: the connection closes
+    # after them (1.4.69 keeps it open and the client waits for the rest).
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s "GET /fcgi?hdrs=Content-Length:%2030 HTTP/1.1\r\nHost: a\r\n\r\n";
+    my $r = '';
+    my $closed = eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 5;
+        while (sysread($s, my $buf, 4096)) { $r .= $buf }
+        alarm 0;
+        1;
+    };
+    like($r, qr{\r\nContent-Length: 30\r\n.*\r\n\r\n\Q$digits\E\z}s,
+         'a reply short of its Content-Length goes out as it came');
+    ok($closed, '... and then the connection closes');
+}
 t_ok({ REQUEST => ["GET /fcgi?big=300000 HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 200, 'Content-Length' => 300000 }] },
      'a 300 kB body');

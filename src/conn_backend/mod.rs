@@ -67,10 +67,11 @@ pub struct BackendRun {
     /// Range applied), as lighttpd buffers backend responses by default.
     deferred: Option<Response>,
     body: crate::chunk::Buffer,
-    /// The client's Range header, for a GET over HTTP/1.1.
-    range: Option<String>,
-    /// GET or HEAD: only these get Accept-Ranges.
-    get_or_head: bool,
+    /// What decides Accept-Ranges and Range on a buffered 200.
+    ranges: response::RangeAsk,
+    /// Body bytes the backend's Content-Length still announces: more are
+    /// dropped (as lighttpd does), fewer by the end close the connection.
+    cl_left: Option<u64>,
     /// BEGIN_REQUEST + PARAMS, kept to try another proc.
     rec: crate::chunk::Buffer,
     /// Connect attempts after the first (lighttpd: at most 5).
@@ -397,14 +398,8 @@ impl Conn {
             keep,
             debug,
             tag: conf.server_tag.clone(),
-            range: (head.method == crate::http::request::Method::Get
-                && head.version == Version::Http11)
-                .then(|| head.header("Range").map(str::to_string))
-                .flatten(),
-            get_or_head: matches!(
-                head.method,
-                crate::http::request::Method::Get | crate::http::request::Method::Head
-            ),
+            ranges: response::RangeAsk::of(head, &conf),
+            cl_left: None,
             deferred: None,
             body: crate::chunk::Buffer::new(),
             conf,
@@ -752,6 +747,11 @@ impl Conn {
             self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
             self.finish_backend(b.keep);
             return true;
+        }
+        if b.cl_left.is_some_and(|n| n > 0) && !b.head_only {
+            // Shorter than its Content-Length: the client must see it cut
+            // short (1.4.69 keeps the connection, and the client waits).
+            b.keep = false;
         }
         if let Some(r) = b.deferred.take() {
             self.send_buffered(sh, b, r);

@@ -44,6 +44,9 @@ impl Conn {
             None => {}
         }
         b.keep = b.keep && !head.connection_close;
+        if r.status >= 200 && !matches!(r.status, 204 | 304) {
+            b.cl_left = head.content_length;
+        }
         b.deferred = Some(r);
     }
 
@@ -105,6 +108,14 @@ impl Conn {
         if b.sendfile.is_some() {
             return; // the backend's body is replaced by the file
         }
+        let data = match &mut b.cl_left {
+            Some(left) => {
+                let n = data.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                *left -= n as u64;
+                &data[..n]
+            }
+            None => data,
+        };
         if b.deferred.is_some() {
             b.body.extend_from_slice(data);
             if b.body.len() > STREAM_AFTER {
@@ -148,66 +159,23 @@ impl Conn {
         self.emit_body(sh, b, &body);
     }
 
-    /// The whole body arrived before END_REQUEST: Content-Length, and
-    /// Range for a 200 to a GET over HTTP/1.1 (as lighttpd does).
+    /// The whole body arrived before END_REQUEST: Accept-Ranges and Range
+    /// as for any response held whole, and Content-Length: none for 204 and
+    /// 304, the backend's where it stands (so a HEAD keeps the length its
+    /// GET would have; a 206 has its own), else the body's unless that is
+    /// an empty answer to a HEAD.
     pub(super) fn send_buffered(&mut self, sh: &mut Shared, b: &mut BackendRun, mut r: Response) {
-        let len = b.body.len() as u64;
-        r.headers
-            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
-        let ranged = r.status == 200
-            && b.get_or_head
-            && b.conf.range_requests
-            && b.version == Version::Http11
-            && len > 0;
-        if ranged {
-            r.header("Accept-Ranges", "bytes");
-        }
         let mut body = b.body.take();
-        if let (true, Some(h)) = (ranged, b.range.as_deref()) {
-            match crate::http::range::parse_range(h, len) {
-                crate::http::range::RangeOutcome::Ignore => {}
-                crate::http::range::RangeOutcome::Unsatisfiable => {
-                    let e = response::error_response(416, &b.conf, false);
-                    self.queue(sh, e, b.version, b.keep, b.head_only, b.tag.as_deref());
-                    return;
-                }
-                crate::http::range::RangeOutcome::Ranges(rs) => {
-                    r.status = 206;
-                    if rs.len() == 1 {
-                        let (a, z) = rs[0];
-                        r.header("Content-Range", format!("bytes {a}-{z}/{len}"));
-                        body = body[a as usize..=z as usize].to_vec();
-                    } else {
-                        let ct = r
-                            .headers
-                            .iter()
-                            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
-                            .map(|(_, v)| v.to_string())
-                            .unwrap_or_default();
-                        let (parts, closing, _) =
-                            crate::http::range::multipart_layout(&rs, &ct, len);
-                        let mut out = Vec::new();
-                        for (hdr, a, z) in parts {
-                            out.extend_from_slice(&hdr);
-                            out.extend_from_slice(&body[a as usize..=z as usize]);
-                        }
-                        out.extend_from_slice(&closing);
-                        body = out;
-                        r.headers
-                            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Type"));
-                        r.headers.insert(
-                            0,
-                            (
-                                std::borrow::Cow::Borrowed("Content-Type"),
-                                crate::http::range::MULTIPART_CONTENT_TYPE.into(),
-                            ),
-                        );
-                    }
-                }
-            }
+        if !response::mem_range(&mut r, &mut body, &b.ranges) {
+            let e = response::error_response(416, &b.conf, false);
+            self.queue(sh, e, b.version, b.keep, b.head_only, b.tag.as_deref());
+            return;
         }
-        if !matches!(r.status, 204 | 304) && r.status >= 200 {
-            r.header("Content-Length", body.len() as u64);
+        if matches!(r.status, 204 | 304) || r.status < 200 {
+            r.headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
+        } else if b.cl_left.is_none() && !(b.head_only && body.is_empty()) {
+            r.set("Content-Length", body.len() as u64);
         }
         r.body = crate::response::Body::Mem(body);
         self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());

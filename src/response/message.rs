@@ -139,6 +139,27 @@ impl Response {
     pub fn header(&mut self, name: &'static str, value: impl Into<HeaderValue>) {
         self.headers.push((Cow::Borrowed(name), value.into()));
     }
+
+    /// The value of the first header called `name` (any case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &**v)
+    }
+
+    /// Sets `name` where it stands (the first of that name, any case), or
+    /// adds it at the end.
+    pub fn set(&mut self, name: &'static str, value: impl Into<HeaderValue>) {
+        match self
+            .headers
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            Some((_, v)) => *v = value.into(),
+            None => self.header(name, value),
+        }
+    }
 }
 
 /// The status line and headers, with Connection, Date and Server last,

@@ -1,0 +1,248 @@
+//! Range on a response whose whole body is in memory before it is sent (a
+//! dir-listing page, a backend reply complete by its end): lighttpd 1.4.69
+//! treats every such 200 the same way, static files aside (http-core.md §6).
+
+use super::{RequestConf, Response};
+use crate::http::range::{self, RangeOutcome};
+use crate::http::request::{Method, RequestHead, Version};
+use std::borrow::Cow;
+
+/// What of the request decides Range handling.
+#[derive(Clone, Debug, Default)]
+pub struct RangeAsk {
+    /// server.range-requests
+    pub enabled: bool,
+    /// GET or HEAD over HTTP/1.1: Accept-Ranges is offered.
+    pub offered: bool,
+    /// HEAD: offered, never applied.
+    pub head: bool,
+    /// The Range and If-Range request headers.
+    pub range: Option<String>,
+    pub if_range: Option<String>,
+}
+
+impl RangeAsk {
+    pub fn of(req: &RequestHead, conf: &RequestConf) -> RangeAsk {
+        let offered =
+            matches!(req.method, Method::Get | Method::Head) && req.version == Version::Http11;
+        let head = req.method == Method::Head;
+        let text = |name| (offered && !head).then(|| req.header(name).map(str::to_string));
+        RangeAsk {
+            enabled: conf.range_requests,
+            offered,
+            head,
+            range: text("Range").flatten(),
+            if_range: text("If-Range").flatten(),
+        }
+    }
+}
+
+/// Offers Accept-Ranges on a 200 unless the response is encoded or says
+/// otherwise, then applies the Range unless If-Range differs from the
+/// response's own ETag (a quoted value) or Last-Modified (any other): a
+/// 206 with its Content-Length set. False when no range is satisfiable
+/// (the caller answers 416). Content-Length of a 200 stays the caller's.
+pub fn apply(r: &mut Response, body: &mut Vec<u8>, ask: &RangeAsk) -> bool {
+    if r.status != 200 || !ask.enabled || !ask.offered {
+        return true;
+    }
+    if r.get("Transfer-Encoding").is_some() || r.get("Content-Encoding").is_some() {
+        return true;
+    }
+    match r.get("Accept-Ranges") {
+        None => r.header("Accept-Ranges", "bytes"),
+        Some("none") => return true,
+        Some(_) => {}
+    }
+    let Some(spec) = ask.range.as_deref().filter(|_| !ask.head) else {
+        return true;
+    };
+    if let Some(v) = &ask.if_range
+        && !range::if_range_matches(v, r.get("ETag"), r.get("Last-Modified").unwrap_or(""))
+    {
+        return true;
+    }
+    let len = body.len() as u64;
+    let rs = match range::parse_range(spec, len) {
+        RangeOutcome::Ignore => return true,
+        RangeOutcome::Unsatisfiable => return false,
+        RangeOutcome::Ranges(rs) => rs,
+    };
+    r.status = 206;
+    if let [(a, z)] = rs[..] {
+        r.header("Content-Range", range::content_range(a, z, len));
+        body.truncate(z as usize + 1);
+        body.drain(..a as usize);
+    } else {
+        let ct = r.get("Content-Type").unwrap_or("").to_string();
+        let (parts, closing, total) = range::multipart_layout(&rs, &ct, len);
+        let mut out = Vec::with_capacity(total as usize);
+        for (head, a, z) in parts {
+            out.extend_from_slice(&head);
+            out.extend_from_slice(&body[a as usize..=z as usize]);
+        }
+        out.extend_from_slice(&closing);
+        *body = out;
+        r.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Type"));
+        r.headers.insert(
+            0,
+            (
+                Cow::Borrowed("Content-Type"),
+                range::MULTIPART_CONTENT_TYPE.into(),
+            ),
+        );
+    }
+    r.set("Content-Length", body.len() as u64);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(range: Option<&str>, if_range: Option<&str>) -> RangeAsk {
+        RangeAsk {
+            enabled: true,
+            offered: true,
+            head: false,
+            range: range.map(str::to_string),
+            if_range: if_range.map(str::to_string),
+        }
+    }
+
+    fn reply(headers: &[(&'static str, &'static str)]) -> (Response, Vec<u8>) {
+        let mut r = Response::new(200);
+        for (k, v) in headers {
+            r.header(k, *v);
+        }
+        (r, b"0123456789abcdefghij".to_vec())
+    }
+
+    fn names(r: &Response) -> Vec<String> {
+        r.headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", &**v))
+            .collect()
+    }
+
+    #[test]
+    fn offers_accept_ranges_unless_told_otherwise() {
+        let (mut r, mut b) = reply(&[("Content-Type", "text/plain")]);
+        assert!(apply(&mut r, &mut b, &ask(None, None)));
+        assert_eq!(
+            names(&r),
+            ["Content-Type: text/plain", "Accept-Ranges: bytes"]
+        );
+        // Already there: not twice.
+        let (mut r, mut b) = reply(&[("Accept-Ranges", "bytes")]);
+        assert!(apply(&mut r, &mut b, &ask(Some("bytes=0-1"), None)));
+        assert_eq!(r.headers.len(), 3, "{:?}", names(&r));
+        // Encoded, disabled, not offered (HTTP/1.0 or not GET/HEAD), not a
+        // 200: untouched.
+        let untouched = |r: &mut Response, a: &RangeAsk| {
+            let mut b = b"0123456789".to_vec();
+            let before = names(r);
+            assert!(apply(r, &mut b, a));
+            assert_eq!((names(r), b.len()), (before, 10));
+        };
+        untouched(
+            &mut reply(&[("Content-Encoding", "gzip")]).0,
+            &ask(Some("bytes=0-1"), None),
+        );
+        untouched(
+            &mut reply(&[]).0,
+            &RangeAsk {
+                enabled: false,
+                ..ask(Some("bytes=0-1"), None)
+            },
+        );
+        untouched(
+            &mut reply(&[]).0,
+            &RangeAsk {
+                offered: false,
+                ..ask(Some("bytes=0-1"), None)
+            },
+        );
+        untouched(&mut Response::new(404), &ask(Some("bytes=0-1"), None));
+    }
+
+    #[test]
+    fn accept_ranges_none_and_head_apply_no_range() {
+        let (mut r, mut b) = reply(&[("Accept-Ranges", "none")]);
+        assert!(apply(&mut r, &mut b, &ask(Some("bytes=0-1"), None)));
+        assert_eq!((r.status, b.len(), r.headers.len()), (200, 20, 1));
+        let (mut r, mut b) = reply(&[]);
+        let head = RangeAsk {
+            head: true,
+            ..ask(Some("bytes=0-1"), None)
+        };
+        assert!(apply(&mut r, &mut b, &head));
+        assert_eq!((r.status, b.len()), (200, 20));
+        assert_eq!(r.get("Accept-Ranges"), Some("bytes"));
+    }
+
+    #[test]
+    fn if_range_compares_with_the_replys_own_validators() {
+        let lm = "Mon, 02 Jan 2023 03:04:05 GMT";
+        for (headers, if_range, status) in [
+            (&[("ETag", "\"e1\"")][..], "\"e1\"", 206),
+            (&[("ETag", "\"e1\"")][..], "\"e2\"", 200),
+            (&[("ETag", "W/\"e1\"")][..], "W/\"e1\"", 200),
+            (&[("Last-Modified", lm)][..], lm, 206),
+            (&[][..], lm, 200),
+            (&[][..], "\"e1\"", 200),
+        ] {
+            let (mut r, mut b) = reply(headers);
+            assert!(apply(
+                &mut r,
+                &mut b,
+                &ask(Some("bytes=2-4"), Some(if_range))
+            ));
+            assert_eq!(r.status, status, "{headers:?} / {if_range}");
+        }
+    }
+
+    #[test]
+    fn single_and_multipart_ranges() {
+        let (mut r, mut b) = reply(&[("Content-Length", "20"), ("Content-Type", "text/plain")]);
+        assert!(apply(&mut r, &mut b, &ask(Some("bytes=2-4"), None)));
+        assert_eq!(b, b"234");
+        // Content-Length is set where the reply had it.
+        assert_eq!(
+            names(&r),
+            [
+                "Content-Length: 3",
+                "Content-Type: text/plain",
+                "Accept-Ranges: bytes",
+                "Content-Range: bytes 2-4/20"
+            ]
+        );
+        // Ranges 80 bytes apart or more stay apart: multipart, its
+        // Content-Type first.
+        let (mut r, _) = reply(&[("X-A", "1"), ("Content-Type", "text/plain")]);
+        let mut b = [&b"a"[..], &[b'-'; 198], b"z"].concat();
+        assert!(apply(&mut r, &mut b, &ask(Some("bytes=0-0,-1"), None)));
+        assert_eq!(r.status, 206);
+        assert_eq!(r.headers[0].1.to_string(), range::MULTIPART_CONTENT_TYPE);
+        assert_eq!(r.get("X-A"), Some("1"));
+        let text = String::from_utf8(b.clone()).unwrap();
+        assert!(text.contains("Content-Type: text/plain\r\nContent-Range: bytes 0-0/200\r\n\r\na"));
+        assert!(text.contains("Content-Range: bytes 199-199/200\r\n\r\nz\r\n--"));
+        assert_eq!(r.get("Content-Length"), Some(b.len().to_string().as_str()));
+    }
+
+    #[test]
+    fn unsatisfiable_and_ignored() {
+        let (mut r, mut b) = reply(&[]);
+        assert!(!apply(&mut r, &mut b, &ask(Some("bytes=20-"), None)));
+        let (mut r, mut b) = reply(&[]);
+        assert!(apply(&mut r, &mut b, &ask(Some("items=0-1"), None)));
+        assert_eq!((r.status, b.len()), (200, 20));
+        // An empty body is offered ranges but never gets one.
+        let mut r = Response::new(200);
+        let mut b = Vec::new();
+        assert!(apply(&mut r, &mut b, &ask(Some("bytes=0-1"), None)));
+        assert_eq!((r.status, r.get("Accept-Ranges")), (200, Some("bytes")));
+    }
+}

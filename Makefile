@@ -5,7 +5,7 @@ REF     ?= /usr/sbin/lighttpd
 PREFIX  ?= /usr/local
 
 export LIGHTTPD_EXE_PATH ?= $(CURDIR)/$(BIN)
-.PHONY: build dist run test unit t t-dist compare compare-http check fuzz bench install clean
+.PHONY: build dist run test unit t t-dist compare compare-http compare-random check fuzz bench install clean
 
 build:
 	$(CARGO) build --release --bins --examples
@@ -19,7 +19,7 @@ dist:
 run: build
 	$(BIN) -D -f conf.d/lighttpd.conf
 
-test: build unit t compare compare-http
+test: build unit t compare compare-http compare-random
 
 unit:
 	$(CARGO) test --release
@@ -37,10 +37,16 @@ compare: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-config; \
 	else echo "compare-config: reference $(REF) not installed, skipped"; fi
 
-# 329 raw requests to ours and to the reference on the same config.
+# 351 raw requests to ours and to the reference on the same config.
 compare-http: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-with-lighttpd; \
 	else echo "compare-with-lighttpd: reference $(REF) not installed, skipped"; fi
+
+# 500 of those requests mutated at random (the same 500 for the same SEED).
+SEED ?= 1
+compare-random: build
+	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-random $(SEED) 500; \
+	else echo "compare-random: reference $(REF) not installed, skipped"; fi
 
 check:
 	$(CARGO) fmt --check

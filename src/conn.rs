@@ -259,13 +259,16 @@ impl Conn {
                 let conf = sh.compiled.global();
                 let r = response::error_response(e.status, &conf, true);
                 // The status line says HTTP/1.1 when the request line did
-                // (except for 431, whose request line may not be complete).
-                let version = if e.status != 431 && request_line_is_http11(&self.inbuf) {
-                    Version::Http11
-                } else {
-                    Version::Http10
-                };
-                let head_only = self.inbuf.starts_with(b"HEAD ");
+                // (except for 431, whose request line may not be complete);
+                // a HEAD gets no body only if its request line was read
+                // whole (lighttpd knows the method only then).
+                let start = request::stray_blank_line(&self.inbuf, self.requests > 0);
+                let req = &self.inbuf[start..];
+                let line = (e.status != 431)
+                    .then(|| request_line_version(req))
+                    .flatten();
+                let version = line.unwrap_or(Version::Http10);
+                let head_only = line.is_some() && req.starts_with(b"HEAD ");
                 self.inbuf.clear();
                 self.queue(sh, r, version, false, head_only, conf.server_tag.as_deref());
             }
@@ -712,21 +715,28 @@ fn log_head_lines(fd: i32, what: &str, head: &[u8]) {
 }
 
 /// Whether the first line of `buf` ends in " HTTP/1.1".
-fn request_line_is_http11(buf: &[u8]) -> bool {
+/// The version of a request line that ends in HTTP/1.0 or HTTP/1.1 and
+/// CRLF; None when the version never parsed (strict parsing wants CRLF).
+fn request_line_version(buf: &[u8]) -> Option<Version> {
     let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    // Strict parsing wants CRLF: a bare LF means the version never parsed.
-    buf[..end].ends_with(b" HTTP/1.1\r")
+    if buf[..end].ends_with(b" HTTP/1.1\r") {
+        Some(Version::Http11)
+    } else if buf[..end].ends_with(b" HTTP/1.0\r") {
+        Some(Version::Http10)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn request_line_version() {
-        assert!(super::request_line_is_http11(
-            b"GET / HTTP/1.1\r\nHost: a\r\n"
-        ));
-        assert!(!super::request_line_is_http11(b"GET / HTTP/1.1\nHost: a\n"));
-        assert!(!super::request_line_is_http11(b"GET / HTTP/1.0\r\n"));
-        assert!(!super::request_line_is_http11(b"GET / HTTP/2.0\r\n"));
+        use super::{Version, request_line_version as v};
+        assert_eq!(v(b"GET / HTTP/1.1\r\nHost: a\r\n"), Some(Version::Http11));
+        assert_eq!(v(b"GET / HTTP/1.0\r\n"), Some(Version::Http10));
+        assert_eq!(v(b"GET / HTTP/1.1\nHost: a\n"), None);
+        assert_eq!(v(b"GET / HTTP/2.0\r\n"), None);
+        assert_eq!(v(b"GET / HTTP/1.1 \r\n"), None);
     }
 }

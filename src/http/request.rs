@@ -166,6 +166,15 @@ pub fn is_h2_preface(buf: &[u8]) -> bool {
         && blank_line_at(buf, 16).is_some()
 }
 
+/// The length of the one blank line a kept-alive connection may send before
+/// its next request, when that request has begun after it (else 0).
+pub fn stray_blank_line(buf: &[u8], after_keepalive: bool) -> usize {
+    match after_keepalive.then(|| blank_line_at(buf, 0)).flatten() {
+        Some(n) if !matches!(buf.get(n), None | Some(b'\r' | b'\n')) => n,
+        _ => 0,
+    }
+}
+
 /// Parses a request head from the start of `buf`. `after_keepalive` allows
 /// one leading blank line (a client's stray CRLF after a body). Returns
 /// `Incomplete` until the empty line arrives, as long as the buffer stays
@@ -176,14 +185,10 @@ pub fn parse_head(
     https: bool,
     after_keepalive: bool,
 ) -> Result<HeadStatus, HttpError> {
-    let mut skip = 0;
-    if after_keepalive && let Some(n) = blank_line_at(buf, 0) {
-        match buf.get(n) {
-            None => return Ok(HeadStatus::Incomplete),
-            Some(b'\r' | b'\n') => {}
-            Some(_) => skip = n,
-        }
+    if after_keepalive && blank_line_at(buf, 0) == Some(buf.len()) {
+        return Ok(HeadStatus::Incomplete);
     }
+    let skip = stray_blank_line(buf, after_keepalive);
     let b = &buf[skip..];
     // The line table is scratch space kept between requests.
     thread_local! {

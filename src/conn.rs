@@ -264,7 +264,7 @@ impl Conn {
                 // whole (lighttpd knows the method only then).
                 let start = request::stray_blank_line(&self.inbuf, self.requests > 0);
                 let req = &self.inbuf[start..];
-                let line = (e.status != 431)
+                let line = (e.status != 431 && !e.before_line)
                     .then(|| request_line_version(req))
                     .flatten();
                 let version = line.unwrap_or(Version::Http10);

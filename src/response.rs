@@ -117,6 +117,9 @@ fn error_handler(req: &RequestHead, ctx: &Ctx<'_>, status: u16) -> Option<Respon
     sub.set_path_query(path, query);
     if rerun_as_get {
         sub.method = Method::Get;
+        // The page goes out whole under the error status (Range is for a
+        // 200 only).
+        sub.remove_header("Range");
         let mut r = route(&sub, ctx);
         if r.status >= 400 {
             return None;

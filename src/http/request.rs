@@ -112,6 +112,9 @@ pub struct HttpError {
     /// lighttpd's wording for `debug.log-request-header-on-error` (empty
     /// where lighttpd writes nothing).
     pub reason: &'static str,
+    /// Refused before the request line was read whole (the answer says
+    /// HTTP/1.0 and, to a HEAD, still carries its body).
+    pub before_line: bool,
 }
 
 impl HttpError {
@@ -123,6 +126,7 @@ impl HttpError {
             log: None,
             log_peer: false,
             reason,
+            before_line: false,
         }
     }
 
@@ -231,6 +235,7 @@ fn head_from_lines(
             };
             return Err(HttpError {
                 log_peer: true,
+                before_line: true,
                 ..HttpError::always_logged(400, msg)
             });
         }

@@ -215,6 +215,13 @@ impl RequestHead {
         self.fields.push((name, value));
     }
 
+    /// Drops every header called `name` (any case).
+    pub fn remove_header(&mut self, name: &str) {
+        while let Some(i) = self.index_of(name) {
+            self.fields.remove(i);
+        }
+    }
+
     pub(super) fn remove_field(&mut self, i: usize) {
         self.fields.remove(i);
     }

@@ -5,7 +5,7 @@ REF     ?= /usr/sbin/lighttpd
 PREFIX  ?= /usr/local
 
 export LIGHTTPD_EXE_PATH ?= $(CURDIR)/$(BIN)
-.PHONY: build dist run test unit t t-dist compare compare-http compare-random check fuzz bench install clean
+.PHONY: build dist run test unit t t-dist compare compare-http compare-random compare-backend check fuzz bench install clean
 
 build:
 	$(CARGO) build --release --bins --examples
@@ -19,7 +19,7 @@ dist:
 run: build
 	$(BIN) -D -f conf.d/lighttpd.conf
 
-test: build unit t compare compare-http compare-random
+test: build unit t compare compare-http compare-random compare-backend
 
 unit:
 	$(CARGO) test --release
@@ -47,6 +47,11 @@ SEED ?= 1
 compare-random: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-random $(SEED) 500; \
 	else echo "compare-random: reference $(REF) not installed, skipped"; fi
+
+# 1,000 random FastCGI reply heads through ours and the reference.
+compare-backend: build
+	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-backend-random $(SEED) 1000; \
+	else echo "compare-backend-random: reference $(REF) not installed, skipped"; fi
 
 check:
 	$(CARGO) fmt --check

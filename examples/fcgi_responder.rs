@@ -565,20 +565,27 @@ fn respond<S: Write + Waiting>(
             )?;
         }
         // hdrs=<header lines, percent-encoded, separated by |>: those
-        // headers, then a 20-byte body (hdrs0=: no body).
+        // headers, then a 20-byte body (hdrs0=: no body). With an empty
+        // line (||) in it, the text is the whole reply, | as CRLF.
         Some(q) if q.starts_with("hdrs=") || q.starts_with("hdrs0=") => {
             let (lines, body): (&str, &[u8]) = match q.strip_prefix("hdrs=") {
                 Some(v) => (v, b"0123456789abcdefghij"),
                 None => (&q["hdrs0=".len()..], b""),
             };
-            let mut head = percent_decode(lines).replace('|', "\r\n").into_bytes();
-            if !head.is_empty() {
-                head.extend_from_slice(b"\r\n");
+            let text = percent_decode(lines);
+            let mut reply = text.replace('|', "\r\n").into_bytes();
+            if !text.contains("||") {
+                if !reply.is_empty() {
+                    reply.extend_from_slice(b"\r\n");
+                }
+                reply.extend_from_slice(b"\r\n");
+                reply.extend_from_slice(body);
             }
-            head.extend_from_slice(b"\r\n");
-            head.extend_from_slice(body);
-            out(s, &head)?;
+            out(s, &reply)?;
         }
+        // raw=<percent-encoded text, | as CRLF>: exactly that, then
+        // END_REQUEST.
+        Some(q) if q.starts_with("raw=") => out(s, percent_decode(&q[4..]).replace('|', "\r\n").as_bytes())?,
         Some(q) if q.starts_with("proc-stderr=") => {
             eprintln!("{}", &q["proc-stderr=".len()..]);
             out(s, OK)?;

@@ -163,6 +163,64 @@ t_ok({ REQUEST => ["HEAD /fcgi?hdrs= HTTP/1.1\nHost: a\nConnection: close"],
          'a reply short of its Content-Length goes out as it came');
     ok($closed, '... and then the connection closes');
 }
+
+# What the backend's head says about the message itself, as 1.4.69 reads it.
+sub exchange {    # raw request -> everything read until the server closes
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s $_[0];
+    my $r = '';
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 5;
+        while (sysread($s, my $buf, 4096)) { $r .= $buf }
+        alarm 0;
+    };
+    $r =~ s/^Date: [^\r]*GMT\r\n//mg;    # ours; a backend's Date has no GMT here
+    return $r;
+}
+my $tag = 'Server: lighttpd/1.4.69';    # the default server.tag, ours too
+is(exchange("GET /fcgi?hdrs=Connection:%20keep-alive|X:%201|Connection:%20Upgrade HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+   "HTTP/1.1 200 OK\r\nConnection: close\r\nX: 1\r\nAccept-Ranges: bytes\r\nContent-Length: 20\r\n$tag\r\n\r\n$digits",
+   'the backend\'s Connection lines: ours in the first one\'s place, the others dropped');
+is(exchange("GET /fcgi?hdrs=Connection:%20close HTTP/1.1\r\nHost: a\r\n\r\n"),
+   "HTTP/1.1 200 OK\r\nConnection: close\r\nAccept-Ranges: bytes\r\nContent-Length: 20\r\n$tag\r\n\r\n$digits",
+   'Connection: close from the backend ends a kept connection, said once');
+is(exchange("GET /fcgi?hdrs=Server:%20theirs|Date:%20yesterday HTTP/1.0\r\n\r\n"),
+   "HTTP/1.0 200 OK\r\nServer: theirs\r\nDate: yesterday\r\nContent-Length: 20\r\nConnection: close\r\n\r\n$digits",
+   'the backend\'s Server and Date stand instead of ours');
+is(exchange("GET /fcgi?hdrs=Transfer-Encoding:%20chunked||5|hello|6|%20world|0|Trailer:%20x|| HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+   "HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 11\r\nConnection: close\r\n$tag\r\n\r\nhello world",
+   'a chunked body from the backend is de-chunked (trailers dropped)');
+is(exchange("GET /fcgi?hdrs=Content-Length:%2099|Transfer-Encoding:%20gzip||5|hello|0|| HTTP/1.0\r\n\r\n"),
+   "HTTP/1.0 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n$tag\r\n\r\nhello",
+   '... whatever Transfer-Encoding says, and its Content-Length is replaced where it stood');
+is(exchange("GET /fcgi?hdrs=Transfer-Encoding:%20chunked||3|abc|zz|more| HTTP/1.0\r\n\r\n"),
+   "HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n$tag\r\n\r\nabc",
+   '... up to a bad chunk');
+is(exchange("HEAD /fcgi?hdrs=Transfer-Encoding:%20chunked||5|hello|0|| HTTP/1.0\r\n\r\n"),
+   "HTTP/1.0 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n$tag\r\n\r\n",
+   '... and a HEAD gets the de-chunked length');
+is(exchange("GET /fcgi?hdrs=Status:%20304|Content-Encoding:%20gzip|ETag:%20%22e%22|Content-Length:%2020 HTTP/1.0\r\n\r\n"),
+   "HTTP/1.0 304 Not Modified\r\nETag: \"e\"\r\nConnection: close\r\n$tag\r\n\r\n",
+   'a 304 from the backend loses Content-Encoding, Content-Length and its body');
+# Heads 1.4.69 refuses: 502, or 500 when it never ends.
+t_ok({ REQUEST => ["GET /fcgi?hdrs=Status:%20abc HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
+     'a bad Status: 502');
+t_ok({ REQUEST => ["GET /fcgi?hdrs=Status:%2099 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
+     'a Status below 100: 502');
+t_ok({ REQUEST => ["GET /fcgi?raw=no%20colon||body HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
+     'a first line without a colon: 502');
+t_ok({ REQUEST => ["GET /fcgi?raw=HTTP/1.1%20abc||body HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
+     'an NPH status line without a status: 502');
+t_ok({ REQUEST => ["GET /fcgi?raw=Status:%20200|X:%20y HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 500 }] },
+     'END_REQUEST before the head ended: 500');
+t_ok({ REQUEST => ["GET /fcgi?raw= HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 500 }] },
+     'END_REQUEST with no output at all: 500');
+like(exchange("GET /fcgi?raw=Status:%20100||Status:%20200 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+     qr{\AHTTP/1\.1 100 Continue\r\n\r\nHTTP/1\.1 500 Internal Server Error\r\n}, '... also after an interim 100');
+t_ok({ REQUEST => ["GET /fcgi?hdrs=Location:%20/elsewhere HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 302, 'Location' => '/elsewhere' }] },
+     'Location without Status: 302');
 t_ok({ REQUEST => ["GET /fcgi?big=300000 HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 200, 'Content-Length' => 300000 }] },
      'a 300 kB body');
@@ -215,6 +273,7 @@ t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 503
 select(undef, undef, undef, 0.2);
 my $log = strip_log_prefix($tf->server_log);
 like($log, qr/^FastCGI-stderr:oops$/m, 'backend stderr in the error log');
+like($log, qr/^invalid HTTP status line: HTTP\/1\.1 abc$/m, 'a bad NPH status line is logged as 1.4.69 logs it');
 like($log, qr/^connect succeeded: \d+$/m, 'fastcgi.debug 2: connect succeeded');
 like($log, qr/^establishing connection failed: socket: unix:\Q$sock\E: No such file or directory$/m,
      'connect failure logged');

@@ -72,6 +72,9 @@ pub struct BackendRun {
     /// Body bytes the backend's Content-Length still announces: more are
     /// dropped (as lighttpd does), fewer by the end close the connection.
     cl_left: Option<u64>,
+    /// The backend sent Transfer-Encoding: its body is de-chunked (a bad
+    /// chunk ends it there, as in 1.4.69).
+    dechunk: Option<Box<crate::http::chunked::ChunkedDecoder>>,
     /// BEGIN_REQUEST + PARAMS, kept to try another proc.
     rec: crate::chunk::Buffer,
     /// Connect attempts after the first (lighttpd: at most 5).
@@ -400,6 +403,7 @@ impl Conn {
             tag: conf.server_tag.clone(),
             ranges: response::RangeAsk::of(head, &conf),
             cl_left: None,
+            dechunk: None,
             deferred: None,
             body: crate::chunk::Buffer::new(),
             conf,
@@ -726,7 +730,18 @@ impl Conn {
                     return None;
                 }
                 Err(e) => {
-                    crate::log_error!("invalid response headers from backend {}: {e:?}", b.gw.addr);
+                    match &e {
+                        // 1.4.69's lines for these two.
+                        backend_resp::BackendError::TooLarge => {
+                            crate::log_error!("response headers too large for {}", b.names.path())
+                        }
+                        backend_resp::BackendError::BadStatusLine(_) => crate::log_error!("{e}"),
+                        // 1.4.69 says nothing; a line helps whoever debugs.
+                        _ => crate::log_error!(
+                            "invalid response headers from backend {}: {e}",
+                            b.gw.addr
+                        ),
+                    }
                     return Some(self.backend_fail(sh, b, 502));
                 }
             }
@@ -736,7 +751,9 @@ impl Conn {
     /// END_REQUEST: the response is complete (or the authorizer decided).
     fn reply_end(&mut self, sh: &mut Shared, b: &mut BackendRun) -> bool {
         if !b.head_done {
-            return self.backend_fail(sh, b, 502);
+            // The head never ended (nothing, or no blank line): 500, as
+            // 1.4.69 answers.
+            return self.backend_fail(sh, b, 500);
         }
         b.keep_conn = b.host.conn_reuse > 0 && b.gw.reusable();
         if let Some(vars) = b.auth_vars.take() {

@@ -46,6 +46,11 @@ impl Conn {
         b.keep = b.keep && !head.connection_close;
         if r.status >= 200 && !matches!(r.status, 204 | 304) {
             b.cl_left = head.content_length;
+            if head.transfer_encoding_chunked {
+                b.dechunk = Some(Box::new(crate::http::chunked::ChunkedDecoder::new(
+                    MAX_HEAD, 0,
+                )));
+            }
         }
         b.deferred = Some(r);
     }
@@ -101,6 +106,8 @@ impl Conn {
         self.dispatch(sh, &head, conf, Some(vars));
     }
 
+    /// Body bytes as the backend sent them: de-chunked if it said
+    /// Transfer-Encoding, cut at its Content-Length, then passed on.
     pub(super) fn emit_body(&mut self, sh: &mut Shared, b: &mut BackendRun, data: &[u8]) {
         if b.auth_vars.is_some() {
             return; // an allowing authorizer's body is not used
@@ -108,6 +115,18 @@ impl Conn {
         if b.sendfile.is_some() {
             return; // the backend's body is replaced by the file
         }
+        let decoded;
+        let data = match &mut b.dechunk {
+            Some(dec) => {
+                let mut out = Vec::with_capacity(data.len());
+                // Decoded up to a bad chunk or the last one; the rest is
+                // dropped.
+                let _ = dec.decode(data, &mut out);
+                decoded = out;
+                &decoded[..]
+            }
+            None => data,
+        };
         let data = match &mut b.cl_left {
             Some(left) => {
                 let n = data.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
@@ -116,6 +135,12 @@ impl Conn {
             }
             None => data,
         };
+        self.pass_body(sh, b, data);
+    }
+
+    /// Body bytes ready for the client: buffered while the head is held
+    /// back, else sent (chunk-framed on a chunked response).
+    fn pass_body(&mut self, sh: &mut Shared, b: &mut BackendRun, data: &[u8]) {
         if b.deferred.is_some() {
             b.body.extend_from_slice(data);
             if b.body.len() > STREAM_AFTER {
@@ -141,6 +166,11 @@ impl Conn {
         let Some(mut r) = b.deferred.take() else {
             return;
         };
+        if b.dechunk.is_some() {
+            // A Content-Length beside Transfer-Encoding says nothing.
+            r.headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
+        }
         let has_len = r
             .headers
             .iter()
@@ -156,7 +186,7 @@ impl Conn {
         }
         self.queue_head_only(sh, &r, b.version, b.keep, b.tag.as_deref());
         let body = std::mem::take(&mut b.body);
-        self.emit_body(sh, b, &body);
+        self.pass_body(sh, b, &body);
     }
 
     /// The whole body arrived before END_REQUEST: Accept-Ranges and Range
@@ -172,8 +202,13 @@ impl Conn {
             return;
         }
         if matches!(r.status, 204 | 304) || r.status < 200 {
-            r.headers
-                .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
+            // A 304 loses Content-Encoding too (1.4.69).
+            let encoding = r.status == 304;
+            r.headers.retain(|(k, _)| {
+                let dropped = k.eq_ignore_ascii_case("Content-Length")
+                    || (encoding && k.eq_ignore_ascii_case("Content-Encoding"));
+                !dropped
+            });
         } else if b.cl_left.is_none() && !(b.head_only && body.is_empty()) {
             r.set("Content-Length", body.len() as u64);
         }
@@ -282,7 +317,7 @@ pub(super) fn interim_head(head: &backend_resp::BackendHead) -> Vec<u8> {
         crate::http::status::reason(head.status)
     )
     .into_bytes();
-    for (k, val) in &head.headers {
+    for (k, val) in head.headers.iter().filter(|(_, val)| !val.is_empty()) {
         v.extend_from_slice(k);
         v.extend_from_slice(b": ");
         v.extend_from_slice(val);

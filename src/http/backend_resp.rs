@@ -325,12 +325,14 @@ impl<'a> Parse<'a> {
                 .map(|n| n as u64);
             self.cl_seen = true;
         } else if is("Transfer-Encoding") {
-            if self.cl_seen {
-                self.head
-                    .headers
-                    .retain(|(n, _)| !n.eq_ignore_ascii_case(b"Content-Length"));
-                self.head.content_length = None;
-                self.cl_seen = false;
+            // A Content-Length before it no longer counts: its line is
+            // emptied (not sent) but keeps its place for the de-chunked
+            // length, as 1.4.69 does.
+            self.head.content_length = None;
+            for (n, v) in self.head.headers.iter_mut() {
+                if n.eq_ignore_ascii_case(b"Content-Length") {
+                    *v = Cow::Borrowed(b"");
+                }
             }
             self.head.transfer_encoding_chunked = true;
             return Ok(());

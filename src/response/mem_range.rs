@@ -70,7 +70,7 @@ pub fn apply(r: &mut Response, body: &mut Vec<u8>, ask: &RangeAsk) -> bool {
     };
     r.status = 206;
     if let [(a, z)] = rs[..] {
-        r.header("Content-Range", range::content_range(a, z, len));
+        r.set("Content-Range", range::content_range(a, z, len));
         body.truncate(z as usize + 1);
         body.drain(..a as usize);
     } else {

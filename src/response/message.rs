@@ -163,7 +163,11 @@ impl Response {
 }
 
 /// The status line and headers, with Connection, Date and Server last,
-/// appended to `out`.
+/// appended to `out`. Headers a backend sent keep their place, as
+/// lighttpd's do: its Date and Server stand instead of ours, and its first
+/// Connection line carries our value (`close`, or `keep-alive` to HTTP/1.0)
+/// with the others dropped; to an HTTP/1.1 keep-alive client, where we
+/// send none, its lines go as they are.
 pub fn serialize_head_into(
     out: &mut Vec<u8>,
     r: &Response,
@@ -182,24 +186,49 @@ pub fn serialize_head_into(
     out.push(b' ');
     out.extend_from_slice(status::reason(r.status).as_bytes());
     out.extend_from_slice(b"\r\n");
+    let connection: Option<&str> = if !keep_alive {
+        Some("close")
+    } else if version == Version::Http10 {
+        Some("keep-alive")
+    } else {
+        None
+    };
+    let (mut connection_sent, mut has_date, mut has_server) = (false, false, false);
     for (k, val) in &r.headers {
         if val.is_empty() {
             continue;
+        }
+        let mut val: &str = val;
+        match k.len() {
+            4 if k.eq_ignore_ascii_case("Date") => has_date = true,
+            6 if k.eq_ignore_ascii_case("Server") => has_server = true,
+            10 if k.eq_ignore_ascii_case("Connection") => {
+                if let Some(ours) = connection {
+                    if connection_sent {
+                        continue;
+                    }
+                    val = ours;
+                    connection_sent = true;
+                }
+            }
+            _ => {}
         }
         out.extend_from_slice(k.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(val.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    if !keep_alive {
-        out.extend_from_slice(b"Connection: close\r\n");
-    } else if version == Version::Http10 {
-        out.extend_from_slice(b"Connection: keep-alive\r\n");
+    if let Some(v) = connection.filter(|_| !connection_sent) {
+        out.extend_from_slice(b"Connection: ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"Date: ");
-    out.extend_from_slice(date.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    if let Some(tag) = server_tag.filter(|t| !t.is_empty()) {
+    if !has_date {
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(date.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(tag) = server_tag.filter(|t| !t.is_empty() && !has_server) {
         out.extend_from_slice(b"Server: ");
         out.extend_from_slice(tag.as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -210,6 +239,49 @@ pub fn serialize_head_into(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn head(r: &Response, version: Version, keep_alive: bool) -> String {
+        let mut out = Vec::new();
+        serialize_head_into(&mut out, r, version, keep_alive, "D", Some("S"));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_backends_connection_date_and_server_keep_their_place() {
+        let mut r = Response::new(200);
+        for (k, v) in [
+            ("Connection", "keep-alive"),
+            ("X", "1"),
+            ("connection", "Upgrade"),
+        ] {
+            r.headers.push((Cow::Borrowed(k), HeaderValue::Static(v)));
+        }
+        // Our value in the first one's place, the others dropped.
+        assert_eq!(
+            head(&r, Version::Http11, false),
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nX: 1\r\nDate: D\r\nServer: S\r\n\r\n"
+        );
+        assert_eq!(
+            head(&r, Version::Http10, true),
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nX: 1\r\nDate: D\r\nServer: S\r\n\r\n"
+        );
+        // HTTP/1.1 keep-alive: we send none, so theirs go as they are.
+        assert_eq!(
+            head(&r, Version::Http11, true),
+            "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nX: 1\r\nconnection: Upgrade\r\nDate: D\r\nServer: S\r\n\r\n"
+        );
+        let mut r = Response::new(404);
+        r.header("Server", "theirs");
+        r.header("Date", "yesterday");
+        assert_eq!(
+            head(&r, Version::Http11, false),
+            "HTTP/1.1 404 Not Found\r\nServer: theirs\r\nDate: yesterday\r\nConnection: close\r\n\r\n"
+        );
+        // Empty ones are dropped and do not count.
+        let mut r = Response::new(200);
+        r.header("Server", "");
+        assert!(head(&r, Version::Http11, true).ends_with("Date: D\r\nServer: S\r\n\r\n"));
+    }
 
     #[test]
     fn numbers_as_header_values() {

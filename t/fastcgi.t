@@ -218,6 +218,11 @@ t_ok({ REQUEST => ["GET /fcgi?raw= HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 5
      'END_REQUEST with no output at all: 500');
 like(exchange("GET /fcgi?raw=Status:%20100||Status:%20200 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
      qr{\AHTTP/1\.1 100 Continue\r\n\r\nHTTP/1\.1 500 Internal Server Error\r\n}, '... also after an interim 100');
+t_ok({ REQUEST => ["GET /fcgi/%41/./b/../c?env=REDIRECT_URI HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => '/fcgi/A/c?env=REDIRECT_URI' }] },
+     'REDIRECT_URI: the normalized target, when it differs from the one sent');
+t_ok({ REQUEST => ["GET /fcgi/A/c?env=REDIRECT_URI HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => '' }] },
+     '... and none when it does not');
 t_ok({ REQUEST => ["GET /fcgi?hdrs=Location:%20/elsewhere HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 302, 'Location' => '/elsewhere' }] },
      'Location without Status: 302');

@@ -245,7 +245,9 @@ fn request_head(
         content_length: head.content_length.unwrap_or(0),
         query: head.query().unwrap_or(""),
         raw_target: head.target(),
-        redirect_uri: None,
+        // The target as normalized (decoded, dot-segments removed): 1.4.69
+        // passes it on when it differs from what the client sent.
+        redirect_uri: Some(head.normalized()),
         error_handler: false,
         script_name: t.script_name(),
         path_info: t.path_info(),

@@ -714,7 +714,6 @@ fn log_head_lines(fd: i32, what: &str, head: &[u8]) {
     }
 }
 
-/// Whether the first line of `buf` ends in " HTTP/1.1".
 /// The version of a request line that ends in HTTP/1.0 or HTTP/1.1 and
 /// CRLF; None when the version never parsed (strict parsing wants CRLF).
 fn request_line_version(buf: &[u8]) -> Option<Version> {

@@ -48,8 +48,9 @@ compare-random: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-random $(SEED) 500; \
 	else echo "compare-random: reference $(REF) not installed, skipped"; fi
 
-# 1,000 random FastCGI reply heads, then 1,000 random requests' CGI
-# environments, through ours and the reference.
+# 1,000 random FastCGI reply heads, 1,000 random requests' CGI environments,
+# then 20 random fastcgi.server configs with 50 requests each, through ours
+# and the reference.
 compare-backend: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-backend-random $(SEED) 1000; \
 	else echo "compare-backend-random: reference $(REF) not installed, skipped"; fi

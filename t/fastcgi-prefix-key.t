@@ -31,5 +31,15 @@ ok($tf->handle_http({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"],
 ok($tf->handle_http({ REQUEST => ["GET $top/t.fcgi HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 503 }] }) == 0,
    'a URL under the prefix goes to the prefix key (its host is down: 503)');
+my $root = LightyTest::srcdir() . '/docroot';
+ok($tf->handle_http({ REQUEST => ["GET /dir/?env=SCRIPT_FILENAME HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "$root/dir/" }] }) == 0,
+   'check-local prefix key, a directory without an index file: the directory goes to the backend');
+ok($tf->handle_http({ REQUEST => ["GET /dir/?env=SCRIPT_NAME HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => '/dir/' }] }) == 0,
+   '... as SCRIPT_NAME /dir/');
+ok($tf->handle_http({ REQUEST => ["GET /dir/file.txt?env=SCRIPT_FILENAME HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "$root/dir/file.txt" }] }) == 0,
+   '... and a file under it too');
 $tf->stop_proc;
 done_testing();

@@ -327,7 +327,8 @@ fn all_down(e: &GwExt) -> Claim {
 }
 
 /// The first index file of a directory, when a check-local key takes it
-/// (so `/` runs `index.php` instead of serving its source).
+/// (so `/` runs `index.php` instead of serving its source); without one,
+/// the directory, when a key takes that.
 /// `dirs`: the document root (for `/absolute` index names), the base the
 /// directory was found under (the document root or an alias directory)
 /// and the directory's physical path.
@@ -356,7 +357,9 @@ fn index_target(
             _ => continue,
         }
     }
-    None
+    // No index file: a `/prefix` key takes the directory itself, as 1.4.69
+    // does (SCRIPT_FILENAME is the directory).
+    local_target(conf, pick, dir, base, path, None)
 }
 
 #[cfg(test)]

@@ -534,7 +534,7 @@ fn respond<S: Write + Waiting>(
                 out(s, v.as_bytes())?;
             }
         }
-        Some("dump-env") => {
+        Some(q) if q.starts_with("dump-env") => {
             let mut body = String::from("Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n");
             for (k, v) in params {
                 body.push_str(&format!("{k}={v}\n"));

@@ -76,8 +76,16 @@ env_is('/broken/x/y?dump-env', { SCRIPT_NAME => '/broken', PATH_INFO => '/x/y', 
        'broken-scriptfilename: SCRIPT_FILENAME gets PATH_INFO appended');
 env_is('/dr/p/q?dump-env', { DOCUMENT_ROOT => '/srv/other', SCRIPT_FILENAME => '/srv/other/dr', PATH_TRANSLATED => '/srv/other/p/q' },
        'docroot: DOCUMENT_ROOT, SCRIPT_FILENAME and PATH_TRANSLATED from the host\'s docroot');
-env_is('/rootkey/z?dump-env', { SCRIPT_NAME => '', PATH_INFO => '/rootkey/z' },
-       'fix-root-scriptname on key "/": empty SCRIPT_NAME, the whole path as PATH_INFO');
+env_is('/rootkey/z?dump-env', { SCRIPT_NAME => '', PATH_INFO => '/rootkey/z', SCRIPT_FILENAME => "$root/" },
+       'fix-root-scriptname on key "/": empty SCRIPT_NAME, the whole path as PATH_INFO, the root as the file');
+# A check-local "disable" key whose extension the URL does not end in still
+# takes the file a PATH_INFO split or an index file finds (the static path
+# would send the script's source).
+env_is('/nolocal/s.fcgin/more?dump-env', { SCRIPT_NAME => '/nolocal/s.fcgin', PATH_INFO => '/more',
+                                           SCRIPT_FILENAME => "$root/nolocal/s.fcgin" },
+       'check-local disabled: a file found by the PATH_INFO split goes to the backend');
+env_is('/nolocal/?dump-env', { SCRIPT_NAME => '/nolocal/s.fcgin', SCRIPT_FILENAME => "$root/nolocal/s.fcgin" },
+       'check-local disabled: so does an index file');
 env_is('/t.fcgi/more?dump-env', { SCRIPT_NAME => '/t.fcgi', PATH_INFO => '/more', SCRIPT_FILENAME => "$root/t.fcgi" },
        'check-local: the existing file is the script, the rest PATH_INFO');
 env_is('/t.fcgi3?dump-env', { SCRIPT_NAME => '/t.fcgi3', SCRIPT_FILENAME => "$root/t.fcgi3" },

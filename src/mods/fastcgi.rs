@@ -224,7 +224,14 @@ pub fn target(
                 (path, None)
             };
             let root = host.docroot.as_deref().unwrap_or(docroot);
-            let filename = [root.trim_end_matches('/'), script_name];
+            // fix-root-scriptname empties SCRIPT_NAME; the file is still
+            // the root directory, "<root>/" (1.4.69).
+            let file_name = if script_name.is_empty() {
+                "/"
+            } else {
+                script_name
+            };
+            let filename = [root.trim_end_matches('/'), file_name];
             let t = FcgiTarget::new(host.clone(), i, script_name, path_info, &filename, root);
             return Some(Claim::Target(t));
         }
@@ -291,7 +298,7 @@ fn local_claim(
     local_target(conf, pick, file, base, script_name, path_info)
 }
 
-/// A check-local key for the existing file `file` (physical path): the
+/// A key for the existing file `file` (physical path): the
 /// key by the file's name, the host chosen again (as 1.4.69 does at this
 /// stage: a round-robin cursor moves twice for a check-local request), and
 /// the host's docroot applied. `base` is what the file was found under.
@@ -308,9 +315,10 @@ fn local_target(
     let Some(host) = pick_host(e, conf.balance, pick) else {
         return Some(all_down(e));
     };
-    if !host.check_local {
-        return None;
-    }
+    // A check-local "disable" host takes the file here too: its key did
+    // not match the URL, but it matches the file a PATH_INFO split or an
+    // index file found, and 1.4.69 runs it (leaving it to the static path
+    // served the script's source).
     let root = host.docroot.as_deref().unwrap_or(base);
     let t = match host.docroot.as_deref() {
         Some(d) => {

@@ -106,6 +106,21 @@ t_ok({ REQUEST => ["POST /fcgi?echo-stdin HTTP/1.1\nHost: a\nTransfer-Encoding: 
 t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.1\nHost: a\nRange: bytes=0-2\nConnection: close"],
        RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => 'bytes 0-2/7', 'HTTP-Content' => 'tes' }] },
      'Range applies to a complete backend response');
+sub exchange {    # raw request -> everything read until the server closes,
+                  # without our Date line; in list context also whether it closed
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+    print $s $_[0];
+    my $r = '';
+    my $closed = eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 5;
+        while (sysread($s, my $buf, 4096)) { $r .= $buf }
+        alarm 0;
+        1;
+    };
+    $r =~ s/^Date: [^\r]*GMT\r\n//mg;    # ours; a backend's Date has no GMT here
+    return wantarray ? ($r, $closed) : $r;
+}
 # Range and Content-Length on a buffered reply follow the reply's own
 # headers, as lighttpd's do for any response it holds whole.
 my $digits = '0123456789abcdefghij';
@@ -149,35 +164,13 @@ t_ok({ REQUEST => ["HEAD /fcgi?hdrs= HTTP/1.1\nHost: a\nConnection: close"],
 {
     # Fewer bytes than the backend's Content-Length: the connection closes
     # after them (1.4.69 keeps it open and the client waits for the rest).
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
-    print $s "GET /fcgi?hdrs=Content-Length:%2030 HTTP/1.1\r\nHost: a\r\n\r\n";
-    my $r = '';
-    my $closed = eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 5;
-        while (sysread($s, my $buf, 4096)) { $r .= $buf }
-        alarm 0;
-        1;
-    };
+    my ($r, $closed) = exchange("GET /fcgi?hdrs=Content-Length:%2030 HTTP/1.1\r\nHost: a\r\n\r\n");
     like($r, qr{\r\nContent-Length: 30\r\n.*\r\n\r\n\Q$digits\E\z}s,
          'a reply short of its Content-Length goes out as it came');
     ok($closed, '... and then the connection closes');
 }
 
 # What the backend's head says about the message itself, as 1.4.69 reads it.
-sub exchange {    # raw request -> everything read until the server closes
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
-    print $s $_[0];
-    my $r = '';
-    eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 5;
-        while (sysread($s, my $buf, 4096)) { $r .= $buf }
-        alarm 0;
-    };
-    $r =~ s/^Date: [^\r]*GMT\r\n//mg;    # ours; a backend's Date has no GMT here
-    return $r;
-}
 my $tag = 'Server: lighttpd/1.4.69';    # the default server.tag, ours too
 is(exchange("GET /fcgi?hdrs=Connection:%20keep-alive|X:%201|Connection:%20Upgrade HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
    "HTTP/1.1 200 OK\r\nConnection: close\r\nX: 1\r\nAccept-Ranges: bytes\r\nContent-Length: 20\r\n$tag\r\n\r\n$digits",
@@ -223,6 +216,9 @@ t_ok({ REQUEST => ["GET /fcgi/%41/./b/../c?env=REDIRECT_URI HTTP/1.0"],
      'REDIRECT_URI: the normalized target, when it differs from the one sent');
 t_ok({ REQUEST => ["GET /fcgi/A/c?env=REDIRECT_URI HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => '' }] },
      '... and none when it does not');
+is(exchange("GET /fcgi?raw=Status:%20100|Content-Length:%205|Transfer-Encoding:%20chunked||Status:%20200||ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+   "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 2\r\nConnection: close\r\n$tag\r\n\r\nok",
+   'a 1xx head goes on without the Content-Length that Transfer-Encoding voided');
 t_ok({ REQUEST => ["GET /fcgi?hdrs=Location:%20/elsewhere HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 302, 'Location' => '/elsewhere' }] },
      'Location without Status: 302');

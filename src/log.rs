@@ -111,8 +111,31 @@ pub fn format_line(file: &str, line: u32, msg: &str) -> String {
     )
 }
 
-/// Writes one line to the error log.
+/// `b` as lighttpd writes it into a log line: printable ASCII as it is,
+/// tab, CR and LF as `\t` `\r` `\n`, any other byte as `\xhh`.
+pub fn escape(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for &c in b {
+        match c {
+            0x20..=0x7e => out.push(c as char),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            _ => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out
+}
+
+/// Writes one line to the error log (escaped as [`escape`] says).
 pub fn write_line(file: &str, line: u32, msg: &str) {
+    let escaped;
+    let msg = if msg.bytes().all(|c| (0x20..=0x7e).contains(&c)) {
+        msg
+    } else {
+        escaped = escape(msg.as_bytes());
+        &escaped
+    };
     let mut text = format_line(file, line, msg);
     text.push('\n');
     SINK.with(|s| match &mut *s.borrow_mut() {
@@ -237,6 +260,14 @@ macro_rules! log_error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unprintable_bytes_escaped() {
+        assert_eq!(
+            super::escape(b"a\xff\tb\r\n\x01\x7f \xc3\xa9~"),
+            "a\\xff\\tb\\r\\n\\x01\\x7f \\xc3\\xa9~"
+        );
+    }
+
     #[test]
     fn line_has_origin_and_text() {
         let l = super::format_line("src/config/eval.rs", 42, "hello");

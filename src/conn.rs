@@ -408,10 +408,19 @@ impl Conn {
                 map_extensions: &conf.fastcgi_map,
                 balance: conf.fastcgi_balance,
                 authorizer: mode == Mode::Authorizer,
+                physical_only: conf.fastcgi_physical_only,
             };
             let claim = crate::mods::fastcgi::target(&fc, &ctx, head.path(), &docroot, &pick);
             let (keep, version) = self.keep_and_version(sh, head, conf);
             match claim {
+                // An authorizer key with check-local took the URL but no
+                // file is there: the static path answers (404), no
+                // responder key runs.
+                None if mode == Mode::Authorizer
+                    && crate::mods::fastcgi::url_key_matches(&fc, head.path()) =>
+                {
+                    return false;
+                }
                 None => continue,
                 Some(crate::mods::fastcgi::Claim::AllDown { key }) => {
                     if let Some(e) = exts.iter().find(|e| e.key == key)

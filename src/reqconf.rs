@@ -84,6 +84,11 @@ pub struct RequestConf {
     pub fastcgi_balance: crate::gw::balance::Balance,
     pub fastcgi_map: Rc<Vec<(String, String)>>,
     pub fastcgi_debug: u32,
+    /// Not configuration: set on a request that an authorizer with a
+    /// docroot allowed. lighttpd restarts it at the physical stage (the
+    /// path under that docroot kept), so a backend key takes it only for a
+    /// file that exists there, as with check-local.
+    pub fastcgi_physical_only: bool,
 }
 
 impl Default for RequestConf {
@@ -144,6 +149,7 @@ impl Default for RequestConf {
             fastcgi_balance: Default::default(),
             fastcgi_map: Rc::new(Vec::new()),
             fastcgi_debug: 0,
+            fastcgi_physical_only: false,
         }
     }
 }

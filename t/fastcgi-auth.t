@@ -19,7 +19,15 @@ my $sock = "$tmp/resp.sock";
 my $rpid = start_responder($sock);
 END { local $?; if ($rpid) { kill 'TERM', $rpid; waitpid($rpid, 0) } }
 
-my $tf = LightyTest->new(config => 'fastcgi-auth.conf', env => { FCGI_SOCK => $sock });
+mkdir "$tmp/authroot";
+mkdir "$tmp/authroot/dr";
+for (['dr/page.txt', "under the authorizer's docroot\n"], ['dr/resp', "a file named as the key\n"]) {
+    open(my $fh, '>', "$tmp/authroot/$_->[0]") or die;
+    print $fh $_->[1];
+    close $fh;
+}
+my $tf = LightyTest->new(config => 'fastcgi-auth.conf',
+                         env => { FCGI_SOCK => $sock, AUTH_DOCROOT => "$tmp/authroot" });
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
 sub t_ok { my ($t, $name) = @_; ok($tf->handle_http($t) == 0, $name) }
 
@@ -54,5 +62,19 @@ like($env, qr/^QUERY_STRING=auth-dump$/m, 'the authorizer gets QUERY_STRING');
 like($env, qr/^REQUEST_URI=\/resp\/x\/y\?auth-dump$/m, 'and REQUEST_URI');
 unlike($env, qr/^(?:CONTENT_LENGTH|SCRIPT_NAME|PATH_INFO|PATH_TRANSLATED)=/m,
        'no CONTENT_LENGTH, SCRIPT_NAME, PATH_INFO or PATH_TRANSLATED for an authorizer');
+
+# Where the authorizer key is looked for (1.4.69, found side by side by
+# scripts/compare-backend-random).
+t_ok({ REQUEST => ["GET /cl/resp?auth-ok HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+     'authorizer with check-local, no file: 404, the responder key behind it does not run');
+t_ok({ REQUEST => ["GET /cl/resp?auth-fail HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+     'the same when the authorizer would deny: nothing runs unauthorized');
+t_ok({ REQUEST => ["GET /dr/page.txt?auth-ok HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "under the authorizer's docroot\n" }] },
+     "authorizer docroot: an allowed static request is served from it");
+t_ok({ REQUEST => ["GET /dr/resp/x?auth-ok HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] },
+     'authorizer docroot: a responder key takes a file that exists there (PATH_INFO after it)');
+t_ok({ REQUEST => ["GET /dr/respx?auth-ok HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+     'authorizer docroot: no file there, so the check-local "disable" responder does not run (404)');
 $tf->stop_proc;
 done_testing();

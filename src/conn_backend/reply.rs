@@ -98,7 +98,9 @@ impl Conn {
         };
         let mut conf = b.conf.clone();
         if let Some(d) = &b.host.docroot {
-            std::rc::Rc::make_mut(&mut conf).document_root = Some(d.as_str().into());
+            let c = std::rc::Rc::make_mut(&mut conf);
+            c.document_root = Some(d.as_str().into());
+            c.fastcgi_physical_only = true;
         }
         // The authorizer's proc is let go before the request runs on (it
         // may take another backend connection).

@@ -22,6 +22,8 @@ pub struct FcgiConf<'a> {
     pub balance: Balance,
     /// Authorizer keys: matched the same way, no PATH_INFO split.
     pub authorizer: bool,
+    /// Only the physical stage: every key acts as with check-local.
+    pub physical_only: bool,
 }
 
 /// A request the backend will answer.
@@ -104,6 +106,14 @@ fn key_matches(key: &str, path: &str) -> bool {
 /// key, else the first key that matches.
 fn find_ext(conf: &FcgiConf<'_>, path: &str) -> Option<usize> {
     mapped_ext(conf, path).or_else(|| conf.exts.iter().position(|e| key_matches(&e.key, path)))
+}
+
+/// Whether a key takes the URL path itself (the URL stage, before any
+/// file is looked for). An authorizer key that does, with check-local on,
+/// leaves the request to the physical stage: the responder keys are not
+/// tried at the URL stage (1.4.69 stops at the first key that matches).
+pub fn url_key_matches(conf: &FcgiConf<'_>, path: &str) -> bool {
+    find_ext(conf, path).is_some()
 }
 
 /// The key a fastcgi.map-extensions entry ending `name` names, if it
@@ -217,7 +227,7 @@ pub fn target(
             return Some(all_down(e));
         };
         e.note_sent.set(false);
-        if !host.check_local {
+        if !host.check_local && !conf.physical_only {
             let (script_name, path_info) = if e.key.starts_with('/') && !conf.authorizer {
                 split_prefix(&e.key, path, host.fix_root_scriptname)
             } else {
@@ -389,6 +399,7 @@ mod tests {
             map_extensions: map,
             balance: Balance::default(),
             authorizer: false,
+            physical_only: false,
         }
     }
 

@@ -8,7 +8,7 @@
 
 use crate::chunk::{ChunkQueue, WriteStatus};
 use crate::http::request::{self, HeadStatus, RequestHead, Version};
-use crate::response::{self, Body, Response};
+use crate::response::{self, Body, Piece, Response};
 use crate::server::Shared;
 use std::io::Read;
 use std::os::fd::AsRawFd;
@@ -571,9 +571,12 @@ impl Conn {
                 // straight from the cache.
                 Body::Bytes(b) => self.out.push_shared(b),
                 Body::File { file, off, len } => self.out.push_file(file, off, len),
-                Body::Segments(segs) => {
-                    for (file, off, len) in segs {
-                        self.out.push_file(file, off, len);
+                Body::Segments(pieces) => {
+                    for piece in pieces {
+                        match piece {
+                            Piece::Mem(b) => self.out.push_mem(b),
+                            Piece::File(file, off, len) => self.out.push_file(file, off, len),
+                        }
                     }
                 }
                 Body::Parts {

@@ -22,8 +22,8 @@ use std::rc::Rc;
 
 mod mem_range;
 mod message;
-pub use mem_range::{RangeAsk, apply as mem_range};
-pub use message::{Body, HeaderValue, Response, serialize_head_into};
+pub use mem_range::{RangeAsk, apply as mem_range, apply_pieces as pieces_range};
+pub use message::{Body, HeaderValue, Piece, Response, serialize_head_into};
 
 /// What the pipeline needs besides the request and its config.
 pub struct Ctx<'a> {
@@ -327,7 +327,7 @@ fn options_ok() -> Response {
 }
 
 /// Any symlink on the way from the docroot to the file (follow-symlink off).
-fn has_symlink(docroot: &str, path: &str) -> bool {
+pub(crate) fn has_symlink(docroot: &str, path: &str) -> bool {
     let mut p = docroot.trim_end_matches('/').to_string();
     if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
         return true;

@@ -265,6 +265,58 @@ t_ok({ REQUEST => ["GET /xs?xlsendfile=$docroot/hello.txt HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $hello, 'Content-Type' => 'text/plain' }] },
      'X-LIGHTTPD-send-file works as X-Sendfile');
 
+# X-Sendfile under the backend's own status and headers (1.4.69, found
+# side by side by scripts/compare-backend-random).
+sub xs {    # header lines (| between) -> the hdrs0= query for /xs
+    my $q = join('|', @_);
+    $q =~ s/([^A-Za-z0-9\/._\-|])/sprintf('%%%02X', ord($1))/ge;
+    return "/xs?hdrs0=$q";
+}
+my $hlen = length($hello);
+t_ok({ REQUEST => ["GET " . xs('X-A: 1', "X-Sendfile: $docroot/hello.txt") . " HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'X-A' => '1', 'HTTP-Content' => $hello, '+ETag' => '' }] },
+     "X-Sendfile keeps the backend's other headers");
+t_ok({ REQUEST => ["GET " . xs('Status: 404', "X-Sendfile: $docroot/hello.txt") . " HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 404, 'HTTP-Content' => $hello, 'Content-Type' => 'text/plain',
+                      '-ETag' => '', '-Last-Modified' => '' }] },
+     "X-Sendfile under the backend's 404: that status, the file, no validators");
+t_ok({ REQUEST => ["GET " . xs('Location: /x', "X-Sendfile: $docroot/hello.txt") . " HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 302, 'Location' => '/x', 'HTTP-Content' => $hello }] },
+     'X-Sendfile with Location: a 302 with the file');
+t_ok({ REQUEST => ["GET " . xs('Status: 500', "X-Sendfile: $docroot/nope.txt") . " HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 500, 'Content-Length' => 0, 'HTTP-Content' => '' }] },
+     "a missing X-Sendfile file under the backend's 500: that status, empty, no error page");
+t_ok({ REQUEST => ["GET " . xs('ETag: "e"', "X-Sendfile: $docroot/hello.txt") . " HTTP/1.0\nIf-None-Match: \"e\""],
+       RESPONSE => [{ 'HTTP-Status' => 304, 'ETag' => '"e"' }] },
+     "If-None-Match is answered against the backend's ETag");
+t_ok({ REQUEST => ["GET " . xs('Last-Modified: Mon, 02 Jan 2023 03:04:05 GMT', "X-Sendfile: $docroot/hello.txt")
+                   . " HTTP/1.0\nIf-Modified-Since: Mon, 02 Jan 2023 03:04:05 GMT"],
+       RESPONSE => [{ 'HTTP-Status' => 304, 'Last-Modified' => 'Mon, 02 Jan 2023 03:04:05 GMT' }] },
+     "If-Modified-Since equal to the backend's Last-Modified: 304");
+like(scalar exchange("GET " . xs('Content-Length: 3', 'X-A: b', "X-Sendfile: $docroot/hello.txt") . " HTTP/1.0\r\n\r\n"),
+     qr{\AHTTP/1\.0 200 OK\r\nContent-Length: $hlen\r\nX-A: b\r\nContent-Type: text/plain\r\n},
+     "the file's Content-Length takes the place of the backend's");
+t_ok({ REQUEST => ["GET " . xs('Content-Encoding: gzip', "X-Sendfile: $docroot/hello.txt")
+                   . " HTTP/1.1\nHost: a\nRange: bytes=1-2\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'Content-Encoding' => 'gzip', 'HTTP-Content' => $hello }] },
+     'an encoded X-Sendfile reply takes no Range');
+t_ok({ REQUEST => ["GET /xs?xsendfile2=$docroot/hello.txt+0-99999 HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $hello, 'Content-Length' => $hlen }] },
+     "an X-Sendfile2 range past the end of the file stops at the file's end");
+t_ok({ REQUEST => ["GET /xs?xsendfile2=$docroot/hello.txt+0-4 HTTP/1.1\nHost: a\nRange: bytes=1-2\nConnection: close"],
+       RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => 'bytes 1-2/5', 'HTTP-Content' => 'la',
+                      'Accept-Ranges' => 'bytes' }] },
+     'an X-Sendfile2 reply takes a Range like any complete 200');
+t_ok({ REQUEST => ["GET " . xs('Status: 302', "X-Sendfile2: $docroot/hello.txt 0-1, $docroot/nope.txt 0-1") . " HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 302, 'HTTP-Content' => 'pl' }] },
+     "X-Sendfile2 failing after a found piece under the backend's 302: that status and what was found");
+t_ok({ REQUEST => ["GET " . xs("X-Sendfile2: $docroot/nope.txt 5-2") . " HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+     'X-Sendfile2 looks the file up before it reads the range (404, not 502)');
+t_ok({ REQUEST => ["GET " . xs("X-Sendfile: $docroot/a%ff.txt") . " HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
+     'X-Sendfile that is not UTF-8 once decoded: 502');
+t_ok({ REQUEST => ["GET /xs?xsendfile2=$docroot/%C3%A9.txt+0-1 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+     'X-Sendfile2 of a missing file with a non-ASCII name: 404');
+
 kill 'TERM', $rpid;
 waitpid($rpid, 0);
 $rpid = 0;
@@ -279,5 +331,9 @@ like($log, qr/^connect succeeded: \d+$/m, 'fastcgi.debug 2: connect succeeded');
 like($log, qr/^establishing connection failed: socket: unix:\Q$sock\E: No such file or directory$/m,
      'connect failure logged');
 like($log, qr/^all handlers for \/fcgi\?lf on \/fcgi are down\.$/m, 'no live backend: "all handlers ... are down"');
+like($log, qr/^X-Sendfile invalid UTF-8 after url-decode: \Q$docroot\E\/a\\xff\.txt$/m,
+     'log lines escape bytes that are not printable ASCII (\xff)');
+like($log, qr/^send-file error: couldn't get stat_cache entry for X-Sendfile2: \Q$docroot\E\/\\xc3\\xa9\.txt$/m,
+     'and UTF-8 bytes too, as lighttpd writes them');
 $tf->stop_proc;
 done_testing();

@@ -26,6 +26,7 @@ use std::rc::Rc;
 mod body;
 mod open;
 mod reply;
+mod sendfile;
 
 use open::{Attempt, MAX_RECONNECTS, Opened, all_down_note, open_gw};
 use reply::interim_head;

@@ -1,6 +1,6 @@
 //! The backend's answer to the client: CGI head to response head,
-//! authorizer allow/deny, X-Sendfile and X-Sendfile2, buffered (with
-//! Content-Length and Range) or streamed body.
+//! authorizer allow/deny (X-Sendfile and X-Sendfile2: sendfile.rs),
+//! buffered (with Content-Length and Range) or streamed body.
 
 use super::*;
 
@@ -30,20 +30,11 @@ impl Conn {
                 String::from_utf8_lossy(v).into_owned().into(),
             ));
         }
-        match &head.x_sendfile {
-            Some(backend_resp::XSendfile::Path(p)) => {
-                b.keep = b.keep && !head.connection_close;
-                b.sendfile = Some(self.x_sendfile(sh, b, p));
-                return;
-            }
-            Some(backend_resp::XSendfile::Ranges(v)) => {
-                b.keep = b.keep && !head.connection_close;
-                b.sendfile = Some(x_sendfile2(b, v, r));
-                return;
-            }
-            None => {}
-        }
         b.keep = b.keep && !head.connection_close;
+        if let Some(x) = &head.x_sendfile {
+            b.sendfile = Some(self.x_sendfile(sh, b, r, x));
+            return;
+        }
         if r.status >= 200 && !matches!(r.status, 204 | 304) {
             b.cl_left = head.content_length;
             if head.transfer_encoding_chunked {
@@ -53,35 +44,6 @@ impl Conn {
             }
         }
         b.deferred = Some(r);
-    }
-
-    /// X-Sendfile: the path (URL-decoded, valid UTF-8, simplified) must lie
-    /// in x-sendfile-docroot when that is set (403), exist (404), and is
-    /// then served like a static file; a bad path is 502.
-    pub(super) fn x_sendfile(&mut self, sh: &mut Shared, b: &BackendRun, raw: &[u8]) -> Response {
-        let decoded = crate::http::uri::decode_path(raw);
-        let Ok(path) = String::from_utf8(decoded) else {
-            return response::error_response(502, &b.conf, false);
-        };
-        let path = crate::http::uri::simplify_path(&path);
-        if !path.starts_with('/') {
-            return response::error_response(502, &b.conf, false);
-        }
-        let roots = &b.host.x_sendfile_docroot;
-        if !roots.is_empty() && !roots.iter().any(|d| path.starts_with(d.as_str())) {
-            crate::log_error!("X-Sendfile ({path}) not under x-sendfile-docroot");
-            return response::error_response(403, &b.conf, false);
-        }
-        let ctx = response::Ctx {
-            now: sh.now,
-            conf: &b.conf,
-            cache: &sh.stat_cache,
-            local: None,
-        };
-        match &b.req {
-            Some(req) => response::serve_path(req, &ctx, &path),
-            None => response::error_response(502, &b.conf, false),
-        }
     }
 
     /// The authorizer allowed the request: it runs on with the responder
@@ -217,73 +179,6 @@ impl Conn {
         r.body = crate::response::Body::Mem(body);
         self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
     }
-}
-
-/// X-Sendfile2: the listed ranges of the listed files become the body,
-/// under the backend's status and headers; a bad value is 502, a path
-/// outside x-sendfile-docroot 403, a missing file 404 (each logged). A
-/// range past the end of its file is 502 (1.4.69 would send a short body).
-pub(super) fn x_sendfile2(b: &BackendRun, value: &[u8], mut r: Response) -> Response {
-    let fail = |status: u16, msg: String| {
-        crate::log_error!("{msg}");
-        response::error_response(status, &b.conf, false)
-    };
-    let pieces = match crate::http::sendfile2::parse(value) {
-        Ok(p) => p,
-        Err(msg) => return fail(502, msg),
-    };
-    let roots = &b.host.x_sendfile_docroot;
-    let mut segs = Vec::new();
-    let mut total = 0u64;
-    for p in pieces {
-        if !roots.is_empty() && !roots.iter().any(|d| p.path.starts_with(d.as_str())) {
-            return fail(
-                403,
-                format!(
-                    "X-Sendfile2 ({}) not under configured x-sendfile-docroot(s)",
-                    p.path
-                ),
-            );
-        }
-        let opened = std::fs::File::open(&p.path).and_then(|f| Ok((f.metadata()?, f)));
-        let (meta, file) = match opened {
-            Ok(x) => x,
-            Err(_) => {
-                return fail(
-                    404,
-                    format!(
-                        "send-file error: couldn't get stat_cache entry for X-Sendfile2: {}",
-                        p.path
-                    ),
-                );
-            }
-        };
-        if !meta.is_file() {
-            return fail(
-                502,
-                format!(
-                    "send-file error: wrong filetype for X-Sendfile2: {}",
-                    p.path
-                ),
-            );
-        }
-        let size = meta.len();
-        let len = match p.end {
-            None if p.start <= size => size - p.start,
-            Some(e) if e < size => e + 1 - p.start,
-            Some(e) if e.saturating_add(1) == p.start => 0,
-            _ => return fail(502, format!("X-Sendfile2 range past the end of {}", p.path)),
-        };
-        if len > 0 {
-            segs.push((std::rc::Rc::new(file), p.start, len));
-            total += len;
-        }
-    }
-    r.headers
-        .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
-    r.header("Content-Length", total);
-    r.body = crate::response::Body::Segments(segs);
-    r
 }
 
 /// A backend's header name as it was sent: a common one without a copy.

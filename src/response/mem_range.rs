@@ -2,7 +2,7 @@
 //! dir-listing page, a backend reply complete by its end): lighttpd 1.4.69
 //! treats every such 200 the same way, static files aside (http-core.md §6).
 
-use super::{RequestConf, Response};
+use super::{Piece, RequestConf, Response};
 use crate::http::range::{self, RangeOutcome};
 use crate::http::request::{Method, RequestHead, Version};
 use std::borrow::Cow;
@@ -37,36 +37,66 @@ impl RangeAsk {
     }
 }
 
+/// What Range does to a response whose body is `len` bytes.
+enum Plan {
+    Whole,
+    Unsatisfiable,
+    Ranges(Vec<(u64, u64)>),
+}
+
 /// Offers Accept-Ranges on a 200 unless the response is encoded or says
-/// otherwise, then applies the Range unless If-Range differs from the
-/// response's own ETag (a quoted value) or Last-Modified (any other): a
-/// 206 with its Content-Length set. False when no range is satisfiable
-/// (the caller answers 416). Content-Length of a 200 stays the caller's.
-pub fn apply(r: &mut Response, body: &mut Vec<u8>, ask: &RangeAsk) -> bool {
+/// otherwise, then takes the Range unless If-Range differs from the
+/// response's own ETag (a quoted value) or Last-Modified (any other).
+fn plan(r: &mut Response, len: u64, ask: &RangeAsk) -> Plan {
     if r.status != 200 || !ask.enabled || !ask.offered {
-        return true;
+        return Plan::Whole;
     }
     if r.get("Transfer-Encoding").is_some() || r.get("Content-Encoding").is_some() {
-        return true;
+        return Plan::Whole;
     }
     match r.get("Accept-Ranges") {
         None => r.header("Accept-Ranges", "bytes"),
-        Some("none") => return true,
+        Some("none") => return Plan::Whole,
         Some(_) => {}
     }
     let Some(spec) = ask.range.as_deref().filter(|_| !ask.head) else {
-        return true;
+        return Plan::Whole;
     };
     if let Some(v) = &ask.if_range
         && !range::if_range_matches(v, r.get("ETag"), r.get("Last-Modified").unwrap_or(""))
     {
-        return true;
+        return Plan::Whole;
     }
+    match range::parse_range(spec, len) {
+        RangeOutcome::Ignore => Plan::Whole,
+        RangeOutcome::Unsatisfiable => Plan::Unsatisfiable,
+        RangeOutcome::Ranges(rs) => Plan::Ranges(rs),
+    }
+}
+
+/// A multipart/byteranges answer's Content-Type, first, in place of the
+/// response's own (which each part repeats).
+fn multipart_content_type(r: &mut Response) {
+    r.headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Type"));
+    r.headers.insert(
+        0,
+        (
+            Cow::Borrowed("Content-Type"),
+            range::MULTIPART_CONTENT_TYPE.into(),
+        ),
+    );
+}
+
+/// Range on a body in memory (see [`plan`]): a 206 with its
+/// Content-Length set. False when no range is satisfiable (the caller
+/// answers 416). Content-Length of a 200 stays the caller's.
+pub fn apply(r: &mut Response, body: &mut Vec<u8>, ask: &RangeAsk) -> bool {
     let len = body.len() as u64;
-    let rs = match range::parse_range(spec, len) {
-        RangeOutcome::Ignore => return true,
-        RangeOutcome::Unsatisfiable => return false,
-        RangeOutcome::Ranges(rs) => rs,
+    let rs = match plan(r, len, ask) {
+        Plan::Whole => return true,
+        Plan::Unsatisfiable => return false,
+        Plan::Ranges(rs) => rs,
     };
     r.status = 206;
     if let [(a, z)] = rs[..] {
@@ -83,18 +113,56 @@ pub fn apply(r: &mut Response, body: &mut Vec<u8>, ask: &RangeAsk) -> bool {
         }
         out.extend_from_slice(&closing);
         *body = out;
-        r.headers
-            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Type"));
-        r.headers.insert(
-            0,
-            (
-                Cow::Borrowed("Content-Type"),
-                range::MULTIPART_CONTENT_TYPE.into(),
-            ),
-        );
+        multipart_content_type(r);
     }
     r.set("Content-Length", body.len() as u64);
     true
+}
+
+/// Range on a body of pieces (an X-Sendfile reply), as [`apply`] does on
+/// one in memory.
+pub fn apply_pieces(r: &mut Response, pieces: &mut Vec<Piece>, ask: &RangeAsk) -> bool {
+    let len: u64 = pieces.iter().map(Piece::len).sum();
+    let rs = match plan(r, len, ask) {
+        Plan::Whole => return true,
+        Plan::Unsatisfiable => return false,
+        Plan::Ranges(rs) => rs,
+    };
+    r.status = 206;
+    let mut out = Vec::new();
+    if let [(a, z)] = rs[..] {
+        r.set("Content-Range", range::content_range(a, z, len));
+        slice_into(pieces, a, z, &mut out);
+    } else {
+        let ct = r.get("Content-Type").unwrap_or("").to_string();
+        let (parts, closing, _) = range::multipart_layout(&rs, &ct, len);
+        for (head, a, z) in parts {
+            out.push(Piece::Mem(head));
+            slice_into(pieces, a, z, &mut out);
+        }
+        out.push(Piece::Mem(closing));
+        multipart_content_type(r);
+    }
+    *pieces = out;
+    r.set("Content-Length", pieces.iter().map(Piece::len).sum::<u64>());
+    true
+}
+
+/// Bytes `a..=z` of the pieces laid end to end, as pieces.
+fn slice_into(pieces: &[Piece], a: u64, z: u64, out: &mut Vec<Piece>) {
+    let mut at = 0u64;
+    for p in pieces {
+        let n = p.len();
+        let (from, to) = (a.max(at), z.min(at + n.saturating_sub(1)));
+        if n > 0 && from <= to {
+            let (off, take) = (from - at, to - from + 1);
+            out.push(match p {
+                Piece::Mem(b) => Piece::Mem(b[off as usize..(off + take) as usize].to_vec()),
+                Piece::File(f, o, _) => Piece::File(f.clone(), o + off, take),
+            });
+        }
+        at += n;
+    }
 }
 
 #[cfg(test)]
@@ -244,5 +312,64 @@ mod tests {
         let mut b = Vec::new();
         assert!(apply(&mut r, &mut b, &ask(Some("bytes=0-1"), None)));
         assert_eq!((r.status, r.get("Accept-Ranges")), (200, Some("bytes")));
+    }
+
+    /// The bytes the pieces stand for (files read at their offsets).
+    fn bytes(pieces: &[Piece]) -> Vec<u8> {
+        use std::os::unix::fs::FileExt;
+        let mut out = Vec::new();
+        for p in pieces {
+            match p {
+                Piece::Mem(b) => out.extend_from_slice(b),
+                Piece::File(f, off, n) => {
+                    let mut buf = vec![0u8; *n as usize];
+                    f.read_exact_at(&mut buf, *off).unwrap();
+                    out.extend_from_slice(&buf);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ranges_across_pieces_match_the_same_body_in_memory() {
+        let path = std::env::temp_dir().join(format!("mem_range_{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        let file = std::rc::Rc::new(std::fs::File::open(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+        // "23456789" from the file, then "abcdefghij" in memory, "01" again.
+        let pieces = vec![
+            Piece::File(file.clone(), 2, 8),
+            Piece::Mem(b"abcdefghij".to_vec()),
+            Piece::File(file, 0, 2),
+        ];
+        let whole = bytes(&pieces);
+        for spec in [
+            "bytes=0-0",
+            "bytes=6-11",
+            "bytes=-3",
+            "bytes=7-",
+            "bytes=0-1,150-170",
+            "bytes=1-2,14-16",
+        ] {
+            let (mut a, _) = reply(&[("Content-Type", "text/plain")]);
+            let (mut b, _) = reply(&[("Content-Type", "text/plain")]);
+            let mut mem = whole.clone();
+            let mut ps = pieces.clone();
+            let ask = ask(Some(spec), None);
+            assert_eq!(
+                apply(&mut a, &mut mem, &ask),
+                apply_pieces(&mut b, &mut ps, &ask)
+            );
+            assert_eq!((names(&a), &mem), (names(&b), &bytes(&ps)), "{spec}");
+            assert_eq!(a.status, 206, "{spec}");
+        }
+        let (mut r, _) = reply(&[]);
+        let mut ps = pieces.clone();
+        assert!(!apply_pieces(
+            &mut r,
+            &mut ps,
+            &ask(Some("bytes=20-"), None)
+        ));
     }
 }

@@ -22,9 +22,9 @@ pub enum Body {
         off: u64,
         len: u64,
     },
-    /// File ranges sent one after the other (X-Sendfile2): (file, offset,
-    /// length).
-    Segments(Vec<(Rc<File>, u64, u64)>),
+    /// Pieces sent one after the other (X-Sendfile2's file ranges, a range
+    /// of an X-Sendfile reply, multipart parts of either).
+    Segments(Vec<Piece>),
     /// multipart/byteranges: (part header, start, end inclusive) then the
     /// closing boundary.
     Parts {
@@ -32,6 +32,27 @@ pub enum Body {
         parts: Vec<(Vec<u8>, u64, u64)>,
         closing: Vec<u8>,
     },
+}
+
+/// One piece of a [`Body::Segments`] body.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    Mem(Vec<u8>),
+    /// (file, offset, length)
+    File(Rc<File>, u64, u64),
+}
+
+impl Piece {
+    pub fn len(&self) -> u64 {
+        match self {
+            Piece::Mem(b) => b.len() as u64,
+            Piece::File(_, _, n) => *n,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A response header's value: a fixed text, a text shared with a cache

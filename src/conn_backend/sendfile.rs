@@ -1,0 +1,417 @@
+//! X-Sendfile / X-LIGHTTPD-send-file and X-Sendfile2 (fastcgi.md §4): the
+//! backend names files whose bytes replace its body. As lighttpd 1.4.69
+//! does it, measured side by side (scripts/compare-backend-random):
+//!
+//! - the backend's status and headers stay; its Content-Length goes, and
+//!   the file's length takes that header's place;
+//! - a file that cannot be sent sets 403 / 404 / 502; that becomes the
+//!   server's error page only if the backend said 200 (or nothing). A
+//!   backend that said 3xx-5xx keeps its status, with the file (or what
+//!   of the X-Sendfile2 list was found before the failure, or nothing) as
+//!   the body;
+//! - X-Sendfile sets Content-Type (mimetype.assign), and on a 200 also
+//!   ETag and Last-Modified unless the backend sent them, then answers
+//!   If-None-Match / If-Modified-Since (304) against those;
+//! - X-Sendfile2 walks its list in order: each piece is decoded, checked
+//!   against x-sendfile-docroot, looked up, then its range parsed (as
+//!   strtoll reads it; an end past the file is cut at the file's end);
+//! - the result then takes a client's Range like any complete 200.
+
+use super::*;
+use crate::http::backend_resp::XSendfile;
+use crate::http::uri::{decode_path, simplify_path};
+use crate::response::Piece;
+use std::os::unix::fs::MetadataExt;
+
+/// How a send-file step ended.
+enum Step {
+    /// The status now (the backend's, or one the step set), to be
+    /// reconciled with the backend's.
+    Status(u16),
+    /// The server's error page, whatever the backend said.
+    Page(u16),
+}
+
+/// A header value for the log: lighttpd escapes a line's bytes that are
+/// not printable ASCII.
+fn shown(b: &[u8]) -> String {
+    crate::log::escape(b)
+}
+
+impl Conn {
+    /// The response for a backend head carrying `x` (its status and
+    /// headers in `r`), complete with body and Content-Length.
+    pub(super) fn x_sendfile(
+        &mut self,
+        sh: &mut Shared,
+        b: &BackendRun,
+        mut r: Response,
+        x: &XSendfile,
+    ) -> Response {
+        let sent = r.status;
+        // The backend's Content-Length keeps its place for the real one.
+        let slot = r
+            .headers
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case("Content-Length"));
+        r.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("Content-Length"));
+        let mut pieces = Vec::new();
+        let step = match x {
+            XSendfile::Path(raw) => send_path(sh, b, &mut r, raw, &mut pieces),
+            XSendfile::Ranges(value) => send_ranges(sh, b, value, sent, &mut pieces),
+        };
+        let status = match step {
+            Step::Page(s) => return response::error_response(s, &b.conf, false),
+            Step::Status(s) if s >= 400 && sent < 300 => {
+                return response::error_response(s, &b.conf, false);
+            }
+            Step::Status(_) if sent != 200 => sent,
+            Step::Status(s) => s,
+        };
+        r.status = status;
+        if status == 200 && !response::pieces_range(&mut r, &mut pieces, &b.ranges) {
+            return response::error_response(416, &b.conf, false);
+        }
+        let len: u64 = pieces.iter().map(Piece::len).sum();
+        if matches!(status, 204 | 304) || status < 200 {
+            let encoding = status == 304;
+            r.headers.retain(|(k, _)| {
+                !(k.eq_ignore_ascii_case("Content-Length")
+                    || (encoding && k.eq_ignore_ascii_case("Content-Encoding")))
+            });
+            return r;
+        }
+        if r.get("Content-Length").is_none() && !(b.head_only && len == 0) {
+            r.header("Content-Length", len);
+        }
+        let at = r
+            .headers
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case("Content-Length"));
+        if let (Some(i), Some(j)) = (slot, at) {
+            let h = r.headers.remove(j);
+            r.headers.insert(i.min(r.headers.len()), h);
+        }
+        r.body = response::Body::Segments(pieces);
+        r
+    }
+}
+
+/// X-Sendfile: one file, the whole of it.
+fn send_path(
+    sh: &mut Shared,
+    b: &BackendRun,
+    r: &mut Response,
+    raw: &[u8],
+    pieces: &mut Vec<Piece>,
+) -> Step {
+    let decoded = decode_path(raw);
+    let Ok(path) = String::from_utf8(decoded) else {
+        crate::log_error!(
+            "X-Sendfile invalid UTF-8 after url-decode: {}",
+            shown(&decode_path(raw))
+        );
+        return match r.status {
+            s if s < 400 => Step::Page(502),
+            s => Step::Status(s),
+        };
+    };
+    let mut path = simplify_path(&path);
+    if b.conf.force_lowercase_filenames {
+        path.make_ascii_lowercase();
+    }
+    if path.is_empty() {
+        return Step::Status(502);
+    }
+    let roots = &b.host.x_sendfile_docroot;
+    if !roots.is_empty() && !roots.iter().any(|d| path.starts_with(d.as_str())) {
+        crate::log_error!(
+            "X-Sendfile ({}) not under configured x-sendfile-docroot(s)",
+            shown(path.as_bytes())
+        );
+        return Step::Status(403);
+    }
+    send_file(sh, b, r, &path, pieces)
+}
+
+/// The file at `path` as the body, with Content-Type, and on a 200 the
+/// validators and the conditional request's answer.
+fn send_file(
+    sh: &mut Shared,
+    b: &BackendRun,
+    r: &mut Response,
+    path: &str,
+    pieces: &mut Vec<Piece>,
+) -> Step {
+    let conf = &b.conf;
+    let uri = b.req.as_ref().map(|q| q.path()).unwrap_or("");
+    let not_regular = || {
+        crate::log_error!(
+            "not a regular file: {} -> {}",
+            shown(uri.as_bytes()),
+            shown(path.as_bytes())
+        );
+    };
+    if !path.starts_with('/') {
+        not_regular();
+        return Step::Status(403);
+    }
+    let mut cache = sh.stat_cache.borrow_mut();
+    let entry = match cache.stat(path, sh.now) {
+        Ok(e) => e,
+        Err(errno) => {
+            not_regular();
+            return Step::Status(if errno == libc::ENOENT { 404 } else { 403 });
+        }
+    };
+    if !conf.follow_symlink && response::has_symlink("", path) {
+        if conf.log_request_handling {
+            crate::log_error!("-- access denied due symlink restriction");
+            crate::log_error!("Path         : {}", shown(path.as_bytes()));
+        }
+        return Step::Status(403);
+    }
+    if !entry.meta.is_file() {
+        if conf.log_file_not_found {
+            not_regular();
+        }
+        return Step::Status(403);
+    }
+    let len = entry.meta.len();
+    let file = if len > 0 {
+        match entry.file(path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                if conf.log_request_handling {
+                    crate::log_error!("file open failed: {}: {e}", shown(path.as_bytes()));
+                }
+                let enoent = e.raw_os_error() == Some(libc::ENOENT);
+                return Step::Status(if enoent { 404 } else { 403 });
+            }
+        }
+    } else {
+        None
+    };
+    let mut caching = r.status == 200;
+    if r.get("Content-Type").is_none() {
+        match conf.mimetypes.lookup_shared(path) {
+            Some(t) => r.header("Content-Type", t),
+            None => {
+                r.header("Content-Type", "application/octet-stream");
+                caching = false;
+            }
+        }
+    }
+    if caching {
+        if r.get("ETag").is_none()
+            && conf.etags
+            && let Some(e) = entry.etag(crate::http::etag::EtagFlags {
+                inode: conf.etag_inode,
+                mtime: conf.etag_mtime,
+                size: conf.etag_size,
+            })
+        {
+            r.header("ETag", e);
+        }
+        if r.get("Last-Modified").is_none() {
+            r.header("Last-Modified", entry.last_modified());
+        }
+        let req = b.req.as_ref();
+        let header = |n| req.and_then(|q| q.header(n));
+        let get_head = req.is_some_and(|q| {
+            matches!(
+                q.method,
+                crate::http::request::Method::Get | crate::http::request::Method::Head
+            )
+        });
+        match crate::http::conditional::check(
+            get_head,
+            header("If-None-Match"),
+            header("If-Modified-Since"),
+            r.get("ETag"),
+            r.get("Last-Modified").unwrap_or(""),
+            entry.meta.mtime(),
+            header("Range").is_some(),
+        ) {
+            crate::http::conditional::CondResult::NotModified => return Step::Status(304),
+            crate::http::conditional::CondResult::PreconditionFailed => {
+                return Step::Status(412);
+            }
+            crate::http::conditional::CondResult::Proceed => {}
+        }
+    }
+    if let Some(f) = file {
+        pieces.push(Piece::File(f, 0, len));
+    }
+    r.header("Content-Length", len);
+    Step::Status(200)
+}
+
+/// X-Sendfile2: `<url-encoded path> <start>-[<end>]`, comma-separated,
+/// taken in order until one fails.
+fn send_ranges(
+    sh: &mut Shared,
+    b: &BackendRun,
+    value: &[u8],
+    sent: u16,
+    pieces: &mut Vec<Piece>,
+) -> Step {
+    let mut pos = 0;
+    loop {
+        while value.get(pos) == Some(&b' ') {
+            pos += 1;
+        }
+        if pos >= value.len() {
+            return Step::Status(sent);
+        }
+        let rest = &value[pos..];
+        let Some(sp) = rest.iter().position(|&c| c == b' ') else {
+            crate::log_error!("Couldn't find range after filename: {}", shown(rest));
+            return Step::Status(502);
+        };
+        let range_at = pos + sp + 1;
+        let range_end = value[range_at..]
+            .iter()
+            .position(|&c| c == b' ' || c == b',')
+            .map_or(value.len(), |n| range_at + n);
+        let decoded = decode_path(&rest[..sp]);
+        let Ok(path) = String::from_utf8(decoded) else {
+            crate::log_error!(
+                "X-Sendfile2 invalid UTF-8 after url-decode: {}",
+                shown(&decode_path(&rest[..sp]))
+            );
+            return Step::Status(502);
+        };
+        let mut path = simplify_path(&path);
+        if b.conf.force_lowercase_filenames {
+            path.make_ascii_lowercase();
+        }
+        if path.is_empty() {
+            return Step::Status(502);
+        }
+        let roots = &b.host.x_sendfile_docroot;
+        if !roots.is_empty() && !roots.iter().any(|d| path.starts_with(d.as_str())) {
+            crate::log_error!(
+                "X-Sendfile2 ({}) not under configured x-sendfile-docroot(s)",
+                shown(path.as_bytes())
+            );
+            return Step::Status(403);
+        }
+        let mut cache = sh.stat_cache.borrow_mut();
+        let opened = match cache.stat(&path, sh.now) {
+            Ok(e) if path.starts_with('/') => {
+                e.meta.is_file().then(|| (e.meta.len(), e.file(&path)))
+            }
+            _ => {
+                crate::log_error!(
+                    "send-file error: couldn't get stat_cache entry for X-Sendfile2: {}",
+                    shown(path.as_bytes())
+                );
+                return Step::Status(404);
+            }
+        };
+        drop(cache);
+        let Some((size, file)) = opened else {
+            crate::log_error!(
+                "send-file error: wrong filetype for X-Sendfile2: {}",
+                shown(path.as_bytes())
+            );
+            return Step::Status(502);
+        };
+        let Some((start, end)) = parse_range(&value[range_at..range_end], size) else {
+            crate::log_error!("Couldn't decode range after filename: {}", shown(rest));
+            return Step::Status(502);
+        };
+        // No parameters after the range.
+        pos = range_end;
+        while value.get(pos) == Some(&b' ') {
+            pos += 1;
+        }
+        if pos < value.len() && value[pos] != b',' {
+            return Step::Status(502);
+        }
+        let len = i128::from(end) - i128::from(start) + 1;
+        if len < 0 {
+            return Step::Status(502);
+        }
+        // A range past the end of the file is cut at its end.
+        let take = len.min((i128::from(size) - i128::from(start)).max(0)) as u64;
+        let start = start as u64;
+        if take > 0 {
+            match file {
+                Ok(f) => pieces.push(Piece::File(f, start, take)),
+                Err(_) => return Step::Status(502),
+            }
+        }
+        if value.get(pos) == Some(&b',') {
+            pos += 1;
+        }
+    }
+}
+
+/// `<start>-[<end>]` as lighttpd reads it (each number as strtoll would:
+/// an optional sign, digits, no overflow; neither may be negative): the
+/// first and last byte, the last defaulting to the file's last (-1 for an
+/// empty file).
+fn parse_range(text: &[u8], size: u64) -> Option<(i64, i64)> {
+    let (start, rest) = strtoll(text)?;
+    let rest = rest.strip_prefix(b"-")?;
+    if rest.is_empty() {
+        return Some((start, size as i64 - 1));
+    }
+    let (end, rest) = strtoll(rest)?;
+    rest.is_empty().then_some((start, end))
+}
+
+/// A non-negative number with an optional sign, and what follows it.
+fn strtoll(text: &[u8]) -> Option<(i64, &[u8])> {
+    let (neg, body) = match text.first() {
+        Some(b'+') => (false, &text[1..]),
+        Some(b'-') => (true, &text[1..]),
+        _ => (false, text),
+    };
+    let digits = body.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let n: i64 = std::str::from_utf8(&body[..digits]).ok()?.parse().ok()?;
+    if neg && n > 0 {
+        return None;
+    }
+    Some((n, &body[digits..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_range, strtoll};
+
+    #[test]
+    fn numbers_as_strtoll_reads_them() {
+        assert_eq!(strtoll(b"12-"), Some((12, &b"-"[..])));
+        assert_eq!(strtoll(b"+3"), Some((3, &b""[..])));
+        assert_eq!(strtoll(b"-0"), Some((0, &b""[..])));
+        assert_eq!(strtoll(b"-3"), None);
+        assert_eq!(strtoll(b"x"), None);
+        assert_eq!(strtoll(b"9223372036854775808"), None);
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range(b"0-4", 6), Some((0, 4)));
+        assert_eq!(parse_range(b"2-", 6), Some((2, 5)));
+        assert_eq!(parse_range(b"0-", 0), Some((0, -1)));
+        assert_eq!(parse_range(b"+1-+2", 6), Some((1, 2)));
+        // Past the end: the caller cuts it.
+        assert_eq!(parse_range(b"0-999", 6), Some((0, 999)));
+        assert_eq!(parse_range(b"5-2", 6), Some((5, 2)));
+        for bad in [&b"x"[..], b"-3", b"1", b"1-2-3", b"1--2", b"1-2x", b""] {
+            assert_eq!(
+                parse_range(bad, 6),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+}

@@ -39,6 +39,7 @@
 //!   sleep=MS            like `id`, after MS milliseconds
 //!   slow-body           200, body `chunk0\n`..`chunk4\n` in records 100 ms apart
 //!   split-headers       headers spread over several STDOUT records
+//!   xsendfile=PATH      200 with `X-Sendfile: PATH`
 //!   xsendfile2=VALUE    200 with `X-Sendfile2: VALUE` (`+` becomes a space)
 //!   xlsendfile=PATH     200 with `X-LIGHTTPD-send-file: PATH`
 //!   keepconn            200, body `keep-conn=1` or `keep-conn=0`
@@ -48,6 +49,11 @@
 //!   peek-next=MS        200 after MS milliseconds, body `next-waiting=1` when bytes of
 //!                       another request already wait on the connection (TCP only;
 //!                       `next-waiting=unknown` on a unix socket)
+//!   hdrs=LINES          LINES (percent-encoded, `|` between lines) as the head, then a
+//!                       20-byte body; with `||` in it, LINES is the whole reply
+//!   hdrs0=LINES         the same without the body
+//!   ahdrs=LINES         (authorizer) as hdrs0=; (responder) as dump-env
+//!   raw=TEXT            exactly TEXT (percent-encoded, `|` as CRLF) on STDOUT
 //!   anything else       200 + test123
 //! Every reply ends with an empty STDOUT and END_REQUEST(app status 0). The
 //! connection stays open for the next request only if FCGI_KEEP_CONN was set.
@@ -217,6 +223,8 @@ struct Pending {
     keep_conn: bool,
     params_raw: Vec<u8>,
     params_done: bool,
+    /// An authorizer's answer went out (at the end of its params).
+    answered: bool,
     stdin: Vec<u8>,
     /// This is the Nth request on its connection.
     on_conn: u32,
@@ -343,6 +351,7 @@ where
                     keep_conn: b[2] & FLAG_KEEP_CONN != 0,
                     params_raw: Vec::new(),
                     params_done: false,
+                    answered: false,
                     stdin: Vec::new(),
                     on_conn: served + 1,
                 });
@@ -351,6 +360,19 @@ where
                 if let Some(p) = pending.as_mut().filter(|p| p.id == rec.id) {
                     if rec.content.is_empty() {
                         p.params_done = true;
+                        // An authorizer gets no body: it answers once its
+                        // params are complete, as a libfcgi program would
+                        // (1.4.69 sends an authorizer no end of STDIN when
+                        // the request has a body). STDIN is still read to
+                        // its end before the connection is let go.
+                        if p.role == ROLE_AUTHORIZER && !p.answered {
+                            p.answered = true;
+                            served += 1;
+                            let params = parse_params(&p.params_raw);
+                            if let Outcome::Exit = respond(s, p, &params)? {
+                                return Ok(Outcome::Exit);
+                            }
+                        }
                     } else {
                         p.params_raw.extend_from_slice(&rec.content);
                     }
@@ -366,6 +388,12 @@ where
                 }
                 // End of STDIN: the request is complete.
                 let Some(p) = pending.take() else { continue };
+                if p.answered {
+                    if !p.keep_conn {
+                        return Ok(Outcome::Closed);
+                    }
+                    continue;
+                }
                 served += 1;
                 let params = parse_params(&p.params_raw);
                 let outcome = respond(s, &p, &params)?;
@@ -477,6 +505,15 @@ fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
 
 const OK: &[u8] = b"Status: 200 OK\r\n\r\n";
 
+/// `head`, a blank line, then one `NAME=VALUE` line per param in arrival order.
+fn env_dump(head: &str, params: &[(String, String)]) -> String {
+    let mut reply = format!("{head}\r\n\r\n");
+    for (k, v) in params {
+        reply.push_str(&format!("{k}={v}\n"));
+    }
+    reply
+}
+
 fn respond<S: Write + Waiting>(
     s: &mut S,
     p: &Pending,
@@ -508,13 +545,7 @@ fn respond<S: Write + Waiting>(
                 s,
                 b"Variable-X-LIGHTTPD-FCGI-AUTH: LighttpdTestContent\r\n\r\n",
             )?,
-            "auth-dump" => {
-                let mut body = String::from("Status: 403 Forbidden\r\n\r\n");
-                for (k, v) in params {
-                    body.push_str(&format!("{k}={v}\n"));
-                }
-                out(s, body.as_bytes())?;
-            }
+            "auth-dump" => out(s, env_dump("Status: 403 Forbidden", params).as_bytes())?,
             "auth-hdr" => out(s, b"X-Before: 1\r\nStatus: 403 Forbidden\r\nX-After: 1\r\n\r\ndenied")?,
             _ => out(s, b"Status: 403 Forbidden\r\n\r\n")?,
         },
@@ -535,11 +566,7 @@ fn respond<S: Write + Waiting>(
             }
         }
         Some(q) if q.starts_with("dump-env") => {
-            let mut body = String::from("Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n");
-            for (k, v) in params {
-                body.push_str(&format!("{k}={v}\n"));
-            }
-            out(s, body.as_bytes())?;
+            out(s, env_dump("Status: 200 OK\r\nContent-Type: text/plain", params).as_bytes())?
         }
         Some(q) if q.starts_with("xsendfile=") => {
             let path = &q["xsendfile=".len()..];
@@ -567,10 +594,15 @@ fn respond<S: Write + Waiting>(
         // hdrs=<header lines, percent-encoded, separated by |>: those
         // headers, then a 20-byte body (hdrs0=: no body). With an empty
         // line (||) in it, the text is the whole reply, | as CRLF.
-        Some(q) if q.starts_with("hdrs=") || q.starts_with("hdrs0=") => {
+        // ahdrs=<as hdrs0=>: the authorizer answers with those lines; the
+        // responder behind it dumps its environment (Variable-* arrive there).
+        Some(q) if q.starts_with("ahdrs=") && p.role != ROLE_AUTHORIZER => {
+            out(s, env_dump("Status: 200 OK\r\nContent-Type: text/plain", params).as_bytes())?
+        }
+        Some(q) if q.starts_with("hdrs=") || q.starts_with("hdrs0=") || q.starts_with("ahdrs=") => {
             let (lines, body): (&str, &[u8]) = match q.strip_prefix("hdrs=") {
                 Some(v) => (v, b"0123456789abcdefghij"),
-                None => (&q["hdrs0=".len()..], b""),
+                None => (&q[q.find('=').unwrap_or(0) + 1..], b""),
             };
             let text = percent_decode(lines);
             let mut reply = text.replace('|', "\r\n").into_bytes();

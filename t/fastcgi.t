@@ -316,6 +316,9 @@ t_ok({ REQUEST => ["GET " . xs("X-Sendfile: $docroot/a%ff.txt") . " HTTP/1.0"], 
      'X-Sendfile that is not UTF-8 once decoded: 502');
 t_ok({ REQUEST => ["GET /xs?xsendfile2=$docroot/%C3%A9.txt+0-1 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
      'X-Sendfile2 of a missing file with a non-ASCII name: 404');
+t_ok({ REQUEST => ["GET /xoff?xsendfile=$docroot/hello.txt HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'this body is replaced' }] },
+     '"x-sendfile" => "disable" wins over "allow-x-send-file" => "enable" written after it');
 
 kill 'TERM', $rpid;
 waitpid($rpid, 0);

@@ -273,7 +273,19 @@ fn parse_host(
             ("strip-request-uri", Typed::Str(s)) => h.strip_request_uri = Some(s),
             ("fix-root-scriptname", Typed::Bool(b)) => h.fix_root_scriptname = b,
             ("broken-scriptfilename", Typed::Bool(b)) => h.broken_scriptfilename = b,
-            ("x-sendfile" | "allow-x-send-file", Typed::Bool(b)) => h.x_sendfile = b,
+            ("x-sendfile", Typed::Bool(b)) => h.x_sendfile = b,
+            // The old name counts only without the new one (1.4.69), in
+            // whatever order they are written.
+            ("allow-x-send-file", Typed::Bool(b)) => {
+                let new_name_set = opts.entries.iter().any(|e| {
+                    e.key
+                        .as_deref()
+                        .is_some_and(|k| k.eq_ignore_ascii_case("x-sendfile"))
+                });
+                if !new_name_set {
+                    h.x_sendfile = b;
+                }
+            }
             ("x-sendfile-docroot", Typed::List(a)) => {
                 for d in a.iter_strings() {
                     if !d.starts_with('/') {
@@ -378,6 +390,26 @@ mod tests {
             BackendAddr::Tcp("127.0.0.1:9000".parse().unwrap())
         );
         assert!(!s[1].hosts[0].check_local);
+    }
+
+    #[test]
+    fn x_sendfile_wins_over_its_old_name_in_any_order() {
+        let x = |opts: &str| {
+            let conf = format!(
+                "fastcgi.server = ( \".php\" => ( ( \"socket\" => \"/tmp/p.sock\", {opts} ) ) )\n"
+            );
+            servers(&conf).unwrap()[0].hosts[0].x_sendfile
+        };
+        assert!(x("\"allow-x-send-file\" => \"enable\""));
+        assert!(!x(
+            "\"x-sendfile\" => \"disable\", \"allow-x-send-file\" => \"enable\""
+        ));
+        assert!(!x(
+            "\"allow-x-send-file\" => \"enable\", \"x-sendfile\" => \"disable\""
+        ));
+        assert!(x(
+            "\"x-sendfile\" => \"enable\", \"allow-x-send-file\" => \"disable\""
+        ));
     }
 
     #[test]

@@ -203,6 +203,8 @@ t_ok({ REQUEST => ["GET /fcgi?hdrs=Status:%2099 HTTP/1.0"], RESPONSE => [{ 'HTTP
      'a Status below 100: 502');
 t_ok({ REQUEST => ["GET /fcgi?raw=no%20colon||body HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
      'a first line without a colon: 502');
+t_ok({ REQUEST => ["GET /fcgi?raw=HTTP/2%20200|X-A:%201||body HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
+     'an NPH line of another HTTP version: 502');
 t_ok({ REQUEST => ["GET /fcgi?raw=HTTP/1.1%20abc||body HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 502 }] },
      'an NPH status line without a status: 502');
 t_ok({ REQUEST => ["GET /fcgi?raw=Status:%20200|X:%20y HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 500 }] },
@@ -330,6 +332,8 @@ select(undef, undef, undef, 0.2);
 my $log = strip_log_prefix($tf->server_log);
 like($log, qr/^FastCGI-stderr:oops$/m, 'backend stderr in the error log');
 like($log, qr/^invalid HTTP status line: HTTP\/1\.1 abc$/m, 'a bad NPH status line is logged as 1.4.69 logs it');
+like($log, qr/^invalid HTTP status line: HTTP\/2 200\\r\\nX-A: 1\\r\\n\\r\\nbody$/m,
+     'one whose 13th byte does not end it: all that was received, escaped, as 1.4.69 logs it');
 like($log, qr/^connect succeeded: \d+$/m, 'fastcgi.debug 2: connect succeeded');
 like($log, qr/^establishing connection failed: socket: unix:\Q$sock\E: No such file or directory$/m,
      'connect failure logged');

@@ -110,11 +110,7 @@ impl fmt::Display for BackendError {
             BackendError::NoColon => f.write_str("invalid response headers"),
             BackendError::BadStatus => f.write_str("invalid Status header"),
             BackendError::BadStatusLine(line) => {
-                write!(
-                    f,
-                    "invalid HTTP status line: {}",
-                    String::from_utf8_lossy(line)
-                )
+                write!(f, "invalid HTTP status line: {}", crate::log::escape(line))
             }
             BackendError::NoStatusLine => f.write_str("missing HTTP status line"),
         }
@@ -168,9 +164,17 @@ pub fn parse_backend_head(
         at: 0,
     };
     if nph {
-        let (s, e) = lines.next().unwrap_or((0, 0));
-        p.head.status = nph_status(&buf[s..], opts.backend)
-            .ok_or_else(|| BackendError::BadStatusLine(trim_cr(&buf[s..e]).to_vec()))?;
+        let (s, _) = lines.next().unwrap_or((0, 0));
+        p.head.status = nph_status(&buf[s..], opts.backend).ok_or_else(|| {
+            // What 1.4.69 logs: the line when its 13th byte ends it, else
+            // all the data received so far (up to a NUL).
+            let rest = &buf[s..];
+            let shown = match rest.get(12) {
+                Some(b'\r' | b'\n') => &rest[..12],
+                _ => rest.split(|&c| c == 0).next().unwrap_or(rest),
+            };
+            BackendError::BadStatusLine(shown.to_vec())
+        })?;
     } else if opts.backend == Backend::Proxy {
         return Err(BackendError::NoStatusLine);
     }

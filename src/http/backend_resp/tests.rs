@@ -98,6 +98,29 @@ fn nph_status_line() {
             bad
         );
     }
+    // The text logged, as 1.4.69 logs it: the line when its 13th byte
+    // ends it, else everything received so far.
+    for (reply, shown) in [
+        (
+            &b"HTTP/1.1 abc\r\nX: 1\r\n\r\nbody"[..],
+            &b"HTTP/1.1 abc"[..],
+        ),
+        (b"HTTP/1.1 99\r\nX: 1\r\n\r\n", b"HTTP/1.1 99\r"),
+        (
+            b"HTTP/2 200\r\nX: 1\r\n\r\nbody",
+            b"HTTP/2 200\r\nX: 1\r\n\r\nbody",
+        ),
+        (b"HTTP/1.1 1000\r\n\r\nb\0ody", b"HTTP/1.1 1000\r\n\r\nb"),
+    ] {
+        assert_eq!(
+            parse(reply),
+            Err(BackendError::BadStatusLine(shown.to_vec()))
+        );
+    }
+    assert_eq!(
+        BackendError::BadStatusLine(b"HTTP/2 200\r\n\xff".to_vec()).to_string(),
+        "invalid HTTP status line: HTTP/2 200\\r\\n\\xff"
+    );
     // Shorter than 12 bytes: not NPH, and no colon.
     assert_eq!(parse(b"HTTP/1.1\n\n"), Err(BackendError::NoColon));
     let proxy = HeadOpts {

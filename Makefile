@@ -49,10 +49,12 @@ compare-random: build
 	else echo "compare-random: reference $(REF) not installed, skipped"; fi
 
 # 1,000 random FastCGI reply heads, 1,000 random requests' CGI environments,
-# then 20 random fastcgi.server configs with 50 requests each, through ours
-# and the reference.
+# 20 random fastcgi.server configs, 10 x-sendfile and 10 authorizer configs
+# with 50 requests each, through ours and the reference, error logs
+# compared; then a shorter run with fastcgi.debug = 2 in every config.
 compare-backend: build
-	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-backend-random $(SEED) 1000; \
+	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-backend-random $(SEED) 1000 && \
+	OURS=$(BIN) REF=$(REF) FCGI_DEBUG=2 scripts/compare-backend-random $$(( $(SEED) + 1 )) 300; \
 	else echo "compare-backend-random: reference $(REF) not installed, skipped"; fi
 
 check:

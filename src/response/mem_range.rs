@@ -1,6 +1,7 @@
-//! Range on a response whose whole body is in memory before it is sent (a
-//! dir-listing page, a backend reply complete by its end): lighttpd 1.4.69
-//! treats every such 200 the same way, static files aside (http-core.md §6).
+//! Range on a response whose whole body is known before it is sent (a
+//! dir-listing page, a backend reply complete by its end, in memory; an
+//! X-Sendfile reply, as pieces of files): lighttpd 1.4.69 treats every
+//! such 200 the same way, static files aside (http-core.md §6).
 
 use super::{Piece, RequestConf, Response};
 use crate::http::range::{self, RangeOutcome};

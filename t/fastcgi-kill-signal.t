@@ -14,15 +14,21 @@ my $tmp = $tf->tmpdir;
 # Give the procs time to install their handlers.
 select(undef, undef, undef, 0.5);
 ok(-S "$tmp/default.sock-0" && -S "$tmp/usr1.sock-0", 'both procs have their socket');
-$tf->stop_proc;
+# SIGTERM to the server alone, then wait for the procs' answers: the
+# harness's stop_proc ends by sending SIGTERM to whatever is left in the
+# server's process group, which on a loaded machine could reach the procs
+# before the kill-signal the server sent them was handled.
+kill 'TERM', $tf->{LIGHTTPD_PID};
 my %got;
 for (1 .. 50) {
     for my $h ('default', 'usr1') {
-        $got{$h} //= LightyTest::slurp_file("$tmp/$h.sig");
+        my $d = LightyTest::slurp_file("$tmp/$h.sig");
+        $got{$h} //= $d if defined $d && $d =~ /\n\z/;    # written whole
     }
     last if defined $got{default} && defined $got{usr1};
     select(undef, undef, undef, 0.1);
 }
+$tf->stop_proc;
 is($got{default} // 'nothing', "TERM\n", 'without kill-signal: SIGTERM');
 is($got{usr1} // 'nothing', "USR1\n", 'kill-signal => 10: SIGUSR1');
 done_testing();

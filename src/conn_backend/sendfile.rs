@@ -19,6 +19,7 @@
 
 use super::*;
 use crate::http::backend_resp::XSendfile;
+use crate::http::sendfile2;
 use crate::http::uri::{decode_path, simplify_path};
 use crate::response::Piece;
 use std::os::unix::fs::MetadataExt;
@@ -248,8 +249,7 @@ fn send_file(
     Step::Status(200)
 }
 
-/// X-Sendfile2: `<url-encoded path> <start>-[<end>]`, comma-separated,
-/// taken in order until one fails.
+/// X-Sendfile2: its items in order until one fails (http/sendfile2.rs).
 fn send_ranges(
     sh: &mut Shared,
     b: &BackendRun,
@@ -257,29 +257,21 @@ fn send_ranges(
     sent: u16,
     pieces: &mut Vec<Piece>,
 ) -> Step {
-    let mut pos = 0;
+    let mut walk = sendfile2::Walk::new(value);
     loop {
-        while value.get(pos) == Some(&b' ') {
-            pos += 1;
-        }
-        if pos >= value.len() {
-            return Step::Status(sent);
-        }
-        let rest = &value[pos..];
-        let Some(sp) = rest.iter().position(|&c| c == b' ') else {
-            crate::log_error!("Couldn't find range after filename: {}", shown(rest));
-            return Step::Status(502);
+        let item = match walk.next_item() {
+            sendfile2::Next::End => return Step::Status(sent),
+            sendfile2::Next::NoRange(rest) => {
+                crate::log_error!("Couldn't find range after filename: {}", shown(rest));
+                return Step::Status(502);
+            }
+            sendfile2::Next::Item(item) => item,
         };
-        let range_at = pos + sp + 1;
-        let range_end = value[range_at..]
-            .iter()
-            .position(|&c| c == b' ' || c == b',')
-            .map_or(value.len(), |n| range_at + n);
-        let decoded = decode_path(&rest[..sp]);
+        let decoded = decode_path(item.name);
         let Ok(path) = String::from_utf8(decoded) else {
             crate::log_error!(
                 "X-Sendfile2 invalid UTF-8 after url-decode: {}",
-                shown(&decode_path(&rest[..sp]))
+                shown(&decode_path(item.name))
             );
             return Step::Status(502);
         };
@@ -319,16 +311,12 @@ fn send_ranges(
             );
             return Step::Status(502);
         };
-        let Some((start, end)) = parse_range(&value[range_at..range_end], size) else {
-            crate::log_error!("Couldn't decode range after filename: {}", shown(rest));
+        let Some((start, end)) = sendfile2::parse_range(item.range, size) else {
+            crate::log_error!("Couldn't decode range after filename: {}", shown(item.rest));
             return Step::Status(502);
         };
         // No parameters after the range.
-        pos = range_end;
-        while value.get(pos) == Some(&b' ') {
-            pos += 1;
-        }
-        if pos < value.len() && value[pos] != b',' {
+        if item.junk_after {
             return Step::Status(502);
         }
         let len = i128::from(end) - i128::from(start) + 1;
@@ -337,81 +325,11 @@ fn send_ranges(
         }
         // A range past the end of the file is cut at its end.
         let take = len.min((i128::from(size) - i128::from(start)).max(0)) as u64;
-        let start = start as u64;
         if take > 0 {
             match file {
-                Ok(f) => pieces.push(Piece::File(f, start, take)),
+                Ok(f) => pieces.push(Piece::File(f, start as u64, take)),
                 Err(_) => return Step::Status(502),
             }
-        }
-        if value.get(pos) == Some(&b',') {
-            pos += 1;
-        }
-    }
-}
-
-/// `<start>-[<end>]` as lighttpd reads it (each number as strtoll would:
-/// an optional sign, digits, no overflow; neither may be negative): the
-/// first and last byte, the last defaulting to the file's last (-1 for an
-/// empty file).
-fn parse_range(text: &[u8], size: u64) -> Option<(i64, i64)> {
-    let (start, rest) = strtoll(text)?;
-    let rest = rest.strip_prefix(b"-")?;
-    if rest.is_empty() {
-        return Some((start, size as i64 - 1));
-    }
-    let (end, rest) = strtoll(rest)?;
-    rest.is_empty().then_some((start, end))
-}
-
-/// A non-negative number with an optional sign, and what follows it.
-fn strtoll(text: &[u8]) -> Option<(i64, &[u8])> {
-    let (neg, body) = match text.first() {
-        Some(b'+') => (false, &text[1..]),
-        Some(b'-') => (true, &text[1..]),
-        _ => (false, text),
-    };
-    let digits = body.iter().take_while(|c| c.is_ascii_digit()).count();
-    if digits == 0 {
-        return None;
-    }
-    let n: i64 = std::str::from_utf8(&body[..digits]).ok()?.parse().ok()?;
-    if neg && n > 0 {
-        return None;
-    }
-    Some((n, &body[digits..]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{parse_range, strtoll};
-
-    #[test]
-    fn numbers_as_strtoll_reads_them() {
-        assert_eq!(strtoll(b"12-"), Some((12, &b"-"[..])));
-        assert_eq!(strtoll(b"+3"), Some((3, &b""[..])));
-        assert_eq!(strtoll(b"-0"), Some((0, &b""[..])));
-        assert_eq!(strtoll(b"-3"), None);
-        assert_eq!(strtoll(b"x"), None);
-        assert_eq!(strtoll(b"9223372036854775808"), None);
-    }
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range(b"0-4", 6), Some((0, 4)));
-        assert_eq!(parse_range(b"2-", 6), Some((2, 5)));
-        assert_eq!(parse_range(b"0-", 0), Some((0, -1)));
-        assert_eq!(parse_range(b"+1-+2", 6), Some((1, 2)));
-        // Past the end: the caller cuts it.
-        assert_eq!(parse_range(b"0-999", 6), Some((0, 999)));
-        assert_eq!(parse_range(b"5-2", 6), Some((5, 2)));
-        for bad in [&b"x"[..], b"-3", b"1", b"1-2-3", b"1--2", b"1-2x", b""] {
-            assert_eq!(
-                parse_range(bad, 6),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
         }
     }
 }

@@ -362,9 +362,10 @@ where
                         p.params_done = true;
                         // An authorizer gets no body: it answers once its
                         // params are complete, as a libfcgi program would
-                        // (1.4.69 sends an authorizer no end of STDIN when
-                        // the request has a body). STDIN is still read to
-                        // its end before the connection is let go.
+                        // (1.4.69 passes a request body on to an authorizer,
+                        // lighttpd #3272, and does not end its STDIN).
+                        // STDIN is still read to its end before the
+                        // connection is let go.
                         if p.role == ROLE_AUTHORIZER && !p.answered {
                             p.answered = true;
                             served += 1;

@@ -99,6 +99,46 @@ impl Conn {
     }
 }
 
+/// Why a path a send-file header names cannot be used.
+enum Unusable {
+    /// Not UTF-8 once URL-decoded.
+    Utf8,
+    /// Nothing left once simplified.
+    Blank,
+    /// Not under x-sendfile-docroot.
+    Outside,
+}
+
+/// The path `raw` (from header `header`) names: URL-decoded, simplified,
+/// lower-cased with server.force-lowercase-filenames, under
+/// x-sendfile-docroot when that is set; lighttpd's line logged for the
+/// first and the last refusal.
+fn named_path(b: &BackendRun, raw: &[u8], header: &str) -> Result<String, Unusable> {
+    let path = String::from_utf8(decode_path(raw)).map_err(|e| {
+        crate::log_error!(
+            "{header} invalid UTF-8 after url-decode: {}",
+            shown(e.as_bytes())
+        );
+        Unusable::Utf8
+    })?;
+    let mut path = simplify_path(&path);
+    if b.conf.force_lowercase_filenames {
+        path.make_ascii_lowercase();
+    }
+    if path.is_empty() {
+        return Err(Unusable::Blank);
+    }
+    let roots = &b.host.x_sendfile_docroot;
+    if !roots.is_empty() && !roots.iter().any(|d| path.starts_with(d.as_str())) {
+        crate::log_error!(
+            "{header} ({}) not under configured x-sendfile-docroot(s)",
+            shown(path.as_bytes())
+        );
+        return Err(Unusable::Outside);
+    }
+    Ok(path)
+}
+
 /// X-Sendfile: one file, the whole of it.
 fn send_path(
     sh: &mut Shared,
@@ -107,32 +147,13 @@ fn send_path(
     raw: &[u8],
     pieces: &mut Vec<Piece>,
 ) -> Step {
-    let decoded = decode_path(raw);
-    let Ok(path) = String::from_utf8(decoded) else {
-        crate::log_error!(
-            "X-Sendfile invalid UTF-8 after url-decode: {}",
-            shown(&decode_path(raw))
-        );
-        return match r.status {
-            s if s < 400 => Step::Page(502),
-            s => Step::Status(s),
-        };
+    let path = match named_path(b, raw, "X-Sendfile") {
+        Ok(p) => p,
+        Err(Unusable::Utf8) if r.status < 400 => return Step::Page(502),
+        Err(Unusable::Utf8) => return Step::Status(r.status),
+        Err(Unusable::Blank) => return Step::Status(502),
+        Err(Unusable::Outside) => return Step::Status(403),
     };
-    let mut path = simplify_path(&path);
-    if b.conf.force_lowercase_filenames {
-        path.make_ascii_lowercase();
-    }
-    if path.is_empty() {
-        return Step::Status(502);
-    }
-    let roots = &b.host.x_sendfile_docroot;
-    if !roots.is_empty() && !roots.iter().any(|d| path.starts_with(d.as_str())) {
-        crate::log_error!(
-            "X-Sendfile ({}) not under configured x-sendfile-docroot(s)",
-            shown(path.as_bytes())
-        );
-        return Step::Status(403);
-    }
     send_file(sh, b, r, &path, pieces)
 }
 
@@ -267,29 +288,11 @@ fn send_ranges(
             }
             sendfile2::Next::Item(item) => item,
         };
-        let decoded = decode_path(item.name);
-        let Ok(path) = String::from_utf8(decoded) else {
-            crate::log_error!(
-                "X-Sendfile2 invalid UTF-8 after url-decode: {}",
-                shown(&decode_path(item.name))
-            );
-            return Step::Status(502);
+        let path = match named_path(b, item.name, "X-Sendfile2") {
+            Ok(p) => p,
+            Err(Unusable::Utf8 | Unusable::Blank) => return Step::Status(502),
+            Err(Unusable::Outside) => return Step::Status(403),
         };
-        let mut path = simplify_path(&path);
-        if b.conf.force_lowercase_filenames {
-            path.make_ascii_lowercase();
-        }
-        if path.is_empty() {
-            return Step::Status(502);
-        }
-        let roots = &b.host.x_sendfile_docroot;
-        if !roots.is_empty() && !roots.iter().any(|d| path.starts_with(d.as_str())) {
-            crate::log_error!(
-                "X-Sendfile2 ({}) not under configured x-sendfile-docroot(s)",
-                shown(path.as_bytes())
-            );
-            return Step::Status(403);
-        }
         let mut cache = sh.stat_cache.borrow_mut();
         let opened = match cache.stat(&path, sh.now) {
             Ok(e) if path.starts_with('/') => {

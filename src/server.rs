@@ -808,12 +808,16 @@ fn parse_opts(cfg: &Config) -> ParseOpts {
         o.max_request_field_size = *n as u32 as usize;
     }
     if let Some(Value::Array(a)) = g.get("server.http-parseopts") {
-        for e in &a.entries {
-            let (Some(k), Some(on)) = (e.key.as_deref(), to_bool(&e.value)) else {
-                continue;
-            };
+        let entries: Vec<(&str, bool)> = a
+            .entries
+            .iter()
+            .filter_map(|e| Some((e.key.as_deref()?, to_bool(&e.value)?)))
+            .collect();
+        for &(k, on) in &entries {
             set_parseopt(&mut o, k, on);
         }
+        // Conflicts were refused at start-up.
+        o.url = crate::http::uri::UrlOpts::from_entries(entries).unwrap_or_default();
     }
     for (key, opt) in [
         ("server.http-parseopt-header-strict", "header-strict"),
@@ -829,27 +833,14 @@ fn parse_opts(cfg: &Config) -> ParseOpts {
     o
 }
 
-/// One server.http-parseopts entry; `url-normalize => disable` turns every
-/// url-* option off (http-core.md §2). Names were checked at start-up.
+/// One server.http-parseopts entry other than the url-* ones (those are
+/// read together by UrlOpts::from_entries). Names were checked at start-up.
 fn set_parseopt(o: &mut ParseOpts, name: &str, on: bool) {
-    let u = &mut o.url;
     match name {
         "header-strict" => o.header_strict = on,
         "host-strict" => o.host_strict = on,
         "host-normalize" => o.host_normalize = on,
         "method-get-body" => o.method_get_body = on,
-        "url-normalize" if !on => *u = crate::http::uri::UrlOpts::NONE,
-        "url-normalize" => u.normalize = true,
-        "url-normalize-unreserved" => u.unreserved = on,
-        "url-normalize-required" => u.required = on,
-        "url-ctrls-reject" => u.ctrls_reject = on,
-        "url-path-backslash-trans" => u.backslash_trans = on,
-        "url-path-2f-decode" => u.path_2f_decode = on,
-        "url-path-2f-reject" => u.path_2f_reject = on,
-        "url-path-dotseg-remove" => u.dotseg_remove = on,
-        "url-path-dotseg-reject" => u.dotseg_reject = on,
-        "url-query-20-plus" => u.query_20_plus = on,
-        "url-invalid-utf8-reject" => u.invalid_utf8_reject = on,
         _ => {}
     }
 }

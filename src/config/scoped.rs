@@ -274,7 +274,7 @@ const HTTP_PARSEOPTS: &[&str] = &[
 
 /// Checks server.http-parseopts entries (names and enable/disable values).
 pub fn check_http_parseopts(a: &Array, diag: &mut Diagnostics) {
-    let mut on = std::collections::HashMap::new();
+    let mut valid = Vec::new();
     for e in &a.entries {
         let k = e.key.as_deref().unwrap_or("");
         let v = match &e.value {
@@ -292,18 +292,13 @@ pub fn check_http_parseopts(a: &Array, diag: &mut Diagnostics) {
                 .push(format!("unrecognized key for server.http-parseopts: {k}"));
             continue;
         }
-        on.insert(k, b);
+        valid.push((k, b));
     }
-    let both = |a: &str, b: &str| on.get(a) == Some(&true) && on.get(b) == Some(&true);
-    if both("url-path-2f-decode", "url-path-2f-reject") {
-        diag.errors.push(
-            "conflicting options in server.http-parseopts:url-path-2f-decode, url-path-2f-reject"
-                .into(),
-        );
-    }
-    if both("url-path-dotseg-remove", "url-path-dotseg-reject") {
-        diag.errors
-            .push("conflicting options in server.http-parseopts:url-path-dotseg-remove, url-path-dotseg-reject".into());
+    // The conflicts are those of the options in force, defaults included
+    // (url-path-dotseg-reject alone conflicts with the default
+    // url-path-dotseg-remove).
+    if let Err(conflicts) = crate::http::uri::UrlOpts::from_entries(valid) {
+        diag.errors.extend(conflicts);
     }
 }
 

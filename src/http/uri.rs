@@ -50,6 +50,81 @@ impl UrlOpts {
     };
 }
 
+impl UrlOpts {
+    /// The url-* entries of server.http-parseopts applied in order to the
+    /// defaults, as lighttpd 1.4.69 reads them: `url-normalize` disabled
+    /// anywhere turns everything off; otherwise any option left on turns
+    /// `url-normalize` on, and when neither `url-normalize-unreserved` nor
+    /// `-required` is left on, unreserved and invalid-utf8-reject come
+    /// back, with 2f-decode unless it was disabled or 2f-reject is on.
+    /// Err: the conflicts (2f-decode with 2f-reject, dotseg-remove with
+    /// dotseg-reject, defaults included), as lighttpd words them. Other
+    /// names are ignored here.
+    pub fn from_entries<'a>(
+        entries: impl IntoIterator<Item = (&'a str, bool)>,
+    ) -> Result<UrlOpts, Vec<String>> {
+        let mut o = UrlOpts::default();
+        let (mut normalize, mut decode_2f) = (true, true);
+        for (name, on) in entries {
+            let flag = match name {
+                "url-normalize" => {
+                    normalize &= on;
+                    &mut o.normalize
+                }
+                "url-normalize-unreserved" => &mut o.unreserved,
+                "url-normalize-required" => &mut o.required,
+                "url-ctrls-reject" => &mut o.ctrls_reject,
+                "url-path-backslash-trans" => &mut o.backslash_trans,
+                "url-path-2f-decode" => {
+                    decode_2f &= on;
+                    &mut o.path_2f_decode
+                }
+                "url-path-2f-reject" => &mut o.path_2f_reject,
+                "url-path-dotseg-remove" => &mut o.dotseg_remove,
+                "url-path-dotseg-reject" => &mut o.dotseg_reject,
+                "url-query-20-plus" => &mut o.query_20_plus,
+                "url-invalid-utf8-reject" => &mut o.invalid_utf8_reject,
+                _ => continue,
+            };
+            *flag = on;
+        }
+        if !normalize || o == UrlOpts::NONE {
+            return Ok(UrlOpts::NONE);
+        }
+        o.normalize = true;
+        let mut conflicts = Vec::new();
+        for (a, b, both) in [
+            (
+                "url-path-2f-decode",
+                "url-path-2f-reject",
+                o.path_2f_decode && o.path_2f_reject,
+            ),
+            (
+                "url-path-dotseg-remove",
+                "url-path-dotseg-reject",
+                o.dotseg_remove && o.dotseg_reject,
+            ),
+        ] {
+            if both {
+                conflicts.push(format!(
+                    "conflicting options in server.http-parseopts:{a}, {b}"
+                ));
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(conflicts);
+        }
+        if !o.unreserved && !o.required {
+            o.unreserved = true;
+            o.invalid_utf8_reject = true;
+            if decode_2f && !o.path_2f_reject {
+                o.path_2f_decode = true;
+            }
+        }
+        Ok(o)
+    }
+}
+
 impl Default for UrlOpts {
     /// lighttpd's defaults: normalize, unreserved, ctrls-reject, 2f-decode,
     /// dotseg-remove and invalid-utf8-reject on; the rest off.
@@ -517,6 +592,50 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn parseopts_read_in_order_over_the_defaults() {
+        let d = UrlOpts::default();
+        assert_eq!(UrlOpts::from_entries([]), Ok(d));
+        // the defaults take part in the conflicts
+        assert!(UrlOpts::from_entries([("url-path-dotseg-reject", true)]).is_err());
+        let e = UrlOpts::from_entries([("url-path-2f-reject", true)]).unwrap_err();
+        assert_eq!(
+            e,
+            ["conflicting options in server.http-parseopts:url-path-2f-decode, url-path-2f-reject"]
+        );
+        let o = UrlOpts::from_entries([
+            ("url-path-dotseg-remove", false),
+            ("url-path-dotseg-reject", true),
+        ])
+        .unwrap();
+        assert!(o.dotseg_reject && !o.dotseg_remove);
+        // url-normalize disabled anywhere: everything off, no conflict
+        let off = [("url-path-2f-reject", true), ("url-normalize", false)];
+        assert_eq!(UrlOpts::from_entries(off), Ok(UrlOpts::NONE));
+        // any option on turns url-normalize back on
+        let o = UrlOpts::from_entries([("url-normalize", true), ("url-query-20-plus", true)]);
+        assert!(o.unwrap().normalize);
+        // neither unreserved nor required: unreserved, utf-8 checks and
+        // 2f-decode come back, 2f-decode only if not disabled
+        let o = UrlOpts::from_entries([
+            ("url-normalize-unreserved", false),
+            ("url-invalid-utf8-reject", false),
+        ])
+        .unwrap();
+        assert!(o.unreserved && o.invalid_utf8_reject && o.path_2f_decode);
+        let o = UrlOpts::from_entries([
+            ("url-normalize-unreserved", false),
+            ("url-path-2f-decode", false),
+        ])
+        .unwrap();
+        assert!(o.unreserved && !o.path_2f_decode);
+        let o = UrlOpts::from_entries([
+            ("url-normalize-required", true),
+            ("url-path-2f-decode", false),
+        ]);
+        assert!(o.unwrap().required);
+    }
 
     fn norm(raw: &str) -> Result<String, BadTarget> {
         norm_with(raw, &UrlOpts::default())

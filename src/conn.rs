@@ -257,7 +257,6 @@ impl Conn {
                     crate::log_error!("{msg}");
                 }
                 let conf = sh.compiled.global();
-                let r = response::error_response(e.status, &conf, true);
                 // The status line says HTTP/1.1 when the request line did
                 // (except for 431, whose request line may not be complete);
                 // a HEAD gets no body only if its request line was read
@@ -265,11 +264,21 @@ impl Conn {
                 let start = request::stray_blank_line(&self.inbuf, self.requests > 0);
                 let req = &self.inbuf[start..];
                 let line = (e.status != 431 && !e.before_line)
-                    .then(|| request_line_version(req))
+                    .then(|| request_line_version(req, sh.parse_opts.header_strict))
                     .flatten();
                 let version = line.unwrap_or(Version::Http10);
                 let head_only = line.is_some() && req.starts_with(b"HEAD ");
+                // A global server.error-handler answers these too: lighttpd
+                // runs it for any status from 400 up, with the global
+                // config (no condition has been looked at).
+                if let Some(sub) = response::error_handler(&conf, e.status, true)
+                    && let Some(h) = error_origin_head(sh, req, &sub.uri, version, head_only)
+                {
+                    self.inbuf.clear();
+                    return self.error_subrequest(sh, &h, &sub, None);
+                }
                 self.inbuf.clear();
+                let r = response::error_response(e.status, &conf, true);
                 self.queue(sh, r, version, false, head_only, conf.server_tag.as_deref());
             }
             Ok(HeadStatus::Complete(head)) => {
@@ -320,30 +329,83 @@ impl Conn {
             Ok(())
                 if (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
                     && response::uri_clean(head, &conf).is_none()
-                    && self.try_fastcgi(sh, head, &conf, auth_env.as_deref()) =>
+                    && self.try_fastcgi(sh, head, &conf, auth_env.as_deref(), None) =>
             {
                 return;
             }
-            Ok(()) => response::handle(
-                head,
-                &response::Ctx {
-                    now: sh.now,
-                    conf: &conf,
-                    cache: &sh.stat_cache,
-                    // Only a redirect without Host asks for it.
-                    local: if conf.absolute_dir_redirect && head.host().is_none() {
-                        self.local_addr()
-                    } else {
-                        None
-                    },
-                },
-            ),
+            Ok(()) => {
+                let ctx = self.static_ctx(sh, head, &conf);
+                match response::handle(head, &ctx) {
+                    response::Handled::Response(r) => r,
+                    response::Handled::ErrorHandler(sub) => {
+                        return self.error_subrequest(sh, head, &sub, auth_env.as_deref());
+                    }
+                }
+            }
         };
         let (keep, version) = self.keep_and_version(sh, head, &conf);
         let keep = keep && !r.close;
         let head_only = head.method == request::Method::Head;
         self.log_response = conf.log_response_header;
         self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
+    }
+
+    /// What the static pipeline needs for `head` under `conf`.
+    fn static_ctx<'a>(
+        &self,
+        sh: &'a Shared,
+        head: &RequestHead,
+        conf: &'a crate::reqconf::RequestConf,
+    ) -> response::Ctx<'a> {
+        response::Ctx {
+            now: sh.now,
+            conf,
+            cache: &sh.stat_cache,
+            // Only a redirect without Host asks for it.
+            local: if conf.absolute_dir_redirect && head.host().is_none() {
+                self.local_addr()
+            } else {
+                None
+            },
+        }
+    }
+
+    /// server.error-handler / server.error-handler-404 took over a failed
+    /// request: the handler's URL runs as a sub-request under its own
+    /// conditions, where a FastCGI key may take it (as lighttpd 1.4.69
+    /// starts the request over with the handler's URL); otherwise the
+    /// static path serves it.
+    fn error_subrequest(
+        &mut self,
+        sh: &mut Shared,
+        head: &RequestHead,
+        sub: &response::ErrorSub,
+        auth_env: Option<&[(String, String)]>,
+    ) {
+        let sub_head = response::error_sub_head(head, sub);
+        let conf = sh.request_conf(&sub_head, self.peer, self.listener);
+        let origin = crate::conn_backend::ErrorOrigin {
+            status: sub.status,
+            method: head.method,
+        };
+        if (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
+            && response::uri_clean(&sub_head, &conf).is_none()
+            && self.try_fastcgi(sh, &sub_head, &conf, auth_env, Some(origin))
+        {
+            return;
+        }
+        let r = response::serve_error_sub(&sub_head, &self.static_ctx(sh, &sub_head, &conf), sub);
+        let (keep, version) = self.keep_and_version(sh, &sub_head, &conf);
+        let keep = keep && !r.close;
+        self.log_response = conf.log_response_header;
+        self.queue(
+            sh,
+            r,
+            version,
+            keep,
+            origin.head(),
+            conf.server_tag.as_deref(),
+        );
     }
 
     /// Whether the connection stays open after this request's response
@@ -379,6 +441,7 @@ impl Conn {
         head: &RequestHead,
         conf: &std::rc::Rc<crate::reqconf::RequestConf>,
         auth_env: Option<&[(String, String)]>,
+        origin: Option<crate::conn_backend::ErrorOrigin>,
     ) -> bool {
         use crate::gw::config::Mode;
         let Some(docroot) = conf.document_root.clone() else {
@@ -434,16 +497,30 @@ impl Conn {
                     }
                     self.log_response = conf.log_response_header;
                     let r = response::error_response(503, conf, false);
-                    let head_only = head.method == crate::http::request::Method::Head;
+                    let head_only = head.method == crate::http::request::Method::Head
+                        || origin.is_some_and(crate::conn_backend::ErrorOrigin::head);
                     self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
                 }
                 Some(crate::mods::fastcgi::Claim::Target(t)) => {
                     self.log_response = conf.log_response_header;
+                    // An error handler's REDIRECT_STATUS comes after the
+                    // authorizer's variables, as lighttpd sets them.
+                    let with_status;
+                    let extra = match origin {
+                        None => auth_env.unwrap_or(&[]),
+                        Some(o) => {
+                            let mut v = auth_env.unwrap_or(&[]).to_vec();
+                            v.push(("REDIRECT_STATUS".to_string(), o.status.to_string()));
+                            with_status = v;
+                            &with_status
+                        }
+                    };
                     let how = crate::conn_backend::Start {
                         version,
                         keep,
                         mode,
-                        extra: auth_env.unwrap_or(&[]),
+                        extra,
+                        origin,
                         body: None,
                         resumed: None,
                     };
@@ -728,14 +805,73 @@ fn log_head_lines(fd: i32, what: &str, head: &[u8]) {
 
 /// The version of a request line that ends in HTTP/1.0 or HTTP/1.1 and
 /// CRLF; None when the version never parsed (strict parsing wants CRLF).
-fn request_line_version(buf: &[u8]) -> Option<Version> {
+fn request_line_version(buf: &[u8], header_strict: bool) -> Option<Version> {
     let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    if buf[..end].ends_with(b" HTTP/1.1\r") {
+    // Without header-strict a bare LF ends the line as well.
+    let line = match buf[..end].strip_suffix(b"\r") {
+        Some(l) => l,
+        None if !header_strict && end < buf.len() => &buf[..end],
+        None => return None,
+    };
+    if line.ends_with(b" HTTP/1.1") {
         Some(Version::Http11)
-    } else if buf[..end].ends_with(b" HTTP/1.0\r") {
+    } else if line.ends_with(b" HTTP/1.0") {
         Some(Version::Http10)
     } else {
         None
+    }
+}
+
+/// A request head for one that could not be parsed, so that an error
+/// handler can run for it: `GET` (or `HEAD`) of the handler's own URL, not
+/// kept alive, with the conditional and Range headers of `raw` that come
+/// before its first malformed line (lighttpd keeps the fields it parsed
+/// before the error, and these decide what a static handler page does).
+fn error_origin_head(
+    sh: &Shared,
+    raw: &[u8],
+    uri: &str,
+    version: Version,
+    head: bool,
+) -> Option<RequestHead> {
+    const KEPT: [&str; 6] = [
+        "if-none-match",
+        "if-modified-since",
+        "if-match",
+        "if-unmodified-since",
+        "if-range",
+        "range",
+    ];
+    let method = if head { "HEAD" } else { "GET" };
+    let mut text = format!("{method} {uri} HTTP/1.0\r\n");
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    for line in raw[..end].split(|&b| b == b'\n').skip(1) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            break;
+        };
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        let clean = |b: &u8| b.is_ascii_graphic() || *b == b' ' || *b == b'\t';
+        if name.is_empty() || !name.iter().all(u8::is_ascii_graphic) || !value.iter().all(clean) {
+            break;
+        }
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        if KEPT.contains(&name.as_str()) {
+            text.push_str(&String::from_utf8_lossy(line));
+            text.push_str("\r\n");
+        }
+    }
+    text.push_str("\r\n");
+    match request::parse_head(text.as_bytes(), &sh.parse_opts, false, false) {
+        Ok(HeadStatus::Complete(mut h)) => {
+            h.version = version;
+            h.keep_alive = false;
+            Some(h)
+        }
+        _ => None,
     }
 }
 
@@ -743,11 +879,17 @@ fn request_line_version(buf: &[u8]) -> Option<Version> {
 mod tests {
     #[test]
     fn request_line_version() {
-        use super::{Version, request_line_version as v};
+        use super::{Version, request_line_version};
+        let v = |b| request_line_version(b, true);
         assert_eq!(v(b"GET / HTTP/1.1\r\nHost: a\r\n"), Some(Version::Http11));
         assert_eq!(v(b"GET / HTTP/1.0\r\n"), Some(Version::Http10));
         assert_eq!(v(b"GET / HTTP/1.1\nHost: a\n"), None);
         assert_eq!(v(b"GET / HTTP/2.0\r\n"), None);
         assert_eq!(v(b"GET / HTTP/1.1 \r\n"), None);
+        // header-strict disabled: a bare LF ends the request line too
+        let loose = |b| request_line_version(b, false);
+        assert_eq!(loose(b"GET / HTTP/1.1\nHost: a\n"), Some(Version::Http11));
+        assert_eq!(loose(b"GET / HTTP/1.0\r\n"), Some(Version::Http10));
+        assert_eq!(loose(b"GET / HTTP/1.1"), None);
     }
 }

@@ -75,61 +75,136 @@ pub fn error_response(status: u16, conf: &RequestConf, close: bool) -> Response 
     r
 }
 
+/// What the static pipeline made of a request.
+pub enum Handled {
+    Response(Response),
+    /// An error that server.error-handler (or -404) takes over: the
+    /// connection runs the handler's URL as a sub-request, which a
+    /// FastCGI key may take ([`error_sub_head`], [`serve_error_sub`]).
+    ErrorHandler(ErrorSub),
+}
+
+/// A pending server.error-handler / server.error-handler-404 sub-request.
+#[derive(Clone, Debug)]
+pub struct ErrorSub {
+    /// The status the original request ended with.
+    pub status: u16,
+    /// The handler's URL (path, maybe a query).
+    pub uri: Rc<str>,
+    /// server.error-handler: re-run as GET without the request body, and
+    /// a static page goes out under the original status; the legacy
+    /// server.error-handler-404 keeps the method, the body and the
+    /// handler's own status.
+    pub as_get: bool,
+    /// The original response closed the connection (CONNECT).
+    pub close: bool,
+}
+
 /// Runs the static pipeline for one request.
-pub fn handle(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
+pub fn handle(req: &RequestHead, ctx: &Ctx<'_>) -> Handled {
     let conf = ctx.conf;
-    let has_body = req.content_length.is_some_and(|n| n > 0) || req.chunked;
     let mut r = route(req, ctx);
     if r.status >= 400
         && matches!(r.body, Body::Empty)
-        && let Some(h) = error_handler(req, ctx, r.status)
+        && let Some(sub) = error_handler(conf, r.status, r.close)
     {
-        r = h;
+        return Handled::ErrorHandler(sub);
     }
     // A body we did not read cannot be skipped safely: close afterwards.
-    if has_body {
+    if has_body(req) {
         r.close = true;
     }
     if r.status >= 400 && matches!(r.body, Body::Empty) {
         let close = r.close;
         r = error_response(r.status, conf, close);
     }
-    r
+    Handled::Response(r)
 }
 
-/// server.error-handler (any status >= 400: re-run as GET, keep the
-/// original status for a static page) and the legacy
-/// server.error-handler-404 (403/404 only: same method, the handler's own
-/// status). None when no handler applies or the handler itself fails, so
-/// the built-in page with the original status is sent.
-fn error_handler(req: &RequestHead, ctx: &Ctx<'_>, status: u16) -> Option<Response> {
-    let conf = ctx.conf;
-    let (uri, rerun_as_get) = match (&conf.error_handler, &conf.error_handler_404) {
+fn has_body(req: &RequestHead) -> bool {
+    req.content_length.is_some_and(|n| n > 0) || req.chunked
+}
+
+/// server.error-handler (any status >= 400) or the legacy
+/// server.error-handler-404 (403/404 only), when one is set for `status`.
+pub fn error_handler(conf: &RequestConf, status: u16, close: bool) -> Option<ErrorSub> {
+    let (uri, as_get) = match (&conf.error_handler, &conf.error_handler_404) {
         (Some(h), _) => (h.clone(), true),
         (None, Some(h)) if matches!(status, 403 | 404) => (h.clone(), false),
         _ => return None,
     };
-    let mut sub = req.clone();
-    let (path, query) = match uri.split_once('?') {
+    Some(ErrorSub {
+        status,
+        uri,
+        as_get,
+        close,
+    })
+}
+
+/// The sub-request for an error handler: the original request with the
+/// handler's path and query (REQUEST_URI stays the client's, REDIRECT_URI
+/// is the handler's URL); server.error-handler makes it a GET without a
+/// body (the connection then closes when the client sent one). Range
+/// stays: a FastCGI handler sees it and its reply may be cut to it.
+pub fn error_sub_head(req: &RequestHead, sub: &ErrorSub) -> RequestHead {
+    let mut h = req.clone();
+    let (path, query) = match sub.uri.split_once('?') {
         Some((p, q)) => (p, Some(q)),
-        None => (&*uri, None),
+        None => (&*sub.uri, None),
     };
-    sub.set_path_query(path, query);
-    if rerun_as_get {
-        sub.method = Method::Get;
-        // The page goes out whole under the error status (Range is for a
-        // 200 only).
-        sub.remove_header("Range");
-        let mut r = route(&sub, ctx);
-        if r.status >= 400 {
-            return None;
+    h.set_sub_target(&sub.uri, path, query);
+    if sub.as_get {
+        h.method = Method::Get;
+        if has_body(&h) {
+            h.keep_alive = false;
         }
-        r.status = status;
-        r.headers.retain(|(n, _)| n != "Accept-Ranges");
-        Some(r)
-    } else {
-        Some(route(&sub, ctx))
+        h.content_length = None;
+        h.chunked = false;
+        h.expect_100 = false;
     }
+    if sub.close {
+        h.keep_alive = false;
+    }
+    h
+}
+
+/// The static answer to an error handler's sub-request (`ctx` holds the
+/// sub-request's config): with server.error-handler a page found goes
+/// out under the original status and a failure sends the original
+/// status's page; with server.error-handler-404 the handler's own answer
+/// stands, except that a failure keeps the original 403 / 404.
+pub fn serve_error_sub(head: &RequestHead, ctx: &Ctx<'_>, sub: &ErrorSub) -> Response {
+    let mut r = if sub.as_get {
+        // A static page goes out whole under the error status.
+        let mut h = head.clone();
+        h.remove_header("Range");
+        route(&h, ctx)
+    } else {
+        route(head, ctx)
+    };
+    // A body we did not read cannot be skipped safely: close afterwards.
+    if has_body(head) {
+        r.close = true;
+    }
+    if r.status >= 400 && matches!(r.body, Body::Empty) {
+        let status = if sub.as_get || matches!(r.status, 403 | 404) {
+            sub.status
+        } else {
+            r.status
+        };
+        return error_response(status, ctx.conf, r.close || sub.close);
+    }
+    if sub.as_get {
+        // Only a page found (2xx) goes out under the error status; a 304
+        // or a redirect of the handler's URL sends the error's own page.
+        if !(200..300).contains(&r.status) {
+            return error_response(sub.status, ctx.conf, r.close || sub.close);
+        }
+        r.status = sub.status;
+        r.headers.retain(|(n, _)| n != "Accept-Ranges");
+    }
+    r.close |= sub.close;
+    r
 }
 
 /// What the URL stage answers before any handler may take the request

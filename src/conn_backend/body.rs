@@ -31,6 +31,7 @@ impl Conn {
             keep: how.keep,
             mode: how.mode,
             extra: how.extra.to_vec(),
+            origin: how.origin,
             collect: Some(collect),
             body: None,
             continue_checked: false,
@@ -119,6 +120,7 @@ impl Conn {
             keep,
             mode: p.mode,
             extra: &p.extra,
+            origin: p.origin,
             body: Some(collect.buf),
             resumed: None,
         };
@@ -140,6 +142,7 @@ impl Conn {
             keep: p.keep,
             mode: p.mode,
             extra: &p.extra,
+            origin: p.origin,
             body: p.body.take(),
             resumed: Some(p.rec.take().unwrap_or_default()),
         };

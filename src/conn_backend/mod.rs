@@ -186,6 +186,7 @@ pub struct Pending {
     keep: bool,
     mode: Mode,
     extra: Vec<(String, String)>,
+    origin: Option<ErrorOrigin>,
     collect: Option<crate::reqbody::Collect>,
     /// The body, read in full.
     body: Option<crate::reqbody::BodyBuf>,
@@ -217,10 +218,31 @@ pub struct Start<'a> {
     pub keep: bool,
     pub mode: Mode,
     pub extra: &'a [(String, String)],
+    /// Set when this is an error handler's sub-request.
+    pub origin: Option<ErrorOrigin>,
     /// The request body, read in full before the start.
     pub body: Option<crate::reqbody::BodyBuf>,
     /// Woken from a proc's queue: the records it built before.
     pub resumed: Option<crate::chunk::Buffer>,
+}
+
+/// What an error handler's sub-request (server.error-handler, -404)
+/// keeps of the request that failed: its status (REDIRECT_STATUS, in
+/// [`Start::extra`], replaces the fixed `REDIRECT_STATUS=200`) and its
+/// method: server.error-handler runs the handler as a GET, but the reply
+/// is sent as the client's method asks (a HEAD gets no body; Range and
+/// Accept-Ranges only for a GET or HEAD), as lighttpd 1.4.69 restores the
+/// method once the handler has answered.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorOrigin {
+    pub status: u16,
+    pub method: crate::http::request::Method,
+}
+
+impl ErrorOrigin {
+    pub fn head(self) -> bool {
+        self.method == crate::http::request::Method::Head
+    }
 }
 
 /// The request as the host's codec encodes it: for FastCGI the
@@ -249,7 +271,7 @@ fn request_head(
         // The target as normalized (decoded, dot-segments removed): 1.4.69
         // passes it on when it differs from what the client sent.
         redirect_uri: Some(head.normalized()),
-        error_handler: false,
+        error_handler: how.origin.is_some(),
         script_name: t.script_name(),
         path_info: t.path_info(),
         script_filename: t.script_filename(),
@@ -375,6 +397,7 @@ impl Conn {
                     keep,
                     mode: how.mode,
                     extra: how.extra.to_vec(),
+                    origin: how.origin,
                     collect: None,
                     body: body_src,
                     continue_checked: true,
@@ -388,7 +411,8 @@ impl Conn {
             Opened::Down => {
                 all_down_note(ext, names.uri());
                 let r = response::error_response(503, &conf, false);
-                let head_only = head.method == crate::http::request::Method::Head;
+                let head_only = head.method == crate::http::request::Method::Head
+                    || how.origin.is_some_and(ErrorOrigin::head);
                 self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
                 return;
             }
@@ -400,11 +424,15 @@ impl Conn {
             chunked: false,
             body_left,
             version,
-            head_only: head.method == crate::http::request::Method::Head,
+            head_only: head.method == crate::http::request::Method::Head
+                || how.origin.is_some_and(ErrorOrigin::head),
             keep,
             debug,
             tag: conf.server_tag.clone(),
-            ranges: response::RangeAsk::of(head, &conf),
+            ranges: match how.origin {
+                Some(o) => response::RangeAsk::of_method(head, &conf, o.method),
+                None => response::RangeAsk::of(head, &conf),
+            },
             cl_left: None,
             dechunk: None,
             deferred: None,

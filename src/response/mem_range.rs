@@ -24,9 +24,15 @@ pub struct RangeAsk {
 
 impl RangeAsk {
     pub fn of(req: &RequestHead, conf: &RequestConf) -> RangeAsk {
+        Self::of_method(req, conf, req.method)
+    }
+
+    /// [`RangeAsk::of`] as if the request's method were `method` (an
+    /// error handler's sub-request answers for the client's method).
+    pub fn of_method(req: &RequestHead, conf: &RequestConf, method: Method) -> RangeAsk {
         let offered =
-            matches!(req.method, Method::Get | Method::Head) && req.version == Version::Http11;
-        let head = req.method == Method::Head;
+            matches!(method, Method::Get | Method::Head) && req.version == Version::Http11;
+        let head = method == Method::Head;
         let text = |name| (offered && !head).then(|| req.header(name).map(str::to_string));
         RangeAsk {
             enabled: conf.range_requests,

@@ -160,8 +160,11 @@ impl RequestHead {
             .position(|&(n, _)| self.str(n).eq_ignore_ascii_case(name))
     }
 
-    /// A sub-request's path and query (server.error-handler).
-    pub fn set_path_query(&mut self, path: &str, query: Option<&str>) {
+    /// An error handler's sub-request: its URL `uri` (what CGI sees as
+    /// REDIRECT_URI), split into `path` and `query`; the client's target
+    /// (REQUEST_URI) is kept.
+    pub fn set_sub_target(&mut self, uri: &str, path: &str, query: Option<&str>) {
+        self.normalized = self.push_str(uri);
         self.path = self.push_str(path);
         self.query = query.map(|q| self.push_str(q));
     }

@@ -264,7 +264,7 @@ impl Conn {
                 let start = request::stray_blank_line(&self.inbuf, self.requests > 0);
                 let req = &self.inbuf[start..];
                 let line = (e.status != 431 && !e.before_line)
-                    .then(|| request_line_version(req, sh.parse_opts.header_strict))
+                    .then(|| request::line_version(req, sh.parse_opts.header_strict))
                     .flatten();
                 let version = line.unwrap_or(Version::Http10);
                 let head_only = line.is_some() && req.starts_with(b"HEAD ");
@@ -803,25 +803,6 @@ fn log_head_lines(fd: i32, what: &str, head: &[u8]) {
     }
 }
 
-/// The version of a request line that ends in HTTP/1.0 or HTTP/1.1 and
-/// CRLF; None when the version never parsed (strict parsing wants CRLF).
-fn request_line_version(buf: &[u8], header_strict: bool) -> Option<Version> {
-    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    // Without header-strict a bare LF ends the line as well.
-    let line = match buf[..end].strip_suffix(b"\r") {
-        Some(l) => l,
-        None if !header_strict && end < buf.len() => &buf[..end],
-        None => return None,
-    };
-    if line.ends_with(b" HTTP/1.1") {
-        Some(Version::Http11)
-    } else if line.ends_with(b" HTTP/1.0") {
-        Some(Version::Http10)
-    } else {
-        None
-    }
-}
-
 /// A request head for one that could not be parsed, so that an error
 /// handler can run for it: `GET` (or `HEAD`) of the handler's own URL, not
 /// kept alive, with the conditional and Range headers of `raw` that come
@@ -848,8 +829,21 @@ fn error_origin_head(
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or(raw.len());
-    for line in raw[..end].split(|&b| b == b'\n').skip(1) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+    for (i, line) in raw[..end].split(|&b| b == b'\n').enumerate() {
+        if i == 0 {
+            // a request line that fails: lighttpd parsed no header at all
+            let with_end = &raw[..(line.len() + 1).min(raw.len())];
+            if !request::request_line_ok(with_end, &sh.parse_opts) {
+                break;
+            }
+            continue;
+        }
+        // header-strict: a line without CR is where lighttpd stopped
+        let line = match line.strip_suffix(b"\r") {
+            Some(l) => l,
+            None if sh.parse_opts.header_strict => break,
+            None => line,
+        };
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             break;
         };
@@ -872,24 +866,5 @@ fn error_origin_head(
             Some(h)
         }
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn request_line_version() {
-        use super::{Version, request_line_version};
-        let v = |b| request_line_version(b, true);
-        assert_eq!(v(b"GET / HTTP/1.1\r\nHost: a\r\n"), Some(Version::Http11));
-        assert_eq!(v(b"GET / HTTP/1.0\r\n"), Some(Version::Http10));
-        assert_eq!(v(b"GET / HTTP/1.1\nHost: a\n"), None);
-        assert_eq!(v(b"GET / HTTP/2.0\r\n"), None);
-        assert_eq!(v(b"GET / HTTP/1.1 \r\n"), None);
-        // header-strict disabled: a bare LF ends the request line too
-        let loose = |b| request_line_version(b, false);
-        assert_eq!(loose(b"GET / HTTP/1.1\nHost: a\n"), Some(Version::Http11));
-        assert_eq!(loose(b"GET / HTTP/1.0\r\n"), Some(Version::Http10));
-        assert_eq!(loose(b"GET / HTTP/1.1"), None);
     }
 }

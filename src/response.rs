@@ -194,9 +194,10 @@ pub fn serve_error_sub(head: &RequestHead, ctx: &Ctx<'_>, sub: &ErrorSub) -> Res
         };
         return error_response(status, ctx.conf, r.close || sub.close);
     }
-    if sub.as_get {
+    if sub.as_get && !r.from_handler {
         // Only a page found (2xx) goes out under the error status; a 304
         // or a redirect of the handler's URL sends the error's own page.
+        // A directory listing keeps its own status.
         if !(200..300).contains(&r.status) {
             return error_response(sub.status, ctx.conf, r.close || sub.close);
         }
@@ -502,7 +503,9 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
         };
         match ctx.stat(&candidate) {
             Ok(m) if m.is_file() => return static_file(req, ctx, &candidate, m, false),
-            Ok(_) => {}
+            // An index name that is a directory (or a FIFO ...) is taken
+            // all the same, and is no file to send: 403, as 1.4.69.
+            Ok(_) => return Response::new(403),
             Err(libc::EACCES) => return Response::new(403),
             Err(libc::ENOENT) | Err(libc::ENOTDIR) => {}
             Err(_) => return Response::new(500),
@@ -626,6 +629,7 @@ fn listing_response(
     mut page: Vec<u8>,
 ) -> Response {
     let mut r = Response::new(200);
+    r.from_handler = true;
     r.header("Content-Type", ctype);
     if let Some((max_age, etag)) = cached {
         r.header("Cache-Control", format!("max-age={max_age}"));

@@ -95,5 +95,20 @@ for my $path ('/al/file.txt', '/alnos/file.txt') {
 }
 ok($tf->handle_http({ REQUEST => ["GET /alnos../hello.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] }) == 0,
    'alias.url: ".." right after a key without "/" mapped to a dir with "/" is 403');
+# index-file.names naming a directory: it is taken all the same, and a
+# directory is no file to send (lighttpd 1.4.69: 403, no listing)
+$tf->http_ok({ REQUEST => ["GET /ixdir/ HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+   'an index-file name that is a directory: 403');
+# server.error-handler to a directory listing: the listing's own 200; to a
+# static page: the page under the error's status
+$tf->http_ok({ REQUEST => ["GET /ehdl/x HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => qr{Index of /dir/} }] },
+   'error-handler to a directory listing: 200 and the listing');
+$tf->http_ok({ REQUEST => ["GET /ehst/x HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 404, 'HTTP-Content' => $hello }] },
+   'error-handler to a static page: the page under 404');
+$tf->http_ok({ REQUEST => ["HEAD /ehdl/x HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 200, '-HTTP-Content' => '', '+Content-Length' => '' }] },
+   'error-handler to a listing for a HEAD: no body');
 $tf->stop_proc;
 done_testing();

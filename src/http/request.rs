@@ -339,6 +339,34 @@ fn parse_request_line<'a>(raw: &'a [u8], opts: &ParseOpts) -> Result<RequestLine
 /// reads it after the second space; `HTTP/1.x` with more bytes passes only
 /// in non-strict mode. Returns where the version starts, which is one past
 /// the last space at least 9 bytes before the end of the line.
+/// The version a request line announces, for the status line of an error
+/// answer: one that ends in ` HTTP/1.0` or ` HTTP/1.1` and CRLF; without
+/// header-strict also a bare LF, and what the lenient reading makes of the
+/// version (`HTTP/1.17` is 1.1). None when the version never parsed.
+pub fn line_version(buf: &[u8], header_strict: bool) -> Option<Version> {
+    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = match buf[..end].strip_suffix(b"\r") {
+        Some(l) => l,
+        None if !header_strict && end < buf.len() => &buf[..end],
+        None => return None,
+    };
+    if line.ends_with(b" HTTP/1.1") {
+        Some(Version::Http11)
+    } else if line.ends_with(b" HTTP/1.0") {
+        Some(Version::Http10)
+    } else if !header_strict {
+        parse_version_loose(line, false).ok().map(|(v, _)| v)
+    } else {
+        None
+    }
+}
+
+/// Whether `line` (the request line with its line end) parses; lighttpd
+/// reads no header of a request whose request line fails.
+pub fn request_line_ok(line: &[u8], opts: &ParseOpts) -> bool {
+    parse_request_line(line, opts).is_ok()
+}
+
 fn parse_version_loose(line: &[u8], strict: bool) -> Result<(Version, usize), HttpError> {
     let incomplete = || bad("incomplete request line -> 400");
     let s1 = line

@@ -124,6 +124,10 @@ pub struct Response {
     pub body: Body,
     /// The connection must close after this response.
     pub close: bool,
+    /// Made by a handler module (a directory listing): an error handler's
+    /// static page takes the error's status, this keeps its own, as in
+    /// lighttpd.
+    pub from_handler: bool,
 }
 
 type Headers = Vec<(Cow<'static, str>, HeaderValue)>;
@@ -144,6 +148,7 @@ impl Response {
             headers,
             body: Body::Empty,
             close: false,
+            from_handler: false,
         }
     }
 

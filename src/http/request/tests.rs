@@ -469,3 +469,23 @@ fn never_panics() {
         }
     }
 }
+
+#[test]
+fn line_version_for_error_answers() {
+    let v = |b| line_version(b, true);
+    assert_eq!(v(b"GET / HTTP/1.1\r\nHost: a\r\n"), Some(Version::Http11));
+    assert_eq!(v(b"GET / HTTP/1.0\r\n"), Some(Version::Http10));
+    assert_eq!(v(b"GET / HTTP/1.1\nHost: a\n"), None);
+    assert_eq!(v(b"GET / HTTP/2.0\r\n"), None);
+    assert_eq!(v(b"GET / HTTP/1.1 \r\n"), None);
+    assert_eq!(v(b"GET / HTTP/1.17\r\n"), None);
+    // header-strict disabled: a bare LF ends the line, and the version is
+    // read as the lenient parser reads it
+    let loose = |b| line_version(b, false);
+    assert_eq!(loose(b"GET / HTTP/1.1\nHost: a\n"), Some(Version::Http11));
+    assert_eq!(loose(b"GET / HTTP/1.0\r\n"), Some(Version::Http10));
+    assert_eq!(loose(b"GET / HTTP/1.17\r\n"), Some(Version::Http11));
+    assert_eq!(loose(b"GET / HTTP/1.10\n"), Some(Version::Http11));
+    assert_eq!(loose(b"GET / HTTP/2.0\r\n"), None);
+    assert_eq!(loose(b"GET / HTTP/1.1"), None);
+}

@@ -42,10 +42,12 @@ compare-http: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-with-lighttpd; \
 	else echo "compare-with-lighttpd: reference $(REF) not installed, skipped"; fi
 
-# 500 of those requests mutated at random (the same 500 for the same SEED).
+# 500 of those requests mutated at random (the same 500 for the same SEED),
+# then 25 on each of 20 random configs (static and parse options).
 SEED ?= 1
 compare-random: build
-	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-random $(SEED) 500; \
+	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-random $(SEED) 500 && \
+	OURS=$(BIN) REF=$(REF) CONFIGS=20 scripts/compare-random $(SEED) 25; \
 	else echo "compare-random: reference $(REF) not installed, skipped"; fi
 
 # 1,000 random FastCGI reply heads, 1,000 random requests' CGI environments,

@@ -808,11 +808,16 @@ fn parse_opts(cfg: &Config) -> ParseOpts {
         o.max_request_field_size = *n as u32 as usize;
     }
     if let Some(Value::Array(a)) = g.get("server.http-parseopts") {
-        let entries: Vec<(&str, bool)> = a
+        let mut entries: Vec<(&str, bool)> = a
             .entries
             .iter()
             .filter_map(|e| Some((e.key.as_deref()?, to_bool(&e.value)?)))
             .collect();
+        // "url-normalize" => "disable" ends the list for 1.4.69: later
+        // entries (header-strict ...) are not read
+        if let Some(i) = entries.iter().position(|&e| e == ("url-normalize", false)) {
+            entries.truncate(i + 1);
+        }
         for &(k, on) in &entries {
             set_parseopt(&mut o, k, on);
         }

@@ -31,12 +31,15 @@ $tf->http_ok({ REQUEST => ["GET /file.txt?a%2Bb HTTP/1.0"], RESPONSE => [{ 'HTTP
 $tf->stop_proc;
 
 $tf = LightyTest->new(config => 'parseopts-off.conf');
-ok($tf->start_proc == 0, 'url-normalize disabled: server starts, 2f-reject is off with it')
+ok($tf->start_proc == 0, 'url-normalize disabled: server starts (2f-reject off with it, later entries unread)')
     or do { done_testing(); exit };
 $tf->http_ok({ REQUEST => ["GET /sub%2fx HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
    'url-normalize disabled: %2F is not refused');
 $tf->http_ok({ REQUEST => ["GET /%68ello.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $hello }] },
    'url-normalize disabled: the path is still decoded to find the file');
+$tf->http_ok({ RAW => "GET /hello.txt HTTP/1.1\nHost: x\n\n",
+    RESPONSE => [{ 'HTTP-Protocol' => 'HTTP/1.0', 'HTTP-Status' => 400 }] },
+   'url-normalize disabled: the header-strict after it is not read (bare LF refused)');
 $tf->stop_proc;
 
 # The conflicts count the defaults: url-path-dotseg-reject alone meets the

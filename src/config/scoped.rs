@@ -293,6 +293,10 @@ pub fn check_http_parseopts(a: &Array, diag: &mut Diagnostics) {
             continue;
         }
         valid.push((k, b));
+        // 1.4.69 reads no further: what follows is neither checked nor used
+        if k == "url-normalize" && !b {
+            break;
+        }
     }
     // The conflicts are those of the options in force, defaults included
     // (url-path-dotseg-reject alone conflicts with the default

@@ -53,7 +53,8 @@ impl UrlOpts {
 impl UrlOpts {
     /// The url-* entries of server.http-parseopts applied in order to the
     /// defaults, as lighttpd 1.4.69 reads them: `url-normalize` disabled
-    /// anywhere turns everything off; otherwise any option left on turns
+    /// turns everything off (1.4.69 also stops reading the list there;
+    /// the caller cuts it); otherwise any option left on turns
     /// `url-normalize` on, and when neither `url-normalize-unreserved` nor
     /// `-required` is left on, unreserved and invalid-utf8-reject come
     /// back, with 2f-decode unless it was disabled or 2f-reject is on.

@@ -272,7 +272,7 @@ impl Conn {
                 // runs it for any status from 400 up, with the global
                 // config (no condition has been looked at).
                 if let Some(sub) = response::error_handler(&conf, e.status, true)
-                    && let Some(h) = error_origin_head(sh, req, &sub.uri, version, head_only)
+                    && let Some(h) = error_origin_head(sh, req, &sub.uri, line, head_only)
                 {
                     self.inbuf.clear();
                     return self.error_subrequest(sh, &h, &sub, None);
@@ -804,64 +804,28 @@ fn log_head_lines(fd: i32, what: &str, head: &[u8]) {
 }
 
 /// A request head for one that could not be parsed, so that an error
-/// handler can run for it: `GET` (or `HEAD`) of the handler's own URL, not
-/// kept alive, with the conditional and Range headers of `raw` that come
-/// before its first malformed line (lighttpd keeps the fields it parsed
-/// before the error, and these decide what a static handler page does).
+/// handler can run for it: the head as far as lighttpd had read it (the
+/// request line and the header lines before the bad one; not kept alive),
+/// or, when the request line itself failed (or the head was too large),
+/// `GET` (or `HEAD`) of the handler's own URL without headers.
 fn error_origin_head(
     sh: &Shared,
     raw: &[u8],
     uri: &str,
-    version: Version,
+    version: Option<Version>,
     head: bool,
 ) -> Option<RequestHead> {
-    const KEPT: [&str; 6] = [
-        "if-none-match",
-        "if-modified-since",
-        "if-match",
-        "if-unmodified-since",
-        "if-range",
-        "range",
-    ];
-    let method = if head { "HEAD" } else { "GET" };
-    let mut text = format!("{method} {uri} HTTP/1.0\r\n");
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(raw.len());
-    for (i, line) in raw[..end].split(|&b| b == b'\n').enumerate() {
-        if i == 0 {
-            // a request line that fails: lighttpd parsed no header at all
-            let with_end = &raw[..(line.len() + 1).min(raw.len())];
-            if !request::request_line_ok(with_end, &sh.parse_opts) {
-                break;
-            }
-            continue;
-        }
-        // header-strict: a line without CR is where lighttpd stopped
-        let line = match line.strip_suffix(b"\r") {
-            Some(l) => l,
-            None if sh.parse_opts.header_strict => break,
-            None => line,
-        };
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            break;
-        };
-        let (name, value) = (&line[..colon], &line[colon + 1..]);
-        let clean = |b: &u8| b.is_ascii_graphic() || *b == b' ' || *b == b'\t';
-        if name.is_empty() || !name.iter().all(u8::is_ascii_graphic) || !value.iter().all(clean) {
-            break;
-        }
-        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-        if KEPT.contains(&name.as_str()) {
-            text.push_str(&String::from_utf8_lossy(line));
-            text.push_str("\r\n");
-        }
+    if version.is_some()
+        && let Some(mut h) = request::parse_partial(raw, &sh.parse_opts)
+    {
+        h.keep_alive = false;
+        return Some(h);
     }
-    text.push_str("\r\n");
+    let method = if head { "HEAD" } else { "GET" };
+    let text = format!("{method} {uri} HTTP/1.0\r\n\r\n");
     match request::parse_head(text.as_bytes(), &sh.parse_opts, false, false) {
         Ok(HeadStatus::Complete(mut h)) => {
-            h.version = version;
+            h.version = version.unwrap_or(Version::Http10);
             h.keep_alive = false;
             Some(h)
         }

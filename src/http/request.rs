@@ -240,7 +240,7 @@ fn head_from_lines(
             });
         }
     };
-    let mut head = parse_lines(b, lines, opts, https)?;
+    let mut head = parse_lines(b, lines, opts, https, false)?;
     head.head_len = skip + end;
     Ok(HeadStatus::Complete(head))
 }
@@ -359,12 +359,6 @@ pub fn line_version(buf: &[u8], header_strict: bool) -> Option<Version> {
     } else {
         None
     }
-}
-
-/// Whether `line` (the request line with its line end) parses; lighttpd
-/// reads no header of a request whose request line fails.
-pub fn request_line_ok(line: &[u8], opts: &ParseOpts) -> bool {
-    parse_request_line(line, opts).is_ok()
 }
 
 fn parse_version_loose(line: &[u8], strict: bool) -> Result<(Version, usize), HttpError> {
@@ -655,8 +649,19 @@ fn parse_lines(
     lines: &[(usize, usize)],
     opts: &ParseOpts,
     https: bool,
+    partial: bool,
 ) -> Result<RequestHead, HttpError> {
     let strict = opts.header_strict;
+    // `partial` (see parse_partial): a bad header line ends the head
+    // instead of failing it.
+    macro_rules! fail {
+        ($l:lifetime, $e:expr) => {{
+            if partial {
+                break $l;
+            }
+            return Err($e);
+        }};
+    }
     let (s0, e0) = lines[0];
     let rl = parse_request_line(&b[s0..e0], opts)?;
     let mut h = RequestHead::fresh(rl.method, rl.version);
@@ -684,16 +689,15 @@ fn parse_lines(
         f.host = Some(v);
     }
     let mut i = 1;
-    while i < lines.len() {
+    'lines: while i < lines.len() {
         let line = &b[lines[i].0..lines[i].1];
-        let colon = line
-            .iter()
-            .position(|&c| c == b':')
-            .ok_or(bad("invalid header missing ':' -> 400"))?;
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            fail!('lines, bad("invalid header missing ':' -> 400"))
+        };
         let mut name = &line[..colon];
         if matches!(name.last(), Some(b' ' | b'\t')) {
             if strict {
-                return Err(bad(
+                fail!('lines, bad(
                     "invalid whitespace between field-name and colon -> 400",
                 ));
             }
@@ -702,9 +706,11 @@ fn parse_lines(
             }
         }
         if name.is_empty() {
-            return Err(bad("invalid header key -> 400"));
+            fail!('lines, bad("invalid header key -> 400"));
         }
-        check_name(name, strict)?;
+        if let Err(e) = check_name(name, strict) {
+            fail!('lines, e);
+        }
         // leading blanks are skipped on the first line only, before unfolding
         let first = &line[colon + 1..];
         let lead = first
@@ -720,10 +726,14 @@ fn parse_lines(
             let body = match part {
                 [p @ .., b'\r', b'\n'] => p,
                 [p @ .., b'\n'] if !strict => p,
-                _ => return Err(bad("missing CR before LF in header -> 400")),
+                _ => {
+                    h.truncate(mark);
+                    fail!('lines, bad("missing CR before LF in header -> 400"))
+                }
             };
             if strict && body.iter().any(|&c| (c < 0x20 && c != b'\t') || c == 0x7F) {
-                return Err(bad("invalid character in header -> 400"));
+                h.truncate(mark);
+                fail!('lines, bad("invalid character in header -> 400"));
             }
             src.push(&mut h, body);
             if !folded {
@@ -739,9 +749,32 @@ fn parse_lines(
         if value.is_empty() {
             continue; // empty values are ignored
         }
-        add_field(&mut h, &src, &mut f, name, value, rl.version)?;
+        if let Err(e) = add_field(&mut h, &src, &mut f, name, value, rl.version) {
+            fail!('lines, e);
+        }
     }
-    finish(h, &src, rl.target, f, opts, https)
+    finish(h, &src, rl.target, f, opts, https, partial)
+}
+
+/// For an error handler running in place of a request that failed to
+/// parse: the head as far as lighttpd had read it (the request line and
+/// the header lines before the first bad one), without the checks made
+/// once all lines are read (Host required, 411, 413 ...). None when the
+/// request line itself fails, or its target does not normalize.
+pub fn parse_partial(buf: &[u8], opts: &ParseOpts) -> Option<RequestHead> {
+    let mut lines = Vec::new();
+    let end = frame_lines(buf, &mut lines);
+    if let Some(&(_, last)) = lines.last()
+        && end.is_none()
+        && last < buf.len()
+    {
+        // bytes after the last LF of a head that never ended
+        lines.push((last, buf.len()));
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    parse_lines(buf, &lines, opts, false, true).ok()
 }
 
 /// The checks lighttpd makes once all header lines are read.
@@ -752,7 +785,16 @@ fn finish(
     mut f: Fields,
     opts: &ParseOpts,
     https: bool,
+    partial: bool,
 ) -> Result<RequestHead, HttpError> {
+    // `partial`: only what makes the head, none of the checks.
+    macro_rules! fail {
+        ($e:expr) => {
+            if !partial {
+                return Err($e);
+            }
+        };
+    }
     let (method, version) = (h.method, h.version);
     let t = src.push(&mut h, target);
     let (normalized, path, query) =
@@ -773,9 +815,14 @@ fn finish(
         Some(v) => {
             let normalize = opts.host_normalize || opts.host_strict;
             let given = h.span_str(v).as_bytes();
-            let n = match uri::normalize_host(given, opts.host_strict, normalize, https)
-                .map_err(|e| bad(e.reason))?
-            {
+            let n = match uri::normalize_host(given, opts.host_strict, normalize, https) {
+                Err(e) if partial => {
+                    let _ = e;
+                    std::borrow::Cow::Borrowed(given)
+                }
+                r => r.map_err(|e| bad(e.reason))?,
+            };
+            let n = match n {
                 std::borrow::Cow::Borrowed(_) => v,
                 std::borrow::Cow::Owned(n) => {
                     let n = h.push(&n);
@@ -787,12 +834,14 @@ fn finish(
             };
             Some(n)
         }
-        None if version == Version::Http11 => return Err(bad("HTTP/1.1 but Host missing -> 400")),
+        None if version == Version::Http11 && !partial => {
+            return Err(bad("HTTP/1.1 but Host missing -> 400"));
+        }
         None => None,
     };
     h.set_spans(t, normalized, path, query, host);
     if version != Version::Http11 && (f.seen_upgrade || f.seen_http2_settings) {
-        return Err(bad("invalid hop-by-hop header w/o HTTP/1.1 -> 400"));
+        fail!(bad("invalid hop-by-hop header w/o HTTP/1.1 -> 400"));
     }
     // lighttpd drops an Upgrade that no Connection header announces (its
     // h2c check runs on every request; switching protocols is the caller's)
@@ -804,7 +853,7 @@ fn finish(
     }
     if !f.chunked && f.content_length.unwrap_or(0) == 0 {
         if method == Method::Post && !f.cl_seen {
-            return Err(HttpError::quiet(
+            fail!(HttpError::quiet(
                 411,
                 "POST-request, but content-length missing -> 411",
             ));
@@ -812,7 +861,7 @@ fn finish(
     } else {
         if f.chunked && f.cl_seen {
             if opts.header_strict {
-                return Err(bad("invalid Transfer-Encoding + Content-Length -> 400"));
+                fail!(bad("invalid Transfer-Encoding + Content-Length -> 400"));
             }
             f.content_length = None;
             if let Some(i) = h.index_of("Content-Length") {
@@ -820,10 +869,12 @@ fn finish(
             }
         }
         if matches!(method, Method::Get | Method::Head) && !opts.method_get_body {
-            return Err(bad("GET/HEAD with content-length -> 400"));
+            fail!(bad("GET/HEAD with content-length -> 400"));
         }
     }
-    check_content_length(f.content_length, opts.max_request_size_kb)?;
+    if let Err(e) = check_content_length(f.content_length, opts.max_request_size_kb) {
+        fail!(e);
+    }
     h.expect_100 = version == Version::Http11
         && f.seen_expect
         && h.header("Expect")

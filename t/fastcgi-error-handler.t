@@ -1,0 +1,56 @@
+#!/usr/bin/perl
+# server.error-handler naming a URL a FastCGI key takes: the handler runs
+# as a new request (REQUEST_URI the client's, REDIRECT_URI the handler's,
+# REDIRECT_STATUS the status it replaces), also for requests that fail to
+# parse: then with the headers read before the bad line. Expected values
+# are lighttpd 1.4.69's with the same responder.
+
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use LightyTest qw(responder_exe start_responder);
+
+plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
+    unless -x responder_exe();
+my $tmp = tempdir(CLEANUP => 1);
+my $sock = "$tmp/resp.sock";
+my $rpid = start_responder($sock);
+END { local $?; if ($rpid) { kill 'TERM', $rpid; waitpid($rpid, 0) } }
+
+my $tf = LightyTest->new(config => 'fastcgi-error-handler.conf', env => { FCGI_SOCK => $sock });
+ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
+
+# env of the handler for a raw request: (status, connection, %env)
+sub handler_env {
+    my ($raw) = @_;
+    my $x = $tf->http_exchange($raw);
+    my $r = $x->{responses}[0] or return (0, '', ());
+    my %env = map { /^([^=]+)=(.*)$/ ? ($1, $2) : () } split /\n/, $r->body;
+    return ($r->code, $r->header('Connection') // '', %env);
+}
+
+my ($code, $conn, %env) = handler_env("GET /missing.txt?q=1 HTTP/1.1\r\nHost: h\r\nX-Mine: a\r\n\r\n");
+is($code, 200, 'a 404 runs the handler; its status stands');
+is($env{REQUEST_URI}, '/missing.txt?q=1', 'REQUEST_URI is the client\'s');
+is($env{REDIRECT_URI}, '/f/eh?dump-env', 'REDIRECT_URI is the handler\'s');
+is($env{REDIRECT_STATUS}, '404', 'REDIRECT_STATUS is the status replaced');
+is($env{QUERY_STRING}, 'dump-env', 'QUERY_STRING is the handler\'s');
+is($env{SCRIPT_NAME} . ($env{PATH_INFO} // ''), '/f/eh', 'SCRIPT_NAME and PATH_INFO of the handler');
+is($env{HTTP_X_MINE}, 'a', 'the request headers are passed');
+
+# a header line refused (whitespace before the colon): 400, and the
+# handler sees the head as far as it was read
+($code, $conn, %env) = handler_env("GET /bad?y HTTP/1.1\r\nHost: h\r\nX-Before: 1\r\nX-A  : sp\r\nX-After: 2\r\n\r\n");
+is($code, 200, 'a request that fails to parse runs the handler too');
+is($conn, 'close', '... and the connection closes');
+is($env{REDIRECT_STATUS}, '400', '... REDIRECT_STATUS 400');
+is($env{REQUEST_URI}, '/bad?y', '... REQUEST_URI from its request line');
+is($env{HTTP_HOST} // '', 'h', '... the Host read before the bad line');
+is($env{HTTP_X_BEFORE} // '', '1', '... the header before the bad line');
+ok(!exists $env{HTTP_X_AFTER}, '... and none after it');
+($code, $conn, %env) = handler_env("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n");
+is($env{REQUEST_METHOD} // '', 'GET', 'a POST that fails to parse: the handler runs as GET');
+is($env{REDIRECT_STATUS}, '400', '... for its 400');
+$tf->stop_proc;
+done_testing();

@@ -43,6 +43,9 @@ t_ok({ REQUEST => ["GET /index.html?auth-hdr HTTP/1.0"],
 t_ok({ REQUEST => ["GET /resp?auth-var HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'LighttpdTestContent' }] },
      'Variable-X-LIGHTTPD-FCGI-AUTH reaches the responder as X_LIGHTTPD_FCGI_AUTH');
+t_ok({ REQUEST => ["GET /resp?ahdrs=Variable-lower%3A%20l%7CVariable-LOWER%3A%20m%7CVariable-x%3A%201 HTTP/1.0"],
+       RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => qr/^LOWER=l, m\nX=1\n/m }] },
+     'a Variable-* name given again (any case): one variable, the values joined by ", "');
 SKIP: {
     # 1.4.69 sends the body to the authorizer and the request hangs
     # (lighttpd #3272, fixed in 1.4.77; doc/compat.md).

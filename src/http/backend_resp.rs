@@ -288,9 +288,17 @@ impl<'a> Parse<'a> {
             if is("Status") {
                 self.head.status = status_code(&value).ok_or(BackendError::BadStatus)?;
             } else if name.len() > 9 && name[..9].eq_ignore_ascii_case(b"Variable-") {
-                self.head
-                    .variables
-                    .push((name[9..].to_vec(), value.into_owned()));
+                // a name seen before (in any case) gets ", value" appended,
+                // as lighttpd 1.4.69 keeps them
+                let var = &name[9..];
+                let vars = &mut self.head.variables;
+                match vars.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(var)) {
+                    Some((_, v)) => {
+                        v.extend_from_slice(b", ");
+                        v.extend_from_slice(&value);
+                    }
+                    None => vars.push((var.to_vec(), value.into_owned())),
+                }
             }
             return Ok(());
         }

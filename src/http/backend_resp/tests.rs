@@ -368,6 +368,18 @@ fn authorizer_mode() {
         .0;
     assert_eq!((h.status, h.headers.len()), (200, 0));
     assert_eq!(h.variables, [(b"User".to_vec(), b"bob".to_vec())]);
+    // a name again, in any case: ", value" appended to the first
+    let h = p(b"Variable-lower: l\nVariable-LOWER: m\nVariable-x: 1\nVariable-Lower:\n\n")
+        .unwrap()
+        .unwrap()
+        .0;
+    assert_eq!(
+        h.variables,
+        [
+            (b"lower".to_vec(), b"l, m, ".to_vec()),
+            (b"x".to_vec(), b"1".to_vec())
+        ]
+    );
     let h = p(b"X-A: 1\nStatus: 403\nX-B: 2\nStatus: 401\n\n")
         .unwrap()
         .unwrap()

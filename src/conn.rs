@@ -322,6 +322,9 @@ impl Conn {
                 if let Some(msg) = &e.log {
                     crate::log_error!("{msg}");
                 }
+                if let Some(sub) = response::error_handler(&conf, e.status, true) {
+                    return self.error_subrequest(sh, head, &sub, auth_env.as_deref());
+                }
                 response::error_response(e.status, &conf, true)
             }
             // Handlers only after the URL stage (mod_access, CONNECT,

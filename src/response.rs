@@ -104,7 +104,10 @@ pub struct ErrorSub {
 pub fn handle(req: &RequestHead, ctx: &Ctx<'_>) -> Handled {
     let conf = ctx.conf;
     let mut r = route(req, ctx);
+    // A 416 is the range step's, which lighttpd takes after the error
+    // handlers have had their turn: it never goes to them.
     if r.status >= 400
+        && r.status != 416
         && matches!(r.body, Body::Empty)
         && let Some(sub) = error_handler(conf, r.status, r.close)
     {

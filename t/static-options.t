@@ -107,6 +107,12 @@ $tf->http_ok({ REQUEST => ["GET /ehdl/x HTTP/1.0"],
 $tf->http_ok({ REQUEST => ["GET /ehst/x HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 404, 'HTTP-Content' => $hello }] },
    'error-handler to a static page: the page under 404');
+$tf->http_ok({ RAW => "POST /dir/file.txt HTTP/1.0\r\nContent-Length: 5000\r\n\r\n",
+    RESPONSE => [{ 'HTTP-Status' => 413, 'HTTP-Content' => $hello }] },
+   'a 413 (server.max-request-size) goes to the error handler');
+$tf->http_ok({ REQUEST => ["GET /dir/file.txt HTTP/1.1\nHost: x\nConnection: close\nRange: bytes=999-"],
+    RESPONSE => [{ 'HTTP-Status' => 416, 'HTTP-Content' => qr{<title>416 Range Not Satisfiable</title>} }] },
+   'a 416 does not (the range step comes after the error handlers)');
 $tf->http_ok({ REQUEST => ["HEAD /ehdl/x HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 200, '-HTTP-Content' => '', '+Content-Length' => '' }] },
    'error-handler to a listing for a HEAD: no body');

@@ -378,7 +378,7 @@ impl Conn {
     /// conditions, where a FastCGI key may take it (as lighttpd 1.4.69
     /// starts the request over with the handler's URL); otherwise the
     /// static path serves it.
-    fn error_subrequest(
+    pub(crate) fn error_subrequest(
         &mut self,
         sh: &mut Shared,
         head: &RequestHead,
@@ -499,6 +499,13 @@ impl Conn {
                         );
                     }
                     self.log_response = conf.log_response_header;
+                    if origin.is_none()
+                        && mode == Mode::Responder
+                        && let Some(sub) = response::error_handler(conf, 503, false)
+                    {
+                        self.error_subrequest(sh, head, &sub, auth_env);
+                        return true;
+                    }
                     let r = response::error_response(503, conf, false);
                     let head_only = head.method == crate::http::request::Method::Head
                         || origin.is_some_and(crate::conn_backend::ErrorOrigin::head);

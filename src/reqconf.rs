@@ -25,6 +25,9 @@ pub struct RequestConf {
     pub etag_mtime: bool,
     pub etag_size: bool,
     pub range_requests: bool,
+    /// server.error-intercept: a backend's 4xx/5xx is answered by the
+    /// server's error handler or error page.
+    pub error_intercept: bool,
     pub follow_symlink: bool,
     pub protocol_http11: bool,
     pub max_keep_alive_requests: u32,
@@ -104,6 +107,7 @@ impl Default for RequestConf {
             etag_mtime: true,
             etag_size: true,
             range_requests: true,
+            error_intercept: false,
             follow_symlink: true,
             protocol_http11: true,
             max_keep_alive_requests: 1000,
@@ -266,6 +270,7 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ("etag.use-mtime", _) => flag(|c| &mut c.etag_mtime),
         ("etag.use-size", _) => flag(|c| &mut c.etag_size),
         ("server.range-requests", _) => flag(|c| &mut c.range_requests),
+        ("server.error-intercept", _) => flag(|c| &mut c.error_intercept),
         ("server.follow-symlink", _) => flag(|c| &mut c.follow_symlink),
         ("server.protocol-http11", _) => flag(|c| &mut c.protocol_http11),
         ("server.max-keep-alive-requests", _) => n(|c| &mut c.max_keep_alive_requests),

@@ -58,7 +58,11 @@ pub fn error_response(status: u16, conf: &RequestConf, close: bool) -> Response 
             && m.is_file()
         {
             let len = m.len();
-            r.header("Content-Type", "text/html");
+            // the file's type by mimetype.assign; none when it names none
+            // (1.4.69 sends no Content-Type then)
+            if let Some(t) = conf.mimetypes.lookup_shared(&path) {
+                r.header("Content-Type", t.to_string());
+            }
             r.header("Content-Length", len);
             r.body = Body::File {
                 file: Rc::new(f),

@@ -2,8 +2,10 @@
 # server.error-handler naming a URL a FastCGI key takes: the handler runs
 # as a new request (REQUEST_URI the client's, REDIRECT_URI the handler's,
 # REDIRECT_STATUS the status it replaces), also for requests that fail to
-# parse: then with the headers read before the bad line. Expected values
-# are lighttpd 1.4.69's with the same responder.
+# parse: then with the headers read before the bad line, and for a backend
+# that cannot be reached; server.error-intercept. Expected values are
+# lighttpd 1.4.69's with the same responder, but where 1.4.69 loses the
+# handler's answer under error-intercept.
 
 use strict;
 use warnings;
@@ -52,5 +54,44 @@ ok(!exists $env{HTTP_X_AFTER}, '... and none after it');
 ($code, $conn, %env) = handler_env("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n");
 is($env{REQUEST_METHOD} // '', 'GET', 'a POST that fails to parse: the handler runs as GET');
 is($env{REDIRECT_STATUS}, '400', '... for its 400');
+
+# a backend that cannot be reached: its 503 goes to the error handler too
+($code, $conn, %env) = handler_env("GET /down/x HTTP/1.0\r\n\r\n");
+is($code, 200, 'backend down: the handler runs');
+is($env{REDIRECT_STATUS}, '503', '... for the 503');
+is($env{REQUEST_URI}, '/down/x', '... with the client\'s REQUEST_URI');
+
+my $q = sub { my $s = join('|', @_); $s =~ s/([^A-Za-z0-9])/sprintf('%%%02X', ord $1)/ge; "hdrs=$s" };
+SKIP: {
+    # 1.4.69 sends an empty chunked body here, the handler's page lost
+    # (doc/compat.md)
+    skip 'lighttpd 1.4.69 loses the error handler\'s answer with error-intercept', 2
+        if LightyTest::lighttpd_exe() =~ m{^/usr/s?bin/};
+    ($code, $conn, %env) = handler_env("GET /f/i?" . $q->('Status: 404') . " HTTP/1.0\r\n\r\n");
+    is($code, 200, 'error-intercept with an error handler: the handler answers');
+    is($env{REDIRECT_STATUS}, '404', '... for the backend\'s 404');
+}
+$tf->stop_proc;
+
+# server.error-intercept without an error handler: the responder's 4xx
+# head and body are replaced by the error page (a 401 keeps its
+# WWW-Authenticate); a 2xx passes
+$tf = LightyTest->new(config => 'fastcgi-error-intercept.conf', env => { FCGI_SOCK => $sock });
+ok($tf->start_proc == 0, 'error-intercept alone: server starts') or do { done_testing(); exit };
+$tf->http_ok({ REQUEST => ["GET /f/x?" . $q->('Status: 404', 'X-A: 1') . " HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 404, '-X-A' => '', 'Content-Type' => 'text/html',
+                   'HTTP-Content' => qr{<title>404 Not Found</title>} }] },
+   'error-intercept: a 404 from the backend gets the error page, its headers dropped');
+$tf->http_ok({ REQUEST => ["GET /f/x?" . $q->('Status: 401', 'WWW-Authenticate: Basic realm="r"', 'X-A: 1') . " HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 401, '-X-A' => '', 'WWW-Authenticate' => 'Basic realm="r"',
+                   'HTTP-Content' => qr{<title>401 Unauthorized</title>} }] },
+   'error-intercept: a 401 keeps WWW-Authenticate');
+my $page = LightyTest::slurp_file(LightyTest::srcdir() . '/docroot-compare/errors/status-404.html');
+$tf->http_ok({ REQUEST => ["GET /f/p?" . $q->('Status: 404', 'Content-Type: text/plain') . " HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 404, '-Content-Type' => '', 'HTTP-Content' => $page }] },
+   'error-intercept: the errorfile-prefix page, typed by mimetype.assign (here: no type)');
+$tf->http_ok({ REQUEST => ["GET /f/x?" . $q->('Status: 200', 'X-A: 1') . " HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 200, 'X-A' => '1' }] },
+   'error-intercept: a 200 passes as it is');
 $tf->stop_proc;
 done_testing();

@@ -98,6 +98,12 @@ pub struct BackendRun {
     req: Option<RequestHead>,
     /// The X-Sendfile answer: replaces the backend's body entirely.
     sendfile: Option<Response>,
+    /// server.error-intercept took the backend's 4xx/5xx head: its body
+    /// is dropped and the error page (or error handler) answers at the
+    /// end. Holds the status and a 401's WWW-Authenticate.
+    intercept: Option<Response>,
+    /// This is an error handler's sub-request (no error handler for it).
+    origin: Option<ErrorOrigin>,
     /// This is an authorizer request (the request in `req` runs on when
     /// it allows).
     authorizer: bool,
@@ -120,6 +126,7 @@ impl BackendRun {
         self.head_done
             && self.deferred.is_none()
             && self.sendfile.is_none()
+            && self.intercept.is_none()
             && self.auth_vars.is_none()
     }
 
@@ -410,6 +417,12 @@ impl Conn {
             }
             Opened::Down => {
                 all_down_note(ext, names.uri());
+                if how.origin.is_none()
+                    && !authorizer
+                    && let Some(sub) = response::error_handler(&conf, 503, false)
+                {
+                    return self.error_subrequest(sh, head, &sub, None);
+                }
                 let r = response::error_response(503, &conf, false);
                 let head_only = head.method == crate::http::request::Method::Head
                     || how.origin.is_some_and(ErrorOrigin::head);
@@ -417,6 +430,10 @@ impl Conn {
                 return;
             }
         };
+        let keep_req = t.host.x_sendfile
+            || authorizer
+            || conf.error_handler.is_some()
+            || conf.error_handler_404.is_some();
         self.backend = Some(Box::new(BackendRun {
             gw: g,
             head_buf: crate::chunk::Buffer::new(),
@@ -442,7 +459,9 @@ impl Conn {
             rec,
             reconnects,
             body_sent: 0,
-            req: (t.host.x_sendfile || authorizer).then(|| head.clone()),
+            // kept for X-Sendfile, for the request an authorizer lets on,
+            // and for an error handler to run in place of a failure
+            req: keep_req.then(|| head.clone()),
             authorizer,
             auth_vars: None,
             body_src,
@@ -456,6 +475,8 @@ impl Conn {
             read_ts: sh.now,
             write_ts: sh.now,
             sendfile: None,
+            intercept: None,
+            origin: how.origin,
         }));
         self.state = State::Backend;
     }
@@ -796,6 +817,10 @@ impl Conn {
             self.finish_backend(b.keep);
             return true;
         }
+        if let Some(r) = b.intercept.take() {
+            self.intercepted(sh, b, r, b.keep);
+            return true;
+        }
         if b.cl_left.is_some_and(|n| n > 0) && !b.head_only {
             // Shorter than its Content-Length: the client must see it cut
             // short (1.4.69 keeps the connection, and the client waits).
@@ -827,14 +852,68 @@ impl Conn {
 
     fn backend_fail(&mut self, sh: &mut Shared, b: &mut BackendRun, status: u16) -> bool {
         self.emergency_exit(b);
+        if let Some(r) = b.intercept.take() {
+            // the intercepted error goes out all the same
+            self.intercepted(sh, b, r, false);
+            return true;
+        }
         if b.head_done {
             self.finish_backend(false);
+            return true;
+        }
+        // server.error-handler answers a backend failure as any error
+        if self.backend_error_handler(sh, b, status, status != 503) {
             return true;
         }
         let r = response::error_response(status, &b.conf, status != 503);
         let keep = b.keep && status == 503;
         self.queue(sh, r, b.version, keep, b.head_only, b.tag.as_deref());
         true
+    }
+}
+
+impl Conn {
+    /// An error status the backend part ends with goes to
+    /// server.error-handler (or -404) when one is set, as lighttpd runs it
+    /// for a failed backend: the handler's URL as a sub-request. Not for an
+    /// authorizer or an error handler's own sub-request. True when it ran.
+    fn backend_error_handler(
+        &mut self,
+        sh: &mut Shared,
+        b: &mut BackendRun,
+        status: u16,
+        close: bool,
+    ) -> bool {
+        if b.authorizer || b.origin.is_some() {
+            return false;
+        }
+        let Some(sub) = response::error_handler(&b.conf, status, close) else {
+            return false;
+        };
+        let Some(head) = b.req.take() else {
+            return false;
+        };
+        // The proc is let go before the handler runs (it may take another
+        // backend connection).
+        b.lease = None;
+        self.error_subrequest(sh, &head, &sub, None);
+        true
+    }
+
+    /// server.error-intercept: the backend's 4xx/5xx answered by the error
+    /// handler, else by the error page (errorfile-prefix or built-in) with
+    /// the backend's headers dropped but for a 401's WWW-Authenticate.
+    fn intercepted(&mut self, sh: &mut Shared, b: &mut BackendRun, head: Response, keep: bool) {
+        let status = head.status;
+        if self.backend_error_handler(sh, b, status, !keep) {
+            return;
+        }
+        let mut r = response::error_response(status, &b.conf, !keep);
+        for (k, v) in head.headers {
+            r.headers.insert(0, (k, v));
+        }
+        self.queue(sh, r, b.version, keep, b.head_only, b.tag.as_deref());
+        self.finish_backend(keep);
     }
 }
 

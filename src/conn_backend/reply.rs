@@ -23,6 +23,22 @@ impl Conn {
             );
             return;
         }
+        // server.error-intercept: a responder's 4xx/5xx is answered by the
+        // server (error handler or error page); its body is dropped
+        if b.conf.error_intercept && head.status >= 400 && !b.authorizer && b.origin.is_none() {
+            let mut r = Response::new(head.status);
+            if head.status == 401
+                && let Some((_, v)) = head
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(b"WWW-Authenticate"))
+            {
+                r.header("WWW-Authenticate", String::from_utf8_lossy(v).into_owned());
+            }
+            b.keep = b.keep && !head.connection_close;
+            b.intercept = Some(r);
+            return;
+        }
         let mut r = Response::new(head.status);
         for (k, v) in &head.headers {
             r.headers.push((
@@ -76,8 +92,8 @@ impl Conn {
         if b.auth_vars.is_some() {
             return; // an allowing authorizer's body is not used
         }
-        if b.sendfile.is_some() {
-            return; // the backend's body is replaced by the file
+        if b.sendfile.is_some() || b.intercept.is_some() {
+            return; // the backend's body is replaced by the file or page
         }
         let decoded;
         let data = match &mut b.dechunk {

@@ -759,8 +759,9 @@ fn parse_lines(
 /// For an error handler running in place of a request that failed to
 /// parse: the head as far as lighttpd had read it (the request line and
 /// the header lines before the first bad one), without the checks made
-/// once all lines are read (Host required, 411, 413 ...). None when the
-/// request line itself fails, or its target does not normalize.
+/// once all lines are read (Host required, 411, 413 ...; a target that
+/// does not normalize is kept as sent). None when the request line itself
+/// fails.
 pub fn parse_partial(buf: &[u8], opts: &ParseOpts) -> Option<RequestHead> {
     let mut lines = Vec::new();
     let end = frame_lines(buf, &mut lines);
@@ -805,11 +806,18 @@ fn finish(
             let q = split.map(|q| t.sub(q + 1, target.len()));
             (t, t.sub(0, split.unwrap_or(target.len())), q)
         } else {
-            let n = uri::normalize_target(target, &opts.url).map_err(|e| bad(e.reason))?;
-            let normalized = h.push(&n.normalized);
-            let path = h.push(&n.path);
-            let query = n.query.map(|q| h.push(&q));
-            (normalized, path, query)
+            match uri::normalize_target(target, &opts.url) {
+                Ok(n) => {
+                    let normalized = h.push(&n.normalized);
+                    let path = h.push(&n.path);
+                    let query = n.query.map(|q| h.push(&q));
+                    (normalized, path, query)
+                }
+                // partial: the target as sent (an error handler replaces
+                // the path; REQUEST_URI is the target)
+                Err(_) if partial => (t, t, None),
+                Err(e) => return Err(bad(e.reason)),
+            }
         };
     let host = match f.host.take() {
         Some(v) => {

@@ -370,6 +370,7 @@ impl Conn {
             } else {
                 None
             },
+            range_method: None,
         }
     }
 
@@ -397,7 +398,8 @@ impl Conn {
         {
             return;
         }
-        let r = response::serve_error_sub(&sub_head, &self.static_ctx(sh, &sub_head, &conf), sub);
+        let ctx = self.static_ctx(sh, &sub_head, &conf);
+        let r = response::serve_error_sub(&sub_head, &ctx, sub, head.method);
         let (keep, version) = self.keep_and_version(sh, &sub_head, &conf);
         let keep = keep && !r.close;
         self.log_response = conf.log_response_header;
@@ -468,6 +470,7 @@ impl Conn {
                 conf,
                 cache: &sh.stat_cache,
                 local: None,
+                range_method: None,
             };
             let fc = crate::mods::fastcgi::FcgiConf {
                 exts,

@@ -33,6 +33,10 @@ pub struct Ctx<'a> {
     /// The connection's local address, when absolute-dir-redirect may
     /// need it (a request without Host).
     pub local: Option<std::net::SocketAddr>,
+    /// The method a directory listing's Range step answers for, when not
+    /// the request's: an error handler's sub-request runs as GET but
+    /// answers for the client's method.
+    pub range_method: Option<Method>,
 }
 
 impl Ctx<'_> {
@@ -180,12 +184,28 @@ pub fn error_sub_head(req: &RequestHead, sub: &ErrorSub) -> RequestHead {
 /// out under the original status and a failure sends the original
 /// status's page; with server.error-handler-404 the handler's own answer
 /// stands, except that a failure keeps the original 403 / 404.
-pub fn serve_error_sub(head: &RequestHead, ctx: &Ctx<'_>, sub: &ErrorSub) -> Response {
+pub fn serve_error_sub(
+    head: &RequestHead,
+    ctx: &Ctx<'_>,
+    sub: &ErrorSub,
+    method: Method,
+) -> Response {
     let mut r = if sub.as_get {
         // A static page goes out whole under the error status.
         let mut h = head.clone();
         h.remove_header("Range");
-        route(&h, ctx)
+        let r = route(&h, ctx);
+        if r.from_handler {
+            // A directory listing is a handler's answer: Range applies,
+            // for the client's `method`.
+            let ctx = Ctx {
+                range_method: Some(method),
+                ..*ctx
+            };
+            route(head, &ctx)
+        } else {
+            r
+        }
     } else {
         route(head, ctx)
     };
@@ -542,7 +562,7 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         && let Some((page, m, left)) = dirlisting_cache::lookup(dc, physical, ctx.now)
     {
         let etag = conf_etag(conf, &m);
-        return listing_response(req, conf, ctype, Some((left, etag)), page);
+        return listing_response(req, ctx, ctype, Some((left, etag)), page);
     }
     let Ok(rd) = std::fs::read_dir(physical) else {
         return Response::new(403);
@@ -622,7 +642,7 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         let m = dirlisting_cache::store(dc, physical, &html)?;
         Some((dc.max_age, conf_etag(conf, &m)))
     });
-    listing_response(req, conf, ctype, cached, html)
+    listing_response(req, ctx, ctype, cached, html)
 }
 
 /// A listing page's response; with dir-listing.cache, Cache-Control for
@@ -630,7 +650,7 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
 /// Range applies to it as to any page held whole.
 fn listing_response(
     req: &RequestHead,
-    conf: &RequestConf,
+    ctx: &Ctx<'_>,
     ctype: String,
     cached: Option<(i64, Option<String>)>,
     mut page: Vec<u8>,
@@ -644,7 +664,12 @@ fn listing_response(
             r.header("ETag", e);
         }
     }
-    if !mem_range::apply(&mut r, &mut page, &RangeAsk::of(req, conf)) {
+    let method = ctx.range_method.unwrap_or(req.method);
+    if !mem_range::apply(
+        &mut r,
+        &mut page,
+        &RangeAsk::of_method(req, ctx.conf, method),
+    ) {
         return Response::new(416);
     }
     r.set("Content-Length", page.len() as u64);

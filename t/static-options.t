@@ -113,6 +113,12 @@ $tf->http_ok({ RAW => "POST /dir/file.txt HTTP/1.0\r\nContent-Length: 5000\r\n\r
 $tf->http_ok({ REQUEST => ["GET /dir/file.txt HTTP/1.1\nHost: x\nConnection: close\nRange: bytes=999-"],
     RESPONSE => [{ 'HTTP-Status' => 416, 'HTTP-Content' => qr{<title>416 Range Not Satisfiable</title>} }] },
    'a 416 does not (the range step comes after the error handlers)');
+$tf->http_ok({ REQUEST => ["GET /ehdl/x HTTP/1.1\nHost: x\nConnection: close\nRange: bytes=0-8"],
+    RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => qr{^bytes 0-8/}, 'HTTP-Content' => '<!DOCTYPE' }] },
+   'error-handler to a listing: Range applies to the listing');
+$tf->http_ok({ RAW => "POST /ehdl/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\nRange: bytes=0-8\r\n\r\n",
+    RESPONSE => [{ 'HTTP-Status' => 200, '-Accept-Ranges' => '', '-Content-Range' => '', 'HTTP-Content' => qr{Index of /dir/} }] },
+   '... but not for a POST, and no Accept-Ranges then');
 $tf->http_ok({ REQUEST => ["HEAD /ehdl/x HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 200, '-HTTP-Content' => '', '+Content-Length' => '' }] },
    'error-handler to a listing for a HEAD: no body');

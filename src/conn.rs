@@ -820,7 +820,7 @@ fn log_head_lines(fd: i32, what: &str, head: &[u8]) {
 /// handler can run for it: the head as far as lighttpd had read it (the
 /// request line and the header lines before the bad one; not kept alive),
 /// or, when the request line itself failed (or the head was too large),
-/// `GET` (or `HEAD`) of the handler's own URL without headers.
+/// `GET` (or `HEAD`) of the handler's own URL without headers or target.
 fn error_origin_head(
     sh: &Shared,
     raw: &[u8],
@@ -840,6 +840,8 @@ fn error_origin_head(
         Ok(HeadStatus::Complete(mut h)) => {
             h.version = version.unwrap_or(Version::Http10);
             h.keep_alive = false;
+            // lighttpd has no target for it: REQUEST_URI is empty
+            h.clear_target();
             Some(h)
         }
         _ => None,

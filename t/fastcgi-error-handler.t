@@ -64,6 +64,24 @@ is($env{REDIRECT_STATUS}, '400', '... for its 400');
 is($code, 200, 'backend down: the handler runs');
 is($env{REDIRECT_STATUS}, '503', '... for the 503');
 is($env{REQUEST_URI}, '/down/x', '... with the client\'s REQUEST_URI');
+($code, $conn, %env) = handler_env("GET /down/y HTTP/1.0\r\n\r\n");
+is($env{REDIRECT_STATUS} // '', '503', 'again while the proc is disabled: the handler runs for the 503');
+
+# a request line refused (unknown method, a bad CONNECT authority): the
+# handler runs as a GET of its own URL, with no REQUEST_URI and no header
+($code, $conn, %env) = handler_env("FOO /x HTTP/1.1\r\nHost: h\r\n\r\n");
+is($env{REDIRECT_STATUS} // '', '501', 'a refused request line: the handler runs for the 501');
+is($conn, 'close', '... and the connection closes');
+is($env{REQUEST_URI} // 'unset', '', '... REQUEST_URI empty');
+is($env{REDIRECT_URI} // '', '/f/eh?dump-env', '... REDIRECT_URI the handler\'s');
+ok(!exists $env{HTTP_HOST}, '... no header read');
+($code, $conn, %env) = handler_env("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n");
+is($env{REDIRECT_STATUS} // '', '400', 'CONNECT to a bad authority: the handler runs for the 400');
+# CONNECT answered 405 at the URL stage: the connection closes after the
+# handler's answer
+($code, $conn, %env) = handler_env("CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: h\r\n\r\n");
+is($env{REDIRECT_STATUS} // '', '405', 'CONNECT: the handler runs for the 405');
+is($conn, 'close', '... and the connection closes');
 
 my $q = sub { my $s = join('|', @_); $s =~ s/([^A-Za-z0-9])/sprintf('%%%02X', ord $1)/ge; "hdrs=$s" };
 SKIP: {

@@ -430,10 +430,14 @@ impl Conn {
                 return;
             }
         };
+        // The request is kept (cloned) only where it can be needed: for
+        // X-Sendfile, for the request an authorizer lets on, and for an
+        // error handler to run in place of a failure (-404 only for an
+        // intercepted 403/404).
         let keep_req = t.host.x_sendfile
             || authorizer
             || conf.error_handler.is_some()
-            || conf.error_handler_404.is_some();
+            || (conf.error_intercept && conf.error_handler_404.is_some());
         self.backend = Some(Box::new(BackendRun {
             gw: g,
             head_buf: crate::chunk::Buffer::new(),
@@ -459,8 +463,6 @@ impl Conn {
             rec,
             reconnects,
             body_sent: 0,
-            // kept for X-Sendfile, for the request an authorizer lets on,
-            // and for an error handler to run in place of a failure
             req: keep_req.then(|| head.clone()),
             authorizer,
             auth_vars: None,

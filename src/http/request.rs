@@ -824,10 +824,7 @@ fn finish(
             let normalize = opts.host_normalize || opts.host_strict;
             let given = h.span_str(v).as_bytes();
             let n = match uri::normalize_host(given, opts.host_strict, normalize, https) {
-                Err(e) if partial => {
-                    let _ = e;
-                    std::borrow::Cow::Borrowed(given)
-                }
+                Err(_) if partial => std::borrow::Cow::Borrowed(given),
                 r => r.map_err(|e| bad(e.reason))?,
             };
             let n = match n {

@@ -169,6 +169,12 @@ impl RequestHead {
         self.query = query.map(|q| self.push_str(q));
     }
 
+    /// No target as sent (REQUEST_URI empty): the head stands in for a
+    /// request whose request line could not be read.
+    pub fn clear_target(&mut self) {
+        self.target = Span::default();
+    }
+
     /// Appends bytes as text (invalid UTF-8 becomes U+FFFD).
     pub(super) fn push(&mut self, b: &[u8]) -> Span {
         match std::str::from_utf8(b) {

@@ -6,16 +6,11 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
-use LightyTest qw(responder_exe start_responder);
+use LightyTest qw(responder_socket);
 
-plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
-    unless -x responder_exe();
-my $tmp = tempdir(CLEANUP => 1);
-my $rpid = start_responder("$tmp/r.sock");
-END { local $?; if ($rpid) { kill 'KILL', $rpid; waitpid($rpid, 0) } }
+my $sock = responder_socket();
 
-my $tf = LightyTest->new(config => 'fastcgi-alias.conf', env => { FCGI_SOCK => "$tmp/r.sock" });
+my $tf = LightyTest->new(config => 'fastcgi-alias.conf', env => { FCGI_SOCK => $sock });
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
 my $other = LightyTest::srcdir() . '/docroot/';
 my $x = $tf->http_exchange("GET /fa/t.fcgi/more?dump-env HTTP/1.0\r\n\r\n");

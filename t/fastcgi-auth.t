@@ -10,14 +10,10 @@ use strict;
 use warnings;
 use Test::More;
 use File::Temp qw(tempdir);
-use LightyTest qw(responder_exe start_responder);
+use LightyTest qw(responder_socket);
 
-plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
-    unless -x responder_exe();
+my $sock = responder_socket();
 my $tmp = tempdir(CLEANUP => 1);
-my $sock = "$tmp/resp.sock";
-my $rpid = start_responder($sock);
-END { local $?; if ($rpid) { kill 'TERM', $rpid; waitpid($rpid, 0) } }
 
 mkdir "$tmp/authroot";
 mkdir "$tmp/authroot/dr";

@@ -10,20 +10,15 @@ use strict;
 use warnings;
 use Test::More;
 use IO::Socket::INET;
-use File::Temp qw(tempdir);
-use LightyTest qw(responder_exe start_responder);
+use LightyTest qw(responder_socket);
 
-plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
-    unless -x responder_exe();
-my $tmp = tempdir(CLEANUP => 1);
-my $rpid = start_responder("$tmp/r.sock");
-END { local $?; if ($rpid) { kill 'KILL', $rpid; waitpid($rpid, 0) } }
+my $sock = responder_socket();
 
 # The first directory of the document root's path, e.g. "/work" or "/tmp".
 my ($top) = (LightyTest::srcdir() =~ m{^(/[^/]+)});
 my $dead = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp', Listen => 1, ReuseAddr => 1)->sockport;
 my $tf = LightyTest->new(config => 'fastcgi-prefix-key.conf',
-    env => { FCGI_SOCK => "$tmp/r.sock", ROOT_TOP => $top, DEAD_PORT => $dead });
+    env => { FCGI_SOCK => $sock, ROOT_TOP => $top, DEAD_PORT => $dead });
 ok($tf->start_proc == 0, "server starts (prefix key \"$top\")") or do { done_testing(); exit };
 ok($tf->handle_http({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] }) == 0,

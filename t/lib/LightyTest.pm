@@ -25,7 +25,7 @@ our $VERSION = '0.01';
 
 our @EXPORT_OK = qw(
     lighttpd_exe srcdir topdir run_lighttpd strip_log_prefix log_messages
-    slurp_file parse_responses responder_exe start_responder
+    slurp_file parse_responses responder_exe start_responder responder_socket
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -91,6 +91,26 @@ sub start_responder {
     }
     for (1 .. 50) { last if -S $path; sleep(0.05) }
     return $pid;
+}
+
+# The test responder on a unix socket of its own for the whole test file:
+# skips the file (plan skip_all) when the responder is not built; stopped
+# when the test process ends. Returns the socket's path.
+my @RESPONDERS;
+my $RESPONDER_OWNER = $$;
+sub responder_socket {
+    Test::More::plan(skip_all =>
+        'build the test responder first: cargo build --release --example fcgi_responder')
+        unless -x responder_exe();
+    my $sock = tempdir(CLEANUP => 1) . '/resp.sock';
+    push @RESPONDERS, start_responder($sock);
+    return $sock;
+}
+END {
+    local $?;
+    if ($$ == $RESPONDER_OWNER) {
+        for my $pid (@RESPONDERS) { kill 'TERM', $pid; waitpid($pid, 0) }
+    }
 }
 
 sub slurp_file {
@@ -1155,6 +1175,14 @@ request method.
 =item slurp_file($path)
 
 File contents (raw bytes) or undef.
+
+=item responder_exe(), start_responder($path), responder_socket()
+
+Our FastCGI test responder (examples/fcgi_responder): its path; started on
+the unix socket $path (returns the pid, the caller stops it); or, for a
+whole test file, started on a socket of its own whose path is returned,
+stopped when the test ends, the file skipped when the responder is not
+built.
 
 =back
 

@@ -332,7 +332,14 @@ impl Conn {
             Ok(())
                 if (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
                     && response::uri_clean(head, &conf).is_none()
-                    && self.try_fastcgi(sh, head, &conf, auth_env.as_deref(), None) =>
+                    && self.try_fastcgi(
+                        sh,
+                        head,
+                        &conf,
+                        auth_env.as_deref().unwrap_or(&[]),
+                        auth_env.is_some(),
+                        None,
+                    ) =>
             {
                 return;
             }
@@ -388,19 +395,40 @@ impl Conn {
     ) {
         let sub_head = response::error_sub_head(head, sub);
         let conf = sh.request_conf(&sub_head, self.peer, self.listener);
-        let origin = crate::conn_backend::ErrorOrigin {
-            status: sub.status,
-            method: head.method,
-        };
+        // REDIRECT_STATUS joins the request's environment, after what an
+        // authorizer set. server.error-handler starts the request over, so
+        // an authorizer runs again for the handler's URL (its variables
+        // added to those); -404 keeps the authorizer that ran.
+        let mut env = auth_env.unwrap_or(&[]).to_vec();
+        env.push(("REDIRECT_STATUS".to_string(), sub.status.to_string()));
+        let auth_done = auth_env.is_some() && !sub.as_get;
+        let origin = sub.origin(head.method);
+        self.run_error_sub(sh, &sub_head, &conf, origin, &env, auth_done);
+    }
+
+    /// Runs an error handler's sub-request `head` under its own `conf`: a
+    /// FastCGI key (an authorizer first, unless `auth_done`), with `env`
+    /// (REDIRECT_STATUS and an authorizer's variables) for the backend;
+    /// else the static answer. A FastCGI authorizer that allows the
+    /// sub-request comes back here with `origin` kept.
+    pub(crate) fn run_error_sub(
+        &mut self,
+        sh: &mut Shared,
+        head: &RequestHead,
+        conf: &std::rc::Rc<crate::reqconf::RequestConf>,
+        origin: response::ErrorOrigin,
+        env: &[(String, String)],
+        auth_done: bool,
+    ) {
         if (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
-            && response::uri_clean(&sub_head, &conf).is_none()
-            && self.try_fastcgi(sh, &sub_head, &conf, auth_env, Some(origin))
+            && response::uri_clean(head, conf).is_none()
+            && self.try_fastcgi(sh, head, conf, env, auth_done, Some(origin))
         {
             return;
         }
-        let ctx = self.static_ctx(sh, &sub_head, &conf);
-        let r = response::serve_error_sub(&sub_head, &ctx, sub, head.method);
-        let (keep, version) = self.keep_and_version(sh, &sub_head, &conf);
+        let ctx = self.static_ctx(sh, head, conf);
+        let r = response::serve_error_sub(head, &ctx, origin);
+        let (keep, version) = self.keep_and_version(sh, head, conf);
         let keep = keep && !r.close;
         self.log_response = conf.log_response_header;
         self.queue(
@@ -438,15 +466,18 @@ impl Conn {
     }
 
     /// Hands the request to mod_fastcgi when one of its keys matches: an
-    /// authorizer key first (unless one already allowed the request), then
-    /// a responder key.
+    /// authorizer key first (unless one already allowed the request:
+    /// `auth_done`), then a responder key. `env` goes to the backend's
+    /// environment after the CGI variables (an authorizer's Variable-*,
+    /// an error handler's REDIRECT_STATUS).
     fn try_fastcgi(
         &mut self,
         sh: &mut Shared,
         head: &RequestHead,
         conf: &std::rc::Rc<crate::reqconf::RequestConf>,
-        auth_env: Option<&[(String, String)]>,
-        origin: Option<crate::conn_backend::ErrorOrigin>,
+        env: &[(String, String)],
+        auth_done: bool,
+        origin: Option<response::ErrorOrigin>,
     ) -> bool {
         use crate::gw::config::Mode;
         let Some(docroot) = conf.document_root.clone() else {
@@ -462,7 +493,7 @@ impl Conn {
             (&conf.fastcgi_server, Mode::Responder),
         ];
         for (exts, mode) in passes {
-            if exts.is_empty() || (mode == Mode::Authorizer && auth_env.is_some()) {
+            if exts.is_empty() || (mode == Mode::Authorizer && auth_done) {
                 continue;
             }
             let ctx = response::Ctx {
@@ -503,36 +534,25 @@ impl Conn {
                     }
                     self.log_response = conf.log_response_header;
                     if origin.is_none()
-                        && mode == Mode::Responder
                         && let Some(sub) = response::error_handler(conf, 503, false)
                     {
-                        self.error_subrequest(sh, head, &sub, auth_env);
+                        self.error_subrequest(sh, head, &sub, auth_done.then_some(env));
                         return true;
                     }
-                    let r = response::error_response(503, conf, false);
+                    let status = origin.map_or(503, |o| o.failed(503));
+                    let r = response::error_response(status, conf, false);
                     let head_only = head.method == crate::http::request::Method::Head
-                        || origin.is_some_and(crate::conn_backend::ErrorOrigin::head);
+                        || origin.is_some_and(response::ErrorOrigin::head);
                     self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
                 }
                 Some(crate::mods::fastcgi::Claim::Target(t)) => {
                     self.log_response = conf.log_response_header;
-                    // An error handler's REDIRECT_STATUS comes after the
-                    // authorizer's variables, as lighttpd sets them.
-                    let with_status;
-                    let extra = match origin {
-                        None => auth_env.unwrap_or(&[]),
-                        Some(o) => {
-                            let mut v = auth_env.unwrap_or(&[]).to_vec();
-                            v.push(("REDIRECT_STATUS".to_string(), o.status.to_string()));
-                            with_status = v;
-                            &with_status
-                        }
-                    };
                     let how = crate::conn_backend::Start {
                         version,
                         keep,
                         mode,
-                        extra,
+                        extra: env,
+                        auth_done,
                         origin,
                         body: None,
                         resumed: None,

@@ -108,6 +108,54 @@ pub struct ErrorSub {
     pub close: bool,
 }
 
+impl ErrorSub {
+    /// What the sub-request keeps of the request that failed, whose
+    /// method was `method`.
+    pub fn origin(&self, method: Method) -> ErrorOrigin {
+        ErrorOrigin {
+            status: self.status,
+            method,
+            as_get: self.as_get,
+            close: self.close,
+        }
+    }
+}
+
+/// What an error handler's sub-request keeps of the request that failed,
+/// for as long as the sub-request runs (through a FastCGI authorizer and
+/// a responder too): its status (REDIRECT_STATUS for a backend, replacing
+/// the fixed `REDIRECT_STATUS=200`), and its method: server.error-handler
+/// runs the handler as a GET, but the reply is sent as the client's method
+/// asks (a HEAD gets no body; Range and Accept-Ranges only for a GET or
+/// HEAD), as lighttpd 1.4.69 restores the method once the handler has
+/// answered. `as_get` and `close` as in [`ErrorSub`].
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorOrigin {
+    pub status: u16,
+    pub method: Method,
+    pub as_get: bool,
+    pub close: bool,
+}
+
+impl ErrorOrigin {
+    /// The client asked with HEAD: no body goes out.
+    pub fn head(self) -> bool {
+        self.method == Method::Head
+    }
+
+    /// The status whose page answers when the sub-request itself fails
+    /// with `status` (nothing found, a backend down or broken): for
+    /// server.error-handler the original error's, for -404 its own but
+    /// for a 403 / 404, as 1.4.69 answers.
+    pub fn failed(self, status: u16) -> u16 {
+        if self.as_get || matches!(status, 403 | 404) {
+            self.status
+        } else {
+            status
+        }
+    }
+}
+
 /// Runs the static pipeline for one request.
 pub fn handle(req: &RequestHead, ctx: &Ctx<'_>) -> Handled {
     let conf = ctx.conf;
@@ -137,11 +185,13 @@ fn has_body(req: &RequestHead) -> bool {
 }
 
 /// server.error-handler (any status >= 400) or the legacy
-/// server.error-handler-404 (403/404 only), when one is set for `status`.
+/// server.error-handler-404 (403/404 only), when one is set for `status`
+/// (an empty one is not set, as in 1.4.69).
 pub fn error_handler(conf: &RequestConf, status: u16, close: bool) -> Option<ErrorSub> {
-    let (uri, as_get) = match (&conf.error_handler, &conf.error_handler_404) {
-        (Some(h), _) => (h.clone(), true),
-        (None, Some(h)) if matches!(status, 403 | 404) => (h.clone(), false),
+    let set = |h: &Option<Rc<str>>| h.clone().filter(|h| !h.is_empty());
+    let (uri, as_get) = match (set(&conf.error_handler), set(&conf.error_handler_404)) {
+        (Some(h), _) => (h, true),
+        (None, Some(h)) if matches!(status, 403 | 404) => (h, false),
         _ => return None,
     };
     Some(ErrorSub {
@@ -184,12 +234,7 @@ pub fn error_sub_head(req: &RequestHead, sub: &ErrorSub) -> RequestHead {
 /// out under the original status and a failure sends the original
 /// status's page; with server.error-handler-404 the handler's own answer
 /// stands, except that a failure keeps the original 403 / 404.
-pub fn serve_error_sub(
-    head: &RequestHead,
-    ctx: &Ctx<'_>,
-    sub: &ErrorSub,
-    method: Method,
-) -> Response {
+pub fn serve_error_sub(head: &RequestHead, ctx: &Ctx<'_>, sub: ErrorOrigin) -> Response {
     let mut r = if sub.as_get {
         // A static page goes out whole under the error status.
         let mut h = head.clone();
@@ -199,7 +244,7 @@ pub fn serve_error_sub(
             // A directory listing is a handler's answer: Range applies,
             // for the client's `method`.
             let ctx = Ctx {
-                range_method: Some(method),
+                range_method: Some(sub.method),
                 ..*ctx
             };
             route(head, &ctx)
@@ -214,12 +259,7 @@ pub fn serve_error_sub(
         r.close = true;
     }
     if r.status >= 400 && matches!(r.body, Body::Empty) {
-        let status = if sub.as_get || matches!(r.status, 403 | 404) {
-            sub.status
-        } else {
-            r.status
-        };
-        return error_response(status, ctx.conf, r.close || sub.close);
+        return error_response(sub.failed(r.status), ctx.conf, r.close || sub.close);
     }
     if sub.as_get && !r.from_handler {
         // Only a page found (2xx) goes out under the error status; a 304

@@ -10,15 +10,9 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
-use LightyTest qw(responder_exe start_responder);
+use LightyTest qw(responder_socket);
 
-plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
-    unless -x responder_exe();
-my $tmp = tempdir(CLEANUP => 1);
-my $sock = "$tmp/resp.sock";
-my $rpid = start_responder($sock);
-END { local $?; if ($rpid) { kill 'TERM', $rpid; waitpid($rpid, 0) } }
+my $sock = responder_socket();
 
 my $tf = LightyTest->new(config => 'fastcgi-error-handler.conf', env => { FCGI_SOCK => $sock });
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
@@ -82,6 +76,61 @@ is($env{REDIRECT_STATUS} // '', '400', 'CONNECT to a bad authority: the handler 
 ($code, $conn, %env) = handler_env("CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: h\r\n\r\n");
 is($env{REDIRECT_STATUS} // '', '405', 'CONNECT: the handler runs for the 405');
 is($conn, 'close', '... and the connection closes');
+
+# X-Sendfile naming a file that is not there: the 404 goes to the handler
+($code, $conn, %env) = handler_env("GET /xs/a?xsendfile=" . LightyTest::srcdir() . "/docroot/nothing-here HTTP/1.0\r\n\r\n");
+is($code, 200, 'X-Sendfile of a missing file: the handler runs');
+is($env{REDIRECT_STATUS} // '', '404', '... for the 404');
+like($env{REQUEST_URI} // '', qr{^/xs/a\?xsendfile=}, '... with the client\'s REQUEST_URI');
+
+# the handler's URL behind a FastCGI authorizer (which allows dump-env):
+# the sub-request stays one through it
+($code, $conn, %env) = handler_env("GET /g/missing HTTP/1.0\r\n\r\n");
+is($code, 200, 'handler behind an authorizer: the responder answers');
+is($env{REDIRECT_STATUS} // '', '404', '... REDIRECT_STATUS the status replaced');
+is($env{REDIRECT_URI} // '', '/az/eh?dump-env', '... REDIRECT_URI the handler\'s');
+is($env{REQUEST_URI} // '', '/g/missing', '... REQUEST_URI the client\'s');
+is(scalar(grep { $_ eq 'REDIRECT_STATUS' } map { /^([^=]+)=/ ? $1 : () }
+       split /\n/, $tf->http_exchange("GET /g/missing HTTP/1.0\r\n\r\n")->{responses}[0]->body),
+   1, '... and only once');
+my $x = $tf->http_exchange("HEAD /g/missing HTTP/1.0\r\n\r\n");
+my $r = $x->{responses}[0];
+is($r && $r->code, 200, 'HEAD for a handler behind an authorizer');
+ok($r && ($r->header('Content-Length') // 0) > 0, '... says the length');
+is($x->{raw} =~ /\r\n\r\n(.*)\z/s ? length $1 : -1, 0, '... and sends no body');
+# the authorizer fails (a head line without a colon: 502): the handler runs
+($code, $conn, %env) = handler_env("GET /az/x?ahdrs=Bogus HTTP/1.0\r\n\r\n");
+is($code, 200, 'an authorizer that fails: the handler answers');
+is($env{REDIRECT_STATUS} // '', '502', '... for the 502');
+
+# the authorizer allowed the request (X-Foo: v1); server.error-handler
+# starts it over, so the authorizer runs again for the handler's URL and
+# its variables are added (values of a name joined by ", "), after
+# REDIRECT_STATUS; -404 does not run it again
+my @order;
+my $env_of = sub {
+    my $r = $tf->http_exchange($_[0])->{responses}[0] or return ();
+    @order = map { /^([^=]+)=/ ? $1 : () } split /\n/, $r->body;
+    return map { /^([^=]+)=(.*)$/ ? ($1, $2) : () } split /\n/, $r->body;
+};
+%env = $env_of->("GET /r/missing?ahdrs=Variable-X-Foo%3A%20v1 HTTP/1.0\r\n\r\n");
+is($env{X_FOO} // '', 'v1, second', 'error-handler: the authorizer runs again, its X-Foo added');
+is($env{X_BAR} // '', 'b', '... and its new variable set');
+is(join(' ', grep { /^(X_FOO|X_BAR|REDIRECT_STATUS)$/ } @order), 'X_FOO REDIRECT_STATUS X_BAR',
+   '... in the order they were set');
+%env = $env_of->("GET /r4/missing?ahdrs=Variable-X-Foo%3A%20v1 HTTP/1.0\r\n\r\n");
+is($env{X_FOO} // '', 'v1', 'error-handler-404: the authorizer does not run again');
+ok(!exists $env{X_BAR}, '... so nothing of its reply');
+is($env{REDIRECT_STATUS} // '', '404', '... REDIRECT_STATUS 404');
+
+# the handler itself fails (its backend down): server.error-handler sends
+# the original error's page, -404 its own failure
+$tf->http_ok({ REQUEST => ["GET /ha/missing HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 404, 'HTTP-Content' => qr{<title>404 Not Found</title>} }] },
+   'error-handler whose backend is down: the 404 page');
+$tf->http_ok({ REQUEST => ["GET /hb/missing HTTP/1.0"],
+    RESPONSE => [{ 'HTTP-Status' => 503, 'HTTP-Content' => qr{<title>503 Service Unavailable</title>} }] },
+   'error-handler-404 whose backend is down: the 503 page');
 
 my $q = sub { my $s = join('|', @_); $s =~ s/([^A-Za-z0-9])/sprintf('%%%02X', ord $1)/ge; "hdrs=$s" };
 SKIP: {

@@ -17,7 +17,7 @@ use crate::http::cgi_env::CgiInput;
 use crate::http::request::{RequestHead, Version};
 use crate::mods::fastcgi::FcgiTarget;
 use crate::reqconf::RequestConf;
-use crate::response::{self, Response};
+use crate::response::{self, ErrorOrigin, Response};
 use crate::server::Shared;
 use mio::Token;
 use std::os::fd::AsRawFd;
@@ -96,8 +96,10 @@ pub struct BackendRun {
     /// The request, for serving an X-Sendfile file (conditional, Range);
     /// kept only for hosts with x-sendfile enabled.
     req: Option<RequestHead>,
-    /// The X-Sendfile answer: replaces the backend's body entirely.
-    sendfile: Option<Response>,
+    /// The X-Sendfile answer: replaces the backend's body entirely; an
+    /// error status when the file cannot be sent (its error page, or the
+    /// error handler, answers).
+    sendfile: Option<Result<Response, u16>>,
     /// server.error-intercept took the backend's 4xx/5xx head: its body
     /// is dropped and the error page (or error handler) answers at the
     /// end. Holds the status and a 401's WWW-Authenticate.
@@ -109,6 +111,12 @@ pub struct BackendRun {
     authorizer: bool,
     /// The authorizer allowed: its Variable-* (name, value).
     auth_vars: Option<Vec<(String, String)>>,
+    /// The environment added after the CGI variables ([`Start::extra`]),
+    /// kept for what runs after this backend (the request an authorizer
+    /// allows, an error handler's sub-request).
+    env: Vec<(String, String)>,
+    /// An authorizer allowed the request before this run.
+    auth_done: bool,
     /// The request body, read in full before the backend started.
     body_src: Option<crate::reqbody::BodyBuf>,
     /// The connection was kept from an earlier request (connection-reuse).
@@ -193,6 +201,7 @@ pub struct Pending {
     keep: bool,
     mode: Mode,
     extra: Vec<(String, String)>,
+    auth_done: bool,
     origin: Option<ErrorOrigin>,
     collect: Option<crate::reqbody::Collect>,
     /// The body, read in full.
@@ -219,37 +228,21 @@ impl Drop for Pending {
 
 /// How a backend request starts: the client response's version and
 /// keep-alive, the role, and extra environment (an authorizer's
-/// Variable-* for the responder after it).
+/// Variable-* for the responder after it, an error handler's
+/// REDIRECT_STATUS).
 pub struct Start<'a> {
     pub version: Version,
     pub keep: bool,
     pub mode: Mode,
     pub extra: &'a [(String, String)],
+    /// An authorizer allowed the request already.
+    pub auth_done: bool,
     /// Set when this is an error handler's sub-request.
     pub origin: Option<ErrorOrigin>,
     /// The request body, read in full before the start.
     pub body: Option<crate::reqbody::BodyBuf>,
     /// Woken from a proc's queue: the records it built before.
     pub resumed: Option<crate::chunk::Buffer>,
-}
-
-/// What an error handler's sub-request (server.error-handler, -404)
-/// keeps of the request that failed: its status (REDIRECT_STATUS, in
-/// [`Start::extra`], replaces the fixed `REDIRECT_STATUS=200`) and its
-/// method: server.error-handler runs the handler as a GET, but the reply
-/// is sent as the client's method asks (a HEAD gets no body; Range and
-/// Accept-Ranges only for a GET or HEAD), as lighttpd 1.4.69 restores the
-/// method once the handler has answered.
-#[derive(Clone, Copy, Debug)]
-pub struct ErrorOrigin {
-    pub status: u16,
-    pub method: crate::http::request::Method,
-}
-
-impl ErrorOrigin {
-    pub fn head(self) -> bool {
-        self.method == crate::http::request::Method::Head
-    }
 }
 
 /// The request as the host's codec encodes it: for FastCGI the
@@ -404,6 +397,7 @@ impl Conn {
                     keep,
                     mode: how.mode,
                     extra: how.extra.to_vec(),
+                    auth_done: how.auth_done,
                     origin: how.origin,
                     collect: None,
                     body: body_src,
@@ -418,12 +412,13 @@ impl Conn {
             Opened::Down => {
                 all_down_note(ext, names.uri());
                 if how.origin.is_none()
-                    && !authorizer
                     && let Some(sub) = response::error_handler(&conf, 503, false)
                 {
-                    return self.error_subrequest(sh, head, &sub, None);
+                    let env = how.auth_done.then_some(how.extra);
+                    return self.error_subrequest(sh, head, &sub, env);
                 }
-                let r = response::error_response(503, &conf, false);
+                let status = how.origin.map_or(503, |o| o.failed(503));
+                let r = response::error_response(status, &conf, false);
                 let head_only = head.method == crate::http::request::Method::Head
                     || how.origin.is_some_and(ErrorOrigin::head);
                 self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
@@ -466,6 +461,8 @@ impl Conn {
             req: keep_req.then(|| head.clone()),
             authorizer,
             auth_vars: None,
+            env: how.extra.to_vec(),
+            auth_done: how.auth_done,
             body_src,
             reused,
             keep_conn: false,
@@ -814,10 +811,24 @@ impl Conn {
             self.after_authorizer(sh, b, vars);
             return true;
         }
-        if let Some(r) = b.sendfile.take() {
-            self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
-            self.finish_backend(b.keep);
-            return true;
+        match b.sendfile.take() {
+            Some(Ok(r)) => {
+                self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
+                self.finish_backend(b.keep);
+                return true;
+            }
+            // As for a static file that cannot be sent, the error handler
+            // answers when one is set (1.4.69 does the same).
+            Some(Err(status)) => {
+                if !self.backend_error_handler(sh, b, status, !b.keep) {
+                    let shown = b.origin.map_or(status, |o| o.failed(status));
+                    let r = response::error_response(shown, &b.conf, false);
+                    self.queue(sh, r, b.version, b.keep, b.head_only, b.tag.as_deref());
+                    self.finish_backend(b.keep);
+                }
+                return true;
+            }
+            None => {}
         }
         if let Some(r) = b.intercept.take() {
             self.intercepted(sh, b, r, b.keep);
@@ -867,7 +878,8 @@ impl Conn {
         if self.backend_error_handler(sh, b, status, status != 503) {
             return true;
         }
-        let r = response::error_response(status, &b.conf, status != 503);
+        let shown = b.origin.map_or(status, |o| o.failed(status));
+        let r = response::error_response(shown, &b.conf, status != 503);
         let keep = b.keep && status == 503;
         self.queue(sh, r, b.version, keep, b.head_only, b.tag.as_deref());
         true
@@ -877,8 +889,9 @@ impl Conn {
 impl Conn {
     /// An error status the backend part ends with goes to
     /// server.error-handler (or -404) when one is set, as lighttpd runs it
-    /// for a failed backend: the handler's URL as a sub-request. Not for an
-    /// authorizer or an error handler's own sub-request. True when it ran.
+    /// for a failed backend (an authorizer too): the handler's URL as a
+    /// sub-request. Not for an error handler's own sub-request. True when
+    /// it ran.
     fn backend_error_handler(
         &mut self,
         sh: &mut Shared,
@@ -886,7 +899,7 @@ impl Conn {
         status: u16,
         close: bool,
     ) -> bool {
-        if b.authorizer || b.origin.is_some() {
+        if b.origin.is_some() {
             return false;
         }
         let Some(sub) = response::error_handler(&b.conf, status, close) else {
@@ -898,7 +911,8 @@ impl Conn {
         // The proc is let go before the handler runs (it may take another
         // backend connection).
         b.lease = None;
-        self.error_subrequest(sh, &head, &sub, None);
+        let env = std::mem::take(&mut b.env);
+        self.error_subrequest(sh, &head, &sub, b.auth_done.then_some(&env[..]));
         true
     }
 

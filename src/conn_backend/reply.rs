@@ -83,7 +83,13 @@ impl Conn {
         // The authorizer's proc is let go before the request runs on (it
         // may take another backend connection).
         b.lease = None;
-        self.dispatch(sh, &head, conf, Some(vars));
+        let mut env = std::mem::take(&mut b.env);
+        add_variables(&mut env, vars);
+        match b.origin {
+            // An error handler's sub-request stays one.
+            Some(origin) => self.run_error_sub(sh, &head, &conf, origin, &env, true),
+            None => self.dispatch(sh, &head, conf, Some(env)),
+        }
     }
 
     /// Body bytes as the backend sent them: de-chunked if it said
@@ -238,4 +244,45 @@ pub(super) fn interim_head(head: &backend_resp::BackendHead) -> Vec<u8> {
     }
     v.extend_from_slice(b"\r\n");
     v
+}
+
+/// An authorizer's variables added to the request's environment `env`: a
+/// name already there (in any case) gets ", value" appended, as lighttpd
+/// 1.4.69 adds them (an authorizer that runs again for an error handler
+/// adds to what the first run set).
+fn add_variables(env: &mut Vec<(String, String)>, vars: Vec<(String, String)>) {
+    for (name, value) in vars {
+        match env.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            Some((_, v)) => {
+                v.push_str(", ");
+                v.push_str(&value);
+            }
+            None => env.push((name, value)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::add_variables;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn variables_added_in_place_or_at_the_end() {
+        let mut env = pairs(&[("X-Foo", "v1"), ("REDIRECT_STATUS", "404")]);
+        add_variables(&mut env, pairs(&[("x-foo", "second"), ("X-Bar", "b")]));
+        assert_eq!(
+            env,
+            pairs(&[
+                ("X-Foo", "v1, second"),
+                ("REDIRECT_STATUS", "404"),
+                ("X-Bar", "b")
+            ])
+        );
+    }
 }

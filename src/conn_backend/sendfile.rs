@@ -41,14 +41,15 @@ fn shown(b: &[u8]) -> String {
 
 impl Conn {
     /// The response for a backend head carrying `x` (its status and
-    /// headers in `r`), complete with body and Content-Length.
+    /// headers in `r`), complete with body and Content-Length; or the
+    /// error status to answer with when the file cannot be sent.
     pub(super) fn x_sendfile(
         &mut self,
         sh: &mut Shared,
         b: &BackendRun,
         mut r: Response,
         x: &XSendfile,
-    ) -> Response {
+    ) -> Result<Response, u16> {
         let sent = r.status;
         // The backend's Content-Length keeps its place for the real one.
         let slot = r
@@ -63,16 +64,15 @@ impl Conn {
             XSendfile::Ranges(value) => send_ranges(sh, b, value, sent, &mut pieces),
         };
         let status = match step {
-            Step::Page(s) => return response::error_response(s, &b.conf, false),
-            Step::Status(s) if s >= 400 && sent < 300 => {
-                return response::error_response(s, &b.conf, false);
-            }
+            Step::Page(s) => return Err(s),
+            Step::Status(s) if s >= 400 && sent < 300 => return Err(s),
             Step::Status(_) if sent != 200 => sent,
             Step::Status(s) => s,
         };
         r.status = status;
         if status == 200 && !response::pieces_range(&mut r, &mut pieces, &b.ranges) {
-            return response::error_response(416, &b.conf, false);
+            // Not for the error handler: as a static file's 416.
+            return Ok(response::error_response(416, &b.conf, false));
         }
         let len: u64 = pieces.iter().map(Piece::len).sum();
         if matches!(status, 204 | 304) || status < 200 {
@@ -81,7 +81,7 @@ impl Conn {
                 !(k.eq_ignore_ascii_case("Content-Length")
                     || (encoding && k.eq_ignore_ascii_case("Content-Encoding")))
             });
-            return r;
+            return Ok(r);
         }
         if r.get("Content-Length").is_none() && !(b.head_only && len == 0) {
             r.header("Content-Length", len);
@@ -95,7 +95,7 @@ impl Conn {
             r.headers.insert(i.min(r.headers.len()), h);
         }
         r.body = response::Body::Segments(pieces);
-        r
+        Ok(r)
     }
 }
 

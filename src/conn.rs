@@ -344,7 +344,8 @@ impl Conn {
                 return;
             }
             Ok(()) => {
-                let ctx = self.static_ctx(sh, head, &conf);
+                let late = self.late_view(sh, head);
+                let ctx = self.static_ctx(sh, head, &conf, &late);
                 match response::handle(head, &ctx) {
                     response::Handled::Response(r) => r,
                     response::Handled::ErrorHandler(sub) => {
@@ -360,12 +361,14 @@ impl Conn {
         self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
     }
 
-    /// What the static pipeline needs for `head` under `conf`.
+    /// What the static pipeline needs for `head` under `conf` (`late`: the
+    /// request as [`Shared::late_conf`] needs it).
     fn static_ctx<'a>(
         &self,
         sh: &'a Shared,
         head: &RequestHead,
         conf: &'a crate::reqconf::RequestConf,
+        late: &'a crate::server::LateView<'a>,
     ) -> response::Ctx<'a> {
         response::Ctx {
             now: sh.now,
@@ -378,6 +381,17 @@ impl Conn {
                 None
             },
             range_method: None,
+            late: Some(late),
+        }
+    }
+
+    /// The request `head` as [`Shared::late_conf`] needs it.
+    fn late_view<'a>(&self, sh: &'a Shared, head: &'a RequestHead) -> crate::server::LateView<'a> {
+        crate::server::LateView {
+            sh,
+            head,
+            peer: self.peer,
+            listener: self.listener,
         }
     }
 
@@ -426,7 +440,8 @@ impl Conn {
         {
             return;
         }
-        let ctx = self.static_ctx(sh, head, conf);
+        let late = self.late_view(sh, head);
+        let ctx = self.static_ctx(sh, head, conf, &late);
         let r = response::serve_error_sub(head, &ctx, origin);
         let (keep, version) = self.keep_and_version(sh, head, conf);
         let keep = keep && !r.close;
@@ -502,6 +517,7 @@ impl Conn {
                 cache: &sh.stat_cache,
                 local: None,
                 range_method: None,
+                late: None,
             };
             let fc = crate::mods::fastcgi::FcgiConf {
                 exts,

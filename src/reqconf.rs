@@ -219,6 +219,9 @@ pub struct CompiledConf {
     /// The global configuration, built once: a request with no true
     /// condition block gets a clone (reference-count bumps only).
     global: Rc<RequestConf>,
+    /// The blocks 1.4.69 decides on the URL mod_staticfile sees, if any
+    /// looks at the URL.
+    late: Option<crate::config::matcher::LateBlocks>,
 }
 
 fn strings(a: &Array) -> Rc<Vec<String>> {
@@ -512,6 +515,7 @@ impl CompiledConf {
         let mut c = CompiledConf {
             patches,
             global: Rc::default(),
+            late: crate::config::matcher::LateBlocks::new(tree),
         };
         check_bin_paths(&c.fastcgi_hosts())?;
         let mut global = c.build(&[true]);
@@ -580,6 +584,10 @@ impl CompiledConf {
     /// The global (block 0) configuration.
     pub fn global(&self) -> Rc<RequestConf> {
         self.global.clone()
+    }
+
+    pub fn late(&self) -> Option<&crate::config::matcher::LateBlocks> {
+        self.late.as_ref()
     }
 }
 

@@ -37,6 +37,17 @@ pub struct Ctx<'a> {
     /// the request's: an error handler's sub-request runs as GET but
     /// answers for the client's method.
     pub range_method: Option<Method>,
+    /// The configuration as mod_staticfile reads it once the URL path
+    /// changed (see [`LateConf`]); None: the request's own.
+    pub late: Option<&'a dyn LateConf>,
+}
+
+/// The request's configuration with the condition blocks that lighttpd
+/// 1.4.69 decides only when mod_staticfile reads its options decided on
+/// the URL path it sees then, `url` (PATH_INFO split off, or an index
+/// file's name added: `dir`); None when that changes nothing.
+pub trait LateConf {
+    fn late_conf(&self, url: &str, dir: bool) -> Option<Rc<RequestConf>>;
 }
 
 impl Ctx<'_> {
@@ -369,7 +380,7 @@ fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Respon
     }
     match ctx.stat(physical) {
         Ok(m) if m.is_dir() => directory(req, ctx, docroot, physical),
-        Ok(m) => static_file(req, ctx, physical, m, false),
+        Ok(m) => static_file(req, ctx, physical, m, None),
         // The prefixes of the physical path itself (an alias directory and
         // its rest are joined without a slash).
         Err(libc::ENOTDIR) => path_info(req, ctx, "", physical),
@@ -491,7 +502,17 @@ pub(crate) fn has_symlink(docroot: &str, path: &str) -> bool {
 /// PATH_INFO (`/file.txt/x`).
 fn path_info(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, path: &str) -> Response {
     match find_script(ctx, docroot, path) {
-        Some((physical, m, _)) => static_file(req, ctx, &physical, m, true),
+        Some((physical, m, i)) => {
+            // mod_staticfile sees the URL path without the PATH_INFO.
+            let url = req.path();
+            let rest = path.len() - i;
+            let url = url
+                .len()
+                .checked_sub(rest)
+                .and_then(|n| url.get(..n))
+                .unwrap_or(url);
+            static_file(req, ctx, &physical, m, Some(Moved { url, dir: false }))
+        }
         None => Response::new(404),
     }
 }
@@ -569,7 +590,19 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
             format!("{physical}{name}")
         };
         match ctx.stat(&candidate) {
-            Ok(m) if m.is_file() => return static_file(req, ctx, &candidate, m, false),
+            Ok(m) if m.is_file() => {
+                // mod_staticfile sees the index file's URL path.
+                let url = if name.starts_with('/') {
+                    name.to_string()
+                } else {
+                    format!("{}{name}", req.path())
+                };
+                let moved = Some(Moved {
+                    url: &url,
+                    dir: true,
+                });
+                return static_file(req, ctx, &candidate, m, moved);
+            }
             // An index name that is a directory (or a FIFO ...) is taken
             // all the same, and is no file to send: 403, as 1.4.69.
             Ok(_) => return Response::new(403),
@@ -733,7 +766,7 @@ fn conf_etag(conf: &RequestConf, m: &Metadata) -> Option<String> {
 /// 404 when missing, 403 when not a regular file; the error page for errors.
 pub fn serve_path(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
     let r = match ctx.stat(physical) {
-        Ok(m) => static_file(req, ctx, physical, m, false),
+        Ok(m) => static_file(req, ctx, physical, m, None),
         Err(libc::ENOENT) | Err(libc::ENOTDIR) | Err(libc::ENAMETOOLONG) => Response::new(404),
         Err(_) => Response::new(403),
     };
@@ -743,14 +776,37 @@ pub fn serve_path(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response 
     r
 }
 
-/// mod_staticfile.
+/// The URL path mod_staticfile sees when it is not the request's: PATH_INFO
+/// split off, or a directory's index file (`dir`).
+#[derive(Clone, Copy)]
+struct Moved<'a> {
+    url: &'a str,
+    dir: bool,
+}
+
+/// mod_staticfile, for `physical` found under the URL path `moved` (None:
+/// the request's own).
 fn static_file(
     req: &RequestHead,
     ctx: &Ctx<'_>,
     physical: &str,
     m: Metadata,
-    has_pathinfo: bool,
+    moved: Option<Moved<'_>>,
 ) -> Response {
+    let has_pathinfo = moved.is_some_and(|m| !m.dir);
+    // Options of blocks decided only now, on the URL path seen now.
+    let late = match (moved, ctx.late) {
+        (Some(mv), Some(l)) if mv.url != req.path() => l.late_conf(mv.url, mv.dir),
+        _ => None,
+    };
+    let late_ctx;
+    let ctx = match &late {
+        Some(conf) => {
+            late_ctx = Ctx { conf, ..*ctx };
+            &late_ctx
+        }
+        None => ctx,
+    };
     let conf = ctx.conf;
     if conf.log_request_handling {
         crate::log_error!("-- handling subrequest");

@@ -90,6 +90,61 @@ impl Shared {
         }
         self.compiled.for_request(&holds)
     }
+
+    /// What mod_staticfile reads for `head` once its URL path became `url`
+    /// ([`crate::config::matcher::LateBlocks`]); None when that changes
+    /// nothing for this configuration.
+    pub fn late_conf(
+        &self,
+        late: &LateView<'_>,
+        url: &str,
+        dir: bool,
+    ) -> Option<std::rc::Rc<RequestConf>> {
+        let blocks = self.compiled.late()?;
+        let head = late.head;
+        let header = |name: &str| head.header(name);
+        let input = crate::config::matcher::CondInput {
+            url: head.path(),
+            host: head.host().unwrap_or(""),
+            query: head.query().unwrap_or(""),
+            remote_ip: late.peer,
+            scheme: "http",
+            method: head.method.as_str(),
+            socket: self
+                .tokens
+                .get(late.listener)
+                .map(String::as_str)
+                .unwrap_or(""),
+            header: &header,
+        };
+        let moved = crate::config::matcher::CondInput {
+            url,
+            header: &header,
+            ..input
+        };
+        let early = if dir {
+            &blocks.early_dir
+        } else {
+            &blocks.early
+        };
+        let holds = crate::config::matcher::eval_blocks_late(&self.cfg.tree, early, &input, &moved);
+        Some(self.compiled.for_request(&holds))
+    }
+}
+
+/// A request as [`Shared::late_conf`] needs it, for the static pipeline
+/// ([`crate::response::LateConf`]).
+pub struct LateView<'a> {
+    pub sh: &'a Shared,
+    pub head: &'a RequestHead,
+    pub peer: std::net::IpAddr,
+    pub listener: usize,
+}
+
+impl crate::response::LateConf for LateView<'_> {
+    fn late_conf(&self, url: &str, dir: bool) -> Option<std::rc::Rc<RequestConf>> {
+        self.sh.late_conf(self, url, dir)
+    }
 }
 
 /// Set by a signal handler (in addition to the signal socket's byte), so

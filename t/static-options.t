@@ -122,5 +122,15 @@ $tf->http_ok({ RAW => "POST /ehdl/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n
 $tf->http_ok({ REQUEST => ["HEAD /ehdl/x HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 200, '-HTTP-Content' => '', '+Content-Length' => '' }] },
    'error-handler to a listing for a HEAD: no body');
+# conditions of blocks with only static-file.* options see the URL path
+# mod_staticfile sees
+$tf->http_ok({ REQUEST => ["GET /hello.txt/extra HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+   'a static-file block is decided on the URL path without PATH_INFO (disable-pathinfo: 403)');
+$tf->http_ok({ REQUEST => ["GET /index.html/extra HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200 }] },
+   '... which another file does not match (PATH_INFO allowed)');
+$tf->http_ok({ REQUEST => ["GET /sub/ HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, '-ETag' => '' }] },
+   '... and on the index file\'s URL path for a directory (etags off for .../index.html)');
+$tf->http_ok({ REQUEST => ["GET /hello.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, '+ETag' => '' }] },
+   '... while other files keep their ETag');
 $tf->stop_proc;
 done_testing();

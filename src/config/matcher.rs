@@ -36,6 +36,26 @@ enum State {
 
 /// One flag per block: true when the block applies to this request.
 pub fn eval_blocks(tree: &ConfigTree, input: &CondInput<'_>) -> Vec<bool> {
+    eval_with(tree, |cond, _| holds(cond, input))
+}
+
+/// [`eval_blocks`] as mod_staticfile sees them in 1.4.69 once the URL path
+/// changed to `late.url` (PATH_INFO split off, an index file's name
+/// added): blocks in `early` were decided before, on the request's URL
+/// (`input`), the others are decided now, on the new one ([`LateBlocks`]).
+pub fn eval_blocks_late<'a>(
+    tree: &ConfigTree,
+    early: &[bool],
+    input: &CondInput<'a>,
+    late: &CondInput<'a>,
+) -> Vec<bool> {
+    eval_with(tree, |cond, i| {
+        let decided_early = early.get(i).copied().unwrap_or(true);
+        holds(cond, if decided_early { input } else { late })
+    })
+}
+
+fn eval_with(tree: &ConfigTree, holds: impl Fn(&BlockCond, usize) -> bool) -> Vec<bool> {
     let mut st = vec![State::Skip; tree.blocks.len()];
     st[0] = State::True;
     // Blocks are created parent before child and branch before else, so
@@ -45,13 +65,79 @@ pub fn eval_blocks(tree: &ConfigTree, input: &CondInput<'_>) -> Vec<bool> {
         let prev_false = b.prev.is_none_or(|p| st[p] == State::False);
         st[b.index] = if !parent_true || !prev_false {
             State::Skip
-        } else if holds(&b.cond, input) {
+        } else if holds(&b.cond, b.index) {
             State::True
         } else {
             State::False
         };
     }
     st.into_iter().map(|s| s == State::True).collect()
+}
+
+/// Which condition blocks 1.4.69 decides on the request's URL. It decides
+/// a block when a module first reads options the block holds: the core
+/// and the modules working at the URL and physical stages (mod_access,
+/// mod_alias, mod_fastcgi) before the URL path can change; mod_indexfile
+/// and mod_dirlisting at a directory, on its URL; mod_staticfile last,
+/// when PATH_INFO has been split off the URL path or an index file's name
+/// added to it. Deciding a block decides its parents and the branches
+/// before it in an else chain. So a block holding only static-file.*
+/// options (index-file.* / dir-listing.* too, but for a directory) is
+/// decided on the URL mod_staticfile sees.
+#[derive(Debug, Clone)]
+pub struct LateBlocks {
+    /// Decided on the request's URL, for a file found under PATH_INFO.
+    pub early: Vec<bool>,
+    /// The same for a directory's index file.
+    pub early_dir: Vec<bool>,
+}
+
+impl LateBlocks {
+    /// None when no block decided late compares the URL: then the URL's
+    /// change makes no difference.
+    pub fn new(tree: &ConfigTree) -> Option<LateBlocks> {
+        let lower = |k: &str| k.to_ascii_lowercase();
+        let dir_key = |k: &str| {
+            k.starts_with("index-file.")
+                || k == "server.indexfiles"
+                || k.starts_with("dir-listing.")
+        };
+        let n = tree.blocks.len();
+        let (mut early, mut early_dir) = (vec![false; n], vec![false; n]);
+        let mark = |set: &mut Vec<bool>, i: usize| {
+            let mut stack = vec![i];
+            while let Some(j) = stack.pop() {
+                if !std::mem::replace(&mut set[j], true) {
+                    stack.extend(tree.blocks[j].parent);
+                    stack.extend(tree.blocks[j].prev);
+                }
+            }
+        };
+        mark(&mut early, 0);
+        mark(&mut early_dir, 0);
+        for b in &tree.blocks[1..] {
+            let keys: Vec<String> = b
+                .values
+                .entries
+                .iter()
+                .filter_map(|e| e.key.as_deref().map(lower))
+                .collect();
+            if keys
+                .iter()
+                .any(|k| !k.starts_with("static-file.") && !dir_key(k))
+            {
+                mark(&mut early, b.index);
+                mark(&mut early_dir, b.index);
+            } else if keys.iter().any(|k| dir_key(k)) {
+                mark(&mut early_dir, b.index);
+            }
+        }
+        let late_url = tree
+            .blocks
+            .iter()
+            .any(|b| !early[b.index] && matches!(b.field(), Some(Field::Url)));
+        late_url.then_some(LateBlocks { early, early_dir })
+    }
 }
 
 /// Whether a block's own condition holds for the request (parent and else
@@ -226,6 +312,33 @@ mod tests {
     fn run(conf: &str, url: &'static str, ip: &str) -> Vec<bool> {
         let t = read_config(Input::Stdin(conf)).unwrap();
         eval_blocks(&t, &input(url, "www.example.org:8080", ip))
+    }
+
+    #[test]
+    fn late_blocks_are_those_mod_staticfile_decides() {
+        // 1: static-file only (late); 2: a core key (early); 3: index-file
+        // only (early for a directory); 4: late, under an early parent
+        let c = "$HTTP[\"url\"] =~ \"\\.txt$\" { static-file.etags = \"disable\" }\n\
+                 $HTTP[\"url\"] =~ \"\\.html$\" { static-file.etags = \"disable\"\n server.tag = \"x\" }\n\
+                 $HTTP[\"url\"] =~ \"/$\" { index-file.names = ( \"a\" ) }\n\
+                 $HTTP[\"host\"] == \"h\" { server.tag = \"y\"\n $HTTP[\"url\"] =^ \"/a\" { static-file.etags = \"disable\" } }\n";
+        let t = read_config(Input::Stdin(c)).unwrap();
+        let lb = LateBlocks::new(&t).unwrap();
+        assert_eq!(lb.early, [true, false, true, false, true, false]);
+        assert_eq!(lb.early_dir, [true, false, true, true, true, false]);
+        // decided on the URL mod_staticfile sees: "/a.txt" for "/a.txt/x"
+        let full = input("/a.txt/x", "h", "127.0.0.1");
+        let late = input("/a.txt", "h", "127.0.0.1");
+        assert_eq!(
+            eval_blocks_late(&t, &lb.early, &full, &late),
+            [true, true, false, false, true, true]
+        );
+        // without a late block that compares the URL there is nothing to do
+        let t = read_config(Input::Stdin(
+            "$HTTP[\"host\"] == \"h\" { static-file.etags = \"disable\" }\n",
+        ))
+        .unwrap();
+        assert!(LateBlocks::new(&t).is_none());
     }
 
     #[test]

@@ -37,8 +37,9 @@ pub enum Expr {
     /// A reference to an earlier key, already `var.`-prefixed when it had no
     /// dot; `env.NAME` reads the process environment.
     Ref(String, Span),
-    /// `( ... )`: elements with an optional `key =>`.
-    Array(Vec<(Option<Expr>, Expr)>, Span),
+    /// `( ... )`: elements with an optional `key =>`, each with the token
+    /// after it (`,` or `)`: where 1.4.69 reports a duplicate key).
+    Array(Vec<(Option<Expr>, Expr, (Span, String))>, Span),
     /// `a + b + ...`: at least two operands, merged left to right (kept
     /// flat so a long sum cannot nest deeply).
     Plus(Vec<Expr>, Span),

@@ -291,12 +291,12 @@ impl Evaluator {
                 }
                 Ok(acc)
             }
-            Expr::Array(elems, span) => {
+            Expr::Array(elems, _) => {
                 let mut arr = Array::new();
                 // Keys seen so far, lowercased: big literals (mimetype.assign
                 // has ~1000 entries) stay linear.
                 let mut seen = std::collections::HashSet::new();
-                for (k, v) in elems {
+                for (k, v, after) in elems {
                     let key = match k {
                         Some(k) => Some(self.string_operand(k)?),
                         None => None,
@@ -305,10 +305,11 @@ impl Evaluator {
                     if let Some(key) = &key
                         && !seen.insert(key.to_ascii_lowercase())
                     {
+                        // 1.4.69 notices it on the token after the element
                         return Err(ConfigError::at(
                             ErrorKind::DuplicateArrayKey(key.clone()),
-                            span,
-                            "(COMMA)",
+                            &after.0,
+                            &after.1,
                         ));
                     }
                     arr.push(key, val);
@@ -608,9 +609,13 @@ impl Evaluator {
     }
 }
 
-/// Moves an evaluation error to the token lighttpd reports it at.
+/// Moves an evaluation error to the token lighttpd reports it at (a
+/// duplicate array key keeps its own: the token after the element).
 fn at(mut e: ConfigError, place: &Lookahead) -> ConfigError {
-    if !matches!(e.kind, ErrorKind::Syntax | ErrorKind::Lex(_)) {
+    if !matches!(
+        e.kind,
+        ErrorKind::Syntax | ErrorKind::Lex(_) | ErrorKind::DuplicateArrayKey(_)
+    ) {
         e.at = Some((place.span.clone(), place.text.clone()));
     }
     e

@@ -639,6 +639,9 @@ impl<'t> Parser<'t> {
         }
         elems.push(self.aelement()?);
         loop {
+            if let Some(last) = elems.last_mut() {
+                last.2 = self.next_token();
+            }
             match self.peek() {
                 Some(Tok::RParen) => {
                     self.pos += 1;
@@ -655,15 +658,26 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn aelement(&mut self) -> PResult<(Option<Expr>, Expr)> {
+    /// The next token's place and text (for an error reported there).
+    fn next_token(&self) -> (Span, String) {
+        let text = self
+            .peek()
+            .map(|t| t.text())
+            .unwrap_or_else(|| "(EOL)".into());
+        (self.span(), text.to_string())
+    }
+
+    fn aelement(&mut self) -> PResult<(Option<Expr>, Expr, (Span, String))> {
         let first = self.expression()?;
-        if self.peek() == Some(&Tok::ArrayAssign) {
+        let (key, value) = if self.peek() == Some(&Tok::ArrayAssign) {
             self.pos += 1;
-            let v = self.expression()?;
-            Ok((Some(first), v))
+            (Some(first), self.expression()?)
         } else {
-            Ok((None, first))
-        }
+            (None, first)
+        };
+        // (the token after it is set by the caller)
+        let after = (value.span().clone(), String::new());
+        Ok((key, value, after))
     }
 
     /// `$OBJ[field] op value { ... }` and its else branches.

@@ -263,6 +263,7 @@ pub fn run(args: &[String]) -> i32 {
             crate::log_error!("{}", crate::server::plugins_failed());
             return 255;
         }
+        warn_unknown_keys(&cfg.unknown_keys());
         return 0;
     }
     serve(*o, args)
@@ -389,6 +390,10 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 return 255;
             }
         }
+        // 1.4.69 says it has started before its modules take their
+        // settings (and spawn FastCGI backends), which may still fail.
+        crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
+        let unknown = cfg.unknown_keys();
         let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit, max_fds) {
             Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
@@ -400,7 +405,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 return 255;
             }
         };
-        crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
+        warn_unknown_keys(&unknown);
         if let Some(input) = oneshot.take() {
             server.adopt_oneshot(input);
         }
@@ -475,7 +480,7 @@ fn check_user_group(gstr: &dyn Fn(&str) -> Option<String>) -> Result<Accounts, S
 }
 
 /// What start-up and `-tt` check after reading: defaults, modules, module
-/// keys, unknown keys (warned, not fatal).
+/// keys.
 fn preflight(cfg: &Config, module_dir: &str) -> Result<(), config::error::ConfigError> {
     cfg.check_defaults()?;
     cfg.load_modules(module_dir)?;
@@ -494,10 +499,16 @@ fn preflight(cfg: &Config, module_dir: &str) -> Result<(), config::error::Config
         }
     }
     cfg.check_module_keys()?;
-    for k in cfg.unknown_keys() {
+    Ok(())
+}
+
+/// The unknown-key warnings, written once the modules took their settings
+/// (as 1.4.69 does: to the error log after `server started`, and not at
+/// all when a module refused its settings).
+fn warn_unknown_keys(unknown: &[String]) {
+    for k in unknown {
         crate::log_error!("WARNING: unknown config-key: {k} (ignored)");
     }
-    Ok(())
 }
 
 #[cfg(test)]

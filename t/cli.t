@@ -184,6 +184,14 @@ my $USAGE_OPTS = [qw(-f -m -i -1 -p -t -tt -D -v -V -h)];
               '-tt warns about the unknown key on stderr');
 }
 {
+    my $r = run(args => ['-tt', '-f', "$CONF/unknown-key-refused.conf"]);
+    is($r->{exit}, 255, '-tt: a module refuses its settings: exit 255');
+    is_deeply([log_messages($r->{stderr})],
+              ["alias.url: `/al3' will never match as `/al' matched first",
+               'Configuration of plugins failed. Going down.'],
+              '... and no unknown-key warning (1.4.69 warns only once the modules took theirs)');
+}
+{
     my $r = run(args => ['-tt', '-f', "$CONF/syntax-ok.conf"]);
     is($r->{exit}, 0, '-tt on a good config exits 0');
     is($r->{stdout}, '', '-tt on a good config: nothing on stdout');

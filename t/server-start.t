@@ -26,6 +26,9 @@ ok($tf->start_proc == 0, 'server starts with socket activation (LISTEN_PID = own
     or do { done_testing(); exit };   # diagnostics above
 like(strip_log_prefix($tf->server_log), qr/^server started \(lighttpd\/1\.4\.69\)$/m,
      'the server logs "server started (lighttpd/1.4.69)"');
+like(strip_log_prefix($tf->server_log),
+     qr/^server started .*\nWARNING: unknown config-key: server\.no-such-option \(ignored\)$/m,
+     '... then warns about an unknown key, as 1.4.69 does');
 
 my $t;
 

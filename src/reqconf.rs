@@ -44,6 +44,10 @@ pub struct RequestConf {
     pub force_lowercase_filenames: bool,
     /// server.feature-flags "server.absolute-dir-redirect" (server-wide).
     pub absolute_dir_redirect: bool,
+    /// mod_indexfile comes before mod_access in server.modules, so the
+    /// second look of mod_access (when the request is about to be handled)
+    /// sees the index file's URL path (server-wide).
+    pub access_after_index: bool,
     pub dir_listing: bool,
     pub dir_listing_hide_dotfiles: bool,
     /// dir-listing.encoding, -external-css, -external-js, -set-footer,
@@ -120,6 +124,7 @@ impl Default for RequestConf {
             conn_kbps: 0,
             server_kbps: 0,
             absolute_dir_redirect: false,
+            access_after_index: true,
             dir_listing: false,
             dir_listing_hide_dotfiles: true,
             dir_listing_encoding: None,
@@ -525,6 +530,8 @@ impl CompiledConf {
                 .and_then(crate::config::scoped::to_bool)
                 .unwrap_or(false);
         }
+        let at = |m: &str| modules.iter().position(|x| x == m);
+        global.access_after_index = at("mod_indexfile") < at("mod_access");
         c.global = Rc::new(global);
         Ok(c)
     }

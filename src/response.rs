@@ -290,15 +290,7 @@ pub fn serve_error_sub(head: &RequestHead, ctx: &Ctx<'_>, sub: ErrorOrigin) -> R
 /// (mod_access's url.access-deny, CONNECT, `OPTIONS *`), in lighttpd's
 /// order. Handlers (static files, FastCGI) run only when this is None.
 pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
-    if !access_allowed(req.path(), conf) {
-        if conf.log_request_handling {
-            let why = if conf.access_allow.is_empty() {
-                "we match access_deny"
-            } else {
-                "failed to match any from access_allow"
-            };
-            crate::log_error!("url denied as {why} {}", req.path());
-        }
+    if !access_checked(req.path(), conf) {
         return Some(Response::new(403));
     }
     if req.method == Method::Connect {
@@ -312,12 +304,32 @@ pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
     None
 }
 
+/// mod_access on the URL path `path` (with its log line when refused). It
+/// looks twice, as in 1.4.69: at the URL stage, and again when a file is
+/// about to be handled, on the URL path then (PATH_INFO split off, an
+/// index file's name added), so `url.access-deny = ( ".php" )` refuses
+/// `/x.php/y` too.
+pub fn access_checked(path: &str, conf: &RequestConf) -> bool {
+    if access_allowed(path, conf) {
+        return true;
+    }
+    if conf.log_request_handling {
+        let why = if conf.access_allow.is_empty() {
+            "we match access_deny"
+        } else {
+            "failed to match any from access_allow"
+        };
+        crate::log_error!("url denied as {why} {path}");
+    }
+    false
+}
+
 /// mod_access: a non-empty url.access-allow lets through only paths that
 /// end in one of its suffixes (url.access-deny is then not looked at);
 /// otherwise a path ending in a url.access-deny suffix is refused. With
 /// server.force-lowercase-filenames the suffixes match in any case, as
 /// the files they name are looked up lower-cased.
-fn access_allowed(path: &str, conf: &RequestConf) -> bool {
+pub(crate) fn access_allowed(path: &str, conf: &RequestConf) -> bool {
     let ends_with = |suffix: &String| {
         let (p, s) = (path.as_bytes(), suffix.as_bytes());
         p.len() >= s.len() && {
@@ -813,6 +825,14 @@ fn static_file(
         crate::log_error!("Path         : {physical}");
         crate::log_error!("URI          : {}", req.path());
         crate::log_error!("Pathinfo     : ");
+    }
+    // mod_access's second look, on the URL path as it is now (an index
+    // file's only when mod_indexfile runs before mod_access).
+    if let Some(mv) = moved
+        && (!mv.dir || conf.access_after_index)
+        && !access_checked(mv.url, conf)
+    {
+        return Response::new(403);
     }
     if !matches!(
         req.method,

@@ -233,6 +233,10 @@ t_ok({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 2
      'extension key, check-local: existing file');
 t_ok({ REQUEST => ["GET /missing.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
      'extension key, check-local: missing file is 404');
+t_ok({ REQUEST => ["GET /t.fcgi/extra?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] },
+     'extension key, check-local: the file with PATH_INFO after it');
+t_ok({ REQUEST => ["GET /t.fcgi/extra?denyfcgi HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     '... refused by url.access-deny on its URL path without PATH_INFO (mod_access looks twice)');
 
 t_ok({ REQUEST => ["GET /cond/x?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] },
      'fastcgi.server inside a conditional applies to the URLs it matches');

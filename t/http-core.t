@@ -52,6 +52,12 @@ t_ok({ REQUEST => ["GET / HTTP/1.0\nHost: allow-only"], RESPONSE => [{ 'HTTP-Sta
 like(strip_log_prefix($tf->error_log),
      qr{^url denied as failed to match any from access_allow /x\.inc$}m,
      'debug.log-request-handling says why access-allow refused');
+t_ok({ REQUEST => ["GET /hello.txt/extra HTTP/1.0\nHost: lc-deny"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     'url.access-deny: also on the URL path without PATH_INFO (/hello.txt/extra is /hello.txt)');
+t_ok({ REQUEST => ["GET / HTTP/1.0\nHost: deny-html"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     '... and on the index file\'s URL path (/ is /index.html)');
+t_ok({ REQUEST => ["GET /dir/ HTTP/1.0\nHost: deny-html"], RESPONSE => [{ 'HTTP-Status' => 200 }] },
+     '... a directory listed has no other URL path');
 
 t_ok({ REQUEST => ["GET /sub HTTP/1.0"],
        RESPONSE => [{ 'HTTP-Status' => 301, 'Location' => '/sub/', 'Content-Length' => 0 }] },

@@ -305,6 +305,11 @@ fn local_claim(
     };
     let script_name = &path[..uri_len];
     let path_info = (uri_len < path.len()).then(|| &path[uri_len..]);
+    // mod_access looks again at the URL path without PATH_INFO: a refused
+    // script is left to the static path, which answers 403.
+    if path_info.is_some() && !crate::response::access_allowed(script_name, ctx.conf) {
+        return None;
+    }
     local_target(conf, pick, file, base, script_name, path_info)
 }
 
@@ -369,7 +374,12 @@ fn index_target(
         };
         let base = if name.starts_with('/') { docroot } else { base };
         match ctx.stat(&candidate) {
+            // (mod_access looks again at the index file's URL path: a
+            // refused one is left to the static path, which answers 403)
             Ok(m) if m.is_file() => {
+                if ctx.conf.access_after_index && !crate::response::access_allowed(&uri, ctx.conf) {
+                    return None;
+                }
                 return local_target(conf, pick, &candidate, base, &uri, None);
             }
             _ => continue,

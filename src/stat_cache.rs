@@ -181,7 +181,7 @@ impl StatCache {
                         Ok(c) if same_file(&c.meta, &meta) => Ok(Cached { meta, ..c }),
                         _ => Ok(Cached::new(meta, &self.open_files)),
                     },
-                    Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+                    Err(e) => Err(stat_errno(&e)),
                 };
                 e.at = now;
                 i
@@ -189,7 +189,7 @@ impl StatCache {
             None => {
                 let result = match std::fs::metadata(path) {
                     Ok(meta) => Ok(Cached::new(meta, &self.open_files)),
-                    Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+                    Err(e) => Err(stat_errno(&e)),
                 };
                 if self.entries.len() >= self.max_entries {
                     self.index.clear();
@@ -204,6 +204,17 @@ impl StatCache {
             Ok(c) => Ok(c),
             Err(e) => Err(*e),
         }
+    }
+}
+
+/// The errno of a failed stat. A path with a NUL byte cannot be asked of
+/// the kernel: it names no file (ENOENT, a 404), where 1.4.69's C string
+/// stops at the NUL and looks up the name before it.
+fn stat_errno(e: &std::io::Error) -> i32 {
+    match e.raw_os_error() {
+        Some(n) => n,
+        None if e.kind() == std::io::ErrorKind::InvalidInput => libc::ENOENT,
+        None => libc::EIO,
     }
 }
 

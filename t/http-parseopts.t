@@ -37,6 +37,8 @@ $tf->http_ok({ REQUEST => ["GET /sub%2fx HTTP/1.0"], RESPONSE => [{ 'HTTP-Status
    'url-normalize disabled: %2F is not refused');
 $tf->http_ok({ REQUEST => ["GET /%68ello.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => $hello }] },
    'url-normalize disabled: the path is still decoded to find the file');
+$tf->http_ok({ RAW => "GET /h\x00llo.txt HTTP/1.0\r\n\r\n", RESPONSE => [{ 'HTTP-Status' => 404 }] },
+   'url-normalize disabled: a NUL byte in the path names no file (404, not 500)');
 $tf->http_ok({ RAW => "GET /hello.txt HTTP/1.1\nHost: x\n\n",
     RESPONSE => [{ 'HTTP-Protocol' => 'HTTP/1.0', 'HTTP-Status' => 400 }] },
    'url-normalize disabled: the header-strict after it is not read (bare LF refused)');

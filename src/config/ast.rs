@@ -39,7 +39,7 @@ pub enum Expr {
     Ref(String, Span),
     /// `( ... )`: elements with an optional `key =>`, each with the token
     /// after it (`,` or `)`: where 1.4.69 reports a duplicate key).
-    Array(Vec<(Option<Expr>, Expr, (Span, String))>, Span),
+    Array(Vec<(Option<Expr>, Expr, (Span, &'static str))>, Span),
     /// `a + b + ...`: at least two operands, merged left to right (kept
     /// flat so a long sum cannot nest deeply).
     Plus(Vec<Expr>, Span),

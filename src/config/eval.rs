@@ -309,7 +309,7 @@ impl Evaluator {
                         return Err(ConfigError::at(
                             ErrorKind::DuplicateArrayKey(key.clone()),
                             &after.0,
-                            &after.1,
+                            after.1,
                         ));
                     }
                     arr.push(key, val);
@@ -795,6 +795,19 @@ mod tests {
             read("a = (\"k\" => 1, \"K\" => 2)\n").unwrap_err().kind,
             ErrorKind::DuplicateArrayKey(_)
         ));
+        // reported at the token after the repeated element, as 1.4.69
+        let at = |src: &str| {
+            let e = read(src).unwrap_err();
+            e.at.map(|(s, t)| (s.line, s.col, t))
+        };
+        assert_eq!(
+            at("a = (\"k\" => 1, \"k\" => 2, \"j\" => 3)\n"),
+            Some((1, 24, "(COMMA)".to_string()))
+        );
+        assert_eq!(
+            at("a = (\"k\" => 1,\n \"k\" => 2\n)\n"),
+            Some((3, 1, ")".to_string()))
+        );
         assert!(read("a = (\"k\" => 1)\na += (\"k\" => 1)\n").is_ok());
         assert!(read("a = (\"k\" => 1)\na += (\"k\" => 2)\n").is_err());
     }

@@ -639,9 +639,6 @@ impl<'t> Parser<'t> {
         }
         elems.push(self.aelement()?);
         loop {
-            if let Some(last) = elems.last_mut() {
-                last.2 = self.next_token();
-            }
             match self.peek() {
                 Some(Tok::RParen) => {
                     self.pos += 1;
@@ -658,16 +655,10 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// The next token's place and text (for an error reported there).
-    fn next_token(&self) -> (Span, String) {
-        let text = self
-            .peek()
-            .map(|t| t.text())
-            .unwrap_or_else(|| "(EOL)".into());
-        (self.span(), text.to_string())
-    }
-
-    fn aelement(&mut self) -> PResult<(Option<Expr>, Expr, (Span, String))> {
+    /// An element, `key => value` or `value`, with the token after it
+    /// (`,` or `)`; anything else fails in the caller), where 1.4.69
+    /// reports a duplicate key.
+    fn aelement(&mut self) -> PResult<(Option<Expr>, Expr, (Span, &'static str))> {
         let first = self.expression()?;
         let (key, value) = if self.peek() == Some(&Tok::ArrayAssign) {
             self.pos += 1;
@@ -675,9 +666,11 @@ impl<'t> Parser<'t> {
         } else {
             (None, first)
         };
-        // (the token after it is set by the caller)
-        let after = (value.span().clone(), String::new());
-        Ok((key, value, after))
+        let after = match self.peek() {
+            Some(Tok::RParen) => ")",
+            _ => "(COMMA)",
+        };
+        Ok((key, value, (self.span(), after)))
     }
 
     /// `$OBJ[field] op value { ... }` and its else branches.

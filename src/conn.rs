@@ -381,7 +381,8 @@ impl Conn {
                 None
             },
             range_method: None,
-            late: Some(late),
+            // Only a configuration with blocks decided late needs it.
+            late: sh.compiled.late().is_some().then_some(late as _),
         }
     }
 

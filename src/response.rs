@@ -603,13 +603,17 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
         };
         match ctx.stat(&candidate) {
             Ok(m) if m.is_file() => {
-                // mod_staticfile sees the index file's URL path.
-                let url = if name.starts_with('/') {
-                    name.to_string()
-                } else {
-                    format!("{}{name}", req.path())
+                // mod_staticfile (and mod_access, after mod_indexfile)
+                // see the index file's URL path; made only for them.
+                let looked_at = ctx.late.is_some()
+                    || (conf.access_after_index
+                        && !(conf.access_deny.is_empty() && conf.access_allow.is_empty()));
+                let url = match looked_at {
+                    false => String::new(),
+                    true if name.starts_with('/') => name.to_string(),
+                    true => format!("{}{name}", req.path()),
                 };
-                let moved = Some(Moved {
+                let moved = looked_at.then_some(Moved {
                     url: &url,
                     dir: true,
                 });

@@ -72,16 +72,7 @@ impl Shared {
             return self.compiled.global();
         }
         let header = |name: &str| head.header(name);
-        let input = crate::config::matcher::CondInput {
-            url: head.path(),
-            host: head.host().unwrap_or(""),
-            query: head.query().unwrap_or(""),
-            remote_ip: peer,
-            scheme: "http",
-            method: head.method.as_str(),
-            socket: self.tokens.get(listener).map(String::as_str).unwrap_or(""),
-            header: &header,
-        };
+        let input = self.cond_input(head, peer, listener, &header);
         let holds = crate::config::matcher::eval_blocks(&self.cfg.tree, &input);
         if let Some(t) = &self.cond_trace {
             t.run(&self.cfg.tree, &input, &mut |line| {
@@ -89,6 +80,26 @@ impl Shared {
             });
         }
         self.compiled.for_request(&holds)
+    }
+
+    /// The request fields conditions compare (`header`: its header lookup).
+    fn cond_input<'a>(
+        &'a self,
+        head: &'a RequestHead,
+        peer: std::net::IpAddr,
+        listener: usize,
+        header: &'a dyn Fn(&str) -> Option<&'a str>,
+    ) -> crate::config::matcher::CondInput<'a> {
+        crate::config::matcher::CondInput {
+            url: head.path(),
+            host: head.host().unwrap_or(""),
+            query: head.query().unwrap_or(""),
+            remote_ip: peer,
+            scheme: "http",
+            method: head.method.as_str(),
+            socket: self.tokens.get(listener).map(String::as_str).unwrap_or(""),
+            header,
+        }
     }
 
     /// What mod_staticfile reads for `head` once its URL path became `url`
@@ -103,25 +114,8 @@ impl Shared {
         let blocks = self.compiled.late()?;
         let head = late.head;
         let header = |name: &str| head.header(name);
-        let input = crate::config::matcher::CondInput {
-            url: head.path(),
-            host: head.host().unwrap_or(""),
-            query: head.query().unwrap_or(""),
-            remote_ip: late.peer,
-            scheme: "http",
-            method: head.method.as_str(),
-            socket: self
-                .tokens
-                .get(late.listener)
-                .map(String::as_str)
-                .unwrap_or(""),
-            header: &header,
-        };
-        let moved = crate::config::matcher::CondInput {
-            url,
-            header: &header,
-            ..input
-        };
+        let input = self.cond_input(head, late.peer, late.listener, &header);
+        let moved = crate::config::matcher::CondInput { url, ..input };
         let early = if dir {
             &blocks.early_dir
         } else {

@@ -176,4 +176,13 @@ while (kill(0, $pid) && $waited < 50) { select(undef, undef, undef, 0.1); $waite
 ok(!kill(0, $pid) || waitpid($pid, 1), 'SIGINT: the server shuts down gracefully');
 like(strip_log_prefix($tf->server_log), qr/^\[note\] graceful shutdown started$/m, 'graceful shutdown is logged');
 $tf->stop_proc;
+
+# mod_access before mod_indexfile: its second look is on the directory's URL
+$tf = LightyTest->new(config => 'access-first.conf');
+ok($tf->start_proc == 0, 'mod_access listed first: server starts') or do { done_testing(); exit };
+t_ok({ REQUEST => ["GET /sub/ HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200 }] },
+     'mod_access before mod_indexfile: the index page of /sub/ is served');
+t_ok({ REQUEST => ["GET /sub/index.html HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+     '... while asked by name it is refused');
+$tf->stop_proc;
 done_testing();

@@ -102,6 +102,9 @@ is($x->{raw} =~ /\r\n\r\n(.*)\z/s ? length $1 : -1, 0, '... and sends no body');
 ($code, $conn, %env) = handler_env("GET /az/x?ahdrs=Bogus HTTP/1.0\r\n\r\n");
 is($code, 200, 'an authorizer that fails: the handler answers');
 is($env{REDIRECT_STATUS} // '', '502', '... for the 502');
+($code, $conn, %env) = handler_env("GET /adown/x HTTP/1.0\r\n\r\n");
+is($code, 200, 'an authorizer that cannot be reached: the handler answers');
+is($env{REDIRECT_STATUS} // '', '503', '... for the 503');
 
 # the authorizer allowed the request (X-Foo: v1); server.error-handler
 # starts it over, so the authorizer runs again for the handler's URL and

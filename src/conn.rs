@@ -13,6 +13,17 @@ use crate::server::Shared;
 use std::io::Read;
 use std::os::fd::AsRawFd;
 
+/// What became of a request offered to mod_fastcgi.
+enum Handoff {
+    /// A backend (or its 503) answers it.
+    Taken,
+    /// The static path answers it.
+    Declined,
+    /// mod_access refused it on the path mod_fastcgi's URL stage left: the
+    /// static path answers 403.
+    Denied,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     ReadHead,
@@ -327,25 +338,25 @@ impl Conn {
                 }
                 response::error_response(e.status, &conf, true)
             }
-            // Handlers only after the URL stage (mod_access, CONNECT,
-            // OPTIONS *), which response::handle answers.
-            Ok(())
-                if (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
-                    && response::uri_clean(head, &conf).is_none()
-                    && self.try_fastcgi(
-                        sh,
-                        head,
-                        &conf,
-                        auth_env.as_deref().unwrap_or(&[]),
-                        auth_env.is_some(),
-                        None,
-                    ) =>
-            {
-                return;
-            }
             Ok(()) => {
+                let env = auth_env.as_deref();
+                let denied = match self.fastcgi_first(
+                    sh,
+                    head,
+                    &conf,
+                    env.unwrap_or(&[]),
+                    env.is_some(),
+                    None,
+                ) {
+                    Handoff::Taken => return,
+                    Handoff::Denied => true,
+                    Handoff::Declined => false,
+                };
                 let late = self.late_view(sh, head);
-                let ctx = self.static_ctx(sh, head, &conf, &late);
+                let ctx = response::Ctx {
+                    denied,
+                    ..self.static_ctx(sh, head, &conf, &late)
+                };
                 match response::handle(head, &ctx) {
                     response::Handled::Response(r) => r,
                     response::Handled::ErrorHandler(sub) => {
@@ -383,6 +394,7 @@ impl Conn {
             range_method: None,
             // Only a configuration with blocks decided late needs it.
             late: sh.compiled.late().is_some().then_some(late as _),
+            denied: false,
         }
     }
 
@@ -435,14 +447,16 @@ impl Conn {
         env: &[(String, String)],
         auth_done: bool,
     ) {
-        if (!conf.fastcgi_server.is_empty() || !conf.fastcgi_auth.is_empty())
-            && response::uri_clean(head, conf).is_none()
-            && self.try_fastcgi(sh, head, conf, env, auth_done, Some(origin))
-        {
-            return;
-        }
+        let denied = match self.fastcgi_first(sh, head, conf, env, auth_done, Some(origin)) {
+            Handoff::Taken => return,
+            Handoff::Denied => true,
+            Handoff::Declined => false,
+        };
         let late = self.late_view(sh, head);
-        let ctx = self.static_ctx(sh, head, conf, &late);
+        let ctx = response::Ctx {
+            denied,
+            ..self.static_ctx(sh, head, conf, &late)
+        };
         let r = response::serve_error_sub(head, &ctx, origin);
         let (keep, version) = self.keep_and_version(sh, head, conf);
         let keep = keep && !r.close;
@@ -481,6 +495,28 @@ impl Conn {
         (keep, version)
     }
 
+    /// The URL stage (mod_access, CONNECT, `OPTIONS *`), then mod_fastcgi
+    /// ([`Conn::try_fastcgi`]) when a key is configured; the static path
+    /// answers what this leaves. With mod_fastcgi before mod_access in
+    /// server.modules, mod_fastcgi's URL stage comes first and mod_access
+    /// looks at the path it leaves.
+    fn fastcgi_first(
+        &mut self,
+        sh: &mut Shared,
+        head: &RequestHead,
+        conf: &std::rc::Rc<crate::reqconf::RequestConf>,
+        env: &[(String, String)],
+        auth_done: bool,
+        origin: Option<response::ErrorOrigin>,
+    ) -> Handoff {
+        if (conf.fastcgi_server.is_empty() && conf.fastcgi_auth.is_empty())
+            || response::uri_clean_with(head, conf, !conf.access_after_fastcgi).is_some()
+        {
+            return Handoff::Declined;
+        }
+        self.try_fastcgi(sh, head, conf, env, auth_done, origin)
+    }
+
     /// Hands the request to mod_fastcgi when one of its keys matches: an
     /// authorizer key first (unless one already allowed the request:
     /// `auth_done`), then a responder key. `env` goes to the backend's
@@ -494,10 +530,10 @@ impl Conn {
         env: &[(String, String)],
         auth_done: bool,
         origin: Option<response::ErrorOrigin>,
-    ) -> bool {
+    ) -> Handoff {
         use crate::gw::config::Mode;
         let Some(docroot) = conf.document_root.clone() else {
-            return false;
+            return Handoff::Declined;
         };
         let pick = crate::gw::balance::PickInput {
             path: head.path(),
@@ -519,6 +555,7 @@ impl Conn {
                 local: None,
                 range_method: None,
                 late: None,
+                denied: false,
             };
             let fc = crate::mods::fastcgi::FcgiConf {
                 exts,
@@ -526,6 +563,7 @@ impl Conn {
                 balance: conf.fastcgi_balance,
                 authorizer: mode == Mode::Authorizer,
                 physical_only: conf.fastcgi_physical_only,
+                access_last: conf.access_after_fastcgi,
             };
             let claim = crate::mods::fastcgi::target(&fc, &ctx, head.path(), &docroot, &pick);
             let (keep, version) = self.keep_and_version(sh, head, conf);
@@ -536,9 +574,10 @@ impl Conn {
                 None if mode == Mode::Authorizer
                     && crate::mods::fastcgi::url_key_matches(&fc, head.path()) =>
                 {
-                    return false;
+                    return Handoff::Declined;
                 }
                 None => continue,
+                Some(crate::mods::fastcgi::Claim::Denied) => return Handoff::Denied,
                 Some(crate::mods::fastcgi::Claim::AllDown { key }) => {
                     if let Some(e) = exts.iter().find(|e| e.key == key)
                         && !e.note_sent.replace(true)
@@ -554,7 +593,7 @@ impl Conn {
                         && let Some(sub) = response::error_handler(conf, 503, false)
                     {
                         self.error_subrequest(sh, head, &sub, auth_done.then_some(env));
-                        return true;
+                        return Handoff::Taken;
                     }
                     let status = origin.map_or(503, |o| o.failed(503));
                     let r = response::error_response(status, conf, false);
@@ -582,9 +621,9 @@ impl Conn {
                     }
                 }
             }
-            return true;
+            return Handoff::Taken;
         }
-        false
+        Handoff::Declined
     }
 
     /// The local address of the client socket (SERVER_ADDR / SERVER_PORT).

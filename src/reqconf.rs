@@ -48,6 +48,11 @@ pub struct RequestConf {
     /// second look of mod_access (when the request is about to be handled)
     /// sees the index file's URL path (server-wide).
     pub access_after_index: bool,
+    /// mod_fastcgi comes before mod_access in server.modules, so mod_access
+    /// sees the URL path as mod_fastcgi's URL stage leaves it: cut to
+    /// SCRIPT_NAME when a check-local-disabled prefix key splits off
+    /// PATH_INFO (server-wide).
+    pub access_after_fastcgi: bool,
     pub dir_listing: bool,
     pub dir_listing_hide_dotfiles: bool,
     /// dir-listing.encoding, -external-css, -external-js, -set-footer,
@@ -125,6 +130,7 @@ impl Default for RequestConf {
             server_kbps: 0,
             absolute_dir_redirect: false,
             access_after_index: true,
+            access_after_fastcgi: false,
             dir_listing: false,
             dir_listing_hide_dotfiles: true,
             dir_listing_encoding: None,
@@ -532,6 +538,8 @@ impl CompiledConf {
         }
         let at = |m: &str| modules.iter().position(|x| x == m);
         global.access_after_index = at("mod_indexfile") < at("mod_access");
+        global.access_after_fastcgi =
+            at("mod_access").is_some() && at("mod_fastcgi") < at("mod_access");
         c.global = Rc::new(global);
         Ok(c)
     }

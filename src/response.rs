@@ -40,6 +40,9 @@ pub struct Ctx<'a> {
     /// The configuration as mod_staticfile reads it once the URL path
     /// changed (see [`LateConf`]); None: the request's own.
     pub late: Option<&'a dyn LateConf>,
+    /// mod_access already refused the request, on the URL path mod_fastcgi
+    /// cut to SCRIPT_NAME before it looked ([`crate::mods::fastcgi::Claim::Denied`]).
+    pub denied: bool,
 }
 
 /// The request's configuration with the condition blocks that lighttpd
@@ -290,7 +293,14 @@ pub fn serve_error_sub(head: &RequestHead, ctx: &Ctx<'_>, sub: ErrorOrigin) -> R
 /// (mod_access's url.access-deny, CONNECT, `OPTIONS *`), in lighttpd's
 /// order. Handlers (static files, FastCGI) run only when this is None.
 pub fn uri_clean(req: &RequestHead, conf: &RequestConf) -> Option<Response> {
-    if !access_checked(req.path(), conf) {
+    uri_clean_with(req, conf, true)
+}
+
+/// [`uri_clean`], with mod_access's look at the whole URL path or not
+/// (`access`: false when mod_fastcgi comes first and takes that look
+/// itself, see [`crate::mods::fastcgi::FcgiConf::access_last`]).
+pub fn uri_clean_with(req: &RequestHead, conf: &RequestConf, access: bool) -> Option<Response> {
+    if access && !access_checked(req.path(), conf) {
         return Some(Response::new(403));
     }
     if req.method == Method::Connect {
@@ -364,6 +374,9 @@ fn route(req: &RequestHead, ctx: &Ctx<'_>) -> Response {
 fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Response {
     let conf = ctx.conf;
     let path = req.path();
+    if ctx.denied {
+        return Response::new(403);
+    }
     if let Some(r) = uri_clean(req, conf) {
         return r;
     }

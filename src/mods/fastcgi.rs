@@ -24,6 +24,10 @@ pub struct FcgiConf<'a> {
     pub authorizer: bool,
     /// Only the physical stage: every key acts as with check-local.
     pub physical_only: bool,
+    /// mod_access comes after mod_fastcgi in server.modules: it looks at
+    /// the URL path once mod_fastcgi's URL stage is over (the static path
+    /// answers a refusal; see [`Claim::Denied`]).
+    pub access_last: bool,
 }
 
 /// A request the backend will answer.
@@ -211,6 +215,11 @@ pub enum Claim {
     AllDown {
         key: String,
     },
+    /// 403 at the URL stage: mod_access refused the URL path a
+    /// check-local-disabled prefix key cut down to SCRIPT_NAME (mod_fastcgi
+    /// before mod_access in server.modules), whatever the whole path would
+    /// have been, or mod_alias refused that path.
+    Denied,
 }
 
 /// The backend target for a responder request, if mod_fastcgi takes it.
@@ -233,6 +242,43 @@ pub fn target(
             } else {
                 (path, None)
             };
+            // 1.4.69 cuts the URL path to SCRIPT_NAME here, so a mod_access
+            // that comes later sees only that (an empty one included).
+            if conf.access_last {
+                if path_info.is_some() {
+                    if !crate::response::access_checked(script_name, ctx.conf) {
+                        return Some(Claim::Denied);
+                    }
+                } else if !crate::response::access_allowed(path, ctx.conf) {
+                    return None;
+                }
+            }
+            // Without the host's docroot, the file is the physical path of
+            // the URL path cut to SCRIPT_NAME: mod_alias maps it (its
+            // directory is then DOCUMENT_ROOT) and it is lower-cased with
+            // server.force-lowercase-filenames. An alias that refuses it
+            // refuses the request (1.4.69 then runs the backend all the
+            // same and answers 403 with its reply: doc/compat.md).
+            if host.docroot.is_none()
+                && !script_name.is_empty()
+                && (ctx.conf.force_lowercase_filenames || !ctx.conf.alias_url.is_empty())
+            {
+                let lowered;
+                let fs_name = if ctx.conf.force_lowercase_filenames {
+                    lowered = script_name.to_ascii_lowercase();
+                    lowered.as_str()
+                } else {
+                    script_name
+                };
+                let mut file = String::new();
+                let Ok((base, _)) =
+                    crate::response::physical_path(ctx.conf, docroot, fs_name, &mut file)
+                else {
+                    return Some(Claim::Denied);
+                };
+                let t = FcgiTarget::new(host.clone(), i, script_name, path_info, &[&file], base);
+                return Some(Claim::Target(t));
+            }
             let root = host.docroot.as_deref().unwrap_or(docroot);
             // fix-root-scriptname empties SCRIPT_NAME; the file is still
             // the root directory, "<root>/" (1.4.69).
@@ -245,6 +291,11 @@ pub fn target(
             let t = FcgiTarget::new(host.clone(), i, script_name, path_info, &filename, root);
             return Some(Claim::Target(t));
         }
+    }
+    // The URL stage is over: a mod_access that comes after it looks at the
+    // whole path now, and the static path answers its refusal.
+    if conf.access_last && !crate::response::access_allowed(path, ctx.conf) {
+        return None;
     }
     // check-local: the file must exist; the core's PATH_INFO split applies
     // (on the lower-cased path with server.force-lowercase-filenames).
@@ -410,6 +461,7 @@ mod tests {
             balance: Balance::default(),
             authorizer: false,
             physical_only: false,
+            access_last: false,
         }
     }
 

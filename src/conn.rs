@@ -264,15 +264,37 @@ impl Conn {
                 }
             }
             Err(e) => {
-                if let Some(msg) = &e.log {
-                    crate::log_error!("{msg}");
-                }
                 let conf = sh.compiled.global();
+                let start = request::stray_blank_line(&self.inbuf, self.requests > 0);
+                // Refused while it was still being read (the request line,
+                // its size): no head to show, as in 1.4.69.
+                let head = head_block(&self.inbuf[start..]).filter(|_| e.log.is_none());
+                if conf.log_request_header
+                    && let Some(head) = head
+                {
+                    log_head_lines(Some(self.sock.as_raw_fd()), "rqst", head);
+                }
+                if let Some(msg) = &e.log {
+                    if e.log_peer {
+                        crate::log_error!("{msg} ({})", self.peer_text());
+                    } else {
+                        crate::log_error!("{msg}");
+                    }
+                }
+                // debug.log-request-header-on-error: why, then the head as
+                // 1.4.69 holds it then (folded lines joined by spaces).
+                if conf.log_request_header_on_error
+                    && let Some(head) = head
+                {
+                    if !e.reason.is_empty() {
+                        crate::log_error!("{}", e.reason);
+                    }
+                    log_head_lines(None, "rqst", &unfolded(head));
+                }
                 // The status line says HTTP/1.1 when the request line did
                 // (except for 431, whose request line may not be complete);
                 // a HEAD gets no body only if its request line was read
                 // whole (lighttpd knows the method only then).
-                let start = request::stray_blank_line(&self.inbuf, self.requests > 0);
                 let req = &self.inbuf[start..];
                 let line = (e.status != 431 && !e.before_line)
                     .then(|| request::line_version(req, sh.parse_opts.header_strict))
@@ -306,8 +328,10 @@ impl Conn {
     fn respond(&mut self, sh: &mut Shared, head: RequestHead, raw: &[u8]) {
         let conf = sh.request_conf(&head, self.peer, self.listener);
         let fd = self.sock.as_raw_fd();
-        if conf.log_request_header {
-            log_head_lines(fd, "rqst", raw);
+        // 1.4.69 logs the head before any condition is looked at: the
+        // global setting counts.
+        if sh.compiled.global().log_request_header {
+            log_head_lines(Some(fd), "rqst", raw);
         }
         self.timeout_note = conf.log_timeouts.then(|| head.target().to_string());
         self.kbps = conf.conn_kbps;
@@ -339,6 +363,9 @@ impl Conn {
                 response::error_response(e.status, &conf, true)
             }
             Ok(()) => {
+                if conf.log_request_handling {
+                    response::log_parsed(head);
+                }
                 let env = auth_env.as_deref();
                 let denied = match self.fastcgi_first(
                     sh,
@@ -447,6 +474,9 @@ impl Conn {
         env: &[(String, String)],
         auth_done: bool,
     ) {
+        if conf.log_request_handling {
+            response::log_parsed(head);
+        }
         let denied = match self.fastcgi_first(sh, head, conf, env, auth_done, Some(origin)) {
             Handoff::Taken => return,
             Handoff::Denied => true,
@@ -509,12 +539,15 @@ impl Conn {
         auth_done: bool,
         origin: Option<response::ErrorOrigin>,
     ) -> Handoff {
-        if (conf.fastcgi_server.is_empty() && conf.fastcgi_auth.is_empty())
-            || response::uri_clean_with(head, conf, !conf.access_after_fastcgi).is_some()
-        {
+        if conf.fastcgi_server.is_empty() && conf.fastcgi_auth.is_empty() {
             return Handoff::Declined;
         }
-        self.try_fastcgi(sh, head, conf, env, auth_done, origin)
+        match response::uri_clean_with(head, conf, !conf.access_after_fastcgi) {
+            None => self.try_fastcgi(sh, head, conf, env, auth_done, origin),
+            // mod_access refused it (and logged why): not again.
+            Some(r) if r.status == 403 => Handoff::Denied,
+            Some(_) => Handoff::Declined,
+        }
     }
 
     /// Hands the request to mod_fastcgi when one of its keys matches: an
@@ -702,7 +735,7 @@ impl Conn {
         let mut bytes = self.out.take_buf();
         response::serialize_head_into(&mut bytes, r, version, keep, sh.date.get(sh.now), tag);
         if std::mem::take(&mut self.log_response) {
-            log_head_lines(self.sock.as_raw_fd(), "resp", &bytes);
+            log_head_lines(Some(self.sock.as_raw_fd()), "resp", &bytes);
         }
         self.out.push_mem(bytes);
         self.keep_alive = keep;
@@ -882,14 +915,59 @@ impl Conn {
 }
 
 /// debug.log-request-header / -response-header: one line per head line,
-/// `fd:N rqst: LINE` / `fd:N resp: LINE`, the blank line included.
-fn log_head_lines(fd: i32, what: &str, head: &[u8]) {
-    let text = String::from_utf8_lossy(head);
-    let body = text.strip_suffix('\n').unwrap_or(&text);
-    for line in body.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        crate::log_error!("fd:{fd} {what}: {line}");
+/// `fd:N rqst: LINE` / `fd:N resp: LINE` (`rqst: LINE` without `fd`: a
+/// refused request's head), the blank line included, bytes outside
+/// printable ASCII escaped (`\t`, `\x01`). As in 1.4.69, a NUL byte ends
+/// the splitting: the rest of the head is one line, its line ends escaped.
+fn log_head_lines(fd: Option<i32>, what: &str, head: &[u8]) {
+    let mut rest = head;
+    while !rest.is_empty() {
+        let line = match rest.iter().position(|&b| b == b'\n' || b == 0) {
+            Some(i) if rest[i] == b'\n' => {
+                let line = &rest[..i];
+                rest = &rest[i + 1..];
+                line.strip_suffix(b"\r").unwrap_or(line)
+            }
+            _ => std::mem::take(&mut rest),
+        };
+        let text = crate::log::escape(line);
+        match fd {
+            Some(fd) => crate::log_error!("fd:{fd} {what}: {text}"),
+            None => crate::log_error!("{what}: {text}"),
+        }
     }
+}
+
+/// `head` with each folded line's CR LF turned into two spaces, as 1.4.69
+/// joins them in place while it parses.
+fn unfolded(head: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let folds = |w: &[u8]| w[0] == b'\r' && w[1] == b'\n' && matches!(w[2], b' ' | b'\t');
+    if !head.windows(3).any(folds) {
+        return std::borrow::Cow::Borrowed(head);
+    }
+    let mut out = head.to_vec();
+    for i in 0..out.len().saturating_sub(2) {
+        if folds(&out[i..i + 3]) {
+            out[i] = b' ';
+            out[i + 1] = b' ';
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The head of a request that begins `buf`: up to and including the blank
+/// line that ends it (`\n\n` or `\n\r\n`), if it is all there.
+fn head_block(buf: &[u8]) -> Option<&[u8]> {
+    let mut at = 0;
+    while let Some(i) = buf[at..].iter().position(|&b| b == b'\n') {
+        let nl = at + i;
+        match &buf[nl + 1..] {
+            [b'\n', ..] => return Some(&buf[..nl + 2]),
+            [b'\r', b'\n', ..] => return Some(&buf[..nl + 3]),
+            _ => at = nl + 1,
+        }
+    }
+    None
 }
 
 /// A request head for one that could not be parsed, so that an error
@@ -921,5 +999,40 @@ fn error_origin_head(
             Some(h)
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{head_block, unfolded};
+
+    #[test]
+    fn the_head_ends_at_the_first_blank_line() {
+        assert_eq!(
+            head_block(b"GET / HTTP/1.0\r\n\r\nbody"),
+            Some(&b"GET / HTTP/1.0\r\n\r\n"[..])
+        );
+        assert_eq!(
+            head_block(b"GET / HTTP/1.0\nA: b\n\nbody"),
+            Some(&b"GET / HTTP/1.0\nA: b\n\n"[..])
+        );
+        // a NUL does not end the search
+        assert_eq!(
+            head_block(b"GET / HTTP/1.0\r\nX: \0\r\n\r\n"),
+            Some(&b"GET / HTTP/1.0\r\nX: \0\r\n\r\n"[..])
+        );
+        assert_eq!(head_block(b"GET / HTTP/1.0\r\nX: y\r\n"), None);
+    }
+
+    #[test]
+    fn folded_lines_are_joined_by_spaces() {
+        assert_eq!(
+            &*unfolded(b"Host: x\r\n X\r\n\tY\r\n\r\n"),
+            b"Host: x   X  \tY\r\n\r\n"
+        );
+        assert!(matches!(
+            unfolded(b"A: b\r\n\r\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -85,6 +85,11 @@ pub struct RequestConf {
     pub log_request_handling: bool,
     pub log_file_not_found: bool,
     pub log_request_header: bool,
+    /// debug.log-request-header-on-error: a request refused while its head
+    /// is read is logged (why, then its head lines). Only the global value
+    /// counts; debug.log-request-handling or -request-header set globally
+    /// turn it on too, as in 1.4.69.
+    pub log_request_header_on_error: bool,
     pub log_response_header: bool,
     pub log_condition_handling: bool,
     pub log_timeouts: bool,
@@ -156,6 +161,7 @@ impl Default for RequestConf {
             log_request_handling: false,
             log_file_not_found: false,
             log_request_header: false,
+            log_request_header_on_error: false,
             log_response_header: false,
             log_condition_handling: false,
             log_timeouts: false,
@@ -340,6 +346,7 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ("debug.log-request-handling", _) => flag(|c| &mut c.log_request_handling),
         ("debug.log-file-not-found", _) => flag(|c| &mut c.log_file_not_found),
         ("debug.log-request-header", _) => flag(|c| &mut c.log_request_header),
+        ("debug.log-request-header-on-error", _) => flag(|c| &mut c.log_request_header_on_error),
         ("debug.log-response-header", _) => flag(|c| &mut c.log_response_header),
         ("debug.log-condition-handling", _) => flag(|c| &mut c.log_condition_handling),
         ("debug.log-timeouts", _) => flag(|c| &mut c.log_timeouts),
@@ -536,6 +543,8 @@ impl CompiledConf {
                 .and_then(crate::config::scoped::to_bool)
                 .unwrap_or(false);
         }
+        global.log_request_header_on_error |=
+            global.log_request_handling || global.log_request_header;
         let at = |m: &str| modules.iter().position(|x| x == m);
         global.access_after_index = at("mod_indexfile") < at("mod_access");
         global.access_after_fastcgi =

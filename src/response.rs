@@ -393,25 +393,32 @@ fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Respon
     } else {
         path
     };
-    let Ok((docroot, path)) = physical_path(conf, docroot, path, physical) else {
+    let rel = path;
+    let Ok((base, path)) = physical_path(conf, docroot, path, physical) else {
         return Response::new(403);
     };
     let physical = physical.as_str();
     if conf.log_request_handling {
-        log_handling(req, docroot, physical);
+        log_physical(docroot, base, rel, physical);
     }
+    let docroot = base;
     if !conf.follow_symlink && has_symlink(docroot, path) {
         return Response::new(403);
     }
     match ctx.stat(physical) {
         Ok(m) if m.is_dir() => directory(req, ctx, docroot, physical),
-        Ok(m) => static_file(req, ctx, physical, m, None),
+        Ok(m) => {
+            if conf.log_request_handling {
+                log_subrequest(physical, req.path(), "");
+            }
+            static_file(req, ctx, physical, m, None)
+        }
         // The prefixes of the physical path itself (an alias directory and
         // its rest are joined without a slash).
         Err(libc::ENOTDIR) => path_info(req, ctx, "", physical),
         Err(libc::EACCES) => Response::new(403),
         Err(e @ (libc::ENOENT | libc::ENAMETOOLONG)) => {
-            if conf.log_file_not_found {
+            if conf.log_file_not_found || conf.log_request_handling {
                 crate::log_error!(
                     "-- : {}",
                     std::io::Error::from_raw_os_error(e)
@@ -482,20 +489,41 @@ pub(crate) fn alias<'p>(
     Some(Ok((dir.as_str(), rest)))
 }
 
-/// debug.log-request-handling: the parsed URI and the logical → physical
-/// mapping, in lighttpd's layout.
-fn log_handling(req: &RequestHead, docroot: &str, physical: &str) {
+/// debug.log-request-handling, first: the request's URI as parsed, in
+/// lighttpd's layout (before anything looks at it).
+pub fn log_parsed(req: &RequestHead) {
     crate::log_error!("-- parsed Request-URI");
-    crate::log_error!("Request-URI     : {}", req.target());
+    crate::log_error!("Request-URI     : {}", req.normalized());
     crate::log_error!("URI-scheme      : http");
     crate::log_error!("URI-authority   : {}", req.host().unwrap_or(""));
     crate::log_error!("URI-path (clean): {}", req.path());
     crate::log_error!("URI-query       : {}", req.query().unwrap_or(""));
+}
+
+/// debug.log-request-handling: the logical → physical mapping (`rel`: the
+/// URL path as the file is looked up, `base`: the document root or the
+/// alias directory it is under).
+pub fn log_physical(docroot: &str, base: &str, rel: &str, physical: &str) {
     crate::log_error!("-- logical -> physical");
     crate::log_error!("Doc-Root     : {docroot}");
-    crate::log_error!("Basedir      : {docroot}");
-    crate::log_error!("Rel-Path     : {}", req.path());
+    crate::log_error!("Basedir      : {base}");
+    crate::log_error!("Rel-Path     : {rel}");
     crate::log_error!("Path         : {physical}");
+}
+
+/// debug.log-request-handling: the file (or directory) the request names,
+/// its URL path and PATH_INFO, once they are split.
+pub fn log_subrequest(physical: &str, url: &str, path_info: &str) {
+    crate::log_error!("-- handling subrequest");
+    crate::log_error!("Path         : {physical}");
+    crate::log_error!("URI          : {url}");
+    crate::log_error!("Pathinfo     : {path_info}");
+}
+
+/// debug.log-request-handling: mod_indexfile takes the directory `url`.
+pub fn log_indexfile(url: &str) {
+    crate::log_error!("-- handling the request as Indexfile");
+    crate::log_error!("URI          : {url}");
 }
 
 fn options_ok() -> Response {
@@ -536,6 +564,9 @@ fn path_info(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, path: &str) -> Res
                 .checked_sub(rest)
                 .and_then(|n| url.get(..n))
                 .unwrap_or(url);
+            if ctx.conf.log_request_handling {
+                log_subrequest(&physical, url, &path[i..]);
+            }
             static_file(req, ctx, &physical, m, Some(Moved { url, dir: false }))
         }
         None => Response::new(404),
@@ -607,6 +638,12 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
             r.header("Content-Length", "0");
         }
         return r;
+    }
+    if conf.log_request_handling {
+        log_subrequest(physical, req.path(), "");
+        if !conf.index_files.is_empty() {
+            log_indexfile(req.path());
+        }
     }
     for name in conf.index_files.iter() {
         let candidate = if name.starts_with('/') {
@@ -837,12 +874,6 @@ fn static_file(
         None => ctx,
     };
     let conf = ctx.conf;
-    if conf.log_request_handling {
-        crate::log_error!("-- handling subrequest");
-        crate::log_error!("Path         : {physical}");
-        crate::log_error!("URI          : {}", req.path());
-        crate::log_error!("Pathinfo     : ");
-    }
     // mod_access's second look, on the URL path as it is now (an index
     // file's only when mod_indexfile runs before mod_access).
     if let Some(mv) = moved

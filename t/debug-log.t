@@ -6,16 +6,28 @@
 use strict;
 use warnings;
 use Test::More;
-use LightyTest qw(strip_log_prefix);
+use LightyTest qw(strip_log_prefix responder_socket);
 
+my $sock = responder_socket();
 my $tf = LightyTest->new(config => 'debug-log.conf');
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
 ok($tf->handle_http({ REQUEST => ["GET /hello.txt HTTP/1.0\nX-Test: yes"], RESPONSE => [{ 'HTTP-Status' => 200 }] }) == 0,
    'GET /hello.txt');
 ok($tf->handle_http({ REQUEST => ["GET /nope.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] }) == 0,
    'GET /nope.txt');
+# A head refused while it is parsed: with debug.log-request-header (or
+# -request-handling) set globally, why and the head, bytes escaped.
+my $x = $tf->http_exchange("GET / HTTP/1.1\r\nHost: x\r\nX\xc3: v\r\n\r\n");
+is($x->{responses}[0] && $x->{responses}[0]->code, 400, 'a header name with a byte past ASCII is 400');
+# A control byte before the request line: refused as it is read.
+$x = $tf->http_exchange("\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+is($x->{responses}[0] && $x->{responses}[0]->code, 400, 'a blank line before the first request line is 400');
 select(undef, undef, undef, 0.2);
 my $log = strip_log_prefix($tf->server_log);
+like($log, qr/^fd:\d+ rqst: X\\xc3: v\nfd:\d+ rqst: \ninvalid character in header key -> 400 \('\\xc3'\)\nrqst: GET \/ HTTP\/1\.1\nrqst: Host: x\nrqst: X\\xc3: v\nrqst: \n/m,
+     'the refused head: the rqst lines, why (the byte named), then its lines again');
+like($log, qr/^invalid request-line -> sending Status 400 \(127\.0\.0\.1\)$/m,
+     'a refused request line names the client');
 like($log, qr/^fd:\d+ rqst: GET \/hello\.txt HTTP\/1\.0$/m, 'request line logged');
 like($log, qr/^fd:\d+ rqst: X-Test: yes$/m, 'request header logged');
 like($log, qr/^fd:\d+ rqst: $/m, 'blank line ending the request head logged');
@@ -26,6 +38,28 @@ like($log, qr/^-- parsed Request-URI\nRequest-URI     : \/hello\.txt\nURI-scheme
 like($log, qr/^-- logical -> physical\nDoc-Root     : .*\/docroot\n/m, 'request handling: physical block');
 like($log, qr/^-- : No such file or directory\nPath         : .*\/docroot\/nope\.txt\nURI          : \/nope\.txt$/m,
      'file not found logged');
+$tf->stop_proc;
+
+# debug.log-request-handling for FastCGI: a key that takes the request at
+# the URL stage says so, then the physical path of SCRIPT_NAME; a
+# check-local key after the PATH_INFO split; a directory goes to
+# mod_indexfile; mod_access (after mod_fastcgi) refuses after the claim.
+$tf = LightyTest->new(config => 'debug-fastcgi.conf', env => { FCGI_SOCK => $sock });
+ok($tf->start_proc == 0, 'server starts (FastCGI request handling)') or do { done_testing(); exit };
+for (["GET /fx/a/b?dump-env HTTP/1.0", 200], ["GET /t.fcgi/pi?dump-env HTTP/1.0", 200],
+     ["GET /sub/ HTTP/1.0", 200], ["GET /fx/a.inc HTTP/1.0", 403]) {
+    ok($tf->handle_http({ REQUEST => [$_->[0]], RESPONSE => [{ 'HTTP-Status' => $_->[1] }] }) == 0, $_->[0]);
+}
+select(undef, undef, undef, 0.2);
+$log = strip_log_prefix($tf->server_log);
+like($log, qr{^URI-query       : dump-env\nhandling the request using fastcgi\n-- logical -> physical\nDoc-Root     : .*/docroot\nBasedir      : .*/docroot\nRel-Path     : /fx/a\nPath         : .*/docroot/fx/a\n}m,
+     'URL stage: the claim, then the physical path of SCRIPT_NAME');
+like($log, qr{^Rel-Path     : /t\.fcgi/pi\nPath         : .*/docroot/t\.fcgi/pi\n-- handling subrequest\nPath         : .*/docroot/t\.fcgi\nURI          : /t\.fcgi\nPathinfo     : /pi\nhandling the request using fastcgi$}m,
+     'check-local: the file and PATH_INFO, then the claim');
+like($log, qr{^-- handling subrequest\nPath         : .*/docroot/sub/\nURI          : /sub/\nPathinfo     : \n-- handling the request as Indexfile\nURI          : /sub/$}m,
+     'a directory: the subrequest, then mod_indexfile');
+like($log, qr{^handling the request using fastcgi\nurl denied as we match access_deny /fx/a\.inc$}m,
+     'mod_access after mod_fastcgi refuses after the claim');
 $tf->stop_proc;
 
 # debug.log-condition-handling, switched on by the first block for /hello*:

@@ -111,7 +111,7 @@ pub struct HttpError {
     pub log_peer: bool,
     /// lighttpd's wording for `debug.log-request-header-on-error` (empty
     /// where lighttpd writes nothing).
-    pub reason: &'static str,
+    pub reason: std::borrow::Cow<'static, str>,
     /// Refused before the request line was read whole (the answer says
     /// HTTP/1.0 and, to a HEAD, still carries its body).
     pub before_line: bool,
@@ -125,7 +125,7 @@ impl HttpError {
             close: true,
             log: None,
             log_peer: false,
-            reason,
+            reason: std::borrow::Cow::Borrowed(reason),
             before_line: false,
         }
     }
@@ -149,6 +149,21 @@ impl HttpError {
 
 fn bad(reason: &'static str) -> HttpError {
     HttpError::quiet(400, reason)
+}
+
+/// A 400 for the byte `c` where it may not be: the reason names it as
+/// 1.4.69 does, `(0x1)` for a control character, else `('c')` (a byte past
+/// ASCII escaped as the error log shows it).
+fn bad_char(reason: &'static str, c: u8) -> HttpError {
+    let named = match c {
+        0..0x20 | 0x7F => format!("{reason} (0x{c:x})"),
+        0x80.. => format!("{reason} ('\\x{c:02x}')"),
+        _ => format!("{reason} ('{}')", c as char),
+    };
+    HttpError {
+        reason: std::borrow::Cow::Owned(named),
+        ..bad(reason)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -511,10 +526,10 @@ fn check_name(name: &[u8], strict: bool) -> Result<(), HttpError> {
             b' ' | b'\t' => return Err(bad("WS character in key -> 400")),
             b'\r' | b'\n' | b'(' | b')' | b'<' | b'>' | b'@' | b',' | b':' | b';' | b'\\'
             | b'"' | b'/' | b'[' | b']' | b'?' | b'=' | b'{' | b'}' => {
-                return Err(bad("invalid character in header key -> 400"));
+                return Err(bad_char("invalid character in header key -> 400", c));
             }
             c if (strict && !(0x20..0x7F).contains(&c)) || c == 0 => {
-                return Err(bad("invalid character in header key -> 400"));
+                return Err(bad_char("invalid character in header key -> 400", c));
             }
             _ => {}
         }
@@ -731,9 +746,13 @@ fn parse_lines(
                     fail!('lines, bad("missing CR before LF in header -> 400"))
                 }
             };
-            if strict && body.iter().any(|&c| (c < 0x20 && c != b'\t') || c == 0x7F) {
+            if strict
+                && let Some(&c) = body
+                    .iter()
+                    .find(|&&c| (c < 0x20 && c != b'\t') || c == 0x7F)
+            {
                 h.truncate(mark);
-                fail!('lines, bad("invalid character in header -> 400"));
+                fail!('lines, bad_char("invalid character in header -> 400", c));
             }
             src.push(&mut h, body);
             if !folded {

@@ -242,6 +242,9 @@ pub fn target(
             } else {
                 (path, None)
             };
+            if ctx.conf.log_request_handling {
+                crate::log_error!("handling the request using fastcgi");
+            }
             // 1.4.69 cuts the URL path to SCRIPT_NAME here, so a mod_access
             // that comes later sees only that (an empty one included).
             if conf.access_last {
@@ -259,6 +262,9 @@ pub fn target(
             // server.force-lowercase-filenames. An alias that refuses it
             // refuses the request (1.4.69 then runs the backend all the
             // same and answers 403 with its reply: doc/compat.md).
+            if ctx.conf.log_request_handling {
+                log_url_stage(ctx, docroot, script_name);
+            }
             if host.docroot.is_none()
                 && !script_name.is_empty()
                 && (ctx.conf.force_lowercase_filenames || !ctx.conf.alias_url.is_empty())
@@ -342,7 +348,15 @@ fn local_claim(
         Ok(m) if m.is_file() => (physical, path.len()),
         // A directory: mod_indexfile's index files come first.
         Ok(m) if m.is_dir() && path.ends_with('/') => {
-            return index_target(conf, ctx, path, (docroot, base, physical), pick);
+            let trace = || {
+                crate::response::log_physical(docroot, base, fs_path, physical);
+                crate::response::log_subrequest(physical, path, "");
+                if !ctx.conf.index_files.is_empty() {
+                    crate::response::log_indexfile(path);
+                }
+                crate::log_error!("handling the request using fastcgi");
+            };
+            return index_target(conf, ctx, path, (docroot, base, physical), pick, &trace);
         }
         Ok(_) => return None,
         Err(libc::ENOTDIR) => {
@@ -356,12 +370,51 @@ fn local_claim(
     };
     let script_name = &path[..uri_len];
     let path_info = (uri_len < path.len()).then(|| &path[uri_len..]);
+    // What the request-handling trace shows (PATH_INFO as the file was
+    // looked up: lower-cased with force-lowercase-filenames).
+    let trace = || {
+        crate::response::log_physical(docroot, base, fs_path, physical);
+        crate::response::log_subrequest(file, script_name, &fs_path[uri_len..]);
+        crate::log_error!("handling the request using fastcgi");
+    };
     // mod_access looks again at the URL path without PATH_INFO: a refused
-    // script is left to the static path, which answers 403.
+    // script is left to the static path, which answers 403. When mod_access
+    // comes after mod_fastcgi, mod_fastcgi has taken it first (and says so).
     if path_info.is_some() && !crate::response::access_allowed(script_name, ctx.conf) {
+        if conf.access_last
+            && ctx.conf.log_request_handling
+            && find_local_ext(conf, file, script_name, path_info.unwrap_or("")).is_some()
+        {
+            trace();
+            crate::response::access_checked(script_name, ctx.conf);
+            return Some(Claim::Denied);
+        }
         return None;
     }
-    local_target(conf, pick, file, base, script_name, path_info)
+    let claim = local_target(conf, pick, file, base, script_name, path_info);
+    if ctx.conf.log_request_handling && matches!(claim, Some(Claim::Target(_))) {
+        trace();
+    }
+    claim
+}
+
+/// debug.log-request-handling for a key that took the request at the URL
+/// stage: the logical → physical lines lighttpd writes next, for the URL
+/// path cut to SCRIPT_NAME (`rel`).
+fn log_url_stage(ctx: &Ctx<'_>, docroot: &str, rel: &str) {
+    let lowered;
+    let rel = if ctx.conf.force_lowercase_filenames {
+        lowered = rel.to_ascii_lowercase();
+        lowered.as_str()
+    } else {
+        rel
+    };
+    let mut physical = String::new();
+    // fix-root-scriptname leaves nothing of the path: the root directory.
+    let name = if rel.is_empty() { "/" } else { rel };
+    if let Ok((base, _)) = crate::response::physical_path(ctx.conf, docroot, name, &mut physical) {
+        crate::response::log_physical(docroot, base, rel, &physical);
+    }
 }
 
 /// A key for the existing file `file` (physical path): the
@@ -412,8 +465,15 @@ fn index_target(
     path: &str,
     dirs: (&str, &str, &str),
     pick: &PickInput<'_>,
+    trace: &dyn Fn(),
 ) -> Option<Claim> {
     let (docroot, base, dir) = dirs;
+    let traced = |claim: Option<Claim>| {
+        if ctx.conf.log_request_handling && matches!(claim, Some(Claim::Target(_))) {
+            trace();
+        }
+        claim
+    };
     for name in ctx.conf.index_files.iter() {
         let (uri, candidate) = if name.starts_with('/') {
             (
@@ -431,14 +491,14 @@ fn index_target(
                 if ctx.conf.access_after_index && !crate::response::access_allowed(&uri, ctx.conf) {
                     return None;
                 }
-                return local_target(conf, pick, &candidate, base, &uri, None);
+                return traced(local_target(conf, pick, &candidate, base, &uri, None));
             }
             _ => continue,
         }
     }
     // No index file: a `/prefix` key takes the directory itself, as 1.4.69
     // does (SCRIPT_FILENAME is the directory).
-    local_target(conf, pick, dir, base, path, None)
+    traced(local_target(conf, pick, dir, base, path, None))
 }
 
 #[cfg(test)]

@@ -489,3 +489,31 @@ fn line_version_for_error_answers() {
     assert_eq!(loose(b"GET / HTTP/2.0\r\n"), None);
     assert_eq!(loose(b"GET / HTTP/1.1"), None);
 }
+
+/// debug.log-request-header-on-error names the byte that made a header
+/// line bad as 1.4.69 does: a control character in hex, any other in
+/// quotes (past ASCII as the log escapes it).
+#[test]
+fn a_bad_header_byte_is_named() {
+    let reason = |raw: &[u8]| {
+        parse_head(raw, &ParseOpts::default(), false, false)
+            .err()
+            .map(|e| e.reason.into_owned())
+    };
+    assert_eq!(
+        reason(b"GET / HTTP/1.1\r\nHost: x\r\nX\xc3: v\r\n\r\n").as_deref(),
+        Some("invalid character in header key -> 400 ('\\xc3')")
+    );
+    assert_eq!(
+        reason(b"GET / HTTP/1.1\r\nHost: x\r\nX(: v\r\n\r\n").as_deref(),
+        Some("invalid character in header key -> 400 ('(')")
+    );
+    assert_eq!(
+        reason(b"GET / HTTP/1.1\r\nHost: x\r\nX\x01: v\r\n\r\n").as_deref(),
+        Some("invalid character in header key -> 400 (0x1)")
+    );
+    assert_eq!(
+        reason(b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x7f\r\n\r\n").as_deref(),
+        Some("invalid character in header -> 400 (0x7f)")
+    );
+}

@@ -39,14 +39,14 @@ compare: build
 
 # 355 raw requests to ours and to the reference on the same config.
 compare-http: build
-	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-with-lighttpd; \
+	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) LOGS=1 scripts/compare-with-lighttpd; \
 	else echo "compare-with-lighttpd: reference $(REF) not installed, skipped"; fi
 
 # 500 of those requests mutated at random (the same 500 for the same SEED),
 # then 25 on each of 20 random configs (static and parse options).
 SEED ?= 1
 compare-random: build
-	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-random $(SEED) 500 && \
+	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) LOGS=1 scripts/compare-random $(SEED) 500 && \
 	OURS=$(BIN) REF=$(REF) CONFIGS=20 scripts/compare-random $(SEED) 25; \
 	else echo "compare-random: reference $(REF) not installed, skipped"; fi
 

@@ -274,6 +274,11 @@ impl Conn {
                 {
                     log_head_lines(Some(self.sock.as_raw_fd()), "rqst", head);
                 }
+                if e.parsed_to != 0
+                    && let Some(target) = head.and_then(request_target)
+                {
+                    log_target_ctrls(sh, target);
+                }
                 if let Some(msg) = &e.log {
                     if e.log_peer {
                         crate::log_error!("{msg} ({})", self.peer_text());
@@ -289,7 +294,7 @@ impl Conn {
                     if !e.reason.is_empty() {
                         crate::log_error!("{}", e.reason);
                     }
-                    log_head_lines(None, "rqst", &unfolded(head));
+                    log_head_lines(None, "rqst", &unfolded(head, e.parsed_to));
                 }
                 // The status line says HTTP/1.1 when the request line did
                 // (except for 431, whose request line may not be complete);
@@ -312,6 +317,7 @@ impl Conn {
                 }
                 self.inbuf.clear();
                 let r = response::error_response(e.status, &conf, true);
+                self.log_response = conf.log_response_header;
                 self.queue(sh, r, version, false, head_only, conf.server_tag.as_deref());
             }
             Ok(HeadStatus::Complete(head)) => {
@@ -331,8 +337,14 @@ impl Conn {
         // 1.4.69 logs the head before any condition is looked at: the
         // global setting counts.
         if sh.compiled.global().log_request_header {
+            // (without a blank line before it, which is skipped)
+            let raw = raw
+                .strip_prefix(b"\r\n")
+                .or_else(|| raw.strip_prefix(b"\n"))
+                .unwrap_or(raw);
             log_head_lines(Some(fd), "rqst", raw);
         }
+        log_target_ctrls(sh, head.target().as_bytes());
         self.timeout_note = conf.log_timeouts.then(|| head.target().to_string());
         self.kbps = conf.conn_kbps;
         self.server_kbps = conf.server_kbps;
@@ -938,21 +950,42 @@ fn log_head_lines(fd: Option<i32>, what: &str, head: &[u8]) {
     }
 }
 
-/// `head` with each folded line's CR LF turned into two spaces, as 1.4.69
-/// joins them in place while it parses.
-fn unfolded(head: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+/// `head` with each folded line's CR LF before `to` turned into two
+/// spaces, as 1.4.69 joins them in place while it parses (up to where it
+/// refused the head; never into the request line).
+fn unfolded(head: &[u8], to: usize) -> std::borrow::Cow<'_, [u8]> {
     let folds = |w: &[u8]| w[0] == b'\r' && w[1] == b'\n' && matches!(w[2], b' ' | b'\t');
-    if !head.windows(3).any(folds) {
+    let first = head.iter().position(|&b| b == b'\n').unwrap_or(0);
+    let to = to.min(head.len());
+    if first >= to || !head[first..to].windows(3).any(folds) {
         return std::borrow::Cow::Borrowed(head);
     }
     let mut out = head.to_vec();
-    for i in 0..out.len().saturating_sub(2) {
+    for i in first..to.saturating_sub(2) {
         if folds(&out[i..i + 3]) {
             out[i] = b' ';
             out[i + 1] = b' ';
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// With url-ctrls-reject off (or url-normalize off), 1.4.69 still writes
+/// what it would have refused a target for, when on-error logging is on,
+/// and goes on.
+fn log_target_ctrls(sh: &Shared, target: &[u8]) {
+    if !sh.parse_opts.url.ctrls_reject
+        && sh.compiled.global().log_request_header_on_error
+        && let Some(c) = target.iter().find(|&&c| c < 0x20 || c == 0x7f)
+    {
+        crate::log_error!("invalid character in URI -> 400 (0x{c:x})");
+    }
+}
+
+/// The target of the request line that begins `head`.
+fn request_target(head: &[u8]) -> Option<&[u8]> {
+    let line = head.split(|&b| b == b'\n').next()?;
+    line.split(|&b| b == b' ').nth(1)
 }
 
 /// The head of a request that begins `buf`: up to and including the blank
@@ -1026,12 +1059,18 @@ mod tests {
 
     #[test]
     fn folded_lines_are_joined_by_spaces() {
-        assert_eq!(
-            &*unfolded(b"Host: x\r\n X\r\n\tY\r\n\r\n"),
-            b"Host: x   X  \tY\r\n\r\n"
-        );
+        let head = b"GET / HTTP/1.0\r\nHost: x\r\n X\r\n\tY\r\nZ: 1\r\n\r\n";
+        let all = b"GET / HTTP/1.0\r\nHost: x   X  \tY\r\nZ: 1\r\n\r\n";
+        assert_eq!(&*unfolded(head, usize::MAX), all);
+        // refused at the Z line: the folds before it are joined
+        assert_eq!(&*unfolded(head, 33), all);
+        // refused at the request line: none
+        assert_eq!(&*unfolded(head, 0), head);
+        // never into the request line
+        let first = b"GET / HTTP/1.0\r\n X\r\n\r\n";
+        assert_eq!(&*unfolded(first, usize::MAX), first);
         assert!(matches!(
-            unfolded(b"A: b\r\n\r\n"),
+            unfolded(b"A: b\r\n\r\n", usize::MAX),
             std::borrow::Cow::Borrowed(_)
         ));
     }

@@ -18,6 +18,9 @@ pub struct RequestConf {
     /// None: the default tag; Some(""): no Server header.
     pub server_tag: Option<Rc<str>>,
     pub index_files: Rc<Vec<String>>,
+    /// index-file.names was set (an empty list too: mod_indexfile then
+    /// still takes a directory, and its trace says so).
+    pub index_files_set: bool,
     pub mimetypes: Rc<MimeTable>,
     pub exclude_extensions: Rc<Vec<String>>,
     pub etags: bool,
@@ -114,6 +117,7 @@ impl Default for RequestConf {
             document_root: None,
             server_tag: None,
             index_files: Rc::new(Vec::new()),
+            index_files_set: false,
             mimetypes: Rc::new(MimeTable::new(Vec::new())),
             exclude_extensions: Rc::new(Vec::new()),
             etags: true,
@@ -207,7 +211,10 @@ impl Setting {
             // A blank tag in a conditional is ignored (http-core.md §8).
             Setting::ServerTag(v) if v.is_empty() && !global => {}
             Setting::ServerTag(v) => c.server_tag = Some(v.clone()),
-            Setting::IndexFiles(v) => c.index_files = v.clone(),
+            Setting::IndexFiles(v) => {
+                c.index_files = v.clone();
+                c.index_files_set = true;
+            }
             Setting::Mime(v) => c.mimetypes = v.clone(),
             Setting::Exclude(v) => c.exclude_extensions = v.clone(),
             Setting::Flag(f, v) => *f(c) = *v,

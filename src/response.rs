@@ -403,6 +403,11 @@ fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Respon
     }
     let docroot = base;
     if !conf.follow_symlink && has_symlink(docroot, path) {
+        if conf.log_request_handling {
+            crate::log_error!("-- access denied due to symlink restriction");
+            crate::log_error!("Path         : {physical}");
+            crate::log_error!("URI          : {}", req.path());
+        }
         return Response::new(403);
     }
     match ctx.stat(physical) {
@@ -641,7 +646,7 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
     }
     if conf.log_request_handling {
         log_subrequest(physical, req.path(), "");
-        if !conf.index_files.is_empty() {
+        if conf.index_files_set {
             log_indexfile(req.path());
         }
     }
@@ -678,7 +683,20 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
         }
     }
     if conf.dir_listing && matches!(req.method, Method::Get | Method::Head) {
+        if conf.log_request_handling {
+            crate::log_error!("-- handling the request as Dir-Listing");
+            crate::log_error!("URI          : {}", req.path());
+        }
         return listing(req, ctx, physical);
+    }
+    // mod_staticfile is left with the directory itself.
+    if conf.log_file_not_found
+        && matches!(
+            req.method,
+            Method::Get | Method::Head | Method::Post | Method::Query
+        )
+    {
+        crate::log_error!("not a regular file: {} -> {physical}", req.path());
     }
     no_handler(req)
 }
@@ -888,14 +906,26 @@ fn static_file(
     ) {
         return no_handler(req);
     }
+    if has_pathinfo && conf.disable_pathinfo {
+        if conf.log_request_handling {
+            crate::log_error!("-- NOT handling file as static file, pathinfo forbidden");
+        }
+        return Response::new(403);
+    }
     if conf
         .exclude_extensions
         .iter()
         .any(|e| physical.ends_with(e.as_str()))
     {
+        if conf.log_request_handling {
+            crate::log_error!("-- NOT handling file as static file, extension forbidden");
+        }
         return Response::new(403);
     }
-    if !m.is_file() || (has_pathinfo && conf.disable_pathinfo) {
+    if !m.is_file() {
+        if conf.log_file_not_found {
+            crate::log_error!("not a regular file: {} -> {physical}", req.path());
+        }
         return Response::new(403);
     }
     let len = m.len();

@@ -28,6 +28,7 @@ like($log, qr/^fd:\d+ rqst: X\\xc3: v\nfd:\d+ rqst: \ninvalid character in heade
      'the refused head: the rqst lines, why (the byte named), then its lines again');
 like($log, qr/^invalid request-line -> sending Status 400 \(127\.0\.0\.1\)$/m,
      'a refused request line names the client');
+like($log, qr/^fd:\d+ resp: HTTP\/1\.1 400 Bad Request$/m, 'the answer to a refused head is logged too');
 like($log, qr/^fd:\d+ rqst: GET \/hello\.txt HTTP\/1\.0$/m, 'request line logged');
 like($log, qr/^fd:\d+ rqst: X-Test: yes$/m, 'request header logged');
 like($log, qr/^fd:\d+ rqst: $/m, 'blank line ending the request head logged');

@@ -115,6 +115,10 @@ pub struct HttpError {
     /// Refused before the request line was read whole (the answer says
     /// HTTP/1.0 and, to a HEAD, still carries its body).
     pub before_line: bool,
+    /// Where in the head 1.4.69 had got to (it joins folded lines as it
+    /// goes): 0 for the request line, the start of the header line at
+    /// fault, or the end for a rule about the whole head.
+    pub parsed_to: usize,
 }
 
 impl HttpError {
@@ -126,6 +130,7 @@ impl HttpError {
             log: None,
             log_peer: false,
             reason: std::borrow::Cow::Borrowed(reason),
+            parsed_to: usize::MAX,
             before_line: false,
         }
     }
@@ -445,6 +450,9 @@ impl Src<'_> {
 /// Header state gathered while reading the lines (the fields themselves
 /// go straight into the head).
 struct Fields {
+    /// A partial head cut at a bad header line: its Host is kept as sent
+    /// (1.4.69 checks and normalizes it only once every line is read).
+    cut: bool,
     host: Option<Span>,
     content_length: Option<u64>,
     cl_seen: bool,
@@ -669,16 +677,23 @@ fn parse_lines(
     let strict = opts.header_strict;
     // `partial` (see parse_partial): a bad header line ends the head
     // instead of failing it.
+    // (the header line being read, for fail!)
+    let mut i = 1;
+    let mut cut = false;
     macro_rules! fail {
         ($l:lifetime, $e:expr) => {{
             if partial {
+                cut = true;
                 break $l;
             }
-            return Err($e);
+            return Err(HttpError {
+                parsed_to: lines.get(i).map_or(usize::MAX, |l| l.0),
+                ..$e
+            });
         }};
     }
     let (s0, e0) = lines[0];
-    let rl = parse_request_line(&b[s0..e0], opts)?;
+    let rl = parse_request_line(&b[s0..e0], opts).map_err(|e| HttpError { parsed_to: 0, ..e })?;
     let mut h = RequestHead::fresh(rl.method, rl.version);
     let end = lines.last().map_or(0, |l| l.1);
     let src = Src {
@@ -686,6 +701,7 @@ fn parse_lines(
         text: std::str::from_utf8(&b[..end]).ok(),
     };
     let mut f = Fields {
+        cut: false,
         host: None,
         content_length: None,
         cl_seen: false,
@@ -703,7 +719,6 @@ fn parse_lines(
         h.add_field(n, v);
         f.host = Some(v);
     }
-    let mut i = 1;
     'lines: while i < lines.len() {
         let line = &b[lines[i].0..lines[i].1];
         let Some(colon) = line.iter().position(|&c| c == b':') else {
@@ -772,6 +787,7 @@ fn parse_lines(
             fail!('lines, e);
         }
     }
+    f.cut = cut;
     finish(h, &src, rl.target, f, opts, https, partial)
 }
 
@@ -843,6 +859,7 @@ fn finish(
             let normalize = opts.host_normalize || opts.host_strict;
             let given = h.span_str(v).as_bytes();
             let n = match uri::normalize_host(given, opts.host_strict, normalize, https) {
+                _ if f.cut => std::borrow::Cow::Borrowed(given),
                 Err(_) if partial => std::borrow::Cow::Borrowed(given),
                 r => r.map_err(|e| bad(e.reason))?,
             };

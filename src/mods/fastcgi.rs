@@ -351,7 +351,7 @@ fn local_claim(
             let trace = || {
                 crate::response::log_physical(docroot, base, fs_path, physical);
                 crate::response::log_subrequest(physical, path, "");
-                if !ctx.conf.index_files.is_empty() {
+                if ctx.conf.index_files_set {
                     crate::response::log_indexfile(path);
                 }
                 crate::log_error!("handling the request using fastcgi");

@@ -256,15 +256,15 @@ pub fn target(
                     return None;
                 }
             }
+            if ctx.conf.log_request_handling {
+                log_url_stage(ctx, docroot, script_name);
+            }
             // Without the host's docroot, the file is the physical path of
             // the URL path cut to SCRIPT_NAME: mod_alias maps it (its
             // directory is then DOCUMENT_ROOT) and it is lower-cased with
             // server.force-lowercase-filenames. An alias that refuses it
             // refuses the request (1.4.69 then runs the backend all the
             // same and answers 403 with its reply: doc/compat.md).
-            if ctx.conf.log_request_handling {
-                log_url_stage(ctx, docroot, script_name);
-            }
             if host.docroot.is_none()
                 && !script_name.is_empty()
                 && (ctx.conf.force_lowercase_filenames || !ctx.conf.alias_url.is_empty())

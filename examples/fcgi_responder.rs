@@ -454,7 +454,7 @@ fn parse_params(mut b: &[u8]) -> Vec<(String, String)> {
             break;
         }
         let name = String::from_utf8_lossy(&b[..nl]).into_owned();
-        let value = String::from_utf8_lossy(&b[nl..nl + vl]).into_owned();
+        let value = shown_value(&b[nl..nl + vl]);
         out.push((name, value));
         b = &b[nl + vl..];
     }
@@ -474,7 +474,34 @@ fn append_pair(out: &mut Vec<u8>, k: &[u8], v: &[u8]) {
 }
 
 /// %XX escapes decoded (an invalid one is kept as it is).
-fn percent_decode(s: &str) -> String {
+/// A parameter value as text: a byte that is not part of UTF-8 is shown
+/// as `\xNN`, so a test tells a raw byte the server passed on from the
+/// U+FFFD it would have put in its place.
+fn shown_value(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        s.push_str(chunk.valid());
+        for x in chunk.invalid() {
+            s.push_str(&format!("\\x{x:02x}"));
+        }
+    }
+    s
+}
+
+/// `|` as CR LF.
+fn pipes_to_crlf(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len() + 8);
+    for &c in b {
+        if c == b'|' {
+            out.extend_from_slice(b"\r\n");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -494,7 +521,7 @@ fn percent_decode(s: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
@@ -606,8 +633,8 @@ fn respond<S: Write + Waiting>(
                 None => (&q[q.find('=').unwrap_or(0) + 1..], b""),
             };
             let text = percent_decode(lines);
-            let mut reply = text.replace('|', "\r\n").into_bytes();
-            if !text.contains("||") {
+            let mut reply = pipes_to_crlf(&text);
+            if !text.windows(2).any(|w| w == b"||") {
                 if !reply.is_empty() {
                     reply.extend_from_slice(b"\r\n");
                 }
@@ -618,13 +645,13 @@ fn respond<S: Write + Waiting>(
         }
         // raw=<percent-encoded text, | as CRLF>: exactly that, then
         // END_REQUEST.
-        Some(q) if q.starts_with("raw=") => out(s, percent_decode(&q[4..]).replace('|', "\r\n").as_bytes())?,
+        Some(q) if q.starts_with("raw=") => out(s, &pipes_to_crlf(&percent_decode(&q[4..])))?,
         Some(q) if q.starts_with("proc-stderr=") => {
             eprintln!("{}", &q["proc-stderr=".len()..]);
             out(s, OK)?;
         }
         Some(q) if q.starts_with("stderr=") => {
-            write_record(s, STDERR, id, &q.as_bytes()["stderr=".len()..])?;
+            write_record(s, STDERR, id, &percent_decode(&q["stderr=".len()..]))?;
             out(s, b"Status: 200 OK\r\n\r\ntest123")?;
         }
         Some("echo-stdin") => {

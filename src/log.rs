@@ -133,7 +133,8 @@ pub fn write_line(file: &str, line: u32, msg: &str) {
     let msg = if msg.bytes().all(|c| (0x20..=0x7e).contains(&c)) {
         msg
     } else {
-        escaped = escape(msg.as_bytes());
+        // (bytes held in the text, as lossless.rs says, escaped as bytes)
+        escaped = escape(&crate::http::lossless::to_bytes(msg));
         &escaped
     };
     let mut text = format_line(file, line, msg);

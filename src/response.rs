@@ -9,6 +9,7 @@
 
 use crate::http::conditional::{self, CondResult};
 use crate::http::etag::{self, EtagFlags};
+use crate::http::lossless;
 use crate::http::range::{self, RangeOutcome};
 use crate::http::request::{Method, RequestHead, Version};
 use crate::http::status;
@@ -541,13 +542,13 @@ fn options_ok() -> Response {
 /// Any symlink on the way from the docroot to the file (follow-symlink off).
 pub(crate) fn has_symlink(docroot: &str, path: &str) -> bool {
     let mut p = docroot.trim_end_matches('/').to_string();
-    if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+    if std::fs::symlink_metadata(lossless::to_path(&p)).is_ok_and(|m| m.file_type().is_symlink()) {
         return true;
     }
     for seg in path.split('/').filter(|s| !s.is_empty()) {
         p.push('/');
         p.push_str(seg);
-        match std::fs::symlink_metadata(&p) {
+        match std::fs::symlink_metadata(lossless::to_path(&p)) {
             Ok(m) if m.file_type().is_symlink() => return true,
             Ok(_) => {}
             Err(_) => return false,
@@ -629,9 +630,9 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
         } else {
             String::new()
         };
-        loc.push_str(&uri::percent_encode_path_for_location(
-            req.path().as_bytes(),
-        ));
+        loc.push_str(&uri::percent_encode_path_for_location(&lossless::to_bytes(
+            req.path(),
+        )));
         loc.push('/');
         if let Some(q) = req.query().filter(|q| !q.is_empty()) {
             loc.push('?');
@@ -721,14 +722,14 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         let etag = conf_etag(conf, &m);
         return listing_response(req, ctx, ctype, Some((left, etag)), page);
     }
-    let Ok(rd) = std::fs::read_dir(physical) else {
+    let Ok(rd) = std::fs::read_dir(lossless::to_path(physical)) else {
         return Response::new(403);
     };
     let mut entries = Vec::new();
     let readme = dirlisting_html::include_name(conf.dir_listing_readme.as_deref(), "README.txt");
     let header = dirlisting_html::include_name(conf.dir_listing_header.as_deref(), "HEADER.txt");
     for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
+        let name = lossless::from_os(&e.file_name()).into_owned();
         if (conf.dir_listing_hide_readme && readme == Some(name.as_str()))
             || (conf.dir_listing_hide_header && header == Some(name.as_str()))
         {
@@ -737,7 +738,7 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         if conf
             .dir_listing_exclude
             .iter()
-            .any(|r| r.is_match(name.as_bytes()).unwrap_or(false))
+            .any(|r| r.is_match(&lossless::to_bytes(&name)).unwrap_or(false))
         {
             continue;
         }
@@ -782,7 +783,9 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
             format!("{physical}/{name}")
         };
         ctx.stat(&path).ok().filter(|m| m.is_file())?;
-        let content = std::fs::read(&path).ok().filter(|c| !c.is_empty())?;
+        let content = std::fs::read(lossless::to_path(&path))
+            .ok()
+            .filter(|c| !c.is_empty())?;
         Some(dirlisting_html::include_block(class, &content, encode))
     };
     let header = include(header, "header", conf.dir_listing_encode_header);

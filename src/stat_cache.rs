@@ -97,7 +97,7 @@ impl Cached {
         if let Some(f) = &self.file {
             return Ok(f.file.clone());
         }
-        let f = Rc::new(File::open(path)?);
+        let f = Rc::new(File::open(crate::http::lossless::to_path(path))?);
         self.file = Some(HeldFile::new(f.clone(), &self.count));
         Ok(f)
     }
@@ -176,7 +176,7 @@ impl StatCache {
             Some(&i) => {
                 // Keep the open fd and contents if the file is the same.
                 let e = &mut self.entries[i];
-                e.result = match std::fs::metadata(path) {
+                e.result = match std::fs::metadata(crate::http::lossless::to_path(path)) {
                     Ok(meta) => match std::mem::replace(&mut e.result, Err(0)) {
                         Ok(c) if same_file(&c.meta, &meta) => Ok(Cached { meta, ..c }),
                         _ => Ok(Cached::new(meta, &self.open_files)),
@@ -187,7 +187,7 @@ impl StatCache {
                 i
             }
             None => {
-                let result = match std::fs::metadata(path) {
+                let result = match std::fs::metadata(crate::http::lossless::to_path(path)) {
                     Ok(meta) => Ok(Cached::new(meta, &self.open_files)),
                     Err(e) => Err(stat_errno(&e)),
                 };

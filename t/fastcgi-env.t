@@ -90,6 +90,24 @@ env_is('/t.fcgi/more?dump-env', { SCRIPT_NAME => '/t.fcgi', PATH_INFO => '/more'
        'check-local: the existing file is the script, the rest PATH_INFO');
 env_is('/t.fcgi3?dump-env', { SCRIPT_NAME => '/t.fcgi3', SCRIPT_FILENAME => "$root/t.fcgi3" },
        'fastcgi.map-extensions: .fcgi3 handled by the .fcgi key');
+# Bytes that are not UTF-8 reach the backend as they were sent (the
+# responder shows such a byte as \xNN, U+FFFD as itself), and a backend's
+# header in Latin-1 reaches the client so.
+{
+    my $x = $tf->http_exchange("GET /strip/caf%e9/x?dump-env HTTP/1.0\r\nX-Name: caf\xe9\r\n\r\n");
+    my $r = $x->{responses}[0];
+    my %e = $r ? (map { split /=/, $_, 2 } grep { /=/ } split /\n/, $r->body) : ();
+    is_deeply([@e{qw(PATH_INFO PATH_TRANSLATED HTTP_X_NAME)}], ['/caf\xe9/x', "$root/caf\\xe9/x", 'caf\xe9'],
+              'a Latin-1 byte in the path and in a header value reaches the backend as it came');
+}
+env_is('/caf%e9.fcgin?dump-env', { SCRIPT_NAME => '/caf\xe9.fcgin', SCRIPT_FILENAME => "$root/caf\\xe9.fcgin" },
+       '... in SCRIPT_NAME and SCRIPT_FILENAME too');
+{
+    my $x = $tf->http_exchange("GET /strip?hdrs=Content-Disposition:%20attachment;%20filename=caf%e9 HTTP/1.0\r\n\r\n");
+    my $r = $x->{responses}[0];
+    is($r ? $r->header('Content-Disposition') : undef, "attachment; filename=caf\xe9",
+       'a backend\'s Latin-1 header value reaches the client unchanged');
+}
 ok($tf->handle_http({ REQUEST => ["GET /xs?xsendfile=$root/t.fcgi HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => LightyTest::slurp_file("$root/t.fcgi") }] }) == 0,
    'allow-x-send-file: the old name of x-sendfile');

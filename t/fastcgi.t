@@ -229,6 +229,8 @@ t_ok({ REQUEST => ["GET /fcgi?big=300000 HTTP/1.0"],
      'a 300 kB body');
 t_ok({ REQUEST => ["GET /fcgi?stderr=oops HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200 }] },
      'stderr output');
+t_ok({ REQUEST => ["GET /fcgi?stderr=caf%e9 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200 }] },
+     'stderr output in Latin-1');
 t_ok({ REQUEST => ["GET /t.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => 'test123' }] },
      'extension key, check-local: existing file');
 t_ok({ REQUEST => ["GET /missing.fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
@@ -335,6 +337,7 @@ t_ok({ REQUEST => ["GET /fcgi?lf HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 503
 select(undef, undef, undef, 0.2);
 my $log = strip_log_prefix($tf->server_log);
 like($log, qr/^FastCGI-stderr:oops$/m, 'backend stderr in the error log');
+like($log, qr/^FastCGI-stderr:caf\\xe9$/m, '... a byte that is not UTF-8 written as \xe9');
 like($log, qr/^invalid HTTP status line: HTTP\/1\.1 abc$/m, 'a bad NPH status line is logged as 1.4.69 logs it');
 like($log, qr/^invalid HTTP status line: HTTP\/2 200\\r\\nX-A: 1\\r\\n\\r\\nbody$/m,
      'one whose 13th byte does not end it: all that was received, escaped, as 1.4.69 logs it');

@@ -168,6 +168,41 @@ like(strip_log_prefix($tf->server_log), qr/^oversized request-header -> sending 
          '... served as soon as it is created');
 }
 
+# File names that are not UTF-8 (Latin-1 here) are bytes to lighttpd:
+# /caf%e9 is the file "caf\xe9", the directory redirect and the listing
+# write the byte back as %E9, and the trace shows it as \xe9.
+{
+    my $root = $tf->tmpdir . '/www';
+    my ($file, $dir) = ("caf\xe9", "d\xe9");
+    mkdir "$root/$dir" or die "$root/$dir: $!";
+    for (["$root/$file", "latin\n"], ["$root/$dir/f\xe9", "in\n"]) {
+        open(my $fh, '>', $_->[0]) or die "$_->[0]: $!";
+        print $fh $_->[1];
+        close $fh;
+    }
+    for my $t ('/caf%e9', '/caf%E9', "/caf\xe9") {
+        t_ok({ REQUEST => ["GET $t HTTP/1.0\nHost: tmp-root"],
+               RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "latin\n" }] },
+             "a Latin-1 file name: $t is served");
+    }
+    t_ok({ REQUEST => ["GET /d%e9/f%e9 HTTP/1.0\nHost: tmp-root"],
+           RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "in\n" }] },
+         '... also in a Latin-1 directory');
+    t_ok({ REQUEST => ["GET /d%e9 HTTP/1.0\nHost: tmp-root"],
+           RESPONSE => [{ 'HTTP-Status' => 301, 'Location' => '/d%E9/' }] },
+         '... the directory redirect encodes the byte');
+    my $x = $tf->http_exchange("GET /d%e9/ HTTP/1.0\r\nHost: tmp-root\r\n\r\n");
+    my $body = $x->{responses}[0] ? $x->{responses}[0]->body : '';
+    like($body, qr{<a href="f%E9">f\xe9</a>}, '... the listing links to it by %E9 and shows the byte');
+    like($body, qr{<title>Index of /d\xe9/</title>}, '... under the directory\'s name as bytes');
+    like(strip_log_prefix($tf->error_log), qr{^URI-path \(clean\): /caf\\xe9$}m,
+         '... and the trace writes it as \xe9');
+    t_ok({ REQUEST => ["GET /latine HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+         'a regex condition matches a UTF-8 path ...');
+    t_ok({ REQUEST => ["GET /latin%e9 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
+         '... and never one that is not UTF-8');
+}
+
 # SIGINT: graceful shutdown
 my $pid = $tf->pid;
 kill 'INT', $pid;

@@ -10,6 +10,7 @@
 use super::ast::CondOp;
 use super::cond::Field;
 use super::eval::{BlockCond, ConfigTree};
+use crate::http::lossless;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -170,7 +171,13 @@ pub fn holds(cond: &BlockCond, input: &CondInput<'_>) -> bool {
         (_, CondOp::Match | CondOp::NoMatch) => {
             let m = regex
                 .as_ref()
-                .is_some_and(|r| r.regex.is_match(subject.as_bytes()).unwrap_or(false));
+                // the bytes as sent: in UTF mode, a subject that is not
+                // UTF-8 matches nothing (as in 1.4.69)
+                .is_some_and(|r| {
+                    r.regex
+                        .is_match(&lossless::to_bytes(&subject))
+                        .unwrap_or(false)
+                });
             if *op == CondOp::Match { m } else { !m }
         }
     }
@@ -232,11 +239,12 @@ pub fn block_captures(tree: &ConfigTree, index: usize, input: &CondInput<'_>) ->
         return None;
     }
     let subject = field_value(field, input);
-    let caps = regex.as_ref()?.regex.captures(subject.as_bytes()).ok()??;
+    let subject = lossless::to_bytes(&subject);
+    let caps = regex.as_ref()?.regex.captures(&subject).ok()??;
     let groups = (0..caps.len())
         .map(|i| {
             caps.get(i)
-                .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+                .map(|m| lossless::from_bytes(m.as_bytes()).into_owned())
         })
         .collect();
     Some(Captures { groups })

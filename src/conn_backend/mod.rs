@@ -681,7 +681,7 @@ impl Conn {
                     }
                 }
                 Event::Stderr(_) => {
-                    for line in String::from_utf8_lossy(data).lines() {
+                    for line in crate::http::lossless::from_bytes(data).lines() {
                         crate::log_error!("FastCGI-stderr:{line}");
                     }
                 }

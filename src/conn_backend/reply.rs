@@ -14,7 +14,7 @@ impl Conn {
         b.head_done = true;
         if b.authorizer && head.status == 200 {
             // Allowed: only the variables count; the body is dropped.
-            let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+            let text = |v: &[u8]| crate::http::lossless::from_bytes(v).into_owned();
             b.auth_vars = Some(
                 head.variables
                     .iter()
@@ -33,7 +33,10 @@ impl Conn {
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case(b"WWW-Authenticate"))
             {
-                r.header("WWW-Authenticate", String::from_utf8_lossy(v).into_owned());
+                r.header(
+                    "WWW-Authenticate",
+                    crate::http::lossless::from_bytes(v).into_owned(),
+                );
             }
             b.keep = b.keep && !head.connection_close;
             b.intercept = Some(r);
@@ -43,7 +46,7 @@ impl Conn {
         for (k, v) in &head.headers {
             r.headers.push((
                 header_name(k),
-                String::from_utf8_lossy(v).into_owned().into(),
+                crate::http::lossless::from_bytes(v).into_owned().into(),
             ));
         }
         b.keep = b.keep && !head.connection_close;
@@ -224,7 +227,7 @@ fn header_name(k: &[u8]) -> std::borrow::Cow<'static, str> {
     ];
     match COMMON.iter().find(|c| c.as_bytes() == k) {
         Some(c) => std::borrow::Cow::Borrowed(c),
-        None => std::borrow::Cow::Owned(String::from_utf8_lossy(k).into_owned()),
+        None => std::borrow::Cow::Owned(crate::http::lossless::from_bytes(k).into_owned()),
     }
 }
 

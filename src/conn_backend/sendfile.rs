@@ -171,7 +171,7 @@ fn send_file(
     let not_regular = || {
         crate::log_error!(
             "not a regular file: {} -> {}",
-            shown(uri.as_bytes()),
+            shown(&crate::http::lossless::to_bytes(uri)),
             shown(path.as_bytes())
         );
     };

@@ -10,6 +10,7 @@
 
 use super::fcgi;
 use crate::http::cgi_env::{self, CgiInput};
+use crate::http::lossless;
 
 /// The request head would not fit the protocol's limit (one FastCGI
 /// PARAMS record: 65535 bytes); lighttpd answers 400.
@@ -129,7 +130,15 @@ impl Codec for FastCgi {
         };
         fcgi::begin_request(out, 1, role, keep_conn);
         let mut w = fcgi::ParamsWriter::new(out, 1);
-        cgi_env::build_with(req, &mut |k, v| w.push_parts(k, v));
+        cgi_env::build_with(req, &mut |k, v| {
+            // raw bytes of a path or header value go as they came
+            if v.iter().any(|p| lossless::holds_raw(p)) {
+                let raw: Vec<_> = v.iter().map(|p| lossless::to_bytes(p)).collect();
+                w.push_parts(k, &raw)
+            } else {
+                w.push_parts(k, v)
+            }
+        });
         if w.finish().is_err() {
             out.truncate(start);
             return Err(HeadTooLarge);

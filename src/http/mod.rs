@@ -10,6 +10,7 @@ pub mod conditional;
 pub mod date;
 pub mod etag;
 pub mod host;
+pub mod lossless;
 pub mod mime;
 pub mod range;
 pub mod request;

@@ -470,7 +470,7 @@ fn field_index(h: &RequestHead, name: &[u8]) -> Option<usize> {
     if name.is_ascii() {
         return h.index_of_bytes(name);
     }
-    h.index_of(&String::from_utf8_lossy(name))
+    h.index_of(&crate::http::lossless::from_bytes(name))
 }
 
 /// Records the value pushed since `mark` under `name`, merging it into an
@@ -698,7 +698,11 @@ fn parse_lines(
     let end = lines.last().map_or(0, |l| l.1);
     let src = Src {
         b,
-        text: std::str::from_utf8(&b[..end]).ok(),
+        // (text with a character from U+100000 on takes the long way, as
+        // lossless.rs holds some of those differently)
+        text: std::str::from_utf8(&b[..end])
+            .ok()
+            .filter(|t| !crate::http::lossless::holds_raw(t)),
     };
     let mut f = Fields {
         cut: false,

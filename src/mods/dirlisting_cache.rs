@@ -4,6 +4,7 @@
 //! into place) and served from there while it is younger than max-age.
 //! An external program can force a refresh by deleting the file.
 
+use crate::http::lossless::to_path;
 use crate::reqconf::DirCache;
 use std::fs::Metadata;
 use std::io::Write;
@@ -20,7 +21,7 @@ pub fn file_for(dc: &DirCache, physical: &str) -> String {
 /// seconds it stays fresh (Cache-Control: max-age).
 pub fn lookup(dc: &DirCache, physical: &str, now: i64) -> Option<(Vec<u8>, Metadata, i64)> {
     use std::os::unix::fs::MetadataExt;
-    let path = file_for(dc, physical);
+    let path = to_path(&file_for(dc, physical)).into_owned();
     let m = std::fs::metadata(&path).ok()?;
     let left = m.mtime() + dc.max_age - now;
     if left < 0 || !m.is_file() {
@@ -33,14 +34,15 @@ pub fn lookup(dc: &DirCache, physical: &str, now: i64) -> Option<(Vec<u8>, Metad
 /// Writes `page` as the directory's cache file; the new file's metadata,
 /// or None when it could not be written (the response goes out anyway).
 pub fn store(dc: &DirCache, physical: &str, page: &[u8]) -> Option<Metadata> {
-    let path = file_for(dc, physical);
-    let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let name = file_for(dc, physical);
+    let dir = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
-        .create(dir)
+        .create(to_path(dir))
         .ok()?;
-    let tmp = format!("{path}.{}.tmp", std::process::id());
+    let path = to_path(&name);
+    let tmp = to_path(&format!("{name}.{}.tmp", std::process::id())).into_owned();
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

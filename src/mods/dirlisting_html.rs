@@ -23,6 +23,7 @@
 //! it and rendering stays pure.
 
 use crate::http::date::{MONTHS, days_from_civil, gmtime};
+use crate::http::lossless::to_bytes;
 use crate::http::mime::{DEFAULT_TYPE, MimeTable};
 
 /// One directory entry as stat(2) saw it (symlinks followed).
@@ -114,9 +115,10 @@ pub fn render(
     header: Option<&[u8]>,
     readme: Option<&[u8]>,
 ) -> Vec<u8> {
-    let mut out = page_start(uri_path, opts).into_bytes();
+    // names and the path go out as the bytes they are (lossless.rs)
+    let mut out = to_bytes(&page_start(uri_path, opts)).into_owned();
     out.extend_from_slice(header.unwrap_or_default());
-    out.extend_from_slice(table(uri_path, entries, opts).as_bytes());
+    out.extend_from_slice(&to_bytes(&table(uri_path, entries, opts)));
     out.extend_from_slice(readme.unwrap_or_default());
     out.extend_from_slice(page_end(server_tag, opts).as_bytes());
     out
@@ -351,7 +353,7 @@ fn xml_special(c: u32) -> bool {
 /// Appends `s` percent-encoded for a relative link: every byte except
 /// alphanumerics and `!()*-._~` becomes `%XX`.
 fn push_href_encoded(out: &mut String, s: &str) {
-    for &b in s.as_bytes() {
+    for &b in to_bytes(s).iter() {
         if b.is_ascii_alphanumeric()
             || matches!(b, b'!' | b'(' | b')' | b'*' | b'-' | b'.' | b'_' | b'~')
         {

@@ -239,9 +239,10 @@ pub fn serialize_head_into(
             }
             _ => {}
         }
-        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(&crate::http::lossless::to_bytes(k));
         out.extend_from_slice(b": ");
-        out.extend_from_slice(val.as_bytes());
+        // a backend's bytes (a Latin-1 file name) go out as they came
+        out.extend_from_slice(&crate::http::lossless::to_bytes(val));
         out.extend_from_slice(b"\r\n");
     }
     if let Some(v) = connection.filter(|_| !connection_sent) {

@@ -175,11 +175,14 @@ impl RequestHead {
         self.target = Span::default();
     }
 
-    /// Appends bytes as text (invalid UTF-8 becomes U+FFFD).
+    /// Appends bytes as text (bytes that are not UTF-8 held as
+    /// [`crate::http::lossless`] says).
     pub(super) fn push(&mut self, b: &[u8]) -> Span {
-        match std::str::from_utf8(b) {
-            Ok(s) => self.push_str(s),
-            Err(_) => self.push_str(&String::from_utf8_lossy(b)),
+        let start = self.text.len();
+        crate::http::lossless::push_bytes(&mut self.text, b);
+        Span {
+            start,
+            end: self.text.len(),
         }
     }
 

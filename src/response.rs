@@ -52,6 +52,8 @@ pub struct Ctx<'a> {
 /// file's name added: `dir`); None when that changes nothing.
 pub trait LateConf {
     fn late_conf(&self, url: &str, dir: bool) -> Option<Rc<RequestConf>>;
+    /// debug.log-condition-handling for those blocks, decided on `url`.
+    fn trace_late(&self, url: &str);
 }
 
 impl Ctx<'_> {
@@ -691,12 +693,12 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
         return listing(req, ctx, physical);
     }
     // mod_staticfile is left with the directory itself.
-    if conf.log_file_not_found
-        && matches!(
-            req.method,
-            Method::Get | Method::Head | Method::Post | Method::Query
-        )
+    if let Some(l) = ctx.late
+        && reaches_staticfile(req.method)
     {
+        l.trace_late(req.path());
+    }
+    if conf.log_file_not_found && reaches_staticfile(req.method) {
         crate::log_error!("not a regular file: {} -> {physical}", req.path());
     }
     no_handler(req)
@@ -865,6 +867,12 @@ pub fn serve_path(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response 
 
 /// The URL path mod_staticfile sees when it is not the request's: PATH_INFO
 /// split off, or a directory's index file (`dir`).
+/// The methods mod_staticfile takes a request for (reading its options
+/// first); the others pass it by.
+fn reaches_staticfile(m: Method) -> bool {
+    matches!(m, Method::Get | Method::Head | Method::Post | Method::Query)
+}
+
 #[derive(Clone, Copy)]
 struct Moved<'a> {
     url: &'a str,
@@ -903,11 +911,13 @@ fn static_file(
     {
         return Response::new(403);
     }
-    if !matches!(
-        req.method,
-        Method::Get | Method::Head | Method::Post | Method::Query
-    ) {
+    if !reaches_staticfile(req.method) {
         return no_handler(req);
+    }
+    // mod_staticfile reads its options now (the late conf above is what
+    // it reads; the trace is written here, after mod_access's look)
+    if let Some(l) = ctx.late {
+        l.trace_late(moved.map_or(req.path(), |m| m.url));
     }
     if has_pathinfo && conf.disable_pathinfo {
         if conf.log_request_handling {

@@ -124,6 +124,21 @@ impl Shared {
         let holds = crate::config::matcher::eval_blocks_late(&self.cfg.tree, early, &input, &moved);
         Some(self.compiled.for_request(&holds))
     }
+
+    /// debug.log-condition-handling for the blocks decided when
+    /// mod_staticfile reads its options, on the URL path `url` it sees.
+    pub fn trace_late(&self, late: &LateView<'_>, url: &str) {
+        let Some(t) = &self.cond_trace else {
+            return;
+        };
+        let head = late.head;
+        let header = |name: &str| head.header(name);
+        let input = self.cond_input(head, late.peer, late.listener, &header);
+        let moved = crate::config::matcher::CondInput { url, ..input };
+        t.run_late(&self.cfg.tree, &input, &moved, &mut |line| {
+            crate::log_error!("{line}")
+        });
+    }
 }
 
 /// A request as [`Shared::late_conf`] needs it, for the static pipeline
@@ -138,6 +153,10 @@ pub struct LateView<'a> {
 impl crate::response::LateConf for LateView<'_> {
     fn late_conf(&self, url: &str, dir: bool) -> Option<std::rc::Rc<RequestConf>> {
         self.sh.late_conf(self, url, dir)
+    }
+
+    fn trace_late(&self, url: &str) {
+        self.sh.trace_late(self, url)
     }
 }
 
@@ -255,9 +274,11 @@ impl Server {
             Interest::READABLE,
         )?;
         signal_seen();
-        let cond_trace = crate::config::cond_trace::CondTrace::new(&cfg.tree, |k| {
-            crate::config::keys::core_key(k).is_some()
-        });
+        let cond_trace = crate::config::cond_trace::CondTrace::new(
+            &cfg.tree,
+            |k| crate::config::keys::core_key(k).is_some(),
+            compiled.late(),
+        );
         // server.max-connections: at most half of max-fds (with 1.4.69's
         // note), a third of it by default.
         let max_fds = max_fds.max(32);

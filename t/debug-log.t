@@ -88,7 +88,18 @@ $HTTP["querystring"] == "x" compare to x
 $HTTP["useragent"] =^ "perl" compare to perl/1
 5 (uncached) result: true (cond: global / $HTTP["querystring"] == "x" / $HTTP["useragent"] =^ "perl")
 END
-ok(index($log, $trace) >= 0, 'the trace of 1.4.69, line for line') or diag($log);
-is(() = $log =~ /=== start of condition block ===/g, 3, 'nothing traced for /nope');
+my $late = <<'END';
+=== start of condition block ===
+$HTTP["url"] =$ ".txt" compare to /hello.txt
+6 (uncached) result: true (cond: global / $HTTP["url"] =$ ".txt")
+END
+ok(index($log, $trace . $late) >= 0, 'the trace of 1.4.69, line for line') or diag($log);
+is(() = $log =~ /=== start of condition block ===/g, 4, 'nothing traced for /nope');
+ok($tf->handle_http({ REQUEST => ["GET /hello.txt/more HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 200, '-ETag' => '' }] }) == 0,
+   'GET /hello.txt/more: a block holding only static-file.* options is decided on /hello.txt');
+select(undef, undef, undef, 0.2);
+$log = strip_log_prefix($tf->server_log);
+like($log, qr/\Q$late\E\z/, '... and traced then, on that URL path');
+unlike($log, qr{compare to /hello\.txt/more}, '... never on the URL path as sent');
 $tf->stop_proc;
 done_testing();

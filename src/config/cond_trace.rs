@@ -8,10 +8,13 @@
 //! prev"), each answer printed as "(cached)" or "(uncached)", and a
 //! condition that is compared prints "<cond> compare to <value>". The
 //! results themselves come from matcher::eval_blocks; this only writes
-//! the lines (a unit test checks both agree).
+//! the lines (a unit test checks both agree). A block 1.4.69 decides only
+//! when mod_staticfile reads its options (matcher::LateBlocks) is traced
+//! then ([`CondTrace::run_late`]), on the URL path it sees then, and not
+//! at all for a request that does not get that far.
 
 use super::eval::{BlockCond, ConfigTree};
-use super::matcher::{CondInput, field_value, holds};
+use super::matcher::{CondInput, LateBlocks, field_value, holds};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Res {
@@ -25,6 +28,8 @@ enum Res {
 pub struct CondTrace {
     /// Blocks in the order they are applied.
     order: Vec<usize>,
+    /// Blocks decided when mod_staticfile reads its options, in order.
+    late: Vec<usize>,
     /// The debug.log-condition-handling value a block sets, if any.
     sets_debug: Vec<Option<bool>>,
     /// The global value.
@@ -33,7 +38,11 @@ pub struct CondTrace {
 
 impl CondTrace {
     /// None when nothing in the configuration turns the trace on.
-    pub fn new(tree: &ConfigTree, is_core_key: impl Fn(&str) -> bool) -> Option<CondTrace> {
+    pub fn new(
+        tree: &ConfigTree,
+        is_core_key: impl Fn(&str) -> bool,
+        late: Option<&LateBlocks>,
+    ) -> Option<CondTrace> {
         const KEY: &str = "debug.log-condition-handling";
         let sets_debug: Vec<Option<bool>> = tree
             .blocks
@@ -52,18 +61,26 @@ impl CondTrace {
                 .filter_map(|e| e.key.clone())
                 .collect()
         };
-        let (mut core, mut rest) = (Vec::new(), Vec::new());
+        // static-file.* only: decided by neither the core nor a module
+        // before mod_staticfile, not even for a directory
+        let decided_late = |i: usize| late.is_some_and(|l| !l.early[i] && !l.early_dir[i]);
+        let (mut core, mut rest, mut at_static) = (Vec::new(), Vec::new(), Vec::new());
         for i in 1..tree.blocks.len() {
             let k = keys(i);
             if k.iter().any(|k| is_core_key(k)) {
                 core.push(i);
-            } else if !k.is_empty() {
+            } else if k.is_empty() {
+                // only nested blocks: decided when one of them asks
+            } else if decided_late(i) {
+                at_static.push(i);
+            } else {
                 rest.push(i);
             }
         }
         core.extend(rest);
         Some(CondTrace {
             order: core,
+            late: at_static,
             sets_debug,
             global,
         })
@@ -84,8 +101,44 @@ impl CondTrace {
             debug: self.global,
             log,
         };
+        self.visit(&mut t, &self.order);
+        t.cache.iter().map(|r| r.map(|r| r == Res::True)).collect()
+    }
+
+    /// Writes the trace of the blocks decided when mod_staticfile reads
+    /// its options, on `late` (the URL path it sees); the others were
+    /// decided on `input` by [`CondTrace::run`] (whose lines are not
+    /// written again: a parent shows as "(cached)").
+    pub fn run_late(
+        &self,
+        tree: &ConfigTree,
+        input: &CondInput<'_>,
+        late: &CondInput<'_>,
+        log: &mut dyn FnMut(String),
+    ) {
+        if self.late.is_empty() {
+            return;
+        }
+        let mut quiet = |_: String| {};
+        let mut t = Tracer {
+            tree,
+            input,
+            cache: vec![None; tree.blocks.len()],
+            debug: self.global,
+            log: &mut quiet,
+        };
+        self.visit(&mut t, &self.order);
+        let mut t = Tracer {
+            input: late,
+            log,
+            ..t
+        };
+        self.visit(&mut t, &self.late);
+    }
+
+    fn visit(&self, t: &mut Tracer<'_, '_>, order: &[usize]) {
         t.cache[0] = Some(Res::True);
-        for &i in &self.order {
+        for &i in order {
             let res = match t.cache[i] {
                 Some(r) => r,
                 None => {
@@ -103,7 +156,6 @@ impl CondTrace {
                 t.debug = on;
             }
         }
-        t.cache.iter().map(|r| r.map(|r| r == Res::True)).collect()
     }
 }
 
@@ -198,7 +250,7 @@ mod tests {
             socket: "127.0.0.1:8099",
             header: &hdr,
         };
-        let ct = CondTrace::new(&t, |k| core.contains(&k)).unwrap();
+        let ct = CondTrace::new(&t, |k| core.contains(&k), None).unwrap();
         let mut lines = Vec::new();
         let res = ct.run(&t, &input, &mut |s| lines.push(s));
         (lines, res, eval_blocks(&t, &input))

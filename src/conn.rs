@@ -7,6 +7,7 @@
 //! strictly in order; nothing after a closing response is processed.
 
 use crate::chunk::{ChunkQueue, WriteStatus};
+use crate::config::cond_trace::Stage;
 use crate::http::request::{self, HeadStatus, RequestHead, Version};
 use crate::response::{self, Body, Piece, Response};
 use crate::server::Shared;
@@ -46,6 +47,9 @@ pub struct Conn {
     /// [`Conn::peer_text`].
     peer_text: std::cell::OnceCell<String>,
     pub listener: usize,
+    /// The stages whose condition blocks the current request has traced
+    /// (debug.log-condition-handling; see [`crate::server::LateView`]).
+    cond_traced: std::cell::Cell<u8>,
     pub state: State,
     pub readable: bool,
     pub writable: bool,
@@ -128,6 +132,7 @@ impl Conn {
             sock,
             peer,
             peer_text: std::cell::OnceCell::new(),
+            cond_traced: std::cell::Cell::new(0),
             listener,
             state: State::ReadHead,
             readable: true,
@@ -333,6 +338,7 @@ impl Conn {
 
     fn respond(&mut self, sh: &mut Shared, head: RequestHead, raw: &[u8]) {
         let conf = sh.request_conf(&head, self.peer, self.listener);
+        self.cond_traced.set(0);
         let fd = self.sock.as_raw_fd();
         // 1.4.69 logs the head before any condition is looked at: the
         // global setting counts.
@@ -430,20 +436,26 @@ impl Conn {
             } else {
                 None
             },
-            range_method: None,
-            // Only a configuration with blocks decided late needs it.
-            late: sh.compiled.late().is_some().then_some(late as _),
+            range_of: None,
+            // Only a configuration with blocks decided late, or the
+            // condition trace, needs it.
+            late: (sh.compiled.late().is_some() || sh.cond_trace.is_some()).then_some(late as _),
             denied: false,
         }
     }
 
     /// The request `head` as [`Shared::late_conf`] needs it.
-    fn late_view<'a>(&self, sh: &'a Shared, head: &'a RequestHead) -> crate::server::LateView<'a> {
+    fn late_view<'a>(
+        &'a self,
+        sh: &'a Shared,
+        head: &'a RequestHead,
+    ) -> crate::server::LateView<'a> {
         crate::server::LateView {
             sh,
             head,
             peer: self.peer,
             listener: self.listener,
+            traced: &self.cond_traced,
         }
     }
 
@@ -461,6 +473,7 @@ impl Conn {
     ) {
         let sub_head = response::error_sub_head(head, sub);
         let conf = sh.request_conf(&sub_head, self.peer, self.listener);
+        self.cond_traced.set(0);
         // REDIRECT_STATUS joins the request's environment, after what an
         // authorizer set. server.error-handler starts the request over, so
         // an authorizer runs again for the handler's URL (its variables
@@ -598,7 +611,7 @@ impl Conn {
                 conf,
                 cache: &sh.stat_cache,
                 local: None,
-                range_method: None,
+                range_of: None,
                 late: None,
                 denied: false,
             };
@@ -647,6 +660,9 @@ impl Conn {
                     self.queue(sh, r, version, keep, head_only, conf.server_tag.as_deref());
                 }
                 Some(crate::mods::fastcgi::Claim::Target(t)) => {
+                    // mod_alias reads its options at the physical stage
+                    // even for a request taken at the URL stage
+                    sh.trace_stage(&self.late_view(sh, head), Stage::Physical, &[], head.path());
                     self.log_response = conf.log_response_header;
                     let how = crate::conn_backend::Start {
                         version,

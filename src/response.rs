@@ -7,6 +7,7 @@
 //! error pages (errorfile-prefix or the built-in XHTML page) and the
 //! status line with Date and Server last.
 
+use crate::config::cond_trace::Stage;
 use crate::http::conditional::{self, CondResult};
 use crate::http::etag::{self, EtagFlags};
 use crate::http::lossless;
@@ -34,12 +35,14 @@ pub struct Ctx<'a> {
     /// The connection's local address, when absolute-dir-redirect may
     /// need it (a request without Host).
     pub local: Option<std::net::SocketAddr>,
-    /// The method a directory listing's Range step answers for, when not
-    /// the request's: an error handler's sub-request runs as GET but
-    /// answers for the client's method.
-    pub range_method: Option<Method>,
+    /// The request (with its Range) and the method a directory listing's
+    /// Range step answers for, when not the request's: an error handler's
+    /// sub-request runs as GET without Range (a static page goes out
+    /// whole) but a listing answers the client's Range and method.
+    pub range_of: Option<(&'a RequestHead, Method)>,
     /// The configuration as mod_staticfile reads it once the URL path
-    /// changed (see [`LateConf`]); None: the request's own.
+    /// changed, and the condition trace of the modules' stages (see
+    /// [`LateConf`]); None: the request's own, no trace.
     pub late: Option<&'a dyn LateConf>,
     /// mod_access already refused the request, on the URL path mod_fastcgi
     /// cut to SCRIPT_NAME before it looked ([`crate::mods::fastcgi::Claim::Denied`]).
@@ -52,8 +55,9 @@ pub struct Ctx<'a> {
 /// file's name added: `dir`); None when that changes nothing.
 pub trait LateConf {
     fn late_conf(&self, url: &str, dir: bool) -> Option<Rc<RequestConf>>;
-    /// debug.log-condition-handling for those blocks, decided on `url`.
-    fn trace_late(&self, url: &str);
+    /// debug.log-condition-handling for the blocks `stage` decides, on
+    /// the URL path `url` (`ran`: the stages before it that ran).
+    fn trace_stage(&self, stage: Stage, ran: &[Stage], url: &str);
 }
 
 impl Ctx<'_> {
@@ -253,21 +257,16 @@ pub fn error_sub_head(req: &RequestHead, sub: &ErrorSub) -> RequestHead {
 /// stands, except that a failure keeps the original 403 / 404.
 pub fn serve_error_sub(head: &RequestHead, ctx: &Ctx<'_>, sub: ErrorOrigin) -> Response {
     let mut r = if sub.as_get {
-        // A static page goes out whole under the error status.
+        // A static page goes out whole under the error status; a
+        // directory listing is a handler's answer: Range applies, for the
+        // client's method.
         let mut h = head.clone();
         h.remove_header("Range");
-        let r = route(&h, ctx);
-        if r.from_handler {
-            // A directory listing is a handler's answer: Range applies,
-            // for the client's `method`.
-            let ctx = Ctx {
-                range_method: Some(sub.method),
-                ..*ctx
-            };
-            route(head, &ctx)
-        } else {
-            r
-        }
+        let ctx = Ctx {
+            range_of: Some((head, sub.method)),
+            ..*ctx
+        };
+        route(&h, &ctx)
     } else {
         route(head, ctx)
     };
@@ -383,6 +382,7 @@ fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Respon
     if let Some(r) = uri_clean(req, conf) {
         return r;
     }
+    trace_stage(ctx, Stage::Physical, &[], path);
     let Some(docroot) = conf.document_root.as_deref() else {
         return Response::new(500);
     };
@@ -649,9 +649,10 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
     }
     if conf.log_request_handling {
         log_subrequest(physical, req.path(), "");
-        if conf.index_files_set {
-            log_indexfile(req.path());
-        }
+    }
+    trace_stage(ctx, Stage::IndexFile, &[Stage::Physical], req.path());
+    if conf.log_request_handling && conf.index_files_set {
+        log_indexfile(req.path());
     }
     for name in conf.index_files.iter() {
         let candidate = if name.starts_with('/') {
@@ -685,7 +686,12 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
             Err(_) => return Response::new(500),
         }
     }
-    if conf.dir_listing && matches!(req.method, Method::Get | Method::Head) {
+    let get_or_head = matches!(req.method, Method::Get | Method::Head);
+    if get_or_head {
+        let ran = [Stage::Physical, Stage::IndexFile];
+        trace_stage(ctx, Stage::DirListing, &ran, req.path());
+    }
+    if conf.dir_listing && get_or_head {
         if conf.log_request_handling {
             crate::log_error!("-- handling the request as Dir-Listing");
             crate::log_error!("URI          : {}", req.path());
@@ -693,10 +699,10 @@ fn directory(req: &RequestHead, ctx: &Ctx<'_>, docroot: &str, physical: &str) ->
         return listing(req, ctx, physical);
     }
     // mod_staticfile is left with the directory itself.
-    if let Some(l) = ctx.late
-        && reaches_staticfile(req.method)
-    {
-        l.trace_late(req.path());
+    if reaches_staticfile(req.method) {
+        let ran = [Stage::Physical, Stage::IndexFile, Stage::DirListing];
+        let ran = if get_or_head { &ran[..] } else { &ran[..2] };
+        trace_stage(ctx, Stage::Static, ran, req.path());
     }
     if conf.log_file_not_found && reaches_staticfile(req.method) {
         crate::log_error!("not a regular file: {} -> {physical}", req.path());
@@ -826,11 +832,11 @@ fn listing_response(
             r.header("ETag", e);
         }
     }
-    let method = ctx.range_method.unwrap_or(req.method);
+    let (asked, method) = ctx.range_of.unwrap_or((req, req.method));
     if !mem_range::apply(
         &mut r,
         &mut page,
-        &RangeAsk::of_method(req, ctx.conf, method),
+        &RangeAsk::of_method(asked, ctx.conf, method),
     ) {
         return Response::new(416);
     }
@@ -867,6 +873,14 @@ pub fn serve_path(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response 
 
 /// The URL path mod_staticfile sees when it is not the request's: PATH_INFO
 /// split off, or a directory's index file (`dir`).
+/// debug.log-condition-handling for the blocks a module's `stage`
+/// decides (see [`LateConf`]).
+fn trace_stage(ctx: &Ctx<'_>, stage: Stage, ran: &[Stage], url: &str) {
+    if let Some(l) = ctx.late {
+        l.trace_stage(stage, ran, url);
+    }
+}
+
 /// The methods mod_staticfile takes a request for (reading its options
 /// first); the others pass it by.
 fn reaches_staticfile(m: Method) -> bool {
@@ -916,9 +930,11 @@ fn static_file(
     }
     // mod_staticfile reads its options now (the late conf above is what
     // it reads; the trace is written here, after mod_access's look)
-    if let Some(l) = ctx.late {
-        l.trace_late(moved.map_or(req.path(), |m| m.url));
-    }
+    let ran: &[Stage] = match moved {
+        Some(m) if m.dir => &[Stage::Physical, Stage::IndexFile],
+        _ => &[Stage::Physical],
+    };
+    trace_stage(ctx, Stage::Static, ran, moved.map_or(req.path(), |m| m.url));
     if has_pathinfo && conf.disable_pathinfo {
         if conf.log_request_handling {
             crate::log_error!("-- NOT handling file as static file, pathinfo forbidden");

@@ -10,6 +10,7 @@
 //! from BACKEND_BASE (gw/mod.rs slots).
 
 use crate::config::Config;
+use crate::config::cond_trace::Stage;
 use crate::conn::{Conn, State};
 use crate::http::date::DateCache;
 use crate::http::request::{ParseOpts, RequestHead};
@@ -125,17 +126,23 @@ impl Shared {
         Some(self.compiled.for_request(&holds))
     }
 
-    /// debug.log-condition-handling for the blocks decided when
-    /// mod_staticfile reads its options, on the URL path `url` it sees.
-    pub fn trace_late(&self, late: &LateView<'_>, url: &str) {
+    /// debug.log-condition-handling for the blocks `stage` decides, on
+    /// the URL path `url` the module sees; once per request (`ran`: the
+    /// stages before it that ran).
+    pub fn trace_stage(&self, late: &LateView<'_>, stage: Stage, ran: &[Stage], url: &str) {
         let Some(t) = &self.cond_trace else {
             return;
         };
+        let done = late.traced.get();
+        if done & stage.bit() != 0 {
+            return;
+        }
+        late.traced.set(done | stage.bit());
         let head = late.head;
         let header = |name: &str| head.header(name);
         let input = self.cond_input(head, late.peer, late.listener, &header);
-        let moved = crate::config::matcher::CondInput { url, ..input };
-        t.run_late(&self.cfg.tree, &input, &moved, &mut |line| {
+        let now = crate::config::matcher::CondInput { url, ..input };
+        t.run_stage(&self.cfg.tree, stage, ran, &input, &now, &mut |line| {
             crate::log_error!("{line}")
         });
     }
@@ -148,6 +155,24 @@ pub struct LateView<'a> {
     pub head: &'a RequestHead,
     pub peer: std::net::IpAddr,
     pub listener: usize,
+    /// The stages whose condition blocks were traced for this request
+    /// (a bit per [`Stage`]).
+    pub traced: &'a std::cell::Cell<u8>,
+}
+
+/// The stage of 1.4.69's request handling that first reads `key`.
+fn stage_of_key(key: &str) -> Stage {
+    match crate::config::keys::find_key(key) {
+        Some((None, _)) => Stage::Core,
+        None => Stage::Url,
+        Some((Some(m), _)) => match m.name {
+            "mod_alias" => Stage::Physical,
+            "mod_indexfile" => Stage::IndexFile,
+            "mod_dirlisting" => Stage::DirListing,
+            "mod_staticfile" => Stage::Static,
+            _ => Stage::Url,
+        },
+    }
 }
 
 impl crate::response::LateConf for LateView<'_> {
@@ -155,8 +180,8 @@ impl crate::response::LateConf for LateView<'_> {
         self.sh.late_conf(self, url, dir)
     }
 
-    fn trace_late(&self, url: &str) {
-        self.sh.trace_late(self, url)
+    fn trace_stage(&self, stage: Stage, ran: &[Stage], url: &str) {
+        self.sh.trace_stage(self, stage, ran, url)
     }
 }
 
@@ -274,11 +299,7 @@ impl Server {
             Interest::READABLE,
         )?;
         signal_seen();
-        let cond_trace = crate::config::cond_trace::CondTrace::new(
-            &cfg.tree,
-            |k| crate::config::keys::core_key(k).is_some(),
-            compiled.late(),
-        );
+        let cond_trace = crate::config::cond_trace::CondTrace::new(&cfg.tree, stage_of_key);
         // server.max-connections: at most half of max-fds (with 1.4.69's
         // note), a third of it by default.
         let max_fds = max_fds.max(32);

@@ -15,6 +15,17 @@ ok($tf->handle_http({ REQUEST => ["GET /hello.txt HTTP/1.0\nX-Test: yes"], RESPO
    'GET /hello.txt');
 ok($tf->handle_http({ REQUEST => ["GET /nope.txt HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] }) == 0,
    'GET /nope.txt');
+# An error handler answered by a directory listing: the listing is made
+# (and traced) once, Range or not.
+{
+    my $before = () = strip_log_prefix($tf->server_log) =~ /^-- handling the request as Dir-Listing$/mg;
+    ok($tf->handle_http({ REQUEST => ["GET /lost/x HTTP/1.1\nHost: a\nRange: bytes=0-4\nConnection: close"],
+        RESPONSE => [{ 'HTTP-Status' => 206, 'Content-Range' => qr{^bytes 0-4/\d+$} }] }) == 0,
+       'an error handler\'s listing answers the Range');
+    select(undef, undef, undef, 0.2);
+    my $after = () = strip_log_prefix($tf->server_log) =~ /^-- handling the request as Dir-Listing$/mg;
+    is($after - $before, 1, '... and the listing is made once');
+}
 # A head refused while it is parsed: with debug.log-request-header (or
 # -request-handling) set globally, why and the head, bytes escaped.
 my $x = $tf->http_exchange("GET / HTTP/1.1\r\nHost: x\r\nX\xc3: v\r\n\r\n");
@@ -101,5 +112,6 @@ select(undef, undef, undef, 0.2);
 $log = strip_log_prefix($tf->server_log);
 like($log, qr/\Q$late\E\z/, '... and traced then, on that URL path');
 unlike($log, qr{compare to /hello\.txt/more}, '... never on the URL path as sent');
+unlike($log, qr{"/dir/" compare}, 'a block holding only dir-listing.* options is not traced for a file');
 $tf->stop_proc;
 done_testing();

@@ -1,20 +1,20 @@
 //! debug.log-condition-handling: the trace 1.4.69 writes while it applies
-//! a request's condition blocks. It visits the blocks that hold core
-//! options in config order (then, unlike 1.4.69, which waits until a
-//! module reads its options, the blocks that hold only module options);
-//! each one not decided yet starts a "=== start of condition block ==="
+//! a request's condition blocks. A block is decided (and traced) by the
+//! first reader of an option it holds ([`Stage`]): the core at the start
+//! of the request, in config order, then the modules, each when it reads
+//! its options for the request — or never, for a request that does not
+//! get that far. Each one not decided yet starts a "=== start of condition block ==="
 //! and is decided as 1.4.69 decides it, lazily: a nested block asks its
 //! parent first ("go parent"), an else branch the branch before it ("go
 //! prev"), each answer printed as "(cached)" or "(uncached)", and a
 //! condition that is compared prints "<cond> compare to <value>". The
 //! results themselves come from matcher::eval_blocks; this only writes
-//! the lines (a unit test checks both agree). A block 1.4.69 decides only
-//! when mod_staticfile reads its options (matcher::LateBlocks) is traced
-//! then ([`CondTrace::run_late`]), on the URL path it sees then, and not
-//! at all for a request that does not get that far.
+//! the lines (a unit test checks both agree). A block holding only
+//! static-file.* options is traced on the URL path mod_staticfile sees
+//! (matcher::LateBlocks decides it on that path too).
 
 use super::eval::{BlockCond, ConfigTree};
-use super::matcher::{CondInput, LateBlocks, field_value, holds};
+use super::matcher::{CondInput, field_value, holds};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Res {
@@ -23,13 +23,39 @@ enum Res {
     Skip,
 }
 
+/// When 1.4.69 first reads an option, so decides the blocks holding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// The core, before any module (the request's URL).
+    Core,
+    /// Modules at the URL stage (mod_access, mod_fastcgi; modules we do
+    /// not run are counted here too).
+    Url,
+    /// mod_alias, at the physical stage (also for a request mod_fastcgi
+    /// took at the URL stage).
+    Physical,
+    /// mod_indexfile, for a URL path ending in `/`.
+    IndexFile,
+    /// mod_dirlisting, for such a path without an index file (GET, HEAD).
+    DirListing,
+    /// mod_staticfile (GET, HEAD, POST, QUERY), on the URL path it sees.
+    Static,
+}
+
+impl Stage {
+    const COUNT: usize = 6;
+
+    /// The stage's bit in a set of stages traced for one request.
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
 /// What the trace needs to know about the configuration, built once.
 #[derive(Debug, Clone)]
 pub struct CondTrace {
-    /// Blocks in the order they are applied.
-    order: Vec<usize>,
-    /// Blocks decided when mod_staticfile reads its options, in order.
-    late: Vec<usize>,
+    /// The blocks each stage decides, in config order.
+    stages: [Vec<usize>; Stage::COUNT],
     /// The debug.log-condition-handling value a block sets, if any.
     sets_debug: Vec<Option<bool>>,
     /// The global value.
@@ -38,11 +64,8 @@ pub struct CondTrace {
 
 impl CondTrace {
     /// None when nothing in the configuration turns the trace on.
-    pub fn new(
-        tree: &ConfigTree,
-        is_core_key: impl Fn(&str) -> bool,
-        late: Option<&LateBlocks>,
-    ) -> Option<CondTrace> {
+    /// `stage_of_key`: the stage that first reads a key.
+    pub fn new(tree: &ConfigTree, stage_of_key: impl Fn(&str) -> Stage) -> Option<CondTrace> {
         const KEY: &str = "debug.log-condition-handling";
         let sets_debug: Vec<Option<bool>> = tree
             .blocks
@@ -61,26 +84,16 @@ impl CondTrace {
                 .filter_map(|e| e.key.clone())
                 .collect()
         };
-        // static-file.* only: decided by neither the core nor a module
-        // before mod_staticfile, not even for a directory
-        let decided_late = |i: usize| late.is_some_and(|l| !l.early[i] && !l.early_dir[i]);
-        let (mut core, mut rest, mut at_static) = (Vec::new(), Vec::new(), Vec::new());
+        let mut stages: [Vec<usize>; Stage::COUNT] = Default::default();
         for i in 1..tree.blocks.len() {
-            let k = keys(i);
-            if k.iter().any(|k| is_core_key(k)) {
-                core.push(i);
-            } else if k.is_empty() {
-                // only nested blocks: decided when one of them asks
-            } else if decided_late(i) {
-                at_static.push(i);
-            } else {
-                rest.push(i);
+            // (a block holding only nested blocks is decided when one of
+            // them asks)
+            if let Some(stage) = keys(i).iter().map(|k| stage_of_key(k)).min() {
+                stages[stage as usize].push(i);
             }
         }
-        core.extend(rest);
         Some(CondTrace {
-            order: core,
-            late: at_static,
+            stages,
             sets_debug,
             global,
         })
@@ -101,22 +114,25 @@ impl CondTrace {
             debug: self.global,
             log,
         };
-        self.visit(&mut t, &self.order);
+        self.visit(&mut t, Stage::Core);
+        self.visit(&mut t, Stage::Url);
         t.cache.iter().map(|r| r.map(|r| r == Res::True)).collect()
     }
 
-    /// Writes the trace of the blocks decided when mod_staticfile reads
-    /// its options, on `late` (the URL path it sees); the others were
-    /// decided on `input` by [`CondTrace::run`] (whose lines are not
-    /// written again: a parent shows as "(cached)").
-    pub fn run_late(
+    /// Writes the trace of the blocks `stage` decides, on `now` (the
+    /// request with the URL path the module sees). The core, the URL
+    /// stage and the stages in `ran` came first, on `input`; their lines
+    /// are not written again (a parent they decided shows as "(cached)").
+    pub fn run_stage(
         &self,
         tree: &ConfigTree,
+        stage: Stage,
+        ran: &[Stage],
         input: &CondInput<'_>,
-        late: &CondInput<'_>,
+        now: &CondInput<'_>,
         log: &mut dyn FnMut(String),
     ) {
-        if self.late.is_empty() {
+        if self.stages[stage as usize].is_empty() {
             return;
         }
         let mut quiet = |_: String| {};
@@ -127,18 +143,20 @@ impl CondTrace {
             debug: self.global,
             log: &mut quiet,
         };
-        self.visit(&mut t, &self.order);
+        for &s in [Stage::Core, Stage::Url].iter().chain(ran) {
+            self.visit(&mut t, s);
+        }
         let mut t = Tracer {
-            input: late,
+            input: now,
             log,
             ..t
         };
-        self.visit(&mut t, &self.late);
+        self.visit(&mut t, stage);
     }
 
-    fn visit(&self, t: &mut Tracer<'_, '_>, order: &[usize]) {
+    fn visit(&self, t: &mut Tracer<'_, '_>, stage: Stage) {
         t.cache[0] = Some(Res::True);
-        for &i in order {
+        for &i in &self.stages[stage as usize] {
             let res = match t.cache[i] {
                 Some(r) => r,
                 None => {
@@ -250,7 +268,12 @@ mod tests {
             socket: "127.0.0.1:8099",
             header: &hdr,
         };
-        let ct = CondTrace::new(&t, |k| core.contains(&k), None).unwrap();
+        let ct = CondTrace::new(&t, |k| match k {
+            _ if core.contains(&k) => Stage::Core,
+            "index-file.names" => Stage::IndexFile,
+            _ => Stage::Url,
+        })
+        .unwrap();
         let mut lines = Vec::new();
         let res = ct.run(&t, &input, &mut |s| lines.push(s));
         (lines, res, eval_blocks(&t, &input))
@@ -291,16 +314,79 @@ $HTTP["host"] != "" {
             r#"go prev global / $HTTP["host"] != "" / $HTTP["url"] =$ ".txt""#,
             r#"5 (cached) result: true (cond: global / $HTTP["host"] != "" / $HTTP["url"] =$ ".txt")"#,
             r#"6 (uncached) result: skipped (cond: global / $HTTP["host"] != "" / $HTTP["request-method"] == "HEAD")"#,
-            // Ours goes on with the block holding only a module option
-            // (1.4.69 traces it when mod_indexfile reads its options).
-            "=== start of condition block ===",
-            r#"$HTTP["querystring"] =~ "x" compare to q"#,
-            r#"3 (uncached) result: false (cond: global / $HTTP["querystring"] =~ "x")"#,
+            // (the block holding only index-file.names waits for
+            // mod_indexfile)
         ];
         assert_eq!(lines, expected);
         for (i, r) in res.iter().enumerate() {
             assert_eq!(r.unwrap_or(false), holds[i], "block {i}");
         }
+    }
+
+    #[test]
+    fn a_module_stage_is_traced_on_its_own_url_with_earlier_parents_cached() {
+        let conf = r#"debug.log-condition-handling = "enable"
+$HTTP["host"] != "" {
+  server.tag = "h"
+  $HTTP["url"] =$ ".txt" { static-file.etags = "disable" }
+}
+$HTTP["url"] =^ "/d/" { index-file.names = ( "i" ) }
+"#;
+        let t = read_config(Input::Stdin(conf)).unwrap();
+        let ct = CondTrace::new(&t, |k| match k {
+            "server.tag" => Stage::Core,
+            "index-file.names" => Stage::IndexFile,
+            _ => Stage::Static,
+        })
+        .unwrap();
+        let hdr = |_: &str| -> Option<&str> { None };
+        let input = CondInput {
+            url: "/a.txt/x",
+            host: "h",
+            query: "",
+            remote_ip: "127.0.0.1".parse().unwrap(),
+            scheme: "http",
+            method: "GET",
+            socket: "127.0.0.1:80",
+            header: &hdr,
+        };
+        let now = CondInput {
+            url: "/a.txt",
+            ..input
+        };
+        let mut lines = Vec::new();
+        ct.run(&t, &input, &mut |s| lines.push(s));
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        lines.clear();
+        ct.run_stage(
+            &t,
+            Stage::Static,
+            &[Stage::Physical],
+            &input,
+            &now,
+            &mut |s| lines.push(s),
+        );
+        assert_eq!(
+            lines,
+            [
+                "=== start of condition block ===",
+                r#"go parent global / $HTTP["host"] != """#,
+                r#"1 (cached) result: true (cond: global / $HTTP["host"] != "")"#,
+                r#"$HTTP["url"] =$ ".txt" compare to /a.txt"#,
+                r#"2 (uncached) result: true (cond: global / $HTTP["host"] != "" / $HTTP["url"] =$ ".txt")"#,
+            ]
+        );
+        // the index-file block is not the static stage's
+        lines.clear();
+        ct.run_stage(
+            &t,
+            Stage::IndexFile,
+            &[Stage::Physical],
+            &input,
+            &input,
+            &mut |s| lines.push(s),
+        );
+        assert_eq!(lines[1], r#"$HTTP["url"] =^ "/d/" compare to /a.txt/x"#);
     }
 
     #[test]

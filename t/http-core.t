@@ -201,6 +201,8 @@ like(strip_log_prefix($tf->server_log), qr/^oversized request-header -> sending 
          'a regex condition matches a UTF-8 path ...');
     t_ok({ REQUEST => ["GET /latin%e9 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },
          '... and never one that is not UTF-8');
+    t_ok({ REQUEST => ["GET /bytes/%e9 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
+         '... while a plain prefix compares such a path\'s bytes');
 }
 
 # SIGINT: graceful shutdown

@@ -172,7 +172,8 @@ pub fn holds(cond: &BlockCond, input: &CondInput<'_>) -> bool {
             let m = regex
                 .as_ref()
                 // the bytes as sent: in UTF mode, a subject that is not
-                // UTF-8 matches nothing (as in 1.4.69)
+                // UTF-8 matches no regex (as in 1.4.69; a literal one,
+                // simplified above, compares the bytes)
                 .is_some_and(|r| {
                     r.regex
                         .is_match(&lossless::to_bytes(&subject))

@@ -108,6 +108,16 @@ env_is('/caf%e9.fcgin?dump-env', { SCRIPT_NAME => '/caf\xe9.fcgin', SCRIPT_FILEN
     is($r ? $r->header('Content-Disposition') : undef, "attachment; filename=caf\xe9",
        'a backend\'s Latin-1 header value reaches the client unchanged');
 }
+# A backend's header given twice is one entry to 1.4.69: the Content-Range
+# the Range step sets replaces both lines.
+{
+    my $x = $tf->http_exchange("GET /xs?hdrs0=Content-Range:%20bytes%200-1%2F2|X-Sendfile:%20$root/t.fcgi|Content-Range:%20bytes%200-1%2F2 HTTP/1.1\r\nHost: a\r\nRange: bytes=1-3\r\nConnection: close\r\n\r\n");
+    my $r = $x->{responses}[0];
+    my $len = -s "$root/t.fcgi";
+    is_deeply([$r ? ($r->code, grep { lc($_->[0]) eq 'content-range' } $r->header_fields) : ()],
+              [206, ['Content-Range', "bytes 1-3/$len"]],
+              'a repeated backend header is replaced whole');
+}
 ok($tf->handle_http({ REQUEST => ["GET /xs?xsendfile=$root/t.fcgi HTTP/1.0"],
     RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => LightyTest::slurp_file("$root/t.fcgi") }] }) == 0,
    'allow-x-send-file: the old name of x-sendfile');

@@ -175,14 +175,22 @@ impl Response {
     }
 
     /// Sets `name` where it stands (the first of that name, any case), or
-    /// adds it at the end.
+    /// adds it at the end. Further lines of that name (a backend's
+    /// repeated header) go: 1.4.69 keeps them all in one entry, which the
+    /// new value replaces.
     pub fn set(&mut self, name: &'static str, value: impl Into<HeaderValue>) {
-        match self
-            .headers
-            .iter_mut()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        {
-            Some((_, v)) => *v = value.into(),
+        let same = |k: &Cow<'static, str>| k.eq_ignore_ascii_case(name);
+        match self.headers.iter().position(|(k, _)| same(k)) {
+            Some(i) => {
+                self.headers[i].1 = value.into();
+                if self.headers[i + 1..].iter().any(|(k, _)| same(k)) {
+                    let mut n = 0;
+                    self.headers.retain(|(k, _)| {
+                        n += 1;
+                        n <= i + 1 || !same(k)
+                    });
+                }
+            }
             None => self.header(name, value),
         }
     }
@@ -271,6 +279,37 @@ mod tests {
         let mut out = Vec::new();
         serialize_head_into(&mut out, r, version, keep_alive, "D", Some("S"));
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn set_replaces_every_line_of_the_name_in_the_first_ones_place() {
+        let mut r = Response::new(200);
+        for (k, v) in [
+            ("A", "1"),
+            ("Content-Range", "bytes 0-1/2"),
+            ("B", "2"),
+            ("content-range", "bytes 0-1/2"),
+            ("C", "3"),
+        ] {
+            r.headers.push((Cow::Borrowed(k), HeaderValue::Static(v)));
+        }
+        r.set("Content-Range", "bytes 1-3/19");
+        r.set("D", "4");
+        let lines: Vec<String> = r
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", &**v))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "A: 1",
+                "Content-Range: bytes 1-3/19",
+                "B: 2",
+                "C: 3",
+                "D: 4"
+            ]
+        );
     }
 
     #[test]

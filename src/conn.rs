@@ -384,6 +384,8 @@ impl Conn {
                 if conf.log_request_handling {
                     response::log_parsed(head);
                 }
+                // mod_access and mod_fastcgi read their options now
+                sh.trace_stage(&self.late_view(sh, head), Stage::Url, &[], head.path());
                 let env = auth_env.as_deref();
                 let denied = match self.fastcgi_first(
                     sh,
@@ -502,6 +504,7 @@ impl Conn {
         if conf.log_request_handling {
             response::log_parsed(head);
         }
+        sh.trace_stage(&self.late_view(sh, head), Stage::Url, &[], head.path());
         let denied = match self.fastcgi_first(sh, head, conf, env, auth_done, Some(origin)) {
             Handoff::Taken => return,
             Handoff::Denied => true,
@@ -606,13 +609,15 @@ impl Conn {
             if exts.is_empty() || (mode == Mode::Authorizer && auth_done) {
                 continue;
             }
+            let late = self.late_view(sh, head);
             let ctx = response::Ctx {
                 now: sh.now,
                 conf,
                 cache: &sh.stat_cache,
                 local: None,
                 range_of: None,
-                late: None,
+                // (only for the condition trace: the physical stage)
+                late: sh.cond_trace.is_some().then_some(&late as _),
                 denied: false,
             };
             let fc = crate::mods::fastcgi::FcgiConf {

@@ -875,7 +875,7 @@ pub fn serve_path(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response 
 /// split off, or a directory's index file (`dir`).
 /// debug.log-condition-handling for the blocks a module's `stage`
 /// decides (see [`LateConf`]).
-fn trace_stage(ctx: &Ctx<'_>, stage: Stage, ran: &[Stage], url: &str) {
+pub(crate) fn trace_stage(ctx: &Ctx<'_>, stage: Stage, ran: &[Stage], url: &str) {
     if let Some(l) = ctx.late {
         l.trace_stage(stage, ran, url);
     }

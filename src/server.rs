@@ -160,19 +160,22 @@ pub struct LateView<'a> {
     pub traced: &'a std::cell::Cell<u8>,
 }
 
-/// The stage of 1.4.69's request handling that first reads `key`.
-fn stage_of_key(key: &str) -> Stage {
-    match crate::config::keys::find_key(key) {
-        Some((None, _)) => Stage::Core,
-        None => Stage::Url,
-        Some((Some(m), _)) => match m.name {
-            "mod_alias" => Stage::Physical,
-            "mod_indexfile" => Stage::IndexFile,
-            "mod_dirlisting" => Stage::DirListing,
-            "mod_staticfile" => Stage::Static,
-            _ => Stage::Url,
-        },
+/// The stage of 1.4.69's request handling that first reads `key`; None
+/// when nothing does (an unknown key, or one of a module not `loaded`).
+fn stage_of_key(key: &str, loaded: &[String]) -> Option<Stage> {
+    let (Some(m), _) = crate::config::keys::find_key(key)? else {
+        return Some(Stage::Core);
+    };
+    if !loaded.iter().any(|l| l == m.name) {
+        return None;
     }
+    Some(match m.name {
+        "mod_alias" => Stage::Physical,
+        "mod_indexfile" => Stage::IndexFile,
+        "mod_dirlisting" => Stage::DirListing,
+        "mod_staticfile" => Stage::Static,
+        _ => Stage::Url,
+    })
 }
 
 impl crate::response::LateConf for LateView<'_> {
@@ -299,7 +302,9 @@ impl Server {
             Interest::READABLE,
         )?;
         signal_seen();
-        let cond_trace = crate::config::cond_trace::CondTrace::new(&cfg.tree, stage_of_key);
+        let loaded = &cfg.modules.modules;
+        let cond_trace =
+            crate::config::cond_trace::CondTrace::new(&cfg.tree, |k| stage_of_key(k, loaded));
         // server.max-connections: at most half of max-fds (with 1.4.69's
         // note), a third of it by default.
         let max_fds = max_fds.max(32);

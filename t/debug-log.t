@@ -113,5 +113,6 @@ $log = strip_log_prefix($tf->server_log);
 like($log, qr/\Q$late\E\z/, '... and traced then, on that URL path');
 unlike($log, qr{compare to /hello\.txt/more}, '... never on the URL path as sent');
 unlike($log, qr{"/dir/" compare}, 'a block holding only dir-listing.* options is not traced for a file');
+unlike($log, qr{"/hx" compare}, 'nor one holding only options of a module not loaded');
 $tf->stop_proc;
 done_testing();

@@ -64,8 +64,12 @@ pub struct CondTrace {
 
 impl CondTrace {
     /// None when nothing in the configuration turns the trace on.
-    /// `stage_of_key`: the stage that first reads a key.
-    pub fn new(tree: &ConfigTree, stage_of_key: impl Fn(&str) -> Stage) -> Option<CondTrace> {
+    /// `stage_of_key`: the stage that first reads a key (None: nothing
+    /// reads it, so it decides nothing).
+    pub fn new(
+        tree: &ConfigTree,
+        stage_of_key: impl Fn(&str) -> Option<Stage>,
+    ) -> Option<CondTrace> {
         const KEY: &str = "debug.log-condition-handling";
         let sets_debug: Vec<Option<bool>> = tree
             .blocks
@@ -88,7 +92,7 @@ impl CondTrace {
         for i in 1..tree.blocks.len() {
             // (a block holding only nested blocks is decided when one of
             // them asks)
-            if let Some(stage) = keys(i).iter().map(|k| stage_of_key(k)).min() {
+            if let Some(stage) = keys(i).iter().filter_map(|k| stage_of_key(k)).min() {
                 stages[stage as usize].push(i);
             }
         }
@@ -99,8 +103,9 @@ impl CondTrace {
         })
     }
 
-    /// Writes the trace for one request through `log`; returns each
-    /// visited block's result (None: not visited) for the tests.
+    /// Writes the trace of the core's blocks, at the start of a request,
+    /// through `log`; returns each visited block's result (None: not
+    /// visited) for the tests.
     pub fn run(
         &self,
         tree: &ConfigTree,
@@ -115,14 +120,14 @@ impl CondTrace {
             log,
         };
         self.visit(&mut t, Stage::Core);
-        self.visit(&mut t, Stage::Url);
         t.cache.iter().map(|r| r.map(|r| r == Res::True)).collect()
     }
 
     /// Writes the trace of the blocks `stage` decides, on `now` (the
     /// request with the URL path the module sees). The core, the URL
-    /// stage and the stages in `ran` came first, on `input`; their lines
-    /// are not written again (a parent they decided shows as "(cached)").
+    /// stage when `stage` comes after it, and the stages in `ran` came
+    /// first, on `input`; their lines are not written again (a parent
+    /// they decided shows as "(cached)").
     pub fn run_stage(
         &self,
         tree: &ConfigTree,
@@ -143,7 +148,8 @@ impl CondTrace {
             debug: self.global,
             log: &mut quiet,
         };
-        for &s in [Stage::Core, Stage::Url].iter().chain(ran) {
+        let before = [Stage::Core, Stage::Url].into_iter().filter(|&s| s < stage);
+        for s in before.chain(ran.iter().copied()) {
             self.visit(&mut t, s);
         }
         let mut t = Tracer {
@@ -269,9 +275,9 @@ mod tests {
             header: &hdr,
         };
         let ct = CondTrace::new(&t, |k| match k {
-            _ if core.contains(&k) => Stage::Core,
-            "index-file.names" => Stage::IndexFile,
-            _ => Stage::Url,
+            _ if core.contains(&k) => Some(Stage::Core),
+            "index-file.names" => Some(Stage::IndexFile),
+            _ => Some(Stage::Url),
         })
         .unwrap();
         let mut lines = Vec::new();
@@ -334,9 +340,9 @@ $HTTP["url"] =^ "/d/" { index-file.names = ( "i" ) }
 "#;
         let t = read_config(Input::Stdin(conf)).unwrap();
         let ct = CondTrace::new(&t, |k| match k {
-            "server.tag" => Stage::Core,
-            "index-file.names" => Stage::IndexFile,
-            _ => Stage::Static,
+            "server.tag" => Some(Stage::Core),
+            "index-file.names" => Some(Stage::IndexFile),
+            _ => Some(Stage::Static),
         })
         .unwrap();
         let hdr = |_: &str| -> Option<&str> { None };

@@ -6,6 +6,7 @@
 //! after the key); with check-local enabled the file must exist and the
 //! core's PATH_INFO split applies. fastcgi.map-extensions is consulted first.
 
+use crate::config::cond_trace::Stage;
 use crate::gw::balance::{Balance, PickInput, pick_host};
 use crate::gw::config::{GwExt, GwHost};
 use crate::http::cgi_env::split_prefix;
@@ -256,6 +257,8 @@ pub fn target(
                     return None;
                 }
             }
+            // mod_alias reads its options next (the physical stage)
+            crate::response::trace_stage(ctx, Stage::Physical, &[], path);
             if ctx.conf.log_request_handling {
                 log_url_stage(ctx, docroot, script_name);
             }
@@ -349,6 +352,7 @@ fn local_claim(
         // A directory: mod_indexfile's index files come first.
         Ok(m) if m.is_dir() && path.ends_with('/') => {
             let trace = || {
+                crate::response::trace_stage(ctx, Stage::Physical, &[], path);
                 crate::response::log_physical(docroot, base, fs_path, physical);
                 crate::response::log_subrequest(physical, path, "");
                 if ctx.conf.index_files_set {
@@ -373,6 +377,7 @@ fn local_claim(
     // What the request-handling trace shows (PATH_INFO as the file was
     // looked up: lower-cased with force-lowercase-filenames).
     let trace = || {
+        crate::response::trace_stage(ctx, Stage::Physical, &[], path);
         crate::response::log_physical(docroot, base, fs_path, physical);
         crate::response::log_subrequest(file, script_name, &fs_path[uri_len..]);
         crate::log_error!("handling the request using fastcgi");

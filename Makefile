@@ -37,7 +37,7 @@ compare: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-config; \
 	else echo "compare-config: reference $(REF) not installed, skipped"; fi
 
-# 355 raw requests to ours and to the reference on the same config.
+# 366 raw requests to ours and to the reference on the same config.
 compare-http: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) LOGS=1 scripts/compare-with-lighttpd; \
 	else echo "compare-with-lighttpd: reference $(REF) not installed, skipped"; fi

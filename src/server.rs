@@ -160,22 +160,22 @@ pub struct LateView<'a> {
     pub traced: &'a std::cell::Cell<u8>,
 }
 
-/// The stage of 1.4.69's request handling that first reads `key`; None
-/// when nothing does (an unknown key, or one of a module not `loaded`).
-fn stage_of_key(key: &str, loaded: &[String]) -> Option<Stage> {
+/// The stage of 1.4.69's request handling that first reads `key`, and
+/// its reader's place in server.modules; None when nothing reads it (an
+/// unknown key, or one of a module not `loaded`).
+fn stage_of_key(key: &str, loaded: &[String]) -> Option<(Stage, usize)> {
     let (Some(m), _) = crate::config::keys::find_key(key)? else {
-        return Some(Stage::Core);
+        return Some((Stage::Core, 0));
     };
-    if !loaded.iter().any(|l| l == m.name) {
-        return None;
-    }
-    Some(match m.name {
+    let rank = loaded.iter().position(|l| l == m.name)?;
+    let stage = match m.name {
         "mod_alias" => Stage::Physical,
         "mod_indexfile" => Stage::IndexFile,
         "mod_dirlisting" => Stage::DirListing,
         "mod_staticfile" => Stage::Static,
         _ => Stage::Url,
-    })
+    };
+    Some((stage, rank))
 }
 
 impl crate::response::LateConf for LateView<'_> {

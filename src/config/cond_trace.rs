@@ -64,11 +64,13 @@ pub struct CondTrace {
 
 impl CondTrace {
     /// None when nothing in the configuration turns the trace on.
-    /// `stage_of_key`: the stage that first reads a key (None: nothing
-    /// reads it, so it decides nothing).
+    /// `stage_of_key`: the stage that first reads a key, and the place
+    /// of its reader among the modules of that stage (1.4.69 runs them in
+    /// server.modules order, each deciding its blocks in config order);
+    /// None: nothing reads it, so it decides nothing.
     pub fn new(
         tree: &ConfigTree,
-        stage_of_key: impl Fn(&str) -> Option<Stage>,
+        stage_of_key: impl Fn(&str) -> Option<(Stage, usize)>,
     ) -> Option<CondTrace> {
         const KEY: &str = "debug.log-condition-handling";
         let sets_debug: Vec<Option<bool>> = tree
@@ -88,14 +90,18 @@ impl CondTrace {
                 .filter_map(|e| e.key.clone())
                 .collect()
         };
-        let mut stages: [Vec<usize>; Stage::COUNT] = Default::default();
+        let mut by_stage: [Vec<(usize, usize)>; Stage::COUNT] = Default::default();
         for i in 1..tree.blocks.len() {
             // (a block holding only nested blocks is decided when one of
             // them asks)
-            if let Some(stage) = keys(i).iter().filter_map(|k| stage_of_key(k)).min() {
-                stages[stage as usize].push(i);
+            if let Some((stage, rank)) = keys(i).iter().filter_map(|k| stage_of_key(k)).min() {
+                by_stage[stage as usize].push((rank, i));
             }
         }
+        let stages = by_stage.map(|mut v| {
+            v.sort();
+            v.into_iter().map(|(_, i)| i).collect()
+        });
         Some(CondTrace {
             stages,
             sets_debug,
@@ -275,9 +281,9 @@ mod tests {
             header: &hdr,
         };
         let ct = CondTrace::new(&t, |k| match k {
-            _ if core.contains(&k) => Some(Stage::Core),
-            "index-file.names" => Some(Stage::IndexFile),
-            _ => Some(Stage::Url),
+            _ if core.contains(&k) => Some((Stage::Core, 0)),
+            "index-file.names" => Some((Stage::IndexFile, 0)),
+            _ => Some((Stage::Url, 0)),
         })
         .unwrap();
         let mut lines = Vec::new();
@@ -340,9 +346,9 @@ $HTTP["url"] =^ "/d/" { index-file.names = ( "i" ) }
 "#;
         let t = read_config(Input::Stdin(conf)).unwrap();
         let ct = CondTrace::new(&t, |k| match k {
-            "server.tag" => Some(Stage::Core),
-            "index-file.names" => Some(Stage::IndexFile),
-            _ => Some(Stage::Static),
+            "server.tag" => Some((Stage::Core, 0)),
+            "index-file.names" => Some((Stage::IndexFile, 0)),
+            _ => Some((Stage::Static, 0)),
         })
         .unwrap();
         let hdr = |_: &str| -> Option<&str> { None };
@@ -393,6 +399,43 @@ $HTTP["url"] =^ "/d/" { index-file.names = ( "i" ) }
             &mut |s| lines.push(s),
         );
         assert_eq!(lines[1], r#"$HTTP["url"] =^ "/d/" compare to /a.txt/x"#);
+    }
+
+    #[test]
+    fn a_stage_goes_module_by_module_in_server_modules_order() {
+        let conf = r#"debug.log-condition-handling = "enable"
+$HTTP["url"] =^ "/f" { fastcgi.debug = 0 }
+$HTTP["url"] =^ "/a" { url.access-deny = ( "x" ) }
+$HTTP["url"] =^ "/b" { fastcgi.debug = 0 }
+"#;
+        let t = read_config(Input::Stdin(conf)).unwrap();
+        let hdr = |_: &str| -> Option<&str> { None };
+        let input = CondInput {
+            url: "/z",
+            host: "h",
+            query: "",
+            remote_ip: "127.0.0.1".parse().unwrap(),
+            scheme: "http",
+            method: "GET",
+            socket: "127.0.0.1:80",
+            header: &hdr,
+        };
+        // mod_access listed before mod_fastcgi, then after it
+        for (access, fastcgi, want) in [(1, 2, ["/a", "/f", "/b"]), (2, 1, ["/f", "/b", "/a"])] {
+            let ct = CondTrace::new(&t, |k| match k {
+                "url.access-deny" => Some((Stage::Url, access)),
+                _ => Some((Stage::Url, fastcgi)),
+            })
+            .unwrap();
+            let mut lines = Vec::new();
+            ct.run_stage(&t, Stage::Url, &[], &input, &input, &mut |s| lines.push(s));
+            let order: Vec<&str> = lines
+                .iter()
+                .filter_map(|l| l.strip_prefix(r#"$HTTP["url"] =^ ""#))
+                .map(|l| &l[..2])
+                .collect();
+            assert_eq!(order, want);
+        }
     }
 
     #[test]

@@ -135,7 +135,7 @@ fn read_stdin() -> String {
     use std::io::Read;
     let mut buf = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
+    crate::http::lossless::from_bytes(&buf).into_owned()
 }
 
 /// getopt(3)-style parsing of "f:m:i:hvVD1pt", acting on each option as
@@ -239,7 +239,11 @@ pub fn run(args: &[String]) -> i32 {
         return 255;
     };
     if o.print {
-        println!("{}", print::print_tree(&cfg.tree).trim_end_matches('\n'));
+        // (bytes that are not UTF-8 printed as they were read)
+        let text = print::print_tree(&cfg.tree);
+        let mut out = crate::http::lossless::to_bytes(text.trim_end_matches('\n')).into_owned();
+        out.push(b'\n');
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &out);
     }
     if o.test == 1 {
         println!("Syntax OK");

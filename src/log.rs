@@ -169,7 +169,10 @@ pub fn open_errorlog(path: &str) -> std::io::Result<()> {
         SINK.with(|s| *s.borrow_mut() = Sink::Pipe(p));
         return Ok(());
     }
-    let file = OpenOptions::new().append(true).create(true).open(path)?;
+    let file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(crate::http::lossless::to_path(path))?;
     SINK.with(|s| {
         *s.borrow_mut() = Sink::File {
             path: path.to_string(),
@@ -197,7 +200,10 @@ pub fn open_breakagelog(path: &str) -> std::io::Result<()> {
             BREAKAGE.with(|b| *b.borrow_mut() = Some(p));
             file
         }
-        None => OpenOptions::new().append(true).create(true).open(path)?,
+        None => OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(crate::http::lossless::to_path(path))?,
     };
     SINK.with(|s| -> std::io::Result<()> {
         let mut s = s.borrow_mut();
@@ -244,7 +250,10 @@ pub fn reopen() {
     SINK.with(|s| {
         let mut s = s.borrow_mut();
         if let Sink::File { path, file } = &mut *s
-            && let Ok(f) = OpenOptions::new().append(true).create(true).open(&*path)
+            && let Ok(f) = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(crate::http::lossless::to_path(path))
         {
             *file = f;
         }

@@ -197,6 +197,13 @@ like(strip_log_prefix($tf->server_log), qr/^oversized request-header -> sending 
     like($body, qr{<title>Index of /d\xe9/</title>}, '... under the directory\'s name as bytes');
     like(strip_log_prefix($tf->error_log), qr{^URI-path \(clean\): /caf\\xe9$}m,
          '... and the trace writes it as \xe9');
+    mkdir $tf->tmpdir . "/w\xe9" or die $!;
+    open(my $fh, '>', $tf->tmpdir . "/w\xe9/in.txt") or die $!;
+    print $fh "in a Latin-1 root\n";
+    close $fh;
+    t_ok({ REQUEST => ["GET /in.txt HTTP/1.0\nHost: latin-root"],
+           RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "in a Latin-1 root\n" }] },
+         'a document root named in Latin-1 in the config');
     t_ok({ REQUEST => ["GET /latine HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
          'a regex condition matches a UTF-8 path ...');
     t_ok({ REQUEST => ["GET /latin%e9 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },

@@ -12,6 +12,7 @@ use super::cond::{self, CondRegex, Field};
 use super::error::{ConfigError, ErrorKind, Result};
 use super::parse;
 use super::value::{Array, Value};
+use crate::http::lossless;
 use std::collections::HashMap;
 
 /// How a block is entered.
@@ -105,7 +106,7 @@ const MAX_INCLUDE_DEPTH: u32 = 64;
 pub fn read_config(input: Input<'_>) -> Result<ConfigTree> {
     let mut global = Array::new();
     let cwd = std::env::current_dir()
-        .map(|p| p.to_string_lossy().into_owned())
+        .map(|p| lossless::from_os(p.as_os_str()).into_owned())
         .unwrap_or_default();
     global.push(Some("var.CWD".into()), Value::Str(cwd));
     global.push(
@@ -156,7 +157,9 @@ impl Evaluator {
                 err: io_text(&e),
             })
         })?;
-        let text = String::from_utf8_lossy(&bytes);
+        // bytes that are not UTF-8 (a Latin-1 document root) kept as
+        // lossless.rs says, as 1.4.69 keeps them
+        let text = lossless::from_bytes(&bytes);
         self.run_text(path, &text)
     }
 
@@ -270,7 +273,7 @@ impl Evaluator {
             Expr::Ref(k, span) => {
                 if let Some(name) = k.strip_prefix("env.") {
                     match std::env::var_os(name) {
-                        Some(v) => Ok(Value::Str(v.to_string_lossy().into_owned())),
+                        Some(v) => Ok(Value::Str(lossless::from_os(&v).into_owned())),
                         None => Err(ConfigError::at(
                             ErrorKind::UndefinedEnv(name.into()),
                             span,
@@ -589,7 +592,7 @@ impl Evaluator {
                 "(EOL)",
             ));
         }
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = lossless::from_bytes(&out.stdout);
         self.run_text(cmd, &text)
     }
 

@@ -265,7 +265,7 @@ pub fn serialize_head_into(
     }
     if let Some(tag) = server_tag.filter(|t| !t.is_empty() && !has_server) {
         out.extend_from_slice(b"Server: ");
-        out.extend_from_slice(tag.as_bytes());
+        out.extend_from_slice(&crate::http::lossless::to_bytes(tag));
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");

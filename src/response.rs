@@ -871,8 +871,6 @@ pub fn serve_path(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response 
     r
 }
 
-/// The URL path mod_staticfile sees when it is not the request's: PATH_INFO
-/// split off, or a directory's index file (`dir`).
 /// debug.log-condition-handling for the blocks a module's `stage`
 /// decides (see [`LateConf`]).
 pub(crate) fn trace_stage(ctx: &Ctx<'_>, stage: Stage, ran: &[Stage], url: &str) {
@@ -887,6 +885,8 @@ fn reaches_staticfile(m: Method) -> bool {
     matches!(m, Method::Get | Method::Head | Method::Post | Method::Query)
 }
 
+/// The URL path mod_staticfile sees when it is not the request's: PATH_INFO
+/// split off, or a directory's index file (`dir`).
 #[derive(Clone, Copy)]
 struct Moved<'a> {
     url: &'a str,

@@ -202,8 +202,8 @@ like(strip_log_prefix($tf->server_log), qr/^oversized request-header -> sending 
     print $fh "in a Latin-1 root\n";
     close $fh;
     t_ok({ REQUEST => ["GET /in.txt HTTP/1.0\nHost: latin-root"],
-           RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "in a Latin-1 root\n" }] },
-         'a document root named in Latin-1 in the config');
+           RESPONSE => [{ 'HTTP-Status' => 200, 'HTTP-Content' => "in a Latin-1 root\n", 'Server' => "t\xe9" }] },
+         'a document root and a server.tag in Latin-1 in the config');
     t_ok({ REQUEST => ["GET /latine HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 403 }] },
          'a regex condition matches a UTF-8 path ...');
     t_ok({ REQUEST => ["GET /latin%e9 HTTP/1.0"], RESPONSE => [{ 'HTTP-Status' => 404 }] },

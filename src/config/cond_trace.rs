@@ -267,10 +267,9 @@ mod tests {
     use crate::config::eval::{Input, read_config};
     use crate::config::matcher::eval_blocks;
 
-    fn trace(conf: &str, url: &str, core: &[&str]) -> (Vec<String>, Vec<Option<bool>>, Vec<bool>) {
-        let t = read_config(Input::Stdin(conf)).unwrap();
-        let hdr = |_: &str| -> Option<&str> { None };
-        let input = CondInput {
+    /// A GET of `url` from 127.0.0.1 to localhost:8099, query "q".
+    fn request<'a>(url: &'a str, header: &'a dyn Fn(&str) -> Option<&'a str>) -> CondInput<'a> {
+        CondInput {
             url,
             host: "localhost:8099",
             query: "q",
@@ -278,8 +277,14 @@ mod tests {
             scheme: "http",
             method: "GET",
             socket: "127.0.0.1:8099",
-            header: &hdr,
-        };
+            header,
+        }
+    }
+
+    fn trace(conf: &str, url: &str, core: &[&str]) -> (Vec<String>, Vec<Option<bool>>, Vec<bool>) {
+        let t = read_config(Input::Stdin(conf)).unwrap();
+        let hdr = |_: &str| -> Option<&str> { None };
+        let input = request(url, &hdr);
         let ct = CondTrace::new(&t, |k| match k {
             _ if core.contains(&k) => Some((Stage::Core, 0)),
             "index-file.names" => Some((Stage::IndexFile, 0)),
@@ -352,16 +357,7 @@ $HTTP["url"] =^ "/d/" { index-file.names = ( "i" ) }
         })
         .unwrap();
         let hdr = |_: &str| -> Option<&str> { None };
-        let input = CondInput {
-            url: "/a.txt/x",
-            host: "h",
-            query: "",
-            remote_ip: "127.0.0.1".parse().unwrap(),
-            scheme: "http",
-            method: "GET",
-            socket: "127.0.0.1:80",
-            header: &hdr,
-        };
+        let input = request("/a.txt/x", &hdr);
         let now = CondInput {
             url: "/a.txt",
             ..input
@@ -410,16 +406,7 @@ $HTTP["url"] =^ "/b" { fastcgi.debug = 0 }
 "#;
         let t = read_config(Input::Stdin(conf)).unwrap();
         let hdr = |_: &str| -> Option<&str> { None };
-        let input = CondInput {
-            url: "/z",
-            host: "h",
-            query: "",
-            remote_ip: "127.0.0.1".parse().unwrap(),
-            scheme: "http",
-            method: "GET",
-            socket: "127.0.0.1:80",
-            header: &hdr,
-        };
+        let input = request("/z", &hdr);
         // mod_access listed before mod_fastcgi, then after it
         for (access, fastcgi, want) in [(1, 2, ["/a", "/f", "/b"]), (2, 1, ["/f", "/b", "/a"])] {
             let ct = CondTrace::new(&t, |k| match k {

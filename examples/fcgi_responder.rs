@@ -1,4 +1,5 @@
-//! A FastCGI test responder for lighttpd-rs's gateway tests, std only.
+//! A FastCGI test responder for lighttpd-rs's gateway tests (std, plus
+//! libc's poll(2) for RESPONDER_POLL).
 //!
 //! It answers from QUERY_STRING the way lighttpd's tests/fcgi-responder.c
 //! does (docs/fastcgi.md §7) so the same test expectations hold against the
@@ -6,7 +7,9 @@
 //! request bodies, big and slow bodies, split headers, FCGI_KEEP_CONN and an
 //! in-order parameter dump). Written from that behaviour table, not from
 //! the C source. One request at a time, one connection at a time (per
-//! worker: RESPONDER_WORKERS=N runs N threads on the one socket); input read
+//! worker: RESPONDER_WORKERS=N runs N threads on the one socket;
+//! RESPONDER_POLL=1 instead serves every open connection from one
+//! poll(2)-driven thread, a request at a time); input read
 //! through a buffer per connection, each reply written in one go (records
 //! before a pause go out first), as FastCGI libraries buffer.
 //!
@@ -101,6 +104,9 @@ fn main() {
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
+    if std::env::var_os("RESPONDER_POLL").is_some_and(|v| v == "1") {
+        poll_loop(&listener)
+    }
     let listener = std::sync::Arc::new(listener);
     for _ in 1..workers {
         let l = std::sync::Arc::clone(&listener);
@@ -121,6 +127,179 @@ fn accept_loop(listener: &Listener) -> ! {
             Err(e) => eprintln!("fcgi_responder: {e}"),
         }
     }
+}
+
+/// A connection of the poll loop.
+enum Stream {
+    Unix(std::os::unix::net::UnixStream),
+    Tcp(std::net::TcpStream),
+}
+
+impl Read for &Stream {
+    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Unix(s) => {
+                let mut s = s;
+                s.read(b)
+            }
+            Stream::Tcp(s) => {
+                let mut s = s;
+                s.read(b)
+            }
+        }
+    }
+}
+
+impl Write for &Stream {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Unix(s) => {
+                let mut s = s;
+                s.write(b)
+            }
+            Stream::Tcp(s) => {
+                let mut s = s;
+                s.write(b)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Waiting for Stream {
+    fn next_waiting(&self) -> Option<bool> {
+        match self {
+            Stream::Unix(s) => s.next_waiting(),
+            Stream::Tcp(s) => s.next_waiting(),
+        }
+    }
+}
+
+impl std::os::fd::AsRawFd for Stream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Tcp(s) => s.as_raw_fd(),
+        }
+    }
+}
+
+/// A connection of the poll loop: its socket, the bytes read and not yet
+/// taken as records, its requests.
+struct PollConn {
+    stream: Stream,
+    input: Vec<u8>,
+    state: ConnState,
+}
+
+/// RESPONDER_POLL=1: one thread serves every open connection, as
+/// event-driven FastCGI servers do: poll(2) says which connections have
+/// bytes, each whole record read is handled at once, and a connection
+/// kept open (FCGI_KEEP_CONN) does not stop the others from being served
+/// between its requests. A reply is still written in one blocking go and
+/// a query that sleeps holds every connection up.
+fn poll_loop(listener: &Listener) -> ! {
+    use std::os::fd::AsRawFd;
+    let listen_fd = match listener {
+        Listener::Unix(l) => l.as_raw_fd(),
+        Listener::Tcp(l) => l.as_raw_fd(),
+    };
+    let mut conns: Vec<PollConn> = Vec::new();
+    let mut fds: Vec<libc::pollfd> = Vec::new();
+    loop {
+        fds.clear();
+        for fd in std::iter::once(listen_fd).chain(conns.iter().map(|c| c.stream.as_raw_fd())) {
+            fds.push(libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        // SAFETY: `fds` is a live, exclusively borrowed array of
+        // `fds.len()` pollfd structs for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        if n <= 0 {
+            continue; // EINTR
+        }
+        // Highest index first, so swap_remove only moves a connection
+        // already looked at (or one accepted below, not yet polled).
+        for i in (0..conns.len()).rev() {
+            if fds[i + 1].revents == 0 {
+                continue;
+            }
+            match serve_ready(&mut conns[i]) {
+                Ok(Step::More) => {}
+                Ok(Step::Close) => drop(conns.swap_remove(i)),
+                Ok(Step::Exit) => std::process::exit(0),
+                Err(e) => {
+                    eprintln!("fcgi_responder: {e}");
+                    drop(conns.swap_remove(i));
+                }
+            }
+        }
+        if fds[0].revents != 0 {
+            let accepted = match listener {
+                Listener::Unix(l) => l.accept().map(|(s, _)| Stream::Unix(s)),
+                Listener::Tcp(l) => l.accept().map(|(s, _)| Stream::Tcp(s)),
+            };
+            match accepted {
+                Ok(stream) => conns.push(PollConn {
+                    stream,
+                    input: Vec::new(),
+                    state: ConnState::default(),
+                }),
+                Err(e) => eprintln!("fcgi_responder: {e}"),
+            }
+        }
+    }
+}
+
+/// One read from a connection poll(2) found readable, then every whole
+/// record it completed, handled in order; the replies go out together.
+fn serve_ready(c: &mut PollConn) -> io::Result<Step> {
+    let mut chunk = [0u8; 16 * 1024];
+    let n = (&c.stream).read(&mut chunk)?;
+    if n == 0 {
+        return Ok(Step::Close);
+    }
+    c.input.extend_from_slice(&chunk[..n]);
+    let mut out = Out {
+        stream: &c.stream,
+        buf: Vec::new(),
+        input_buffered: false,
+    };
+    let mut at = 0;
+    let mut step = Step::More;
+    while let Some((rec, used)) = record_at(&c.input[at..]) {
+        at += used;
+        out.input_buffered = at < c.input.len();
+        step = c.state.on_record(rec, &mut out)?;
+        if !matches!(step, Step::More) {
+            break;
+        }
+    }
+    c.input.drain(..at);
+    out.flush()?;
+    Ok(step)
+}
+
+/// The whole record at the start of `b`, and its length with padding.
+fn record_at(b: &[u8]) -> Option<(Record, usize)> {
+    let h = b.get(..8)?;
+    let len = u16::from_be_bytes([h[4], h[5]]) as usize;
+    let total = 8 + len + h[6] as usize;
+    let content = b.get(8..total)?[..len].to_vec();
+    Some((
+        Record {
+            kind: h[1],
+            id: u16::from_be_bytes([h[2], h[3]]),
+            content,
+        },
+        total,
+    ))
 }
 
 fn open_listener() -> io::Result<Listener> {
@@ -314,38 +493,55 @@ where
         buf: Vec::new(),
         input_buffered: false,
     };
-    let outcome = serve_records(&mut input, &mut out);
+    let mut conn = ConnState::default();
+    let outcome = loop {
+        // What the last record's handling wrote goes out before the next read.
+        out.flush()?;
+        let Some(rec) = read_record(&mut input)? else {
+            break Outcome::Closed;
+        };
+        out.input_buffered = !input.buffer().is_empty();
+        match conn.on_record(rec, &mut out)? {
+            Step::More => {}
+            Step::Close => break Outcome::Closed,
+            Step::Exit => break Outcome::Exit,
+        }
+    };
     out.flush()?;
-    outcome
+    Ok(outcome)
 }
 
-fn serve_records<T: Waiting>(
-    input: &mut io::BufReader<&T>,
-    s: &mut Out<'_, T>,
-) -> io::Result<Outcome>
-where
-    for<'b> &'b T: Read + Write,
-{
-    let mut pending: Option<Pending> = None;
-    let mut served = 0u32;
-    loop {
-        // What this record's handling wrote goes out before the next read.
-        s.flush()?;
-        let Some(rec) = read_record(input)? else {
-            break;
-        };
-        s.input_buffered = !input.buffer().is_empty();
+/// What a connection does after a record.
+enum Step {
+    More,
+    Close,
+    Exit,
+}
+
+/// A connection's requests: the one being received, and how many it has had.
+#[derive(Default)]
+struct ConnState {
+    pending: Option<Pending>,
+    served: u32,
+}
+
+impl ConnState {
+    fn on_record<T: Waiting>(&mut self, rec: Record, s: &mut Out<'_, T>) -> io::Result<Step>
+    where
+        for<'b> &'b T: Write,
+    {
+        let pending = &mut self.pending;
         match rec.kind {
             BEGIN_REQUEST => {
                 if pending.is_some() {
                     end_request(s, rec.id, CANT_MPX_CONN)?;
-                    continue;
+                    return Ok(Step::More);
                 }
                 let b = &rec.content;
                 if b.len() < 3 {
-                    return Ok(Outcome::Closed);
+                    return Ok(Step::Close);
                 }
-                pending = Some(Pending {
+                *pending = Some(Pending {
                     id: rec.id,
                     role: u16::from_be_bytes([b[0], b[1]]),
                     keep_conn: b[2] & FLAG_KEEP_CONN != 0,
@@ -353,7 +549,7 @@ where
                     params_done: false,
                     answered: false,
                     stdin: Vec::new(),
-                    on_conn: served + 1,
+                    on_conn: self.served + 1,
                 });
             }
             PARAMS => {
@@ -368,10 +564,10 @@ where
                         // connection is let go.
                         if p.role == ROLE_AUTHORIZER && !p.answered {
                             p.answered = true;
-                            served += 1;
+                            self.served += 1;
                             let params = parse_params(&p.params_raw);
                             if let Outcome::Exit = respond(s, p, &params)? {
-                                return Ok(Outcome::Exit);
+                                return Ok(Step::Exit);
                             }
                         }
                     } else {
@@ -381,35 +577,32 @@ where
             }
             STDIN => {
                 let Some(p) = pending.as_mut().filter(|p| p.id == rec.id) else {
-                    continue;
+                    return Ok(Step::More);
                 };
                 if !rec.content.is_empty() {
                     p.stdin.extend_from_slice(&rec.content);
-                    continue;
+                    return Ok(Step::More);
                 }
                 // End of STDIN: the request is complete.
-                let Some(p) = pending.take() else { continue };
-                if p.answered {
-                    if !p.keep_conn {
-                        return Ok(Outcome::Closed);
+                let Some(p) = pending.take() else {
+                    return Ok(Step::More);
+                };
+                if !p.answered {
+                    self.served += 1;
+                    let params = parse_params(&p.params_raw);
+                    if let Outcome::Exit = respond(s, &p, &params)? {
+                        return Ok(Step::Exit);
                     }
-                    continue;
-                }
-                served += 1;
-                let params = parse_params(&p.params_raw);
-                let outcome = respond(s, &p, &params)?;
-                if let Outcome::Exit = outcome {
-                    return Ok(Outcome::Exit);
                 }
                 if !p.keep_conn {
-                    return Ok(Outcome::Closed);
+                    return Ok(Step::Close);
                 }
             }
             ABORT_REQUEST => {
                 if let Some(p) = pending.take() {
                     end_request(s, p.id, REQUEST_COMPLETE)?;
                     if !p.keep_conn {
-                        return Ok(Outcome::Closed);
+                        return Ok(Step::Close);
                     }
                 }
             }
@@ -427,8 +620,8 @@ where
             }
             other => write_one(s, UNKNOWN_TYPE, rec.id, &[other, 0, 0, 0, 0, 0, 0, 0])?,
         }
+        Ok(Step::More)
     }
-    Ok(Outcome::Closed)
 }
 
 /// Name-value pairs: each length is 1 byte, or 4 bytes with the high bit set.

@@ -23,18 +23,22 @@ plan skip_all => 'connection-reuse is ours; lighttpd 1.4.69 has no such option'
 my $tmp = tempdir(CLEANUP => 1);
 my %pid;
 sub start_resp {
-    my ($name) = @_;
+    my ($name, %env) = @_;
     my $pid = fork();
     die "fork: $!" unless defined $pid;
-    if (!$pid) { open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); exec $resp, '--listen', "$tmp/$name.sock" or POSIX::_exit(127) }
+    if (!$pid) { @ENV{keys %env} = values %env; open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); exec $resp, '--listen', "$tmp/$name.sock" or POSIX::_exit(127) }
     $pid{$name} = $pid;
     for (1 .. 50) { last if -S "$tmp/$name.sock"; select(undef, undef, undef, 0.05) }
 }
 sub stop_resp { my ($name) = @_; kill 'KILL', $pid{$name}; waitpid($pid{$name}, 0); unlink "$tmp/$name.sock" }
 END { local $?; kill 'KILL', values %pid; waitpid($_, 0) for values %pid }
 start_resp($_) for qw(k n);
+# The responder as one poll-driven thread serving all its connections (the
+# benchmark's fastcgi-poll-hello-reuse backend).
+start_resp('p', RESPONDER_POLL => 1);
 
-my $tf = LightyTest->new(config => 'fastcgi-keepconn.conf', env => { SOCK_K => "$tmp/k.sock", SOCK_N => "$tmp/n.sock" });
+my $tf = LightyTest->new(config => 'fastcgi-keepconn.conf',
+                         env => { SOCK_K => "$tmp/k.sock", SOCK_N => "$tmp/n.sock", SOCK_P => "$tmp/p.sock" });
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
 sub get {
     my ($req) = @_;
@@ -56,21 +60,36 @@ start_resp('k');
 is(get('/k?conn-count'), 'conn-request=1', 'the backend restarted: its closed connection is not used, a new one is');
 is(get('/k?conn-count'), 'conn-request=2', 'and the new one is kept');
 
+# Requests sent at once, each on its own client connection; the whole
+# answers (or 'none' after 8 s).
+sub concurrent {
+    my @socks = map {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
+        print $s "GET $_ HTTP/1.0\r\n\r\n";
+        $s;
+    } @_;
+    return map {
+        my $s = $_;
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 8;
+        my $r = eval { local $/; <$s> };
+        alarm 0;
+        defined $r ? $r : 'none';
+    } @socks;
+}
+sub codes { join ' ', map { m{^HTTP/1\.\d (\d+)} ? $1 : 'none' } @_ }
+
 # Two at once with a limit of 1 and a backend that serves one connection at a time.
-my @socks = map {
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
-    print $s "GET /k?sleep=300 HTTP/1.0\r\n\r\n";
-    $s;
-} 1 .. 2;
-my @codes = map {
-    my $s = $_;
-    local $SIG{ALRM} = sub { die "timeout\n" };
-    alarm 8;
-    my $r = eval { local $/; <$s> };
-    alarm 0;
-    defined $r && $r =~ m{^HTTP/1\.\d (\d+)} ? $1 : 'none';
-} @socks;
-is("@codes", '200 200', 'two concurrent requests over a limit of one connection: both answered');
+is(codes(concurrent(('/k?sleep=300') x 2)), '200 200', 'two concurrent requests over a limit of one connection: both answered');
+
+# A limit of 2 and the poll-driven responder: the second request opens a
+# second kept connection while the first is busy, and the one thread
+# serves both (a responder blocked on its first kept connection would
+# leave the second unanswered).
+is(codes(concurrent(('/p?sleep=300') x 2)), '200 200', 'poll responder: two kept connections, both answered');
+like(join(',', map { get('/p?conn-count') } 1 .. 2), qr/^conn-request=[23],conn-request=[234]\z/,
+     'poll responder: the kept connections take the next requests');
+is(scalar(() = glob("/proc/$pid{p}/task/*")), 1, 'the poll responder is one thread');
 # Eight at once: they queue for the one connection instead of opening more.
 my @many = map {
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;

@@ -303,7 +303,12 @@ fn record_at(b: &[u8]) -> Option<(Record, usize)> {
 }
 
 fn open_listener() -> io::Result<Listener> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // args_os: the program may have a name that is not UTF-8 (a bin-path
+    // with a Latin-1 byte).
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     match args.as_slice() {
         [flag, path] if flag == "--listen" => {
             let _ = std::fs::remove_file(path);
@@ -726,6 +731,14 @@ fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
 
 const OK: &[u8] = b"Status: 200 OK\r\n\r\n";
 
+/// $RESPONDER_ID as bytes (it may hold any byte but NUL).
+fn responder_id() -> Vec<u8> {
+    use std::os::unix::ffi::OsStringExt;
+    std::env::var_os("RESPONDER_ID")
+        .map(OsStringExt::into_vec)
+        .unwrap_or_default()
+}
+
 /// `head`, a blank line, then one `NAME=VALUE` line per param in arrival order.
 fn env_dump(head: &str, params: &[(String, String)]) -> String {
     let mut reply = format!("{head}\r\n\r\n");
@@ -859,12 +872,12 @@ fn respond<S: Write + Waiting>(
         }
         Some("id") => {
             out(s, OK)?;
-            out(s, std::env::var("RESPONDER_ID").unwrap_or_default().as_bytes())?;
+            out(s, &responder_id())?;
         }
         Some(q) if q.starts_with("sleep=") => {
             pause(s, q[6..].parse().unwrap_or(0))?;
             out(s, OK)?;
-            out(s, std::env::var("RESPONDER_ID").unwrap_or_default().as_bytes())?;
+            out(s, &responder_id())?;
         }
         Some(q) if q.starts_with("peek-next=") => {
             pause(s, q[10..].parse().unwrap_or(0))?;

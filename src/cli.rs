@@ -341,7 +341,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                     .write(true)
                     .create(true)
                     .truncate(true)
-                    .open(p)
+                    .open(crate::http::lossless::to_path(p))
                 {
                     Ok(f) => pid_fh = Some(f),
                     Err(e) => {
@@ -436,7 +436,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
             }
         }
         if let Some(p) = &pid_file {
-            let _ = std::fs::remove_file(p);
+            let _ = std::fs::remove_file(crate::http::lossless::to_path(p));
         }
         return code;
     }

@@ -97,16 +97,17 @@ pub enum Inherited {
 /// applied as an octal mode.
 fn bind_unix(path: &str, perms: Option<&str>) -> std::io::Result<std::os::unix::net::UnixListener> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    if let Ok(m) = std::fs::symlink_metadata(path)
+    let path = crate::http::lossless::to_path(path);
+    if let Ok(m) = std::fs::symlink_metadata(&path)
         && m.file_type().is_socket()
-        && std::os::unix::net::UnixStream::connect(path).is_err()
+        && std::os::unix::net::UnixStream::connect(&path).is_err()
     {
-        let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(&path);
     }
-    let l = std::os::unix::net::UnixListener::bind(path)?;
+    let l = std::os::unix::net::UnixListener::bind(&path)?;
     if let Some(mode) = perms.and_then(|p| u32::from_str_radix(p.trim_start_matches("0o"), 8).ok())
     {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
     }
     Ok(l)
 }

@@ -45,7 +45,7 @@ impl LogPipe {
         };
         self.child = std::process::Command::new("/bin/sh")
             .arg("-c")
-            .arg(&self.cmd)
+            .arg(crate::http::lossless::to_os(&self.cmd))
             .stdin(input)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -39,10 +39,10 @@ fn temp_file(dirs: &[String]) -> std::io::Result<File> {
                 .read(true)
                 .write(true)
                 .create_new(true)
-                .open(&path)
+                .open(crate::http::lossless::to_path(&path))
             {
                 Ok(f) => {
-                    let _ = std::fs::remove_file(&path);
+                    let _ = std::fs::remove_file(crate::http::lossless::to_path(&path));
                     return Ok(f);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,

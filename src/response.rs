@@ -78,7 +78,7 @@ pub fn error_response(status: u16, conf: &RequestConf, close: bool) -> Response 
     r.close = close;
     if let Some(prefix) = &conf.errorfile_prefix {
         let path = format!("{prefix}{status}.html");
-        if let Ok(f) = File::open(&path)
+        if let Ok(f) = File::open(crate::http::lossless::to_path(&path))
             && let Ok(m) = f.metadata()
             && m.is_file()
         {

@@ -391,7 +391,8 @@ pub fn lookup_group(name: &str) -> Option<u32> {
 
 /// chroot(2) into `dir` and chdir("/").
 pub fn chroot(dir: &str) -> std::io::Result<()> {
-    let c = CString::new(dir).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    let c = CString::new(crate::http::lossless::to_bytes(dir).into_owned())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
     #[allow(unsafe_code)]
     // SAFETY: both calls read NUL-terminated strings that outlive them.
     unsafe {

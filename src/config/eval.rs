@@ -567,9 +567,11 @@ impl Evaluator {
         }
         let shell = std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into());
         let mut c = std::process::Command::new(shell);
-        c.arg("-c").arg(cmd).stdin(std::process::Stdio::null());
+        c.arg("-c")
+            .arg(crate::http::lossless::to_os(cmd))
+            .stdin(std::process::Stdio::null());
         if !self.basedir.is_empty() {
-            c.current_dir(&self.basedir);
+            c.current_dir(crate::http::lossless::to_path(&self.basedir));
         }
         let out = c.output().map_err(|e| {
             ConfigError::at(

@@ -213,7 +213,7 @@ impl Config {
     pub fn check_defaults(&self) -> Result<(), ConfigError> {
         let chroot = self.global_str("server.chroot").filter(|s| !s.is_empty());
         if let Some(root) = chroot {
-            match std::fs::metadata(root) {
+            match std::fs::metadata(crate::http::lossless::to_path(root)) {
                 Err(_) => {
                     crate::log_error!("server.chroot doesn't exist: {root}");
                     return Err(reported());
@@ -237,7 +237,7 @@ impl Config {
                 Some(r) => format!("{}/{}", r.trim_end_matches('/'), d.trim_start_matches('/')),
                 None => d,
             };
-            match std::fs::metadata(&path) {
+            match std::fs::metadata(crate::http::lossless::to_path(&path)) {
                 Err(_) => crate::log_error!("server.upload-dirs doesn't exist: {path}"),
                 Ok(m) if !m.is_dir() => {
                     crate::log_error!("server.upload-dirs isn't a directory: {path}")

@@ -166,7 +166,9 @@ pub fn connect(addr: &BackendAddr, codec: &'static dyn codec::Codec) -> std::io:
         // A unix-domain connect is complete when it returns (an
         // unaccepted one waits in the backlog, writable).
         BackendAddr::Unix(p) => (
-            Stream::Unix(mio::net::UnixStream::connect(&**p)?),
+            Stream::Unix(mio::net::UnixStream::connect(
+                crate::http::lossless::to_path(p),
+            )?),
             GwState::Write,
         ),
     };

@@ -839,7 +839,7 @@ impl Pool {
                 if let Some(c) = p.child.take() {
                     crate::sys::kill(c.id(), h.cfg.kill_signal as i32);
                     if let BackendAddr::Unix(s) = &p.addr {
-                        let _ = std::fs::remove_file(&**s);
+                        let _ = std::fs::remove_file(crate::http::lossless::to_path(s));
                     }
                     children.push(c);
                 }

@@ -8,13 +8,14 @@
 //! at start-up). Which procs to start and when is src/gw/pool.rs's part.
 
 use super::config::{BackendAddr, GwHost};
+use crate::http::lossless::{to_os, to_path};
 use std::os::fd::OwnedFd;
 use std::process::{Child, Command, Stdio};
 
 fn answers(addr: &BackendAddr) -> bool {
     match addr {
         BackendAddr::Tcp(a) => std::net::TcpStream::connect(a).is_ok(),
-        BackendAddr::Unix(p) => std::os::unix::net::UnixStream::connect(&**p).is_ok(),
+        BackendAddr::Unix(p) => std::os::unix::net::UnixStream::connect(to_path(p)).is_ok(),
     }
 }
 
@@ -23,15 +24,18 @@ fn listen_on(addr: &BackendAddr) -> std::io::Result<OwnedFd> {
     match addr {
         BackendAddr::Tcp(a) => Ok(OwnedFd::from(std::net::TcpListener::bind(a)?)),
         BackendAddr::Unix(p) => {
-            match std::fs::symlink_metadata(&**p) {
+            let path = to_path(p);
+            match std::fs::symlink_metadata(&path) {
                 Ok(_) => {
                     crate::log_error!("connect {p}: Connection refused");
-                    std::fs::remove_file(&**p)?;
+                    std::fs::remove_file(&path)?;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
-            Ok(OwnedFd::from(std::os::unix::net::UnixListener::bind(&**p)?))
+            Ok(OwnedFd::from(std::os::unix::net::UnixListener::bind(
+                &path,
+            )?))
         }
     }
 }
@@ -60,27 +64,30 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
         std::os::fd::AsRawFd::as_raw_fd(&fd),
         host.listen_backlog as i32,
     );
-    let mut cmd = Command::new(prog);
+    // The program, its arguments and the environment from the config are
+    // bytes (a Latin-1 name is that byte, not its UTF-8 form).
+    let prog_path = to_path(prog);
+    let mut cmd = Command::new(&*prog_path);
     // stdin is the listening socket (FCGI_LISTENSOCK_FILENO); stdout goes
     // nowhere, as lighttpd gives its backends /dev/null there; stderr is
     // ours (server.breakagelog).
-    cmd.args(&args).stdin(Stdio::from(fd)).stdout(Stdio::null());
-    if let Some(dir) = std::path::Path::new(prog)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
+    cmd.args(args.iter().map(|a| to_os(a)))
+        .stdin(Stdio::from(fd))
+        .stdout(Stdio::null());
+    if let Some(dir) = prog_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         cmd.current_dir(dir);
     }
     if !host.bin_copy_environment.is_empty() {
         cmd.env_clear();
         for name in &host.bin_copy_environment {
-            if let Some(v) = std::env::var_os(name) {
-                cmd.env(name, v);
+            let name = to_os(name);
+            if let Some(v) = std::env::var_os(&name) {
+                cmd.env(&name, v);
             }
         }
     }
     for (k, v) in &host.bin_environment {
-        cmd.env(k, v);
+        cmd.env(to_os(k), to_os(v));
     }
     let inherited = |k: &str| {
         (host.bin_copy_environment.is_empty() || host.bin_copy_environment.iter().any(|c| c == k))

@@ -105,12 +105,19 @@ pub fn to_bytes(s: &str) -> Cow<'_, [u8]> {
 
 /// `s` as a file-system path, raw bytes restored.
 pub fn to_path(s: &str) -> Cow<'_, std::path::Path> {
-    use std::os::unix::ffi::OsStrExt;
+    match to_os(s) {
+        Cow::Borrowed(o) => Cow::Borrowed(std::path::Path::new(o)),
+        Cow::Owned(o) => Cow::Owned(std::path::PathBuf::from(o)),
+    }
+}
+
+/// `s` as an OS string (a program argument, an environment name or
+/// value), raw bytes restored.
+pub fn to_os(s: &str) -> Cow<'_, std::ffi::OsStr> {
+    use std::os::unix::ffi::OsStringExt;
     match to_bytes(s) {
-        Cow::Borrowed(_) => Cow::Borrowed(std::path::Path::new(s)),
-        Cow::Owned(v) => Cow::Owned(std::path::PathBuf::from(std::ffi::OsString::from(
-            std::ffi::OsStr::from_bytes(&v),
-        ))),
+        Cow::Borrowed(_) => Cow::Borrowed(std::ffi::OsStr::new(s)),
+        Cow::Owned(v) => Cow::Owned(std::ffi::OsString::from_vec(v)),
     }
 }
 

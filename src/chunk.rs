@@ -197,15 +197,6 @@ impl ChunkQueue {
         }
     }
 
-    /// A file chunk follows memory at the front (headers then a file):
-    /// worth corking so they leave together.
-    pub fn starts_mem_then_file(&self) -> bool {
-        matches!(
-            (self.chunks.front(), self.chunks.get(1)),
-            (Some(Chunk::Mem { .. }), Some(Chunk::File { .. }))
-        )
-    }
-
     pub fn clear(&mut self) {
         while !self.chunks.is_empty() {
             self.pop_front();
@@ -248,10 +239,12 @@ impl ChunkQueue {
                     // On the stack: no allocation per write.
                     let mut iov = [IoSlice::new(&[]); MAX_IOV];
                     let mut n_iov = 0;
+                    let mut whole = true;
                     for c in self.chunks.iter().take(MAX_IOV) {
                         match c {
                             Chunk::Mem { data, off } if left > 0 => {
                                 let part = &data[*off..];
+                                whole = part.len() <= left;
                                 let part = &part[..part.len().min(left)];
                                 left -= part.len();
                                 iov[n_iov] = IoSlice::new(part);
@@ -260,7 +253,22 @@ impl ChunkQueue {
                             _ => break,
                         }
                     }
-                    match sock.write_vectored(&iov[..n_iov]) {
+                    // Headers (or a multipart boundary) right before a
+                    // file: sent with MSG_MORE so they leave with its start.
+                    let file_next =
+                        whole && matches!(self.chunks.get(n_iov), Some(Chunk::File { .. }));
+                    let sent = if file_next {
+                        match crate::sys::send_more(sock.as_raw_fd(), &iov[..n_iov]) {
+                            // -1 on a stdin that is not a socket.
+                            Err(e) if e.raw_os_error() == Some(libc::ENOTSOCK) => {
+                                sock.write_vectored(&iov[..n_iov])
+                            }
+                            r => r,
+                        }
+                    } else {
+                        sock.write_vectored(&iov[..n_iov])
+                    };
+                    match sent {
                         Ok(0) => return WriteStatus::Error,
                         Ok(mut w) => {
                             self.written += w as u64;
@@ -336,6 +344,38 @@ mod tests {
         b.read_to_string(&mut got).unwrap();
         assert_eq!(got, "head:23456:tail+shared");
         assert_eq!(q.written, 22);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    /// Headers before a file go out with MSG_MORE on TCP; on a pipe (-1
+    /// with a stdin that is not a socket) sendmsg fails and writev sends.
+    #[test]
+    fn headers_then_file_over_tcp_and_a_pipe() {
+        let path = std::env::temp_dir().join(format!("lrs-chunk-more-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        let queue = || {
+            let mut q = ChunkQueue::default();
+            q.push_mem(b"HTTP/1.1 200 OK\r\n\r\n".to_vec());
+            q.push_file(Rc::new(File::open(&path).unwrap()), 0, 10);
+            q
+        };
+        let want = "HTTP/1.1 200 OK\r\n\r\n0123456789";
+
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut a = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (mut b, _) = l.accept().unwrap();
+        assert_eq!(queue().write_to(&mut a, u64::MAX), WriteStatus::Done);
+        drop(a);
+        let mut got = String::new();
+        b.read_to_string(&mut got).unwrap();
+        assert_eq!(got, want);
+
+        let (mut r, mut w) = std::io::pipe().unwrap();
+        assert_eq!(queue().write_to(&mut w, u64::MAX), WriteStatus::Done);
+        drop(w);
+        let mut got = String::new();
+        r.read_to_string(&mut got).unwrap();
+        assert_eq!(got, want);
         std::fs::remove_file(path).unwrap();
     }
 }

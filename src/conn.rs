@@ -874,14 +874,7 @@ impl Conn {
             return WriteStatus::Throttled;
         }
         let before = self.out.written;
-        let cork = self.out.starts_mem_then_file();
-        if cork {
-            crate::sys::set_tcp_cork(self.sock.as_raw_fd(), true);
-        }
         let st = self.out.write_to(&mut self.sock, budget);
-        if cork {
-            crate::sys::set_tcp_cork(self.sock.as_raw_fd(), false);
-        }
         if self.out.written != before {
             self.last_write = sh.now;
             let n = self.out.written - before;

@@ -330,11 +330,27 @@ pub fn set_backlog(sock: i32, backlog: i32) {
     }
 }
 
-/// Sets TCP_CORK: with it on, the response headers and the start of a
-/// file leave in full segments instead of a small one first (lighttpd
-/// corks around a sendfile the same way).
-pub fn set_tcp_cork(sock: i32, on: bool) {
-    set_tcp_flag(sock, libc::TCP_CORK, on);
+/// Sends `iov` with MSG_MORE: its last, short segment waits for what is
+/// sent next on the socket (the file after the response headers), so the
+/// headers and the start of the file leave in full segments, as lighttpd
+/// gets by setting and clearing TCP_CORK around them, without those two
+/// setsockopt calls. A socket that is not TCP ignores the flag.
+pub fn send_more(sock: i32, iov: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+    #[allow(unsafe_code)]
+    // SAFETY: an all-zero msghdr is a valid empty message header; IoSlice
+    // is ABI-compatible with iovec on Unix (std guarantees it), and `iov`
+    // outlives the call, which only reads it.
+    let r = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = iov.len() as _;
+        libc::sendmsg(sock, &msg, libc::MSG_MORE | libc::MSG_NOSIGNAL)
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
 }
 
 /// Sets TCP_NODELAY. On a listening socket (as lighttpd does) the sockets

@@ -21,8 +21,11 @@ run: build
 
 test: build unit t compare compare-http compare-random compare-backend
 
+# The fuzz targets are type-checked too, so an API change cannot leave one
+# that no longer builds (running them is `make fuzz`).
 unit:
 	$(CARGO) test --release
+	$(CARGO) check --manifest-path fuzz/Cargo.toml --bins
 
 t: build
 	prove -I t/lib t/

@@ -163,7 +163,7 @@ pub struct LateView<'a> {
 /// The stage of 1.4.69's request handling that first reads `key`, and
 /// its reader's place in server.modules; None when nothing reads it (an
 /// unknown key, or one of a module not `loaded`).
-fn stage_of_key(key: &str, loaded: &[String]) -> Option<(Stage, usize)> {
+pub fn stage_of_key(key: &str, loaded: &[String]) -> Option<(Stage, usize)> {
     let (Some(m), _) = crate::config::keys::find_key(key)? else {
         return Some((Stage::Core, 0));
     };

@@ -8,9 +8,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lighttpd::config::cond_trace::CondTrace;
+use lighttpd::config::cond_trace::{CondTrace, Stage};
 use lighttpd::config::matcher::{CondInput, eval_blocks};
-use lighttpd::config::{eval, keys, print};
+use lighttpd::config::{eval, print};
 use lighttpd::reqconf::CompiledConf;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,7 +19,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = print::print_tree(&tree);
-    let modules: Vec<String> = ["mod_indexfile", "mod_access", "mod_alias", "mod_fastcgi", "mod_dirlisting"]
+    let modules: Vec<String> = [
+        "mod_indexfile",
+        "mod_access",
+        "mod_alias",
+        "mod_fastcgi",
+        "mod_dirlisting",
+        "mod_staticfile",
+    ]
         .iter()
         .map(|m| m.to_string())
         .collect();
@@ -36,12 +43,28 @@ fuzz_target!(|data: &[u8]| {
         header: &header,
     };
     let holds = eval_blocks(&tree, &input);
-    if let Some(t) = CondTrace::new(&tree, |k| keys::core_key(k).is_some()) {
+    if let Some(t) = CondTrace::new(&tree, |k| lighttpd::server::stage_of_key(k, &modules)) {
         let traced = t.run(&tree, &input, &mut |_| {});
         for (i, r) in traced.iter().enumerate() {
             if let Some(r) = r {
                 assert_eq!(*r, holds[i], "the trace and the evaluator disagree on block {i}");
             }
+        }
+        // The later stages, each after those before it, on the URL path
+        // a module sees (an index file added).
+        let now = CondInput {
+            url: "/a/b.php/index.html",
+            ..input
+        };
+        let order = [
+            Stage::Url,
+            Stage::Physical,
+            Stage::IndexFile,
+            Stage::DirListing,
+            Stage::Static,
+        ];
+        for (k, &stage) in order.iter().enumerate() {
+            t.run_stage(&tree, stage, &order[..k], &input, &now, &mut |_| {});
         }
     }
 });

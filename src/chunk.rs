@@ -255,8 +255,12 @@ impl ChunkQueue {
                     }
                     // Headers (or a multipart boundary) right before a
                     // file: sent with MSG_MORE so they leave with its start.
-                    let file_next =
-                        whole && matches!(self.chunks.get(n_iov), Some(Chunk::File { .. }));
+                    // Only when this turn goes on to the file: held back
+                    // with nothing sent after it, a segment would wait
+                    // (a throttled turn that ends after the headers).
+                    let file_next = whole
+                        && left > 0
+                        && matches!(self.chunks.get(n_iov), Some(Chunk::File { .. }));
                     let sent = if file_next {
                         match crate::sys::send_more(sock.as_raw_fd(), &iov[..n_iov]) {
                             // -1 on a stdin that is not a socket.
@@ -344,6 +348,30 @@ mod tests {
         b.read_to_string(&mut got).unwrap();
         assert_eq!(got, "head:23456:tail+shared");
         assert_eq!(q.written, 22);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    /// A turn whose budget ends right after the headers sends them at
+    /// once: nothing follows in that turn to push a held-back segment.
+    #[test]
+    fn headers_that_end_a_turn_are_not_held_back() {
+        let path = std::env::temp_dir().join(format!("lrs-chunk-held-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        let mut q = ChunkQueue::default();
+        q.push_mem(b"0123456789".to_vec());
+        q.push_file(Rc::new(File::open(&path).unwrap()), 0, 10);
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut a = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (mut b, _) = l.accept().unwrap();
+        assert_eq!(q.write_to(&mut a, 10), WriteStatus::Budget);
+        // On loopback sent bytes are in the peer's queue when the send
+        // returns; a segment held back with MSG_MORE comes ~200 ms later.
+        b.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .unwrap();
+        let mut got = [0u8; 10];
+        b.read_exact(&mut got)
+            .expect("the headers arrive without the file");
+        assert_eq!(&got, b"0123456789");
         std::fs::remove_file(path).unwrap();
     }
 

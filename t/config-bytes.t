@@ -3,12 +3,14 @@
 # is used, as lighttpd (which handles config strings as bytes) does: the
 # pid file, the error and breakage logs, the upload directory a large
 # request body is spooled to, the errorfile-prefix page, a FastCGI bin-path
-# program, its socket and its bin-environment. (The document root is
-# covered in t/http-core.t.)
+# program, its socket and its bin-environment, a unix-socket listener.
+# (The document root is covered in t/http-core.t.)
 
 use strict;
 use warnings;
 use Test::More;
+use IO::Socket::UNIX;
+use Socket qw(SOCK_STREAM);
 use LightyTest qw(topdir);
 
 my $resp = topdir() . '/target/release/examples/fcgi_responder';
@@ -46,6 +48,15 @@ my $body = 'x' x (200 * 1024);
 is(get("POST /latin?count-stdin HTTP/1.0\r\nContent-Length: " . length($body) . "\r\n\r\n$body"),
    '200 stdin=' . length($body), 'a body larger than memory is spooled to server.upload-dirs');
 is(get("GET /no-such-file HTTP/1.0\r\n\r\n"), "404 latin 404\n", 'server.errorfile-prefix: the page is found');
+
+# A unix-socket listener ($SERVER["socket"]) named with the byte.
+my $us = IO::Socket::UNIX->new(Peer => "$tmp/l\xe9.sock", Type => SOCK_STREAM);
+ok($us, 'a unix-socket listener: bound under its real name');
+if ($us) {
+    print $us "GET /latin?id HTTP/1.0\r\n\r\n";
+    my $reply = do { local $/; <$us> } // '';
+    like($reply, qr{^HTTP/1\.0 200 .*\r\n\r\ncaf\xe9\z}s, '... and it serves');
+}
 
 $tf->stop_proc;
 ok(!-e "$tmp/p\xe9.pid", 'the pid file is removed at exit');

@@ -138,14 +138,8 @@ enum Stream {
 impl Read for &Stream {
     fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Unix(s) => {
-                let mut s = s;
-                s.read(b)
-            }
-            Stream::Tcp(s) => {
-                let mut s = s;
-                s.read(b)
-            }
+            Stream::Unix(s) => (&*s).read(b),
+            Stream::Tcp(s) => (&*s).read(b),
         }
     }
 }
@@ -153,14 +147,8 @@ impl Read for &Stream {
 impl Write for &Stream {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
         match self {
-            Stream::Unix(s) => {
-                let mut s = s;
-                s.write(b)
-            }
-            Stream::Tcp(s) => {
-                let mut s = s;
-                s.write(b)
-            }
+            Stream::Unix(s) => (&*s).write(b),
+            Stream::Tcp(s) => (&*s).write(b),
         }
     }
 

@@ -91,12 +91,7 @@ like(join(',', map { get('/p?conn-count') } 1 .. 2), qr/^conn-request=[23],conn-
      'poll responder: the kept connections take the next requests');
 is(scalar(() = glob("/proc/$pid{p}/task/*")), 1, 'the poll responder is one thread');
 # Eight at once: they queue for the one connection instead of opening more.
-my @many = map {
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die;
-    print $s "GET /k?conn-count HTTP/1.0\r\n\r\n";
-    $s;
-} 1 .. 8;
-my @bodies = map { my $s = $_; my $r = do { local $/; <$s> }; defined $r && $r =~ /\r\n\r\n(.*)\z/s ? $1 : 'none' } @many;
+my @bodies = map { /\r\n\r\n(.*)\z/s ? $1 : 'none' } concurrent(('/k?conn-count') x 8);
 my %seen;
 $seen{$_}++ for @bodies;
 is(scalar(grep { /^conn-request=\d+$/ } @bodies), 8, 'eight concurrent requests answered');

@@ -65,6 +65,11 @@ pub struct Conn {
     pub requests: u32,
     /// Keep the connection open after the response being written.
     keep_alive: bool,
+    /// The client asked to close after the current request, which had no
+    /// body, and sent nothing after it: once the response is out the
+    /// socket is closed at once instead of lingering (see
+    /// [`Conn::write`]).
+    close_at_once: bool,
     pub(crate) peer_eof: bool,
     /// Seconds: last time bytes arrived / left.
     pub last_read: i64,
@@ -143,6 +148,7 @@ impl Conn {
             out: ChunkQueue::default(),
             requests: 0,
             keep_alive: false,
+            close_at_once: false,
             peer_eof: false,
             last_read: now,
             last_write: now,
@@ -271,6 +277,8 @@ impl Conn {
             Err(e) => {
                 let conf = sh.compiled.global();
                 let start = request::stray_blank_line(&self.inbuf, self.requests > 0);
+                // A refused head may have more behind it: linger.
+                self.close_at_once = false;
                 // Refused while it was still being read (the request line,
                 // its size): no head to show, as in 1.4.69.
                 let head = head_block(&self.inbuf[start..]).filter(|_| e.log.is_none());
@@ -354,6 +362,8 @@ impl Conn {
         self.timeout_note = conf.log_timeouts.then(|| head.target().to_string());
         self.kbps = conf.conn_kbps;
         self.server_kbps = conf.server_kbps;
+        self.close_at_once =
+            !head.keep_alive && !head.chunked && head.content_length.unwrap_or(0) == 0;
         self.dispatch(sh, &head, conf, None);
         head.recycle();
     }
@@ -837,6 +847,15 @@ impl Conn {
             WriteStatus::Done => {
                 if self.keep_alive {
                     self.state = State::ReadHead;
+                } else if self.close_at_once && self.inbuf.is_empty() {
+                    // Lingering keeps a client's unread input from
+                    // turning the close into a reset that can take the
+                    // response with it. A client that asked to close
+                    // after a request without a body, and sent nothing
+                    // more, has no such input (as nginx's lingering_close
+                    // auto decides): closing now spares it and us the
+                    // wakeup its own close would cost (doc/compat.md).
+                    self.state = State::Closed;
                 } else {
                     self.sock.shutdown_write();
                     self.linger_until = sh.now + if sh.graceful { 1 } else { LINGER_SECS };

@@ -212,6 +212,50 @@ like(strip_log_prefix($tf->server_log), qr/^oversized request-header -> sending 
          '... while a plain prefix compares such a path\'s bytes');
 }
 
+# After its response, a connection the client asked to close is closed at
+# once (ours) when that request had no body and nothing came after it;
+# otherwise the server lingers: it reads and drops what the client still
+# sends until the client closes, so that input cannot turn the close into
+# a reset that loses the response. 1.4.69 always lingers. Seen from the
+# client: after the response and its end, it writes twice; a closed socket
+# answers the first with a reset, so the second fails (EPIPE).
+{
+    my $reference = (lighttpd_exe() =~ m{^/usr/s?bin/});
+    local $SIG{PIPE} = 'IGNORE';
+    my $after_close = sub {
+        my ($req) = @_;
+        my $s = $tf->connect_server or return ('', 'no connection');
+        syswrite($s, $req);
+        my $resp = '';
+        while (1) {
+            my $n = sysread($s, my $buf, 65536);
+            last unless $n;
+            $resp .= $buf;
+        }
+        syswrite($s, "more\r\n");
+        select(undef, undef, undef, 0.2);
+        my $r = syswrite($s, "more\r\n");
+        close $s;
+        return ($resp, defined $r ? 'taken' : ($!{EPIPE} || $!{ECONNRESET}) ? 'refused' : "error $!");
+    };
+    my ($resp, $how) = $after_close->("GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    like($resp, qr{^HTTP/1\.1 200 OK\r\n.*\r\n\r\n\Q$hello\E\z}s, 'Connection: close: the whole response');
+    is($how, $reference ? 'taken' : 'refused', '... then the socket is closed at once (1.4.69 lingers)');
+    ($resp, $how) = $after_close->("GET /big.txt HTTP/1.0\r\n\r\n");
+    is(length($resp) > length($big) && substr($resp, -length($big)) eq $big, 1, 'HTTP/1.0: the whole response');
+    is($how, $reference ? 'taken' : 'refused', '... then the socket is closed at once');
+    ($resp, $how) = $after_close->("GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                                   . "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+    is(() = $resp =~ m{^HTTP/1\.1 200 OK\r\n}mg, 1, 'a request after the closing one: not answered ...');
+    is($how, 'taken', '... and the server lingers');
+    ($resp, $how) = $after_close->("POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+    like($resp, qr{^HTTP/1\.1 \d{3} }, 'a closing request with a body: answered ...');
+    is($how, 'taken', '... and the server lingers');
+    ($resp, $how) = $after_close->("GET /hello.txt HTTP/1.1\r\n\r\n");
+    like($resp, qr{^HTTP/1\.1 400 }, 'a close the server decides (400) ...');
+    is($how, 'taken', '... lingers');
+}
+
 # SIGINT: graceful shutdown
 my $pid = $tf->pid;
 kill 'INT', $pid;

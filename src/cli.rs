@@ -337,17 +337,9 @@ fn serve(o: Options, args: &[String]) -> i32 {
         if !restarting && oneshot.is_none() {
             pid_file = gstr("server.pid-file");
             if let Some(p) = &pid_file {
-                match std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(crate::http::lossless::to_path(p))
-                {
+                match open_pid_file(p) {
                     Ok(f) => pid_fh = Some(f),
-                    Err(e) => {
-                        crate::log_error!("opening pid-file failed: {p} {e}");
-                        return 255;
-                    }
+                    Err(()) => return 255,
                 }
             }
         }
@@ -377,15 +369,24 @@ fn serve(o: Options, args: &[String]) -> i32 {
         } else if let Some(path) = gstr("server.errorlog")
             && let Err(e) = crate::log::open_errorlog(&path)
         {
-            crate::log_error!("opening errorlog '{path}' failed: {e}");
+            crate::log_error!(
+                "opening errorlog '{path}' failed: {}",
+                crate::sys::strerror(&e)
+            );
+            crate::log_error!("Opening errorlog failed. Going down.");
             return 255;
         }
         if let Some(path) = gstr("server.breakagelog").filter(|p| !p.is_empty())
             && let Err(e) = crate::log::open_breakagelog(&path)
         {
-            crate::log_error!("opening errorlog '{path}' failed: {e}");
+            crate::log_error!(
+                "opening errorlog '{path}' failed: {}",
+                crate::sys::strerror(&e)
+            );
+            crate::log_error!("Opening errorlog failed. Going down.");
             return 255;
         }
+        crate::listen::set_defer_accept(&cfg.tree, &listeners);
         crate::sys::ignore_sigpipe();
         if let Some(mut f) = pid_fh.take() {
             use std::io::Write;
@@ -513,6 +514,62 @@ fn warn_unknown_keys(unknown: &[String]) {
     for k in unknown {
         crate::log_error!("WARNING: unknown config-key: {k} (ignored)");
     }
+}
+
+/// Opens server.pid-file for writing as 1.4.69 does: created if it is not
+/// there, else truncated if it is a regular file, never through a symlink.
+/// On failure it logs 1.4.69's lines, including the one its removal of the
+/// pid file on the way out writes when there is nothing to remove (a
+/// missing path, a directory); a file or symlink that is there is left
+/// alone, where 1.4.69 deletes it (doc/compat.md).
+fn open_pid_file(p: &str) -> Result<std::fs::File, ()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = crate::http::lossless::to_path(p);
+    let open = |fresh: bool| {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        if fresh {
+            o.create_new(true)
+        } else {
+            o.truncate(true)
+        };
+        o.open(&path)
+    };
+    let failed = |e: std::io::Error| {
+        crate::log_error!("opening pid-file failed: {p}: {}", crate::sys::strerror(&e))
+    };
+    match open(true) {
+        Ok(f) => return Ok(f),
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => failed(e),
+        Err(_) => {
+            let regular = match std::fs::metadata(&path) {
+                Ok(m) => m.is_file(),
+                Err(e) => {
+                    let e = crate::sys::strerror(&e);
+                    crate::log_error!("stating existing pid-file failed: {p}: {e}");
+                    false
+                }
+            };
+            if !regular {
+                crate::log_error!("pid-file exists and isn't regular file: {p}");
+            } else {
+                match open(false) {
+                    Ok(f) => return Ok(f),
+                    Err(e) => failed(e),
+                }
+            }
+        }
+    }
+    let gone = match std::fs::symlink_metadata(&path) {
+        Err(e) => Some(e),
+        Ok(m) if m.is_dir() => Some(std::io::Error::from_raw_os_error(libc::EISDIR)),
+        Ok(_) => None,
+    };
+    if let Some(e) = gone {
+        crate::log_error!("unlink failed for: {p}: {}", crate::sys::strerror(&e));
+    }
+    Err(())
 }
 
 #[cfg(test)]

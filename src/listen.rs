@@ -156,6 +156,38 @@ fn v6only_setting(set_v6only: Option<bool>, v4mapped: Option<bool>) -> Option<bo
     v6only
 }
 
+/// A switch of one listener: from its `$SERVER["socket"]` block, else the
+/// global one.
+fn socket_bool(tree: &ConfigTree, token: &str, key: &str) -> Option<bool> {
+    tree.blocks
+        .iter()
+        .find(|b| {
+            matches!(&b.cond, BlockCond::Cond { field: Field::ServerSocket, op: CondOp::Eq, value, .. } if value == token)
+        })
+        .and_then(|b| b.values.get(key))
+        .or_else(|| tree.global().values.get(key))
+        .and_then(crate::config::scoped::to_bool)
+}
+
+/// server.defer-accept: TCP_DEFER_ACCEPT (1 s) on each listener that has
+/// it on, inherited and kept ones too, as 1.4.69 does once the error log
+/// is open (so a failure, e.g. on a unix socket, is logged there and the
+/// server goes on). The kernel then hands over a connection only once its
+/// first bytes have come, or the second is over.
+pub fn set_defer_accept(tree: &ConfigTree, listeners: &[Listener]) {
+    for l in listeners {
+        if socket_bool(tree, &l.token, "server.defer-accept") == Some(true) {
+            let fd = match &l.socket {
+                StdListener::Tcp(t) => std::os::fd::AsRawFd::as_raw_fd(t),
+                StdListener::Unix(u) => std::os::fd::AsRawFd::as_raw_fd(u),
+            };
+            if let Err(e) = crate::sys::set_defer_accept(fd) {
+                crate::log_error!("can't set TCP_DEFER_ACCEPT: {}", crate::sys::strerror(&e));
+            }
+        }
+    }
+}
+
 /// Every listener the config asks for, reusing inherited sockets.
 ///
 /// `kept` are the sockets of the run before a graceful restart: used again
@@ -218,18 +250,7 @@ pub fn open_listeners(
         Some(Value::Str(s)) => Some(s.clone()),
         _ => None,
     };
-    // An option of one listener: from its $SERVER["socket"] block, else
-    // the global one.
-    let sock_opt = |token: &str, key: &str| -> Option<bool> {
-        tree.blocks
-            .iter()
-            .find(|b| {
-                matches!(&b.cond, BlockCond::Cond { field: Field::ServerSocket, op: CondOp::Eq, value, .. } if value == token)
-            })
-            .and_then(|b| b.values.get(key))
-            .or_else(|| g.get(key))
-            .and_then(crate::config::scoped::to_bool)
-    };
+    let sock_opt = |token: &str, key: &str| socket_bool(tree, token, key);
     // server.listen-backlog (default 1024) for the sockets we bind.
     let backlog = match g.get("server.listen-backlog") {
         Some(Value::Int(n)) if *n > 0 => *n,
@@ -242,8 +263,12 @@ pub fn open_listeners(
             let socket = match inherited.iter().position(|(_, a)| *a == want) {
                 Some(i) => inherited.swap_remove(i).0,
                 None => {
-                    let l = bind_unix(&token, perms.as_deref())
-                        .map_err(|e| format!("can't bind to socket: {token}: {e}"))?;
+                    let l = bind_unix(&token, perms.as_deref()).map_err(|e| {
+                        format!(
+                            "can't bind to socket: {token}: {}",
+                            crate::sys::strerror(&e)
+                        )
+                    })?;
                     crate::sys::set_backlog(std::os::fd::AsRawFd::as_raw_fd(&l), backlog);
                     StdListener::Unix(l)
                 }
@@ -269,8 +294,12 @@ pub fn open_listeners(
                     None
                 };
                 StdListener::Tcp(
-                    crate::sys::bind_tcp_listener(addr, v6only, backlog)
-                        .map_err(|e| format!("can't bind to socket: {token}: {e}"))?,
+                    crate::sys::bind_tcp_listener(addr, v6only, backlog).map_err(|e| {
+                        format!(
+                            "can't bind to socket: {token}: {}",
+                            crate::sys::strerror(&e)
+                        )
+                    })?,
                 )
             }
         };
@@ -329,6 +358,30 @@ mod tests {
         let l = open_listeners(&t, false, Vec::new()).unwrap();
         assert_eq!(l.len(), 1);
         assert!(l[0].addr.is_some_and(|a| a.ip().is_loopback()));
+    }
+
+    #[test]
+    fn defer_accept_per_socket() {
+        let t = crate::config::eval::read_config(crate::config::eval::Input::Stdin(
+            "server.bind = \"127.0.0.1\"\nserver.port = 0\nserver.defer-accept = \"enable\"\n\
+             $SERVER[\"socket\"] == \"127.0.0.2:0\" { server.defer-accept = \"disable\" }\n\
+             $SERVER[\"socket\"] == \"127.0.0.3:0\" { }\n",
+        ))
+        .unwrap();
+        let l = open_listeners(&t, false, Vec::new()).unwrap();
+        set_defer_accept(&t, &l);
+        let got: Vec<(String, i32)> = l
+            .iter()
+            .map(|l| match &l.socket {
+                StdListener::Tcp(s) => (
+                    l.token.clone(),
+                    crate::sys::defer_accept(std::os::fd::AsRawFd::as_raw_fd(s)),
+                ),
+                StdListener::Unix(_) => unreachable!(),
+            })
+            .collect();
+        let want = [("127.0.0.1:0", 1), ("127.0.0.2:0", 0), ("127.0.0.3:0", 1)];
+        assert_eq!(got, want.map(|(t, v)| (t.to_string(), v)));
     }
 
     #[test]

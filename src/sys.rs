@@ -353,6 +353,64 @@ pub fn send_more(sock: i32, iov: &[std::io::IoSlice<'_>]) -> std::io::Result<usi
     }
 }
 
+/// TCP_DEFER_ACCEPT of 1 s (server.defer-accept), on a listening socket.
+pub fn set_defer_accept(sock: i32) -> std::io::Result<()> {
+    setsockopt_int(sock, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1)
+}
+
+/// TCP_DEFER_ACCEPT as the kernel reports it (seconds; 0: off).
+#[cfg(test)]
+pub fn defer_accept(sock: i32) -> i32 {
+    let mut v: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    #[allow(unsafe_code)]
+    // SAFETY: getsockopt writes at most `len` bytes into `v`, a local.
+    unsafe {
+        libc::getsockopt(
+            sock,
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        );
+    }
+    v
+}
+
+fn setsockopt_int(
+    sock: i32,
+    level: libc::c_int,
+    opt: libc::c_int,
+    v: libc::c_int,
+) -> std::io::Result<()> {
+    #[allow(unsafe_code)]
+    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from `v`, a local.
+    let r = unsafe {
+        libc::setsockopt(
+            sock,
+            level,
+            opt,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// An OS error as lighttpd writes it: strerror's text alone, without the
+/// ` (os error N)` Rust adds.
+pub fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
 /// Sets TCP_NODELAY. On a listening socket (as lighttpd does) the sockets
 /// it accepts inherit it, which saves a setsockopt per connection.
 pub fn set_tcp_nodelay(sock: i32) {
@@ -360,18 +418,7 @@ pub fn set_tcp_nodelay(sock: i32) {
 }
 
 fn set_tcp_flag(sock: i32, opt: libc::c_int, on: bool) {
-    let v: libc::c_int = on as libc::c_int;
-    #[allow(unsafe_code)]
-    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from `v`, a local.
-    unsafe {
-        libc::setsockopt(
-            sock,
-            libc::IPPROTO_TCP,
-            opt,
-            (&v as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
+    let _ = setsockopt_int(sock, libc::IPPROTO_TCP, opt, on as libc::c_int);
 }
 
 /// The uid and primary gid of a user name (getpwnam).

@@ -279,6 +279,7 @@ sub new {
     $self->{listen_pid} = $lp;
 
     $self->{socket_activation} = defined $o{socket_activation} ? $o{socket_activation} : 1;
+    $self->{keep_listen_socket} = $o{keep_listen_socket} || 0;
     $self->{args}  = $o{args} || [];
     $self->{env}   = $o{env}  || {};
     $self->{startup_timeout} = defined $o{startup_timeout} ? $o{startup_timeout} : $TIMEOUT;
@@ -443,8 +444,13 @@ sub start_proc {
     }
 
     # parent: the server owns the listening socket now.  Closing our copy
-    # means that connections are refused as soon as the server is gone.
-    close $lsock if $lsock;
+    # means that connections are refused as soon as the server is gone
+    # (unless a test asked to keep it, to look at its socket options).
+    if ($lsock && $self->{keep_listen_socket}) {
+        $self->{LISTEN_SOCK} = $lsock;
+    } elsif ($lsock) {
+        close $lsock;
+    }
     $self->{LIGHTTPD_PID} = $pid;
     delete $self->{EXIT_STATUS};
     delete $self->{KILLED};
@@ -516,6 +522,7 @@ sub stop_proc {
     }
     my $sig = defined $o{signal} ? $o{signal} : 'TERM';
     my $timeout = defined $o{timeout} ? $o{timeout} : $self->{stop_timeout};
+    close(delete $self->{LISTEN_SOCK}) if $self->{LISTEN_SOCK};
     my $rc = 0;
 
     # with a wrapper (strace, valgrind, ...) the server is not $pid itself:
@@ -1224,6 +1231,13 @@ process.  lighttpd accepts both forms.
 Default 1.  If 0, no socket is passed: a free port is chosen, exported as
 C<PORT>, and the config must bind it itself (readiness is then also
 checked by connecting, if C<ready_pattern> is undef).
+
+=item keep_listen_socket
+
+Default 0.  If 1 (with socket activation), the test process keeps its copy
+of the listening socket it passed on fd 3, as C<< $tf->{LISTEN_SOCK} >>,
+until C<stop_proc>: a test can read the socket options the server set on
+it (e.g. server.defer-accept).
 
 =item ready_pattern
 

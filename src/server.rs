@@ -284,7 +284,7 @@ impl Server {
         let upload_dirs = std::rc::Rc::new(upload_dirs(&cfg));
         let gw =
             crate::gw::pool::Pool::start(&compiled.fastcgi_hosts(), now_secs()).map_err(|e| {
-                crate::log_error!("{e}");
+                e.lines().for_each(|l| crate::log_error!("{l}"));
                 plugins_failed()
             })?;
         let (read, write) = std::os::unix::net::UnixStream::pair()?;

@@ -567,7 +567,7 @@ impl HostRt {
         match self.start_proc(&mut p, now, self.debug) {
             Ok(()) => procs.insert(0, p),
             Err(e) => {
-                crate::log_error!("{e}");
+                e.lines().for_each(|l| crate::log_error!("{l}"));
                 crate::log_error!("ERROR: spawning backend failed.");
                 p.disabled_until = now;
                 procs.push(p);
@@ -587,7 +587,7 @@ impl HostRt {
                 continue;
             }
             if let Err(e) = self.start_proc(p, now, self.debug) {
-                crate::log_error!("{e}");
+                e.lines().for_each(|l| crate::log_error!("{l}"));
                 crate::log_error!("ERROR: spawning gw failed.");
             }
         }
@@ -665,7 +665,7 @@ impl HostRt {
                             );
                         }
                         if let Err(e) = self.start_proc(p, now, self.debug) {
-                            crate::log_error!("{e}");
+                            e.lines().for_each(|l| crate::log_error!("{l}"));
                             crate::log_error!("ERROR: spawning gw failed.");
                             p.disabled_until = now;
                         }

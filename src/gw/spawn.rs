@@ -59,7 +59,12 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
     if answers(addr) {
         return Ok(Started::External);
     }
-    let fd = listen_on(addr).map_err(|e| format!("gw-backend failed to start: {prog}: {e}"))?;
+    let fd = listen_on(addr).map_err(|e| {
+        format!(
+            "gw-backend failed to start: {prog}: {}",
+            crate::sys::strerror(&e)
+        )
+    })?;
     crate::sys::set_backlog(
         std::os::fd::AsRawFd::as_raw_fd(&fd),
         host.listen_backlog as i32,
@@ -75,6 +80,13 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
         .stdin(Stdio::from(fd))
         .stdout(Stdio::null());
     if let Some(dir) = prog_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // 1.4.69 opens the directory before it forks.
+        if let Err(e) = std::fs::File::open(dir) {
+            let why = crate::sys::strerror(&e);
+            return Err(format!(
+                "open dirname failed: {prog}: {why}\ngw-backend failed to start: {prog}"
+            ));
+        }
         cmd.current_dir(dir);
     }
     if !host.bin_copy_environment.is_empty() {
@@ -101,15 +113,38 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
     {
         cmd.env("PHP_FCGI_CHILDREN", "1");
     }
-    let hint = "If you're trying to run your app as a FastCGI backend, make sure you're using the FastCGI-enabled version. If this is PHP on Gentoo, add 'fastcgi' to the USE flags. If this is PHP, try removing the bytecode caches for now and try again.";
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("gw-backend failed to start: {prog}: {e}\n{hint}"))?;
+    // What 1.4.69 logs about a child that is gone right after its start:
+    // how it ended, that it failed, and a hint (two spaces after each
+    // sentence, as there).
+    let failed = |how: String| {
+        format!(
+            "{how}\ngw-backend failed to start: {prog}\nIf you're trying to run your app as a FastCGI \
+             backend, make sure you're using the FastCGI-enabled version.  If this is PHP on Gentoo, \
+             add 'fastcgi' to the USE flags.  If this is PHP, try removing the bytecode caches for \
+             now and try again."
+        )
+    };
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            // 1.4.69's child, whose exec failed, says why on its stderr
+            // (ours: server.breakagelog, if set) and exits with errno.
+            use std::io::Write;
+            use std::os::unix::ffi::OsStrExt;
+            let mut line = to_os(prog).as_bytes().to_vec();
+            line.extend_from_slice(format!(": {}\n", crate::sys::strerror(&e)).as_bytes());
+            let _ = std::io::stderr().write_all(&line);
+            let code = e.raw_os_error().unwrap_or(127);
+            return Err(failed(format!("child exited: {code} {addr}")));
+        }
+    };
     std::thread::sleep(std::time::Duration::from_millis(1));
     if let Ok(Some(st)) = child.try_wait() {
-        return Err(format!(
-            "gw-backend failed to start: {prog}: child exited: {st}\n{hint}"
-        ));
+        use std::os::unix::process::ExitStatusExt;
+        return Err(failed(match st.code() {
+            Some(code) => format!("child exited: {code} {addr}"),
+            None => format!("child signalled: {}", st.signal().unwrap_or(0)),
+        }));
     }
     Ok(Started::Child(child))
 }

@@ -67,18 +67,36 @@ pub struct ConfigError {
     pub kind: ErrorKind,
     /// Where, and the token there (lighttpd's "near here: TOKEN").
     pub at: Option<(Span, String)>,
+    /// The include / include_shell statements the error came through,
+    /// innermost first: 1.4.69 writes a "parser failed" line for each.
+    /// (Boxed: errors stay small, and few come through an include.)
+    pub through: Option<Box<Through>>,
 }
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Through(pub Vec<Span>);
 
 impl ConfigError {
     pub fn new(kind: ErrorKind) -> Self {
-        ConfigError { kind, at: None }
+        ConfigError {
+            kind,
+            at: None,
+            through: None,
+        }
     }
 
     pub fn at(kind: ErrorKind, span: &Span, token: impl Into<String>) -> Self {
         ConfigError {
             kind,
             at: Some((span.clone(), token.into())),
+            through: None,
         }
+    }
+
+    /// The error came through the include statement at `span`.
+    pub fn through(mut self, span: &Span) -> Self {
+        self.through.get_or_insert_default().0.push(span.clone());
+        self
     }
 
     /// Writes the error as lighttpd would: a bare message for the parser's
@@ -98,7 +116,13 @@ impl ConfigError {
                 | Regex(_)
                 | TooManyCaptures(_)
         );
-        if bare {
+        if matches!(self.kind, MergeDuplicateKey(_)) {
+            // written by the merge itself, as in 1.4.69
+        } else if matches!(self.kind, RvalueNotString | CompKey(_)) {
+            // 1.4.69 ends these without a newline: its "source:" line
+            // follows on the same line.
+            eprint!("{self}");
+        } else if bare {
             eprintln!("{self}");
         } else if !matches!(self.kind, Syntax) {
             crate::log_error!("{}", self);
@@ -114,6 +138,14 @@ impl ConfigError {
                     token
                 ),
             }
+        }
+        for span in self.through.iter().flat_map(|t| &t.0) {
+            crate::log_error!(
+                "source: {} line: {} pos: {} parser failed somehow near here: (EOL)",
+                span.source,
+                span.line,
+                span.col
+            );
         }
     }
 }

@@ -530,7 +530,7 @@ impl Evaluator {
         match crate::sys::glob_brace(&full) {
             crate::sys::GlobResult::Paths(paths) => {
                 for p in paths {
-                    self.parse_file(&p)?;
+                    self.parse_file(&p).map_err(|e| e.through(span))?;
                 }
                 Ok(())
             }
@@ -595,7 +595,7 @@ impl Evaluator {
             ));
         }
         let text = lossless::from_bytes(&out.stdout);
-        self.run_text(cmd, &text)
+        self.run_text(cmd, &text).map_err(|e| e.through(span))
     }
 
     fn compile_regexes(&mut self) -> Result<()> {

@@ -173,7 +173,10 @@ impl<'a> Lexer<'a> {
     /// A tokenizer error here; `tokenize` adds the previous token's text
     /// (lighttpd's "configfile parser failed at: TOKEN").
     fn err(&self, msg: &'static str) -> ConfigError {
-        ConfigError::at(ErrorKind::Lex(msg), &self.span(), "")
+        // 1.4.69 counts a tokenizer error's position from 0.
+        let mut at = self.span();
+        at.col -= 1;
+        ConfigError::at(ErrorKind::Lex(msg), &at, "")
     }
 
     fn advance(&mut self, n: usize) {
@@ -198,7 +201,10 @@ impl<'a> Lexer<'a> {
         let mut out: Vec<Token> = Vec::new();
         loop {
             let next = self.next_token().map_err(|mut e| {
-                if let Some((_, tok)) = &mut e.at {
+                // (an unterminated string: the string token, empty)
+                if let Some((_, tok)) = &mut e.at
+                    && e.kind != ErrorKind::Lex("missing closing quote")
+                {
                     *tok = out.last().map(|t| t.tok.text()).unwrap_or_default();
                 }
                 e

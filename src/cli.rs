@@ -398,6 +398,13 @@ fn serve(o: Options, args: &[String]) -> i32 {
         // 1.4.69 says it has started before its modules take their
         // settings (and spawn FastCGI backends), which may still fail.
         crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
+        if o.idle_limit.is_some()
+            && matches!(g.get("server.max-worker"), Some(config::value::Value::Int(n)) if *n > 0)
+        {
+            crate::log_error!(
+                "server idle time limit command line option disables server.max-worker config file option."
+            );
+        }
         let unknown = cfg.unknown_keys();
         let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit, max_fds) {
             Ok(s) => s,
@@ -481,14 +488,28 @@ fn check_user_group(gstr: &dyn Fn(&str) -> Option<String>) -> Result<Accounts, S
         },
         None => None,
     };
+    // 1.4.69's words, with a line end that its log writes as `\n`.
+    let refuse = |what: &str, key: &str| {
+        Err(format!(
+            "I will not set {what} to 0.  Perhaps you should comment out server.{key} in lighttpd.conf\n"
+        ))
+    };
+    if user.as_ref().is_some_and(|(_, uid, _)| *uid == 0) {
+        return refuse("uid", "username");
+    }
+    if group == Some(0) {
+        return refuse("gid", "groupname");
+    }
     Ok((user, group))
 }
 
 /// What start-up and `-tt` check after reading: defaults, modules, module
 /// keys.
 fn preflight(cfg: &Config, module_dir: &str) -> Result<(), config::error::ConfigError> {
-    cfg.check_defaults()?;
+    cfg.check_defaults()
+        .inspect_err(|_| crate::log_error!("setting default values failed"))?;
     cfg.load_modules(module_dir)?;
+    cfg.check_network_backend()?;
     cfg.check_listeners()?;
     if crate::sys::getuid() == 0 {
         let g = &cfg.tree.global().values;

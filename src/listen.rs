@@ -137,6 +137,60 @@ pub fn resolve_token(token: &str, default_port: u16) -> Option<SocketAddr> {
     (host.as_str(), port).to_socket_addrs().ok()?.next()
 }
 
+/// Resolves a listener token as 1.4.69 does: `[v6]` or `[v6]:port`
+/// (IPv6), else `host:port` split at the last colon (so server.bind, which
+/// gets `:` and server.port appended, is a host name alone: `127.0.0.1:81`
+/// or a bare `::1` there is a name getaddrinfo does not know); an empty
+/// host is any address. The host is looked up for IPv4 only, or IPv6 (else
+/// IPv4) with `use_ipv6`. Err is 1.4.69's message.
+pub fn resolve_listen(
+    token: &str,
+    default_port: u16,
+    use_ipv6: bool,
+) -> Result<SocketAddr, String> {
+    let (host, port, v6) = match token.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        Some((h, tail)) => {
+            // 1.4.69 reads the port after `]:` as a number up to the
+            // first character that is not a digit.
+            let digits: String = tail
+                .strip_prefix(':')
+                .unwrap_or("")
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            (h, digits, true)
+        }
+        None => match token.rsplit_once(':') {
+            Some((h, p)) => (h, p.to_string(), use_ipv6),
+            None => (token, String::new(), use_ipv6),
+        },
+    };
+    // (A `$SERVER["socket"]` port was checked when the config was read;
+    // server.port 0 binds a port the system picks, as in 1.4.69.)
+    let port: u16 = if port.is_empty() {
+        default_port
+    } else {
+        port.parse().unwrap_or(default_port)
+    };
+    let ip = if host.is_empty() {
+        if v6 {
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        }
+    } else {
+        // With IPv6, a name that has only an IPv4 address (an IPv4
+        // literal) is bound over IPv4, as in 1.4.69.
+        match crate::sys::getaddrinfo(host, v6) {
+            Ok(ip) => ip,
+            Err((crate::sys::EAI_ADDRFAMILY, _)) if v6 => crate::sys::getaddrinfo(host, false)
+                .map_err(|(_, why)| format!("getaddrinfo failed: {why} '{host}'"))?,
+            Err((_, why)) => return Err(format!("getaddrinfo failed: {why} '{host}'")),
+        }
+    };
+    Ok(SocketAddr::new(ip, port))
+}
+
 /// IPV6_V6ONLY for an IPv6 listener, as 1.4.69 sets it: on with
 /// server.set-v6only (the default); with it off, left to the system after
 /// a warning; server.v4mapped, when set, decides (enabled: off, so IPv4
@@ -158,7 +212,7 @@ fn v6only_setting(set_v6only: Option<bool>, v4mapped: Option<bool>) -> Option<bo
 
 /// A switch of one listener: from its `$SERVER["socket"]` block, else the
 /// global one.
-fn socket_bool(tree: &ConfigTree, token: &str, key: &str) -> Option<bool> {
+pub(crate) fn socket_bool(tree: &ConfigTree, token: &str, key: &str) -> Option<bool> {
     tree.blocks
         .iter()
         .find(|b| {
@@ -223,11 +277,8 @@ pub fn open_listeners(
     let activated = !inherited.is_empty();
     match &bind_host {
         Some(b) if b.starts_with('/') => wanted.push(b.clone()),
-        Some(b) => wanted.push(if b.contains(':') && !b.starts_with('[') {
-            b.clone()
-        } else {
-            format!("{b}:{port}")
-        }),
+        // server.port appended, as 1.4.69 does: see resolve_listen.
+        Some(b) => wanted.push(format!("{b}:{port}")),
         None if activated => {}
         // server.use-ipv6 without server.bind: [::] (IPv6 only, with
         // server.set-v6only on), as lighttpd does.
@@ -263,6 +314,10 @@ pub fn open_listeners(
             let socket = match inherited.iter().position(|(_, a)| *a == want) {
                 Some(i) => inherited.swap_remove(i).0,
                 None => {
+                    // sun_path holds 107 bytes and the NUL.
+                    if crate::http::lossless::to_bytes(&token).len() >= 108 {
+                        return Err(format!("unix socket filename too long: {token}"));
+                    }
                     let l = bind_unix(&token, perms.as_deref()).map_err(|e| {
                         format!(
                             "can't bind to socket: {token}: {}",
@@ -280,7 +335,8 @@ pub fn open_listeners(
             });
             continue;
         }
-        let addr = resolve_token(&token, port).ok_or_else(|| format!("can't resolve {token}"))?;
+        let v6 = sock_opt(&token, "server.use-ipv6").unwrap_or(false);
+        let addr = resolve_listen(&token, port, v6)?;
         let want = Inherited::Inet(addr);
         let socket = match inherited.iter().position(|(_, a)| *a == want) {
             Some(i) => inherited.swap_remove(i).0,
@@ -364,8 +420,8 @@ mod tests {
     fn defer_accept_per_socket() {
         let t = crate::config::eval::read_config(crate::config::eval::Input::Stdin(
             "server.bind = \"127.0.0.1\"\nserver.port = 0\nserver.defer-accept = \"enable\"\n\
-             $SERVER[\"socket\"] == \"127.0.0.2:0\" { server.defer-accept = \"disable\" }\n\
-             $SERVER[\"socket\"] == \"127.0.0.3:0\" { }\n",
+             $SERVER[\"socket\"] == \"127.0.0.2\" { server.defer-accept = \"disable\" }\n\
+             $SERVER[\"socket\"] == \"127.0.0.3\" { }\n",
         ))
         .unwrap();
         let l = open_listeners(&t, false, Vec::new()).unwrap();
@@ -380,7 +436,7 @@ mod tests {
                 StdListener::Unix(_) => unreachable!(),
             })
             .collect();
-        let want = [("127.0.0.1:0", 1), ("127.0.0.2:0", 0), ("127.0.0.3:0", 1)];
+        let want = [("127.0.0.1:0", 1), ("127.0.0.2", 0), ("127.0.0.3", 1)];
         assert_eq!(got, want.map(|(t, v)| (t.to_string(), v)));
     }
 

@@ -235,6 +235,8 @@ pub struct Server {
     /// An accept failed for want of descriptors: try again next turn.
     accept_stalled: bool,
     idle_limit: Option<i64>,
+    /// The graceful shutdown under way is -i's (idle_limit).
+    idle_stop: bool,
     last_activity: i64,
     graceful_deadline: i64,
     /// Connections that yielded with more to write (run again next turn).
@@ -358,6 +360,7 @@ impl Server {
             sockets_disabled: false,
             accept_stalled: false,
             idle_limit,
+            idle_stop: false,
             last_activity: now,
             graceful_deadline: 0,
             jobs: Vec::new(),
@@ -512,7 +515,9 @@ impl Server {
                 }
                 let open = self.conns.iter().filter(|c| c.is_some()).count();
                 if open == 0 || self.sh.now > self.graceful_deadline {
-                    if !self.oneshot {
+                    if self.idle_stop {
+                        crate::log_error!("server stopped after idle timeout");
+                    } else if !self.oneshot {
                         let (uid, pid) = self.stop_by;
                         crate::log_error!("server stopped by UID = {uid} PID = {pid}");
                     }
@@ -861,7 +866,11 @@ impl Server {
         if let Some(limit) = self.idle_limit {
             let open = self.conns.iter().any(|c| c.is_some());
             if !open && !self.sh.graceful && now - self.last_activity > limit {
+                crate::log_error!(
+                    "[note] idle timeout {limit}s exceeded, initiating graceful shutdown"
+                );
                 crate::log_error!("[note] graceful shutdown started");
+                self.idle_stop = true;
                 self.start_graceful();
             }
         }

@@ -421,6 +421,59 @@ fn set_tcp_flag(sock: i32, opt: libc::c_int, on: bool) {
     let _ = setsockopt_int(sock, libc::IPPROTO_TCP, opt, on as libc::c_int);
 }
 
+/// A listener's host as 1.4.69 resolves it: getaddrinfo for IPv4 only, or
+/// IPv6 only (`v6`: server.use-ipv6, or a `[...]` address); Err is
+/// gai_strerror's text ("Name or service not known", "Address family for
+/// hostname not supported").
+pub fn getaddrinfo(host: &str, v6: bool) -> Result<std::net::IpAddr, (i32, String)> {
+    let Ok(name) = CString::new(host) else {
+        return Err((libc::EAI_NONAME, "Name or service not known".to_string()));
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: an all-zero addrinfo is a valid hints value (no flags, no
+    // pointers); getaddrinfo reads `name` and `hints`, which outlive the
+    // call, and on success gives a list we only read and then free once.
+    // gai_strerror returns a static C string.
+    unsafe {
+        let mut hints: libc::addrinfo = std::mem::zeroed();
+        hints.ai_family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
+        hints.ai_socktype = libc::SOCK_STREAM;
+        hints.ai_protocol = libc::IPPROTO_TCP;
+        let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+        let r = libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut res);
+        if r != 0 {
+            return Err((
+                r,
+                CStr::from_ptr(libc::gai_strerror(r))
+                    .to_string_lossy()
+                    .into_owned(),
+            ));
+        }
+        let ai = &*res;
+        let ip = match ai.ai_family {
+            libc::AF_INET => {
+                let sa = &*(ai.ai_addr as *const libc::sockaddr_in);
+                Some(std::net::IpAddr::from(
+                    u32::from_be(sa.sin_addr.s_addr).to_be_bytes(),
+                ))
+            }
+            libc::AF_INET6 => {
+                let sa = &*(ai.ai_addr as *const libc::sockaddr_in6);
+                Some(std::net::IpAddr::from(sa.sin6_addr.s6_addr))
+            }
+            _ => None,
+        };
+        libc::freeaddrinfo(res);
+        ip.ok_or((
+            EAI_ADDRFAMILY,
+            "Address family for hostname not supported".to_string(),
+        ))
+    }
+}
+
+/// glibc's EAI_ADDRFAMILY (netdb.h; the libc crate has no Linux value).
+pub const EAI_ADDRFAMILY: i32 = -9;
+
 /// The uid and primary gid of a user name (getpwnam).
 pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
     let c = CString::new(name).ok()?;
@@ -585,7 +638,10 @@ pub fn apply_max_fds(configured: u64) -> usize {
     // SAFETY: getrlimit writes one rlimit into `rl`, a local.
     let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
     if !got {
-        crate::log_error!("getrlimit(): {}", std::io::Error::last_os_error());
+        crate::log_error!(
+            "getrlimit(): {}",
+            strerror(&std::io::Error::last_os_error())
+        );
     }
     let root = getuid() == 0;
     let mut max_fds = configured;
@@ -598,7 +654,10 @@ pub fn apply_max_fds(configured: u64) -> usize {
         #[allow(unsafe_code)]
         // SAFETY: setrlimit reads one rlimit from `rl`, a local.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
-            crate::log_error!("setrlimit(): {}", std::io::Error::last_os_error());
+            crate::log_error!(
+                "setrlimit(): {}",
+                strerror(&std::io::Error::last_os_error())
+            );
             crate::log_error!(
                 "setrlimit() may need root to run once: setsebool -P httpd_setrlimit on"
             );

@@ -125,54 +125,27 @@ pub fn check_socket(v: &str) -> bool {
     } else {
         match v.rsplit_once(':') {
             Some((h, p)) => (h, p),
-            None => (v, "0"),
+            // a host alone: server.port
+            None => return true,
         }
     };
     if host.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.is_empty() {
         return false;
     }
-    if port.parse::<u32>().map_or(true, |p| p > 65535) {
+    if port.parse::<u32>().map_or(true, |p| p == 0 || p > 65535) {
         return false;
     }
     true
 }
 
 /// Resolves a listener address (`host:port`, `:port`, `[v6]:port`) as the
-/// server would bind it; Err is the resolver's complaint about the host.
-/// Unix-socket paths are not resolved.
-pub fn resolve_socket(v: &str, default_port: u16) -> Result<(), String> {
-    use std::net::ToSocketAddrs;
+/// server would bind it ([`crate::listen::resolve_listen`]); Err is
+/// 1.4.69's complaint. Unix-socket paths are not resolved.
+pub fn resolve_socket(v: &str, default_port: u16, use_ipv6: bool) -> Result<(), String> {
     if v.starts_with('/') || v.starts_with('\\') {
         return Ok(());
     }
-    let (host, port) = if let Some(rest) = v.strip_prefix('[') {
-        let (h, tail) = rest.split_once(']').unwrap_or((rest, ""));
-        (h.to_string(), tail.strip_prefix(':').unwrap_or(""))
-    } else {
-        match v.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), p),
-            None => (v.to_string(), ""),
-        }
-    };
-    let port: u16 = if port.is_empty() {
-        default_port
-    } else {
-        port.parse().map_err(|_| v.to_string())?
-    };
-    if host.is_empty() {
-        return Ok(());
-    }
-    (host.as_str(), port)
-        .to_socket_addrs()
-        .map(|_| ())
-        .map_err(|e| {
-            let msg = e.to_string();
-            let msg = msg
-                .strip_prefix("failed to lookup address information: ")
-                .unwrap_or(&msg)
-                .to_string();
-            format!("getaddrinfo failed: {msg} '{host}'")
-        })
+    crate::listen::resolve_listen(v, default_port, use_ipv6).map(|_| ())
 }
 
 /// A compiled `=~` / `!~` pattern.
@@ -283,9 +256,9 @@ mod tests {
         assert!(!check_socket("^:18085$"));
         assert!(!check_socket("127.0.0.1:99999"));
         assert!(check_socket("300.1.1.1:80"));
-        assert!(resolve_socket("300.1.1.1:80", 80).is_err());
-        assert!(resolve_socket("127.0.0.1:80", 80).is_ok());
-        assert!(resolve_socket(":80", 80).is_ok());
+        assert!(resolve_socket("300.1.1.1:80", 80, false).is_err());
+        assert!(resolve_socket("127.0.0.1:80", 80, false).is_ok());
+        assert!(resolve_socket(":80", 80, false).is_ok());
     }
 
     #[test]

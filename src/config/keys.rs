@@ -183,7 +183,7 @@ pub static CORE_KEYS: &[KeyDef] = &[
     k("server.event-handler", Str, Server),
     k("server.pid-file", Str, Server),
     k("server.max-worker", Short, Server),
-    k("server.max-fds", Short, Server),
+    k("server.max-fds", Int, Server),
     k("server.max-connections", Short, Server),
     k("server.max-request-field-size", Int, Server),
     k("server.chunkqueue-chunk-sz", Int, Server),

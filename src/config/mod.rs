@@ -90,6 +90,18 @@ pub fn read(input: eval::Input<'_>) -> Result<Config, ConfigError> {
     if !log_diagnostics(&diag) {
         return Err(reported());
     }
+    // Checked while the config is read, as 1.4.69 does (also for -p, -t).
+    if let Some(Value::Str(e)) = tree.global().values.get("server.stat-cache-engine")
+        && !matches!(
+            e.as_str(),
+            "" | "disable" | "none" | "simple" | "inotify" | "fam"
+        )
+    {
+        crate::log_error!(
+            "server.stat-cache-engine can be one of \"disable\", \"simple\", \"inotify\", \"fam\", but not: {e}"
+        );
+        return Err(reported());
+    }
     let mut tree = tree;
     normalize_core_values(&mut tree);
     let idx = |name: &str| table.iter().position(|k| k.name == name);
@@ -155,31 +167,39 @@ fn continue_header_lines(s: &str) -> String {
 impl Config {
     /// Resolves every listener address as network setup would
     /// (`$SERVER["socket"] == ...` and the global bind/port).
+    /// server.network-backend: a name 1.4.69 knows (checked after the
+    /// modules are loaded, as there; we use sendfile whatever is named).
+    pub fn check_network_backend(&self) -> Result<(), ConfigError> {
+        if let Some(b) = self.global_str("server.network-backend")
+            && !matches!(
+                b,
+                "" | "write"
+                    | "writev"
+                    | "sendfile"
+                    | "linux-sendfile"
+                    | "freebsd-sendfile"
+                    | "solaris-sendfilev"
+            )
+        {
+            crate::log_error!("server.network-backend has an unknown value: {b}");
+            return Err(reported());
+        }
+        Ok(())
+    }
+
     pub fn check_listeners(&self) -> Result<(), ConfigError> {
         let port = match self.tree.global().values.get("server.port") {
             Some(Value::Int(p)) => *p as u16,
             Some(Value::Str(s)) => s.trim().parse().unwrap_or(80),
             _ => 80,
         };
+        // Each listener's token, as 1.4.69 makes it: server.bind with `:`
+        // and server.port appended (`:80` without server.bind), then each
+        // `$SERVER["socket"]` value.
         let mut addrs: Vec<String> = Vec::new();
-        let use_ipv6 = self
-            .tree
-            .global()
-            .values
-            .get("server.use-ipv6")
-            .and_then(scoped::to_bool)
-            .unwrap_or(false);
-        if use_ipv6 && self.global_str("server.bind").is_none_or(|b| b.is_empty()) {
-            crate::log_error!(
-                "warning: please use server.use-ipv6 only for hostnames, not without server.bind / empty address; your config will break if the kernel default for IPV6_V6ONLY changes"
-            );
-        }
-        if let Some(b) = self.global_str("server.bind") {
-            addrs.push(if b.starts_with('/') || b.contains(':') {
-                b.to_string()
-            } else {
-                format!("{b}:{port}")
-            });
+        match self.global_str("server.bind") {
+            Some(b) if b.starts_with('/') => addrs.push(b.to_string()),
+            b => addrs.push(format!("{}:{port}", b.unwrap_or(""))),
         }
         for b in &self.tree.blocks {
             if let eval::BlockCond::Cond {
@@ -193,7 +213,15 @@ impl Config {
             }
         }
         for a in addrs {
-            if let Err(msg) = cond::resolve_socket(&a, port) {
+            let v6 = crate::listen::socket_bool(&self.tree, &a, "server.use-ipv6").unwrap_or(false);
+            // An IPv6 listener on any address (`[::]`) is better asked
+            // for by name: 1.4.69 warns when it is implied.
+            if (v6 && a.starts_with(':')) || a.starts_with("[]") {
+                crate::log_error!(
+                    "warning: please use server.use-ipv6 only for hostnames, not without server.bind / empty address; your config will break if the kernel default for IPV6_V6ONLY changes"
+                );
+            }
+            if let Err(msg) = cond::resolve_socket(&a, port, v6) {
                 crate::log_error!("{msg}");
                 return Err(reported());
             }
@@ -211,6 +239,14 @@ impl Config {
     /// Start-up checks lighttpd runs before loading modules
     /// (config_set_defaults): chroot, upload dirs, document root.
     pub fn check_defaults(&self) -> Result<(), ConfigError> {
+        // The event handlers Debian's 1.4.69 knows on Linux (we poll with
+        // epoll whatever is named).
+        if let Some(h) = self.global_str("server.event-handler")
+            && !matches!(h, "poll" | "select" | "linux-sysepoll" | "epoll" | "libev")
+        {
+            crate::log_error!("the selected event-handler in unknown or not supported: {h}");
+            return Err(reported());
+        }
         let chroot = self.global_str("server.chroot").filter(|s| !s.is_empty());
         if let Some(root) = chroot {
             match std::fs::metadata(crate::http::lossless::to_path(root)) {

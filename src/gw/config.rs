@@ -309,7 +309,9 @@ fn parse_host(
     }
     h.min_procs = h.min_procs.min(h.max_procs);
     h.port = port;
-    let near = format!("{module} = ({ext} => ({label} ( ...");
+    // An unlabeled host is shown as 1.4.69 shows it: "(null)".
+    let shown = if label.is_empty() { "(null)" } else { label };
+    let near = format!("{module} = ({ext} => ({shown} ( ...");
     h.addr = match (socket, host) {
         (Some(s), _) => {
             if s.len() >= 108 {

@@ -59,12 +59,8 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
     if answers(addr) {
         return Ok(Started::External);
     }
-    let fd = listen_on(addr).map_err(|e| {
-        format!(
-            "gw-backend failed to start: {prog}: {}",
-            crate::sys::strerror(&e)
-        )
-    })?;
+    let fd = listen_on(addr)
+        .map_err(|e| format!("bind failed for: {addr}: {}", crate::sys::strerror(&e)))?;
     crate::sys::set_backlog(
         std::os::fd::AsRawFd::as_raw_fd(&fd),
         host.listen_backlog as i32,

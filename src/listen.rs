@@ -11,7 +11,7 @@ use crate::config::cond::Field;
 use crate::config::eval::{BlockCond, ConfigTree};
 use crate::config::value::Value;
 use crate::stream::StdListener;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 /// One listening socket and the text `$SERVER["socket"]` compares with.
 #[derive(Debug)]
@@ -110,31 +110,6 @@ fn bind_unix(path: &str, perms: Option<&str>) -> std::io::Result<std::os::unix::
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
     }
     Ok(l)
-}
-
-/// Resolves a socket token: `host:port`, `:port`, `[v6]:port`, or a bare
-/// host with `default_port`.
-pub fn resolve_token(token: &str, default_port: u16) -> Option<SocketAddr> {
-    let (host, port) = if let Some(rest) = token.strip_prefix('[') {
-        let (h, tail) = rest.split_once(']')?;
-        (h.to_string(), tail.strip_prefix(':').unwrap_or(""))
-    } else {
-        match token.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), p),
-            None => (token.to_string(), ""),
-        }
-    };
-    let port: u16 = if port.is_empty() {
-        default_port
-    } else {
-        port.parse().ok()?
-    };
-    let host = if host.is_empty() {
-        "0.0.0.0".to_string()
-    } else {
-        host
-    };
-    (host.as_str(), port).to_socket_addrs().ok()?.next()
 }
 
 /// Resolves a listener token as 1.4.69 does: `[v6]` or `[v6]:port`
@@ -390,19 +365,26 @@ mod tests {
 
     #[test]
     fn tokens_resolve() {
+        let ok = |t: &str, port: u16, v6: bool| resolve_listen(t, port, v6).unwrap().to_string();
+        assert_eq!(ok(":8080", 80, false), "0.0.0.0:8080");
+        assert_eq!(ok(":8080", 80, true), "[::]:8080");
+        assert_eq!(ok("127.0.0.1", 81, false), "127.0.0.1:81");
+        assert_eq!(ok("[::1]:82", 80, false), "[::1]:82");
+        assert_eq!(ok("[::1]", 83, false), "[::1]:83");
+        // An IPv4 literal with server.use-ipv6: over IPv4, as 1.4.69.
+        assert_eq!(ok("127.0.0.1:84", 80, true), "127.0.0.1:84");
+        assert_eq!(ok("::1:85", 80, true), "[::1]:85");
+        // server.bind "::1" without server.use-ipv6, and "127.0.0.1:81"
+        // (server.port appended: a name, not an address and a port).
         assert_eq!(
-            resolve_token(":8080", 80),
-            Some("0.0.0.0:8080".parse().unwrap())
+            resolve_listen("::1:86", 80, false),
+            Err("getaddrinfo failed: Address family for hostname not supported '::1'".into())
         );
-        assert_eq!(
-            resolve_token("127.0.0.1", 81),
-            Some("127.0.0.1:81".parse().unwrap())
+        assert!(
+            resolve_listen("127.0.0.1:81:86", 80, false)
+                .unwrap_err()
+                .starts_with("getaddrinfo failed: ")
         );
-        assert_eq!(
-            resolve_token("[::1]:82", 80),
-            Some("[::1]:82".parse().unwrap())
-        );
-        assert_eq!(resolve_token("127.0.0.1:x", 80), None);
     }
 
     #[test]

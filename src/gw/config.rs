@@ -331,18 +331,11 @@ fn parse_host(
             }
             let hs = host.unwrap_or_else(|| "127.0.0.1".to_string());
             let ip = hs.trim_start_matches('[').trim_end_matches(']');
-            let addr = crate::listen::resolve_token(
-                &format!(
-                    "{}:{port}",
-                    if ip.contains(':') {
-                        format!("[{ip}]")
-                    } else {
-                        ip.to_string()
-                    }
-                ),
-                port,
-            )
-            .ok_or_else(|| format!("can't resolve backend host {hs}"))?;
+            // Looked up as 1.4.69 does (an IPv6 literal over IPv6), with
+            // its message for a name that does not resolve.
+            let ip = crate::sys::getaddrinfo(ip, ip.contains(':'))
+                .map_err(|(_, why)| format!("getaddrinfo failed: {why} '{hs}'"))?;
+            let addr = std::net::SocketAddr::new(ip, port);
             h.host_name = addr.ip().to_string();
             BackendAddr::Tcp(addr)
         }

@@ -308,10 +308,17 @@ fn parse_host(
         }
     }
     h.min_procs = h.min_procs.min(h.max_procs);
-    h.port = port;
     // An unlabeled host is shown as 1.4.69 shows it: "(null)".
     let shown = if label.is_empty() { "(null)" } else { label };
     let near = format!("{module} = ({ext} => ({shown} ( ...");
+    if socket.is_some() && (host.is_some() || port != 0) {
+        return Err(format!(
+            "either host/port or socket have to be set in: {near}"
+        ));
+    }
+    // A TCP backend without a port is on port 80, as in 1.4.69.
+    let port = if port == 0 { 80 } else { port };
+    h.port = port;
     h.addr = match (socket, host) {
         (Some(s), _) => {
             if s.len() >= 108 {
@@ -323,11 +330,6 @@ fn parse_host(
         (None, host) => {
             if host.is_none() && h.bin_path.is_none() {
                 return Err(format!("host or bin-path have to be set in: {near}"));
-            }
-            if port == 0 {
-                return Err(format!(
-                    "either host/port or socket have to be set in: {near}"
-                ));
             }
             let hs = host.unwrap_or_else(|| "127.0.0.1".to_string());
             let ip = hs.trim_start_matches('[').trim_end_matches(']');
@@ -430,11 +432,23 @@ mod tests {
 
     #[test]
     fn fatal_errors() {
-        let e = servers("fastcgi.server = ( \".php\" => ( ( \"host\" => \"127.0.0.1\" ) ) )\n")
-            .unwrap_err();
-        assert!(
-            e.starts_with("either host/port or socket have to be set in:"),
-            "{e}"
+        // A socket with a host or a port (1.4.69 checks this first).
+        for both in ["\"host\" => \"127.0.0.1\"", "\"port\" => 9000"] {
+            let conf = format!(
+                "fastcgi.server = ( \".php\" => ( ( \"socket\" => \"/tmp/x.sock\", {both} ) ) )\n"
+            );
+            let e = servers(&conf).unwrap_err();
+            assert!(
+                e.starts_with("either host/port or socket have to be set in:"),
+                "{e}"
+            );
+        }
+        // A host without a port is on port 80 (not an error in 1.4.69).
+        let s = servers("fastcgi.server = ( \".php\" => ( ( \"host\" => \"127.0.0.1\" ) ) )\n")
+            .unwrap();
+        assert_eq!(
+            s[0].hosts[0].addr,
+            BackendAddr::Tcp("127.0.0.1:80".parse().unwrap())
         );
         let e =
             servers("fastcgi.server = ( \".php\" => ( ( \"check-local\" => \"disable\" ) ) )\n")

@@ -68,7 +68,13 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
     // The program, its arguments and the environment from the config are
     // bytes (a Latin-1 name is that byte, not its UTF-8 form).
     let prog_path = to_path(prog);
-    let mut cmd = Command::new(&*prog_path);
+    // execve, as 1.4.69: a name without a slash is not looked up in PATH
+    // but taken from the current directory.
+    let mut cmd = if prog.contains('/') {
+        Command::new(&*prog_path)
+    } else {
+        Command::new(std::path::Path::new(".").join(&*prog_path))
+    };
     // stdin is the listening socket (FCGI_LISTENSOCK_FILENO); stdout goes
     // nowhere, as lighttpd gives its backends /dev/null there; stderr is
     // ours (server.breakagelog).
@@ -80,7 +86,7 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
         if let Err(e) = std::fs::File::open(dir) {
             let why = crate::sys::strerror(&e);
             return Err(format!(
-                "open dirname failed: {prog}: {why}\ngw-backend failed to start: {prog}"
+                "open dirname failed: {prog}: {why}\ngw-backend failed to start: {bin}"
             ));
         }
         cmd.current_dir(dir);
@@ -114,7 +120,7 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
     // sentence, as there).
     let failed = |how: String| {
         format!(
-            "{how}\ngw-backend failed to start: {prog}\nIf you're trying to run your app as a FastCGI \
+            "{how}\ngw-backend failed to start: {bin}\nIf you're trying to run your app as a FastCGI \
              backend, make sure you're using the FastCGI-enabled version.  If this is PHP on Gentoo, \
              add 'fastcgi' to the USE flags.  If this is PHP, try removing the bytecode caches for \
              now and try again."

@@ -316,8 +316,6 @@ fn parse_host(
             "either host/port or socket have to be set in: {near}"
         ));
     }
-    // A TCP backend without a port is on port 80, as in 1.4.69.
-    let port = if port == 0 { 80 } else { port };
     h.port = port;
     h.addr = match (socket, host) {
         (Some(s), _) => {
@@ -331,6 +329,9 @@ fn parse_host(
             if host.is_none() && h.bin_path.is_none() {
                 return Err(format!("host or bin-path have to be set in: {near}"));
             }
+            // A TCP backend without a port is on port 80, as in 1.4.69.
+            let port = if port == 0 { 80 } else { port };
+            h.port = port;
             let hs = host.unwrap_or_else(|| "127.0.0.1".to_string());
             let ip = hs.trim_start_matches('[').trim_end_matches(']');
             // Looked up as 1.4.69 does (an IPv6 literal over IPv6), with

@@ -427,14 +427,8 @@ fn route_with(req: &RequestHead, ctx: &Ctx<'_>, physical: &mut String) -> Respon
         Err(libc::EACCES) => Response::new(403),
         Err(e @ (libc::ENOENT | libc::ENAMETOOLONG)) => {
             if conf.log_file_not_found || conf.log_request_handling {
-                crate::log_error!(
-                    "-- : {}",
-                    std::io::Error::from_raw_os_error(e)
-                        .to_string()
-                        .split(" (os error")
-                        .next()
-                        .unwrap_or("")
-                );
+                let why = crate::sys::strerror(&std::io::Error::from_raw_os_error(e));
+                crate::log_error!("-- : {why}");
                 crate::log_error!("Path         : {physical}");
                 crate::log_error!("URI          : {}", req.path());
             }

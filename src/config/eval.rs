@@ -862,6 +862,33 @@ mod tests {
     }
 
     #[test]
+    fn errors_name_the_includes_they_came_through() {
+        // 1.4.69 writes a "parser failed" line for each include statement
+        // an error came through, at the token after that statement.
+        let dir = std::env::temp_dir().join(format!("lrs-inc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let inner = dir.join("bad.conf");
+        std::fs::write(&inner, "var.ok = 1\nvar.bad = ;\n").unwrap();
+        let text = format!("var.a = 1\ninclude \"{}\"\n", inner.display());
+        let e = read(&text).unwrap_err();
+        let (at, _) = e.at.clone().unwrap();
+        assert_eq!(
+            (at.line, at.col),
+            (2, 10),
+            "tokenizer positions count from 0"
+        );
+        let through = e.through.as_ref().map(|t| t.0.clone()).unwrap_or_default();
+        assert_eq!(through.len(), 1);
+        assert_eq!(
+            (&*through[0].source, through[0].line, through[0].col),
+            ("-", 3, 0)
+        );
+        // and no chain for an error in the file itself
+        assert!(read("var.bad = ;\n").unwrap_err().through.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn include_missing_plain_vs_glob() {
         assert!(read("include \"/nonexistent/*.conf\"\n").is_ok());
         assert!(matches!(

@@ -12,10 +12,22 @@ use crate::http::lossless::{to_os, to_path};
 use std::os::fd::OwnedFd;
 use std::process::{Child, Command, Stdio};
 
+/// Whether something already answers on `addr`. A unix socket that does
+/// not answer (but is there, or cannot be reached) is logged with the
+/// reason and removed, as 1.4.69 does before binding its own.
 fn answers(addr: &BackendAddr) -> bool {
     match addr {
         BackendAddr::Tcp(a) => std::net::TcpStream::connect(a).is_ok(),
-        BackendAddr::Unix(p) => std::os::unix::net::UnixStream::connect(to_path(p)).is_ok(),
+        BackendAddr::Unix(p) => match std::os::unix::net::UnixStream::connect(to_path(p)) {
+            Ok(_) => true,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => false,
+            Err(e) => {
+                crate::log_error!("connect {p}: {}", crate::sys::strerror(&e));
+                // (a failure shows when binding)
+                let _ = std::fs::remove_file(to_path(p));
+                false
+            }
+        },
     }
 }
 
@@ -23,20 +35,9 @@ fn answers(addr: &BackendAddr) -> bool {
 fn listen_on(addr: &BackendAddr) -> std::io::Result<OwnedFd> {
     match addr {
         BackendAddr::Tcp(a) => Ok(OwnedFd::from(std::net::TcpListener::bind(a)?)),
-        BackendAddr::Unix(p) => {
-            let path = to_path(p);
-            match std::fs::symlink_metadata(&path) {
-                Ok(_) => {
-                    crate::log_error!("connect {p}: Connection refused");
-                    std::fs::remove_file(&path)?;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-            Ok(OwnedFd::from(std::os::unix::net::UnixListener::bind(
-                &path,
-            )?))
-        }
+        BackendAddr::Unix(p) => Ok(OwnedFd::from(std::os::unix::net::UnixListener::bind(
+            to_path(p),
+        )?)),
     }
 }
 

@@ -230,11 +230,11 @@ pub fn parse_args(args: &[String]) -> Parsed {
 
 /// The whole program: returns the exit status.
 pub fn run(args: &[String]) -> i32 {
-    let o = match parse_args(args) {
+    let mut o = match parse_args(args) {
         Parsed::Exit(code) => return code,
         Parsed::Run(o) => o,
     };
-    let Some(cfg) = &o.config else {
+    let Some(cfg) = &mut o.config else {
         crate::log_error!("No configuration available. Try using -f option.");
         return 255;
     };
@@ -259,6 +259,12 @@ pub fn run(args: &[String]) -> i32 {
         return 255;
     }
     if o.test >= 2 {
+        // server.max-fds is applied (and its failure logged) here too, as
+        // 1.4.69's -tt does before the modules take their settings.
+        crate::sys::apply_max_fds(match cfg.tree.global().values.get("server.max-fds") {
+            Some(config::value::Value::Int(n)) if *n > 0 => *n as u64,
+            _ => 0,
+        });
         // The modules' checks of their settings in each block (1.4.69's
         // set_defaults: alias.url order, dir-listing.exclude patterns,
         // fastcgi.server hosts).
@@ -358,7 +364,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 match crate::sys::daemonize() {
                     Ok(d) => daemon = Some(d),
                     Err(e) => {
-                        crate::log_error!("fork failed: {e}");
+                        crate::log_error!("fork failed: {}", crate::sys::strerror(&e));
                         return 255;
                     }
                 }
@@ -391,7 +397,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
         if let Some(mut f) = pid_fh.take() {
             use std::io::Write;
             if let Err(e) = writeln!(f, "{}", std::process::id()) {
-                crate::log_error!("writing pid-file failed: {e}");
+                crate::log_error!("writing pid-file failed: {}", crate::sys::strerror(&e));
                 return 255;
             }
         }
@@ -413,7 +419,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 return 255;
             }
             Err(e) => {
-                crate::log_error!("server start-up failed: {e}");
+                crate::log_error!("server start-up failed: {}", crate::sys::strerror(&e));
                 return 255;
             }
         };
@@ -430,9 +436,9 @@ fn serve(o: Options, args: &[String]) -> i32 {
         if kept.is_some() {
             // The config is read again, with the same command line.
             match parse_args(args) {
-                Parsed::Run(next) if next.config.is_some() => {
+                Parsed::Run(mut next) if next.config.is_some() => {
                     let module_dir = next.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);
-                    if let Some(c) = &next.config
+                    if let Some(c) = &mut next.config
                         && preflight(c, module_dir).is_err()
                     {
                         return 255;
@@ -459,13 +465,14 @@ fn drop_root(gstr: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
     }
     let (user, group) = check_user_group(gstr)?;
     if let Some(dir) = gstr("server.chroot") {
-        crate::sys::chroot(&dir).map_err(|e| format!("chroot failed: {dir} {e}"))?;
+        crate::sys::chroot(&dir)
+            .map_err(|e| format!("chroot failed: {dir} {}", crate::sys::strerror(&e)))?;
     }
     let uid = user.as_ref().map(|(_, uid, _)| *uid);
     let gid = group.or(user.as_ref().map(|(_, _, g)| *g));
     let name = user.as_ref().map(|(n, _, _)| n.as_str());
     crate::sys::drop_privileges(uid, gid, name)
-        .map_err(|e| format!("dropping privileges failed: {e}"))
+        .map_err(|e| format!("dropping privileges failed: {}", crate::sys::strerror(&e)))
 }
 
 /// server.username / server.groupname must name existing accounts (checked
@@ -505,7 +512,7 @@ fn check_user_group(gstr: &dyn Fn(&str) -> Option<String>) -> Result<Accounts, S
 
 /// What start-up and `-tt` check after reading: defaults, modules, module
 /// keys.
-fn preflight(cfg: &Config, module_dir: &str) -> Result<(), config::error::ConfigError> {
+fn preflight(cfg: &mut Config, module_dir: &str) -> Result<(), config::error::ConfigError> {
     cfg.check_defaults()
         .inspect_err(|_| crate::log_error!("setting default values failed"))?;
     cfg.load_modules(module_dir)?;

@@ -19,7 +19,9 @@ pub struct Listener {
     pub socket: StdListener,
     /// None for a unix-domain socket.
     pub addr: Option<SocketAddr>,
-    /// As configured (e.g. "127.0.0.1:8080", ":8081", "[::]:80").
+    /// The address it is bound to, as 1.4.69 writes it and as the
+    /// `$SERVER["socket"]` values are rewritten (normalize_socket_conditions):
+    /// "127.0.0.1:8080", "0.0.0.0:8081", "[::]:80", or the unix path.
     pub token: String,
 }
 
@@ -167,18 +169,11 @@ pub fn resolve_listen(
 }
 
 /// IPV6_V6ONLY for an IPv6 listener, as 1.4.69 sets it: on with
-/// server.set-v6only (the default); with it off, left to the system after
-/// a warning; server.v4mapped, when set, decides (enabled: off, so IPv4
+/// server.set-v6only (the default); with it off, left to the system (the
+/// warning is normalize_token's); server.v4mapped, when set, decides (enabled: off, so IPv4
 /// clients arrive as ::ffff:a.b.c.d; disabled: on).
 fn v6only_setting(set_v6only: Option<bool>, v4mapped: Option<bool>) -> Option<bool> {
-    let mut v6only = if set_v6only.unwrap_or(true) {
-        Some(true)
-    } else {
-        crate::log_error!(
-            "warning: server.set-v6only will be removed soon, update your config to have different sockets for ipv4 and ipv6"
-        );
-        None
-    };
+    let mut v6only = set_v6only.unwrap_or(true).then_some(true);
     if let Some(m) = v4mapped {
         v6only = Some(!m);
     }
@@ -217,6 +212,102 @@ pub fn set_defer_accept(tree: &ConfigTree, listeners: &[Listener]) {
     }
 }
 
+/// server.port as 1.4.69 reads it: 80 when unset.
+fn server_port(tree: &ConfigTree) -> u16 {
+    match tree.global().values.get("server.port") {
+        Some(Value::Int(p)) => *p as u16,
+        Some(Value::Str(s)) => s.trim().parse().unwrap_or(80),
+        _ => 80,
+    }
+}
+
+/// The global listener's token as 1.4.69 makes it: server.bind with `:`
+/// and server.port appended (`:80` without server.bind), a unix path as
+/// it is.
+fn global_token(tree: &ConfigTree, port: u16) -> String {
+    match tree.global().values.get("server.bind") {
+        Some(Value::Str(b)) if b.starts_with('/') => b.clone(),
+        Some(Value::Str(b)) => format!("{b}:{port}"),
+        _ => format!(":{port}"),
+    }
+}
+
+/// A switch in block `index` (its own value, else the global one): the
+/// settings 1.4.69 reads for the socket a block sets up.
+fn block_bool(tree: &ConfigTree, index: usize, key: &str) -> Option<bool> {
+    tree.blocks[index]
+        .values
+        .get(key)
+        .or_else(|| tree.global().values.get(key))
+        .and_then(crate::config::scoped::to_bool)
+}
+
+/// A listener token resolved and written as 1.4.69 writes the address it
+/// binds: "a.b.c.d:port", "[v6]:port"; a unix path stays as it is. Warns
+/// as 1.4.69 does when IPv6 "any" is implied rather than named, and when
+/// server.set-v6only is off for a named IPv6 address.
+fn normalize_token(
+    token: &str,
+    port: u16,
+    use_ipv6: bool,
+    set_v6only: bool,
+) -> Result<String, String> {
+    if token.starts_with('/') {
+        // sun_path holds 107 bytes and the NUL.
+        if crate::http::lossless::to_bytes(token).len() >= 108 {
+            return Err(format!("unix socket filename too long: {token}"));
+        }
+        return Ok(token.to_string());
+    }
+    if (use_ipv6 && token.starts_with(':')) || token.starts_with("[]") {
+        crate::log_error!(
+            "warning: please use server.use-ipv6 only for hostnames, not without server.bind / empty address; your config will break if the kernel default for IPV6_V6ONLY changes"
+        );
+    }
+    let addr = resolve_listen(token, port, use_ipv6)?;
+    // (the host part: before the last colon, or inside the brackets)
+    let no_host =
+        token.starts_with("[]") || token.rsplit_once(':').is_none_or(|(h, _)| h.is_empty());
+    if addr.is_ipv6() && !set_v6only && !no_host {
+        crate::log_error!(
+            "warning: server.set-v6only will be removed soon, update your config to have different sockets for ipv4 and ipv6"
+        );
+    }
+    Ok(addr.to_string())
+}
+
+/// Resolves every listener address as 1.4.69's network set-up does, in
+/// its order (each `$SERVER["socket"]` block, then server.bind and
+/// server.port), and rewrites each `$SERVER["socket"] ==` / `!=` value to
+/// the address it names, as 1.4.69 rewrites its condition strings: a
+/// block written `localhost:8080` or `:8080` then matches the listener
+/// bound to that address (whose token is written the same way), and two
+/// spellings of one address are one socket. The condition text (`-p`,
+/// the condition trace) is left as written. Err is 1.4.69's message.
+pub fn normalize_socket_conditions(tree: &mut ConfigTree) -> Result<(), String> {
+    let port = server_port(tree);
+    for i in 0..tree.blocks.len() {
+        let BlockCond::Cond {
+            field: Field::ServerSocket,
+            op: CondOp::Eq | CondOp::Ne,
+            value,
+            ..
+        } = &tree.blocks[i].cond
+        else {
+            continue;
+        };
+        let v6 = block_bool(tree, i, "server.use-ipv6").unwrap_or(false);
+        let v6only = block_bool(tree, i, "server.set-v6only").unwrap_or(true);
+        let normal = normalize_token(value, port, v6, v6only)?;
+        if let BlockCond::Cond { value, .. } = &mut tree.blocks[i].cond {
+            *value = normal;
+        }
+    }
+    let v6 = block_bool(tree, 0, "server.use-ipv6").unwrap_or(false);
+    let v6only = block_bool(tree, 0, "server.set-v6only").unwrap_or(true);
+    normalize_token(&global_token(tree, port), port, v6, v6only).map(|_| ())
+}
+
 /// Every listener the config asks for, reusing inherited sockets.
 ///
 /// `kept` are the sockets of the run before a graceful restart: used again
@@ -226,21 +317,7 @@ pub fn open_listeners(
     activation: bool,
     kept: Vec<Listener>,
 ) -> Result<Vec<Listener>, String> {
-    let g = &tree.global().values;
-    let port: u16 = match g.get("server.port") {
-        Some(Value::Int(p)) => *p as u16,
-        Some(Value::Str(s)) => s.trim().parse().unwrap_or(80),
-        _ => 80,
-    };
-    let bind_host = match g.get("server.bind") {
-        Some(Value::Str(s)) => Some(s.clone()),
-        _ => None,
-    };
-    let use_ipv6 = g
-        .get("server.use-ipv6")
-        .and_then(crate::config::scoped::to_bool)
-        .unwrap_or(false);
-    let mut wanted: Vec<String> = Vec::new();
+    let port = server_port(tree);
     let mut inherited = inherited_sockets(activation);
     for l in kept {
         let a = match l.addr {
@@ -249,51 +326,53 @@ pub fn open_listeners(
         };
         inherited.push((l.socket, a));
     }
-    let activated = !inherited.is_empty();
-    match &bind_host {
-        Some(b) if b.starts_with('/') => wanted.push(b.clone()),
-        // server.port appended, as 1.4.69 does: see resolve_listen.
-        Some(b) => wanted.push(format!("{b}:{port}")),
-        None if activated => {}
-        // server.use-ipv6 without server.bind: [::] (IPv6 only, with
-        // server.set-v6only on), as lighttpd does.
-        None if use_ipv6 => wanted.push(format!("[::]:{port}")),
-        None => wanted.push(format!("0.0.0.0:{port}")),
-    }
-    for b in &tree.blocks {
+    // 1.4.69's order: each `$SERVER["socket"] ==` block (its value as
+    // normalize_socket_conditions wrote it), then server.bind and
+    // server.port, unless sockets were handed over and server.bind is not
+    // set; each with the block's settings (the global ones for the last).
+    let mut wanted: Vec<(String, usize)> = Vec::new();
+    for (i, b) in tree.blocks.iter().enumerate() {
         if let BlockCond::Cond {
             field: Field::ServerSocket,
             op: CondOp::Eq,
             value,
             ..
         } = &b.cond
-            && !wanted.contains(value)
         {
-            wanted.push(value.clone());
+            wanted.push((value.clone(), i));
         }
     }
-    let perms = match g.get("server.socket-perms") {
-        Some(Value::Str(s)) => Some(s.clone()),
-        _ => None,
-    };
-    let sock_opt = |token: &str, key: &str| socket_bool(tree, token, key);
-    // server.listen-backlog (default 1024) for the sockets we bind.
-    let backlog = match g.get("server.listen-backlog") {
-        Some(Value::Int(n)) if *n > 0 => *n,
-        _ => 1024,
-    };
-    let mut out = Vec::new();
-    for token in wanted {
+    if inherited.is_empty() || tree.global().values.get("server.bind").is_some() {
+        wanted.push((global_token(tree, port), 0));
+    }
+    let mut out: Vec<Listener> = Vec::new();
+    for (token, block) in wanted {
+        let value = |key: &str| {
+            tree.blocks[block]
+                .values
+                .get(key)
+                .or_else(|| tree.global().values.get(key))
+        };
+        let switch = |key: &str| block_bool(tree, block, key);
+        // server.listen-backlog (default 1024) for the sockets we bind.
+        let backlog = match value("server.listen-backlog") {
+            Some(Value::Int(n)) if *n > 0 => *n,
+            _ => 1024,
+        };
         if token.starts_with('/') {
+            // One socket per path (1.4.69 compares the addresses).
+            if out.iter().any(|l| l.addr.is_none() && l.token == token) {
+                continue;
+            }
             let want = Inherited::Unix(token.clone());
             let socket = match inherited.iter().position(|(_, a)| *a == want) {
                 Some(i) => inherited.swap_remove(i).0,
                 None => {
-                    // sun_path holds 107 bytes and the NUL.
-                    if crate::http::lossless::to_bytes(&token).len() >= 108 {
-                        return Err(format!("unix socket filename too long: {token}"));
-                    }
-                    let l = bind_unix(&token, perms.as_deref()).map_err(|e| {
+                    let perms = match value("server.socket-perms") {
+                        Some(Value::Str(s)) => Some(s.as_str()),
+                        _ => None,
+                    };
+                    let l = bind_unix(&token, perms).map_err(|e| {
                         format!(
                             "can't bind to socket: {token}: {}",
                             crate::sys::strerror(&e)
@@ -310,17 +389,18 @@ pub fn open_listeners(
             });
             continue;
         }
-        let v6 = sock_opt(&token, "server.use-ipv6").unwrap_or(false);
-        let addr = resolve_listen(&token, port, v6)?;
+        let addr = resolve_listen(&token, port, switch("server.use-ipv6").unwrap_or(false))?;
+        // Two spellings of one address are one socket, the first one's.
+        if out.iter().any(|l| l.addr == Some(addr)) {
+            continue;
+        }
+        let token = addr.to_string();
         let want = Inherited::Inet(addr);
         let socket = match inherited.iter().position(|(_, a)| *a == want) {
             Some(i) => inherited.swap_remove(i).0,
             None => {
                 let v6only = if addr.is_ipv6() {
-                    v6only_setting(
-                        sock_opt(&token, "server.set-v6only"),
-                        sock_opt(&token, "server.v4mapped"),
-                    )
+                    v6only_setting(switch("server.set-v6only"), switch("server.v4mapped"))
                 } else {
                     None
                 };
@@ -354,7 +434,7 @@ pub fn open_listeners(
     for l in &out {
         l.socket
             .set_nonblocking()
-            .map_err(|e| format!("fcntl(O_NONBLOCK): {e}"))?;
+            .map_err(|e| format!("fcntl(O_NONBLOCK): {}", crate::sys::strerror(&e)))?;
     }
     Ok(out)
 }
@@ -399,6 +479,52 @@ mod tests {
     }
 
     #[test]
+    fn socket_conditions_name_addresses() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conf = format!(
+            "server.bind = \"127.0.0.1\"\nserver.port = {port}\n\
+             $SERVER[\"socket\"] == \"localhost:{port}\" {{ }}\n\
+             $SERVER[\"socket\"] != \":{port}\" {{ }}\n"
+        );
+        let mut t =
+            crate::config::eval::read_config(crate::config::eval::Input::Stdin(&conf)).unwrap();
+        normalize_socket_conditions(&mut t).unwrap();
+        let values: Vec<(&str, &str)> = t.blocks[1..]
+            .iter()
+            .map(|b| match &b.cond {
+                BlockCond::Cond { value, text, .. } => (value.as_str(), text.as_str()),
+                _ => unreachable!(),
+            })
+            .collect();
+        let (a, b) = (format!("127.0.0.1:{port}"), format!("0.0.0.0:{port}"));
+        let (ta, tb) = (
+            format!("$SERVER[\"socket\"] == \"localhost:{port}\""),
+            format!("$SERVER[\"socket\"] != \":{port}\""),
+        );
+        assert_eq!(
+            values,
+            [(a.as_str(), ta.as_str()), (b.as_str(), tb.as_str())]
+        );
+        // The block and server.bind name one address: one socket.
+        let l = open_listeners(&t, false, Vec::new()).unwrap();
+        assert_eq!(
+            l.iter().map(|l| l.token.as_str()).collect::<Vec<_>>(),
+            [a.as_str()]
+        );
+        // An address that does not resolve is refused with its name.
+        let mut t = crate::config::eval::read_config(crate::config::eval::Input::Stdin(
+            "$SERVER[\"socket\"] != \"no-such-host.invalid:80\" { }\n",
+        ))
+        .unwrap();
+        let e = normalize_socket_conditions(&mut t).unwrap_err();
+        assert!(e.starts_with("getaddrinfo failed: ") && e.ends_with("'no-such-host.invalid'"));
+    }
+
+    #[test]
     fn defer_accept_per_socket() {
         let t = crate::config::eval::read_config(crate::config::eval::Input::Stdin(
             "server.bind = \"127.0.0.1\"\nserver.port = 0\nserver.defer-accept = \"enable\"\n\
@@ -406,6 +532,8 @@ mod tests {
              $SERVER[\"socket\"] == \"127.0.0.3\" { }\n",
         ))
         .unwrap();
+        let mut t = t;
+        normalize_socket_conditions(&mut t).unwrap();
         let l = open_listeners(&t, false, Vec::new()).unwrap();
         set_defer_accept(&t, &l);
         let got: Vec<(String, i32)> = l
@@ -418,7 +546,8 @@ mod tests {
                 StdListener::Unix(_) => unreachable!(),
             })
             .collect();
-        let want = [("127.0.0.1:0", 1), ("127.0.0.2", 0), ("127.0.0.3", 1)];
+        // (the blocks' sockets first, as in 1.4.69)
+        let want = [("127.0.0.2:0", 0), ("127.0.0.3:0", 1), ("127.0.0.1:0", 1)];
         assert_eq!(got, want.map(|(t, v)| (t.to_string(), v)));
     }
 

@@ -138,16 +138,6 @@ pub fn check_socket(v: &str) -> bool {
     true
 }
 
-/// Resolves a listener address (`host:port`, `:port`, `[v6]:port`) as the
-/// server would bind it ([`crate::listen::resolve_listen`]); Err is
-/// 1.4.69's complaint. Unix-socket paths are not resolved.
-pub fn resolve_socket(v: &str, default_port: u16, use_ipv6: bool) -> Result<(), String> {
-    if v.starts_with('/') || v.starts_with('\\') {
-        return Ok(());
-    }
-    crate::listen::resolve_listen(v, default_port, use_ipv6).map(|_| ())
-}
-
 /// A compiled `=~` / `!~` pattern.
 #[derive(Debug)]
 pub struct CondRegex {
@@ -256,9 +246,6 @@ mod tests {
         assert!(!check_socket("^:18085$"));
         assert!(!check_socket("127.0.0.1:99999"));
         assert!(check_socket("300.1.1.1:80"));
-        assert!(resolve_socket("300.1.1.1:80", 80, false).is_err());
-        assert!(resolve_socket("127.0.0.1:80", 80, false).is_ok());
-        assert!(resolve_socket(":80", 80, false).is_ok());
     }
 
     #[test]

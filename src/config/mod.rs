@@ -165,8 +165,6 @@ fn continue_header_lines(s: &str) -> String {
 }
 
 impl Config {
-    /// Resolves every listener address as network setup would
-    /// (`$SERVER["socket"] == ...` and the global bind/port).
     /// server.network-backend: a name 1.4.69 knows (checked after the
     /// modules are loaded, as there; we use sendfile whatever is named).
     pub fn check_network_backend(&self) -> Result<(), ConfigError> {
@@ -187,46 +185,14 @@ impl Config {
         Ok(())
     }
 
-    pub fn check_listeners(&self) -> Result<(), ConfigError> {
-        let port = match self.tree.global().values.get("server.port") {
-            Some(Value::Int(p)) => *p as u16,
-            Some(Value::Str(s)) => s.trim().parse().unwrap_or(80),
-            _ => 80,
-        };
-        // Each listener's token, as 1.4.69 makes it: server.bind with `:`
-        // and server.port appended (`:80` without server.bind), then each
-        // `$SERVER["socket"]` value.
-        let mut addrs: Vec<String> = Vec::new();
-        match self.global_str("server.bind") {
-            Some(b) if b.starts_with('/') => addrs.push(b.to_string()),
-            b => addrs.push(format!("{}:{port}", b.unwrap_or(""))),
-        }
-        for b in &self.tree.blocks {
-            if let eval::BlockCond::Cond {
-                field: cond::Field::ServerSocket,
-                op: ast::CondOp::Eq,
-                value,
-                ..
-            } = &b.cond
-            {
-                addrs.push(value.clone());
-            }
-        }
-        for a in addrs {
-            let v6 = crate::listen::socket_bool(&self.tree, &a, "server.use-ipv6").unwrap_or(false);
-            // An IPv6 listener on any address (`[::]`) is better asked
-            // for by name: 1.4.69 warns when it is implied.
-            if (v6 && a.starts_with(':')) || a.starts_with("[]") {
-                crate::log_error!(
-                    "warning: please use server.use-ipv6 only for hostnames, not without server.bind / empty address; your config will break if the kernel default for IPV6_V6ONLY changes"
-                );
-            }
-            if let Err(msg) = cond::resolve_socket(&a, port, v6) {
-                crate::log_error!("{msg}");
-                return Err(reported());
-            }
-        }
-        Ok(())
+    /// Resolves every listener address as 1.4.69's network set-up does
+    /// and writes the `$SERVER["socket"]` values as the addresses they
+    /// name (listen::normalize_socket_conditions).
+    pub fn check_listeners(&mut self) -> Result<(), ConfigError> {
+        crate::listen::normalize_socket_conditions(&mut self.tree).map_err(|msg| {
+            crate::log_error!("{msg}");
+            reported()
+        })
     }
 
     fn global_str(&self, key: &str) -> Option<&str> {

@@ -153,7 +153,10 @@ impl Collect {
     /// decoder's (400, 413).
     pub fn feed(&mut self, input: &[u8]) -> Result<(usize, bool), HttpError> {
         let io_err = |e: std::io::Error| {
-            crate::log_error!("writing the request body to a temp file failed: {e}");
+            crate::log_error!(
+                "writing the request body to a temp file failed: {}",
+                crate::sys::strerror(&e)
+            );
             HttpError::always_logged(500, "request body temp file")
         };
         match &mut self.chunked {

@@ -198,7 +198,7 @@ fn signal_seen() -> &'static std::sync::Arc<std::sync::atomic::AtomicBool> {
         let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         for sig in [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD] {
             if let Err(e) = signal_hook::flag::register(sig, flag.clone()) {
-                crate::log_error!("signal handler: {e}");
+                crate::log_error!("signal handler: {}", crate::sys::strerror(&e));
             }
         }
         flag
@@ -435,7 +435,7 @@ impl Server {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => check_signals = true,
                 Err(e) => {
-                    crate::log_error!("poll failed: {e}");
+                    crate::log_error!("poll failed: {}", crate::sys::strerror(&e));
                     return 1;
                 }
             }
@@ -754,7 +754,7 @@ impl Server {
                     return;
                 }
                 Err(e) => {
-                    crate::log_error!("accept failed: {e}");
+                    crate::log_error!("accept failed: {}", crate::sys::strerror(&e));
                     return;
                 }
             }

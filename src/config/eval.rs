@@ -154,7 +154,7 @@ impl Evaluator {
         let bytes = std::fs::read(path).map_err(|e| {
             ConfigError::new(ErrorKind::Open {
                 path: path.to_string(),
-                err: io_text(&e),
+                err: crate::sys::strerror(&e),
             })
         })?;
         // bytes that are not UTF-8 (a Latin-1 document root) kept as
@@ -577,7 +577,7 @@ impl Evaluator {
             ConfigError::at(
                 ErrorKind::Shell {
                     cmd: cmd.to_string(),
-                    err: io_text(&e),
+                    err: crate::sys::strerror(&e),
                 },
                 span,
                 "(EOL)",
@@ -675,15 +675,6 @@ pub fn merge(left: Value, right: &Value) -> std::result::Result<Value, ErrorKind
             Ok(Value::Array(dst))
         }
         _ => Err(ErrorKind::TypeMismatch),
-    }
-}
-
-/// The OS error text without Rust's " (os error N)" suffix, as strerror().
-fn io_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 

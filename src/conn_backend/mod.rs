@@ -571,7 +571,10 @@ impl Conn {
                     Some(src) => match src.read_chunk(want) {
                         Ok(v) => v,
                         Err(e) => {
-                            crate::log_error!("reading the request body temp file failed: {e}");
+                            crate::log_error!(
+                                "reading the request body temp file failed: {}",
+                                crate::sys::strerror(&e)
+                            );
                             return self.backend_fail(sh, b, 500);
                         }
                     },
@@ -606,7 +609,7 @@ impl Conn {
                         b.gw.written,
                         b.gw.addr
                     ),
-                    _ => crate::log_error!("write failed: {}", io_text(&e)),
+                    _ => crate::log_error!("write failed: {}", crate::sys::strerror(&e)),
                 }
                 return self.backend_fail(sh, b, 503);
             }
@@ -704,7 +707,7 @@ impl Conn {
                 "read() {} {}: {}",
                 self.sock.as_raw_fd(),
                 b.gw.sock.as_raw_fd(),
-                io_text(e)
+                crate::sys::strerror(e)
             ),
             gw::Closed::Eof => {
                 let pid = b.lease.as_ref().map(|l| l.pid).unwrap_or(0);
@@ -931,10 +934,4 @@ impl Conn {
         self.queue(sh, r, b.version, keep, b.head_only, b.tag.as_deref());
         self.finish_backend(keep);
     }
-}
-
-/// strerror-like text of an io::Error.
-fn io_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_string()
 }

@@ -134,14 +134,17 @@ pub(super) fn open_gw(
                             lease.host.connected(&lease, sh.now);
                             return Opened::Conn(g, lease, false);
                         }
-                        Err(e) => crate::log_error!("backend register failed: {e}"),
+                        Err(e) => crate::log_error!(
+                            "backend register failed: {}",
+                            crate::sys::strerror(&e)
+                        ),
                     }
                 }
                 Err(e) => {
                     crate::log_error!(
                         "establishing connection failed: socket: {}: {}",
                         lease.addr,
-                        io_text(&e)
+                        crate::sys::strerror(&e)
                     );
                     if a.debug >= 1 {
                         crate::log_error!(
@@ -194,7 +197,7 @@ impl Conn {
         crate::log_error!(
             "establishing connection failed: socket: {}: {}",
             b.gw.addr,
-            io_text(e)
+            crate::sys::strerror(e)
         );
         if b.debug >= 1 {
             crate::log_error!(

@@ -206,7 +206,11 @@ fn send_file(
             Ok(f) => Some(f),
             Err(e) => {
                 if conf.log_request_handling {
-                    crate::log_error!("file open failed: {}: {e}", shown(path.as_bytes()));
+                    crate::log_error!(
+                        "file open failed: {}: {}",
+                        shown(path.as_bytes()),
+                        crate::sys::strerror(&e)
+                    );
                 }
                 let enoent = e.raw_os_error() == Some(libc::ENOENT);
                 return Step::Status(if enoent { 404 } else { 403 });

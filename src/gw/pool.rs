@@ -123,7 +123,10 @@ pub struct HostRt {
     pub stats: Rc<Stats>,
 }
 
-/// Where a request's connection comes from (connection-reuse).
+/// Where a request's connection comes from (connection-reuse). Only ever
+/// a return value, moved once: boxing the connection would cost an
+/// allocation per reuse.
+#[allow(clippy::large_enum_variant)]
 pub enum Slot {
     Idle(super::GwConn),
     New,
@@ -603,7 +606,12 @@ impl HostRt {
             Ok(Some(st)) => st,
             Ok(None) => return false,
             Err(e) => {
-                crate::log_error!("pid {} {} not found: {e}", child.id(), p.state as i32);
+                crate::log_error!(
+                    "pid {} {} not found: {}",
+                    child.id(),
+                    p.state as i32,
+                    crate::sys::strerror(&e)
+                );
                 p.child = None;
                 p.state = ProcState::Died;
                 return false;

@@ -259,12 +259,14 @@ pub fn run(args: &[String]) -> i32 {
         return 255;
     }
     if o.test >= 2 {
-        // server.max-fds is applied (and its failure logged) here too, as
-        // 1.4.69's -tt does before the modules take their settings.
-        crate::sys::apply_max_fds(match cfg.tree.global().values.get("server.max-fds") {
-            Some(config::value::Value::Int(n)) if *n > 0 => *n as u64,
-            _ => 0,
-        });
+        // As 1.4.69's -tt: server.max-fds applied (its failure logged),
+        // then, as root, the chroot and the drop to server.username, so
+        // the modules check their files as the server will see them.
+        crate::sys::apply_max_fds(configured_max_fds(&cfg.tree));
+        if let Err(msg) = drop_root(&|k| global_string(&cfg.tree, k)) {
+            crate::log_error!("{msg}");
+            return 255;
+        }
         // The modules' checks of their settings in each block (1.4.69's
         // set_defaults: alias.url order, dir-listing.exclude patterns,
         // fastcgi.server hosts).
@@ -316,10 +318,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
         }
         let g = &cfg.tree.global().values;
         let gbool = |k: &str| g.get(k).and_then(config::scoped::to_bool).unwrap_or(false);
-        let gstr = |k: &str| match g.get(k) {
-            Some(config::value::Value::Str(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        };
+        let gstr = |k: &str| global_string(&cfg.tree, k);
         let activation = gbool("server.systemd-socket-activation");
         let listeners = if oneshot.is_some() {
             Vec::new()
@@ -351,10 +350,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
         }
         let mut daemon = None;
         // server.max-fds sets RLIMIT_NOFILE while we may still be root.
-        let max_fds = crate::sys::apply_max_fds(match g.get("server.max-fds") {
-            Some(config::value::Value::Int(n)) if *n > 0 => *n as u64,
-            _ => 0,
-        });
+        let max_fds = crate::sys::apply_max_fds(configured_max_fds(&cfg.tree));
         if !restarting {
             if let Err(msg) = drop_root(&gstr) {
                 crate::log_error!("{msg}");
@@ -456,6 +452,22 @@ fn serve(o: Options, args: &[String]) -> i32 {
     }
 }
 
+/// A global string setting that is set and not empty.
+fn global_string(tree: &config::eval::ConfigTree, key: &str) -> Option<String> {
+    match tree.global().values.get(key) {
+        Some(config::value::Value::Str(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// server.max-fds, 0 when unset (the system's limit is kept).
+fn configured_max_fds(tree: &config::eval::ConfigTree) -> u64 {
+    match tree.global().values.get("server.max-fds") {
+        Some(config::value::Value::Int(n)) if *n > 0 => *n as u64,
+        _ => 0,
+    }
+}
+
 /// As root: chroot (server.chroot), then become server.username /
 /// server.groupname, after the listeners are bound (lighttpd's order).
 /// Not root: these settings are ignored, as lighttpd does.
@@ -518,18 +530,13 @@ fn preflight(cfg: &mut Config, module_dir: &str) -> Result<(), config::error::Co
     cfg.load_modules(module_dir)?;
     cfg.check_network_backend()?;
     cfg.check_listeners()?;
-    if crate::sys::getuid() == 0 {
-        let g = &cfg.tree.global().values;
-        let gstr = |k: &str| match g.get(k) {
-            Some(config::value::Value::Str(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        };
-        if let Err(msg) = check_user_group(&gstr) {
-            crate::log_error!("{msg}");
-            return Err(config::error::ConfigError::new(
-                config::error::ErrorKind::Key(String::new()),
-            ));
-        }
+    if crate::sys::getuid() == 0
+        && let Err(msg) = check_user_group(&|k| global_string(&cfg.tree, k))
+    {
+        crate::log_error!("{msg}");
+        return Err(config::error::ConfigError::new(
+            config::error::ErrorKind::Key(String::new()),
+        ));
     }
     cfg.check_module_keys()?;
     Ok(())

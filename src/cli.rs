@@ -106,6 +106,8 @@ pub struct Options {
     pub test: u32,
     pub oneshot: bool,
     pub foreground: bool,
+    /// server.bind = "/dev/stdin": the socket taken from stdin.
+    pub stdin_listener: Option<std::os::fd::OwnedFd>,
 }
 
 /// What parsing argv decided.
@@ -254,8 +256,24 @@ pub fn run(args: &[String]) -> i32 {
         std::mem::forget(o);
         return 0;
     }
+    // server.bind = "/dev/stdin": the socket on stdin is taken now (stdin
+    // and stdout become /dev/null), as 1.4.69 takes it once the config is
+    // read; -tt checks it too.
+    if !o.oneshot && crate::listen::binds_stdin(&cfg.tree) {
+        match crate::sys::take_stdin() {
+            Ok(fd) => o.stdin_listener = Some(fd),
+            Err(e) => {
+                crate::log_error!("getsockname(): {}", crate::sys::strerror(&e));
+                return 255;
+            }
+        }
+    }
+    let Some(cfg) = &mut o.config else {
+        return 255;
+    };
     let module_dir = o.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);
-    if preflight(cfg, module_dir).is_err() {
+    let stdin = o.stdin_listener.as_ref().map(std::os::fd::AsFd::as_fd);
+    if preflight(cfg, module_dir, stdin).is_err() {
         return 255;
     }
     if o.test >= 2 {
@@ -327,6 +345,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 &cfg.tree,
                 activation,
                 kept.take().unwrap_or_default(),
+                o.stdin_listener.take(),
             ) {
                 Ok(l) => l,
                 Err(msg) => {
@@ -435,7 +454,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 Parsed::Run(mut next) if next.config.is_some() => {
                     let module_dir = next.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);
                     if let Some(c) = &mut next.config
-                        && preflight(c, module_dir).is_err()
+                        && preflight(c, module_dir, None).is_err()
                     {
                         return 255;
                     }
@@ -524,12 +543,16 @@ fn check_user_group(gstr: &dyn Fn(&str) -> Option<String>) -> Result<Accounts, S
 
 /// What start-up and `-tt` check after reading: defaults, modules, module
 /// keys.
-fn preflight(cfg: &mut Config, module_dir: &str) -> Result<(), config::error::ConfigError> {
+fn preflight(
+    cfg: &mut Config,
+    module_dir: &str,
+    stdin: Option<std::os::fd::BorrowedFd<'_>>,
+) -> Result<(), config::error::ConfigError> {
     cfg.check_defaults()
         .inspect_err(|_| crate::log_error!("setting default values failed"))?;
     cfg.load_modules(module_dir)?;
     cfg.check_network_backend()?;
-    cfg.check_listeners()?;
+    cfg.check_listeners(stdin)?;
     if crate::sys::getuid() == 0
         && let Err(msg) = check_user_group(&|k| global_string(&cfg.tree, k))
     {

@@ -284,8 +284,18 @@ fn normalize_token(
 /// bound to that address (whose token is written the same way), and two
 /// spellings of one address are one socket. The condition text (`-p`,
 /// the condition trace) is left as written. Err is 1.4.69's message.
-pub fn normalize_socket_conditions(tree: &mut ConfigTree) -> Result<(), String> {
+pub fn normalize_socket_conditions(
+    tree: &mut ConfigTree,
+    stdin: Option<std::os::fd::BorrowedFd<'_>>,
+) -> Result<(), String> {
     let port = server_port(tree);
+    // server.bind = "/dev/stdin": the socket on stdin comes first (nothing
+    // to resolve; it must be a socket).
+    let from_stdin = binds_stdin(tree);
+    if from_stdin && let Some(fd) = stdin {
+        crate::sys::sock_name(fd)
+            .map_err(|e| format!("getsockname(): {}", crate::sys::strerror(&e)))?;
+    }
     for i in 0..tree.blocks.len() {
         let BlockCond::Cond {
             field: Field::ServerSocket,
@@ -303,19 +313,31 @@ pub fn normalize_socket_conditions(tree: &mut ConfigTree) -> Result<(), String> 
             *value = normal;
         }
     }
+    if from_stdin {
+        return Ok(());
+    }
     let v6 = block_bool(tree, 0, "server.use-ipv6").unwrap_or(false);
     let v6only = block_bool(tree, 0, "server.set-v6only").unwrap_or(true);
     normalize_token(&global_token(tree, port), port, v6, v6only).map(|_| ())
 }
 
+/// server.bind = "/dev/stdin": listen on the socket the server was started
+/// with on stdin (inetd's "wait" style) instead of binding one.
+pub fn binds_stdin(tree: &ConfigTree) -> bool {
+    matches!(tree.global().values.get("server.bind"), Some(Value::Str(b)) if b == "/dev/stdin")
+}
+
 /// Every listener the config asks for, reusing inherited sockets.
 ///
 /// `kept` are the sockets of the run before a graceful restart: used again
-/// by address like inherited ones, never bound twice.
+/// by address like inherited ones, never bound twice. `stdin` is the
+/// socket taken from stdin for server.bind = "/dev/stdin" (sys::take_stdin;
+/// None after a restart, when it is among `kept`).
 pub fn open_listeners(
     tree: &ConfigTree,
     activation: bool,
     kept: Vec<Listener>,
+    stdin: Option<std::os::fd::OwnedFd>,
 ) -> Result<Vec<Listener>, String> {
     let port = server_port(tree);
     let mut inherited = inherited_sockets(activation);
@@ -342,10 +364,27 @@ pub fn open_listeners(
             wanted.push((value.clone(), i));
         }
     }
-    if inherited.is_empty() || tree.global().values.get("server.bind").is_some() {
+    let from_stdin = binds_stdin(tree);
+    if !from_stdin && (inherited.is_empty() || tree.global().values.get("server.bind").is_some()) {
         wanted.push((global_token(tree, port), 0));
     }
     let mut out: Vec<Listener> = Vec::new();
+    if let Some(fd) = stdin {
+        let name = crate::sys::sock_name(std::os::fd::AsFd::as_fd(&fd))
+            .map_err(|e| format!("getsockname(): {}", crate::sys::strerror(&e)))?;
+        out.push(match name {
+            crate::sys::SockName::Inet(a) => Listener {
+                socket: StdListener::Tcp(std::net::TcpListener::from(fd)),
+                addr: Some(a),
+                token: a.to_string(),
+            },
+            crate::sys::SockName::Unix(p) => Listener {
+                socket: StdListener::Unix(std::os::unix::net::UnixListener::from(fd)),
+                addr: None,
+                token: p,
+            },
+        });
+    }
     for (token, block) in wanted {
         let value = |key: &str| {
             tree.blocks[block]
@@ -473,7 +512,7 @@ mod tests {
             "server.bind = \"127.0.0.1\"\nserver.port = 0\n",
         ))
         .unwrap();
-        let l = open_listeners(&t, false, Vec::new()).unwrap();
+        let l = open_listeners(&t, false, Vec::new(), None).unwrap();
         assert_eq!(l.len(), 1);
         assert!(l[0].addr.is_some_and(|a| a.ip().is_loopback()));
     }
@@ -492,7 +531,7 @@ mod tests {
         );
         let mut t =
             crate::config::eval::read_config(crate::config::eval::Input::Stdin(&conf)).unwrap();
-        normalize_socket_conditions(&mut t).unwrap();
+        normalize_socket_conditions(&mut t, None).unwrap();
         let values: Vec<(&str, &str)> = t.blocks[1..]
             .iter()
             .map(|b| match &b.cond {
@@ -510,7 +549,7 @@ mod tests {
             [(a.as_str(), ta.as_str()), (b.as_str(), tb.as_str())]
         );
         // The block and server.bind name one address: one socket.
-        let l = open_listeners(&t, false, Vec::new()).unwrap();
+        let l = open_listeners(&t, false, Vec::new(), None).unwrap();
         assert_eq!(
             l.iter().map(|l| l.token.as_str()).collect::<Vec<_>>(),
             [a.as_str()]
@@ -520,7 +559,7 @@ mod tests {
             "$SERVER[\"socket\"] != \"no-such-host.invalid:80\" { }\n",
         ))
         .unwrap();
-        let e = normalize_socket_conditions(&mut t).unwrap_err();
+        let e = normalize_socket_conditions(&mut t, None).unwrap_err();
         assert!(e.starts_with("getaddrinfo failed: ") && e.ends_with("'no-such-host.invalid'"));
     }
 
@@ -533,8 +572,8 @@ mod tests {
         ))
         .unwrap();
         let mut t = t;
-        normalize_socket_conditions(&mut t).unwrap();
-        let l = open_listeners(&t, false, Vec::new()).unwrap();
+        normalize_socket_conditions(&mut t, None).unwrap();
+        let l = open_listeners(&t, false, Vec::new(), None).unwrap();
         set_defer_accept(&t, &l);
         let got: Vec<(String, i32)> = l
             .iter()
@@ -558,7 +597,7 @@ mod tests {
         drop(std::os::unix::net::UnixListener::bind(&p).unwrap()); // a stale socket file
         let conf = format!("server.bind = \"{ps}\"\nserver.socket-perms = \"0660\"\n");
         let t = crate::config::eval::read_config(crate::config::eval::Input::Stdin(&conf)).unwrap();
-        let l = open_listeners(&t, false, Vec::new()).unwrap();
+        let l = open_listeners(&t, false, Vec::new(), None).unwrap();
         assert_eq!(l.len(), 1);
         assert!(l[0].addr.is_none());
         use std::os::unix::fs::PermissionsExt;

@@ -146,6 +146,66 @@ fn unsafe_zeroed_stat() -> libc::stat {
     }
 }
 
+/// server.bind = "/dev/stdin": the listening socket the server was started
+/// with on fd 0 (inetd's "wait" style), moved to a close-on-exec fd above
+/// 2; stdin and stdout become /dev/null, as 1.4.69 does.
+pub fn take_stdin() -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    #[allow(unsafe_code)]
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) takes an fd and returns a new one or -1.
+    let fd = unsafe { libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `fd` is the fresh duplicate made above, owned by nothing else.
+    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    #[allow(unsafe_code)]
+    // SAFETY: dup2 onto fds 0 and 1, which stay open (now /dev/null).
+    unsafe {
+        libc::dup2(null.as_raw_fd(), 0);
+        libc::dup2(null.as_raw_fd(), 1);
+    }
+    Ok(owned)
+}
+
+/// The local address of a socket: an inet address, or a unix socket's path
+/// ("" when it has none).
+pub enum SockName {
+    Inet(std::net::SocketAddr),
+    Unix(String),
+}
+
+/// getsockname(2) of `fd`, read through std's socket types without taking
+/// the fd over.
+pub fn sock_name(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<SockName> {
+    use std::mem::ManuallyDrop;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    #[allow(unsafe_code)]
+    // SAFETY: the fd is borrowed for this call; ManuallyDrop keeps the
+    // listener from closing it.
+    let tcp = ManuallyDrop::new(unsafe { std::net::TcpListener::from_raw_fd(fd.as_raw_fd()) });
+    match tcp.local_addr() {
+        Ok(a) => return Ok(SockName::Inet(a)),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTSOCK | libc::EBADF)) => return Err(e),
+        Err(_) => {}
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: as above.
+    let unix =
+        ManuallyDrop::new(unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd.as_raw_fd()) });
+    let a = unix.local_addr()?;
+    Ok(SockName::Unix(
+        a.as_pathname()
+            .map(|p| crate::http::lossless::from_os(p.as_os_str()).into_owned())
+            .unwrap_or_default(),
+    ))
+}
+
 /// Adopts an inherited listening socket (systemd socket activation):
 /// a TCP listener if the fd is one, else None.
 pub fn tcp_listener_from_fd(fd: i32) -> Option<std::net::TcpListener> {

@@ -188,8 +188,11 @@ impl Config {
     /// Resolves every listener address as 1.4.69's network set-up does
     /// and writes the `$SERVER["socket"]` values as the addresses they
     /// name (listen::normalize_socket_conditions).
-    pub fn check_listeners(&mut self) -> Result<(), ConfigError> {
-        crate::listen::normalize_socket_conditions(&mut self.tree).map_err(|msg| {
+    pub fn check_listeners(
+        &mut self,
+        stdin: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<(), ConfigError> {
+        crate::listen::normalize_socket_conditions(&mut self.tree, stdin).map_err(|msg| {
             crate::log_error!("{msg}");
             reported()
         })

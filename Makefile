@@ -5,7 +5,7 @@ REF     ?= /usr/sbin/lighttpd
 PREFIX  ?= /usr/local
 
 export LIGHTTPD_EXE_PATH ?= $(CURDIR)/$(BIN)
-.PHONY: build dist run test unit t t-dist compare compare-startup compare-http compare-random compare-backend check fuzz bench install clean
+.PHONY: build dist run test unit t t-dist compare compare-startup compare-debian compare-http compare-random compare-backend check fuzz bench install clean
 
 build:
 	$(CARGO) build --release --bins --examples
@@ -19,7 +19,7 @@ dist:
 run: build
 	$(BIN) -D -f conf.d/lighttpd.conf
 
-test: build unit t compare compare-startup compare-http compare-random compare-backend
+test: build unit t compare compare-startup compare-debian compare-http compare-random compare-backend
 
 # The fuzz targets are type-checked too, so an API change cannot leave one
 # that no longer builds (running them is `make fuzz`).
@@ -40,13 +40,19 @@ compare: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-config; \
 	else echo "compare-config: reference $(REF) not installed, skipped"; fi
 
-# 366 raw requests to ours and to the reference on the same config.
-# Starting for real (-D -i 1) on configs that cannot, or can only just,
-# start: exit status and every log line against the reference.
+# Starting for real (-D -i 1, then -tt) on configs that cannot, or can
+# only just, start: exit status and every log line against the reference.
 compare-startup: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) scripts/compare-startup; \
 	else echo "compare-startup: reference $(REF) not installed, skipped"; fi
 
+# The drop-in case: Debian's installed /etc/lighttpd with fastcgi-php, run
+# as the package runs it, ours then the reference (skips itself without
+# root, php-cgi or the package).
+compare-debian: build
+	REF=$(REF) OURS=$(BIN) scripts/compare-debian
+
+# 366 raw requests to ours and to the reference on the same config.
 compare-http: build
 	@if [ -x "$(REF)" ]; then OURS=$(BIN) REF=$(REF) LOGS=1 scripts/compare-with-lighttpd; \
 	else echo "compare-with-lighttpd: reference $(REF) not installed, skipped"; fi

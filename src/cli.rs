@@ -309,10 +309,6 @@ fn serve(o: Options, args: &[String]) -> i32 {
     let mut oneshot = None;
     if o.oneshot {
         match crate::sys::oneshot_input() {
-            crate::sys::OneshotInput::Pipe => {
-                crate::log_error!("lighttpd -1 with pipes on stdin/stdout is not supported");
-                return 255;
-            }
             crate::sys::OneshotInput::Other => {
                 crate::log_error!("lighttpd -1 stdin is not a socket");
                 return 255;
@@ -417,8 +413,11 @@ fn serve(o: Options, args: &[String]) -> i32 {
             }
         }
         // 1.4.69 says it has started before its modules take their
-        // settings (and spawn FastCGI backends), which may still fail.
-        crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
+        // settings (and spawn FastCGI backends), which may still fail;
+        // not for -1.
+        if oneshot.is_none() {
+            crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
+        }
         if o.idle_limit.is_some()
             && matches!(g.get("server.max-worker"), Some(config::value::Value::Int(n)) if *n > 0)
         {

@@ -710,7 +710,7 @@ impl Conn {
         }
         let a = match &self.sock {
             crate::stream::Stream::Tcp(s) => s.local_addr().ok(),
-            crate::stream::Stream::Unix(_) => None,
+            crate::stream::Stream::Unix(_) | crate::stream::Stream::Pipe { .. } => None,
         };
         self.local.set(Some(a));
         a

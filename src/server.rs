@@ -398,7 +398,20 @@ impl Server {
                 let any = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
                 (Stream::Unix(mio::net::UnixStream::from_std(u)), any, 0)
             }
-            OneshotInput::Pipe | OneshotInput::Other => return,
+            OneshotInput::Pipe(rx, tx) => {
+                let rx = mio::unix::pipe::Receiver::from(rx);
+                let tx = mio::unix::pipe::Sender::from(tx);
+                let _ = rx.set_nonblocking(true);
+                let _ = tx.set_nonblocking(true);
+                let any = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+                let pipe = Stream::Pipe {
+                    rx,
+                    tx: Some(tx),
+                    tx_registered: false,
+                };
+                (pipe, any, 0)
+            }
+            OneshotInput::Other => return,
         };
         self.oneshot = true;
         self.sh.oneshot = true;

@@ -11,18 +11,53 @@ use std::os::fd::{AsRawFd, RawFd};
 pub enum Stream {
     Tcp(mio::net::TcpStream),
     Unix(mio::net::UnixStream),
+    /// `lighttpd -1` with pipes: the request read from stdin, the response
+    /// written to stdout (None once shut: the reader sees the end).
+    Pipe {
+        rx: mio::unix::pipe::Receiver,
+        tx: Option<mio::unix::pipe::Sender>,
+        tx_registered: bool,
+    },
+}
+
+fn pipe_closed() -> io::Error {
+    io::Error::from_raw_os_error(libc::EPIPE)
 }
 
 impl Stream {
-    pub fn shutdown_write(&self) {
+    pub fn shutdown_write(&mut self) {
         let _ = match self {
             Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
             Stream::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+            Stream::Pipe { tx, .. } => {
+                *tx = None;
+                Ok(())
+            }
         };
     }
 
     pub fn is_tcp(&self) -> bool {
         matches!(self, Stream::Tcp(_))
+    }
+
+    /// A pipe pair's write side, polled once writable interest is asked
+    /// for (the read side is polled for reading only).
+    fn register_tx(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        if let Stream::Pipe {
+            tx: Some(tx),
+            tx_registered,
+            ..
+        } = self
+            && i.is_writable()
+        {
+            if *tx_registered {
+                tx.reregister(r, t, Interest::WRITABLE)?;
+            } else {
+                tx.register(r, t, Interest::WRITABLE)?;
+                *tx_registered = true;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -31,6 +66,7 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            Stream::Pipe { rx, .. } => rx.read(buf),
         }
     }
 }
@@ -40,6 +76,7 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+            Stream::Pipe { tx, .. } => tx.as_mut().ok_or_else(pipe_closed)?.write(buf),
         }
     }
 
@@ -47,6 +84,7 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write_vectored(bufs),
             Stream::Unix(s) => s.write_vectored(bufs),
+            Stream::Pipe { tx, .. } => tx.as_mut().ok_or_else(pipe_closed)?.write_vectored(bufs),
         }
     }
 
@@ -55,11 +93,14 @@ impl Write for Stream {
     }
 }
 
+/// The fd responses are written to (for a pipe pair, stdout's; -1 once
+/// it is shut).
 impl AsRawFd for Stream {
     fn as_raw_fd(&self) -> RawFd {
         match self {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Pipe { tx, .. } => tx.as_ref().map_or(-1, |t| t.as_raw_fd()),
         }
     }
 }
@@ -69,6 +110,10 @@ impl Source for Stream {
         match self {
             Stream::Tcp(s) => s.register(r, t, i),
             Stream::Unix(s) => s.register(r, t, i),
+            Stream::Pipe { rx, .. } => {
+                rx.register(r, t, Interest::READABLE)?;
+                self.register_tx(r, t, i)
+            }
         }
     }
 
@@ -76,6 +121,10 @@ impl Source for Stream {
         match self {
             Stream::Tcp(s) => s.reregister(r, t, i),
             Stream::Unix(s) => s.reregister(r, t, i),
+            Stream::Pipe { rx, .. } => {
+                rx.reregister(r, t, Interest::READABLE)?;
+                self.register_tx(r, t, i)
+            }
         }
     }
 
@@ -83,6 +132,16 @@ impl Source for Stream {
         match self {
             Stream::Tcp(s) => s.deregister(r),
             Stream::Unix(s) => s.deregister(r),
+            Stream::Pipe {
+                rx,
+                tx,
+                tx_registered,
+            } => {
+                if let (Some(tx), true) = (tx, *tx_registered) {
+                    tx.deregister(r)?;
+                }
+                rx.deregister(r)
+            }
         }
     }
 }

@@ -103,7 +103,9 @@ fn is_stream_socket(fd: i32) -> bool {
 pub enum OneshotInput {
     Tcp(std::net::TcpStream),
     Unix(std::os::unix::net::UnixStream),
-    Pipe,
+    /// stdin a pipe: the request is read from it, the response written to
+    /// stdout (dups of fds 0 and 1).
+    Pipe(std::os::fd::OwnedFd, std::os::fd::OwnedFd),
     Other,
 }
 
@@ -117,7 +119,10 @@ pub fn oneshot_input() -> OneshotInput {
         // SAFETY: fstat writes one `struct stat` into `st`, which we own.
         let rc = unsafe { libc::fstat(0, &mut st) };
         if rc == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO {
-            return OneshotInput::Pipe;
+            return match (dup_above_2(0), dup_above_2(1)) {
+                (Some(rx), Some(tx)) => OneshotInput::Pipe(rx, tx),
+                _ => OneshotInput::Other,
+            };
         }
         return OneshotInput::Other;
     }
@@ -136,6 +141,17 @@ pub fn oneshot_input() -> OneshotInput {
     OneshotInput::Unix(std::os::unix::net::UnixStream::from(
         std::os::fd::OwnedFd::from(t),
     ))
+}
+
+/// A close-on-exec duplicate of `fd` numbered above 2.
+fn dup_above_2(fd: i32) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    #[allow(unsafe_code)]
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) takes an fd and returns a new one or -1.
+    let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    #[allow(unsafe_code)]
+    // SAFETY: `d` is the fresh duplicate made above, owned by nothing else.
+    (d >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(d) })
 }
 
 fn unsafe_zeroed_stat() -> libc::stat {

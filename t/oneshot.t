@@ -1,7 +1,9 @@
 #!/usr/bin/perl
 # lighttpd -1: one connection on stdin (a connected socket, as inetd gives
-# it) is served, then the server exits 0; stdin that is not a socket is
-# refused with lighttpd's message. Expected values are lighttpd 1.4.69's.
+# it, or a pipe with the answers on stdout) is served, then the server
+# exits 0, without the "server started" line; stdin that is neither (a
+# file) is refused with lighttpd's message. Expected values are lighttpd
+# 1.4.69's.
 
 use strict;
 use warnings;
@@ -15,6 +17,14 @@ my $exe = LightyTest::lighttpd_exe();
 my $tmp = tempdir(CLEANUP => 1);
 $ENV{SRCDIR} = srcdir();
 $ENV{ONESHOT_LOG} = "$tmp/error.log";
+# the docroot: t/docroot's hello.txt and a file larger than a pipe holds
+$ENV{ONESHOT_ROOT} = "$tmp/www";
+mkdir "$tmp/www" or die;
+system('cp', srcdir() . '/docroot/hello.txt', "$tmp/www/") == 0 or die;
+open(my $bf, '>', "$tmp/www/big.bin") or die;
+print $bf map { chr($_ % 251) } 1 .. 300_000;
+close $bf;
+my $reference = $exe eq '/usr/sbin/lighttpd';
 my $conf = srcdir() . '/conf/oneshot.conf';
 
 my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1, ReuseAddr => 1) or die $!;
@@ -49,8 +59,30 @@ my $waited = 0;
 for (1 .. 120) { last if waitpid($pid, POSIX::WNOHANG()) == $pid && ($waited = 1); select(undef, undef, undef, 0.1) }
 ok($waited, 'then the server exits');
 is($? >> 8, 0, 'with status 0');
-unlike(strip_log_prefix(LightyTest::slurp_file("$tmp/error.log") // ''), qr/server stopped by/,
-       'no "server stopped by" line for -1');
+unlike(strip_log_prefix(LightyTest::slurp_file("$tmp/error.log") // ''), qr/server (stopped by|started)/,
+       'no "server started" / "server stopped by" line for -1');
+
+# stdin a pipe: the requests read from it, the answers written to stdout
+# (a pipe), the server done when stdin ends
+unlink "$tmp/error.log";
+my $two = "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\nHEAD /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n";
+$r = `printf '$two' | $exe -D -1 -f $conf`;
+is($? >> 8, 0, 'pipes: exit 0 once stdin ends');
+@resp = split /(?=^HTTP\/1\.1 )/m, $r;
+is(scalar @resp, 2, 'pipes: two requests, two answers on stdout');
+like($resp[0] // '', qr{\AHTTP/1\.1 200 OK\r\n.*\r\n\r\n\Q$hello\E\z}s, '... the GET with its body');
+like($resp[1] // '', qr{\AHTTP/1\.1 200 OK\r\n.*^Content-Length: 28\r\n.*\r\n\r\n\z}ms, '... the HEAD without');
+unlike(strip_log_prefix(LightyTest::slurp_file("$tmp/error.log") // ''), qr/server (stopped by|started)/,
+       'pipes: no "server started" / "server stopped by" line');
+$r = `printf 'GET /big.bin HTTP/1.0\r\n\r\n' | $exe -D -1 -f $conf | tail -c 300000 | cmp - $tmp/www/big.bin && echo same`;
+is($r, "same\n", 'pipes: a file larger than the pipe holds comes whole');
+SKIP: {
+    skip 'stdout a regular file: 1.4.69 spins on "fdevent event_set failed" (doc/compat.md)', 2 if $reference;
+    system("printf 'GET /big.bin HTTP/1.0\\r\\n\\r\\n' | timeout 10 $exe -D -1 -f $conf > $tmp/out");
+    is($? >> 8, 0, 'stdout a regular file: exit 0');
+    my $head = index(LightyTest::slurp_file("$tmp/out") // '', "\r\n\r\n") + 4;
+    ok($head > 4 && -s "$tmp/out" == $head + 300_000, '... the whole answer written there');
+}
 
 # stdin a regular file: refused
 open(my $null, '<', '/dev/null') or die;

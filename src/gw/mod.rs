@@ -316,6 +316,8 @@ impl GwConn {
         let err = match &self.sock {
             Stream::Tcp(s) => s.take_error()?,
             Stream::Unix(s) => s.take_error()?,
+            // (backend connections are sockets)
+            Stream::Pipe { .. } => None,
         };
         if let Some(e) = err {
             return Err(e);
@@ -323,6 +325,7 @@ impl GwConn {
         let connected = match &self.sock {
             Stream::Tcp(s) => s.peer_addr().is_ok(),
             Stream::Unix(s) => s.peer_addr().is_ok(),
+            Stream::Pipe { .. } => true,
         };
         if connected {
             self.state = GwState::Write;

@@ -268,9 +268,6 @@ pub fn run(args: &[String]) -> i32 {
             }
         }
     }
-    let Some(cfg) = &mut o.config else {
-        return 255;
-    };
     let module_dir = o.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);
     let stdin = o.stdin_listener.as_ref().map(std::os::fd::AsFd::as_fd);
     if preflight(cfg, module_dir, stdin).is_err() {

@@ -170,8 +170,8 @@ pub fn resolve_listen(
 
 /// IPV6_V6ONLY for an IPv6 listener, as 1.4.69 sets it: on with
 /// server.set-v6only (the default); with it off, left to the system (the
-/// warning is normalize_token's); server.v4mapped, when set, decides (enabled: off, so IPv4
-/// clients arrive as ::ffff:a.b.c.d; disabled: on).
+/// warning is normalize_token's); server.v4mapped, when set, decides
+/// (enabled: off, so IPv4 clients arrive as ::ffff:a.b.c.d; disabled: on).
 fn v6only_setting(set_v6only: Option<bool>, v4mapped: Option<bool>) -> Option<bool> {
     let mut v6only = set_v6only.unwrap_or(true).then_some(true);
     if let Some(m) = v4mapped {

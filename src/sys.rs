@@ -166,16 +166,8 @@ fn unsafe_zeroed_stat() -> libc::stat {
 /// with on fd 0 (inetd's "wait" style), moved to a close-on-exec fd above
 /// 2; stdin and stdout become /dev/null, as 1.4.69 does.
 pub fn take_stdin() -> std::io::Result<std::os::fd::OwnedFd> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    #[allow(unsafe_code)]
-    // SAFETY: fcntl(F_DUPFD_CLOEXEC) takes an fd and returns a new one or -1.
-    let fd = unsafe { libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    #[allow(unsafe_code)]
-    // SAFETY: `fd` is the fresh duplicate made above, owned by nothing else.
-    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    use std::os::fd::AsRawFd;
+    let owned = dup_above_2(0).ok_or_else(std::io::Error::last_os_error)?;
     let null = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -253,7 +253,7 @@ my $USAGE_OPTS = [qw(-f -m -i -1 -p -t -tt -D -v -V -h)];
 # warned about; -tt is left as 1.4.69 has it. (1.4.69 runs them: skipped.)
 SKIP: {
     skip 'the reference implements these modules', 5 if $EXE =~ m{^/usr/s?bin/};
-    my $port = LightyTest::_free_port();
+    my $port = LightyTest::free_port();
     my $base = qq{server.document-root = "/tmp"\nserver.bind = "127.0.0.1"\nserver.port = $port\n};
     my $auth = $base . qq{server.modules = ("mod_auth")\n}
         . qq{auth.require = ( "/" => ( "method" => "basic", "realm" => "r", "require" => "valid-user" ) )\n};
@@ -278,7 +278,7 @@ SKIP: {
 # be had (strerror's text, no more), and that it exits 255.
 {
     my $dir = LightyTest::_new_tmpdir('startfail');
-    my $port = LightyTest::_free_port();
+    my $port = LightyTest::free_port();
     my $base = qq{server.document-root = "/tmp"\nserver.bind = "127.0.0.1"\nserver.port = $port\n};
     my $reference = ($EXE =~ m{^/usr/s?bin/});
     my $start = sub { run(args => ['-D', '-f', '-'], stdin => $base . $_[0], timeout => 10) };

@@ -14,7 +14,7 @@ use warnings;
 use Test::More;
 use POSIX ();
 use IO::Socket::INET;
-use LightyTest qw(topdir);
+use LightyTest qw(topdir free_port);
 
 my $resp = topdir() . '/target/release/examples/fcgi_responder';
 my $php = '/usr/bin/php-cgi';
@@ -24,13 +24,6 @@ plan skip_all => 'php-cgi is not installed (.ci/run installs it)' unless -x $php
 plan skip_all => 'connection-pipelining is ours; lighttpd 1.4.69 has no such option'
     if LightyTest::lighttpd_exe() =~ m{^/usr/s?bin/};
 
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
-                                  Listen => 1, ReuseAddr => 1) or die "no port: $!";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
 my %port = (p => free_port(), k => free_port(), t => free_port());
 my %pid;
 for my $name (keys %port) {

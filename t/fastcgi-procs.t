@@ -93,7 +93,7 @@ $tf->stop_proc;
 # tested, as that depends on the machine's load.)
 {
     my $dir = LightyTest::_new_tmpdir('spawnfail');
-    my $port = LightyTest::_free_port();
+    my $port = LightyTest::free_port();
     open(my $fh, '>', "$dir/noexec") or die $!;
     close $fh;
     my $hint = "If you're trying to run your app as a FastCGI backend, make sure you're using the FastCGI-enabled "

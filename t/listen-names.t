@@ -10,16 +10,8 @@ use strict;
 use warnings;
 use Test::More;
 use IO::Socket::INET;
-use LightyTest qw(strip_log_prefix);
+use LightyTest qw(strip_log_prefix free_port);
 
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
 
 my $port2 = free_port();
 my $tf = LightyTest->new(config => 'listen-names.conf', socket_activation => 0,

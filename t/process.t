@@ -18,7 +18,7 @@ use Test::More;
 use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
-use LightyTest qw(srcdir lighttpd_exe slurp_file strip_log_prefix run_lighttpd);
+use LightyTest qw(srcdir lighttpd_exe slurp_file strip_log_prefix run_lighttpd free_port);
 
 plan skip_all => 'LIGHTTPD_RS_NO_HTTP is set: HTTP serving not implemented yet'
     if $ENV{LIGHTTPD_RS_NO_HTTP};
@@ -30,14 +30,6 @@ $SIG{PIPE} = 'IGNORE';
 my $hello = slurp_file(srcdir() . '/docroot/hello.txt');
 my $me = $$;
 
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
 
 # alive and not a zombie (a daemon is not our child: we cannot reap it)
 sub proc_alive {

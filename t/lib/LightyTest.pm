@@ -26,6 +26,7 @@ our $VERSION = '0.01';
 our @EXPORT_OK = qw(
     lighttpd_exe srcdir topdir run_lighttpd strip_log_prefix log_messages
     slurp_file parse_responses responder_exe start_responder responder_socket
+    free_port
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -322,10 +323,11 @@ sub _diag_logs {
     _diag_text("lighttpd error log ($self->{ERROR_LOG})", $self->error_log);
 }
 
-sub _free_port {
+# A TCP port on 127.0.0.1 that nothing listens on now.
+sub free_port {
     my $s = IO::Socket::INET->new(
         LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
-        Listen => 1, ReuseAddr => 1) or return undef;
+        Listen => 1, ReuseAddr => 1) or die "no free port: $!";
     my $port = $s->sockport;
     close $s;
     return $port;
@@ -376,7 +378,7 @@ sub start_proc {
         }
         $self->{PORT} = $lsock->sockport;
     } else {
-        $self->{PORT} = _free_port();
+        $self->{PORT} = free_port();
         if (!$self->{PORT}) {
             _diag("LightyTest: cannot find a free port: $!");
             return -1;

@@ -232,14 +232,18 @@ fn global_token(tree: &ConfigTree, port: u16) -> String {
     }
 }
 
-/// A switch in block `index` (its own value, else the global one): the
-/// settings 1.4.69 reads for the socket a block sets up.
-fn block_bool(tree: &ConfigTree, index: usize, key: &str) -> Option<bool> {
+/// A setting of block `index` (its own value, else the global one): what
+/// 1.4.69 reads for the socket a block sets up.
+fn block_value<'t>(tree: &'t ConfigTree, index: usize, key: &str) -> Option<&'t Value> {
     tree.blocks[index]
         .values
         .get(key)
         .or_else(|| tree.global().values.get(key))
-        .and_then(crate::config::scoped::to_bool)
+}
+
+/// A switch of block `index`, as block_value.
+fn block_bool(tree: &ConfigTree, index: usize, key: &str) -> Option<bool> {
+    block_value(tree, index, key).and_then(crate::config::scoped::to_bool)
 }
 
 /// A listener token resolved and written as 1.4.69 writes the address it
@@ -386,12 +390,7 @@ pub fn open_listeners(
         });
     }
     for (token, block) in wanted {
-        let value = |key: &str| {
-            tree.blocks[block]
-                .values
-                .get(key)
-                .or_else(|| tree.global().values.get(key))
-        };
+        let value = |key: &str| block_value(tree, block, key);
         let switch = |key: &str| block_bool(tree, block, key);
         // server.listen-backlog (default 1024) for the sockets we bind.
         let backlog = match value("server.listen-backlog") {
@@ -561,6 +560,29 @@ mod tests {
         .unwrap();
         let e = normalize_socket_conditions(&mut t, None).unwrap_err();
         assert!(e.starts_with("getaddrinfo failed: ") && e.ends_with("'no-such-host.invalid'"));
+    }
+
+    #[test]
+    fn a_socket_block_has_its_own_perms() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("lrs-perms-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.sock"), dir.join("b.sock"));
+        let conf = format!(
+            "server.bind = \"{}\"\nserver.socket-perms = \"0666\"\n\
+             $SERVER[\"socket\"] == \"{}\" {{ server.socket-perms = \"0600\" }}\n",
+            a.display(),
+            b.display()
+        );
+        let mut t =
+            crate::config::eval::read_config(crate::config::eval::Input::Stdin(&conf)).unwrap();
+        normalize_socket_conditions(&mut t, None).unwrap();
+        let l = open_listeners(&t, false, Vec::new(), None).unwrap();
+        assert_eq!(l.len(), 2);
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&a), mode(&b)), (0o666, 0o600));
+        drop(l);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -320,6 +320,11 @@ impl Server {
         };
         let now = now_secs();
         let registry = poll.registry().try_clone()?;
+        // "fam" and "inotify" are served as "simple" (doc/compat.md).
+        let always_stat = matches!(
+            cfg.tree.global().values.get("server.stat-cache-engine"),
+            Some(crate::config::value::Value::Str(e)) if e == "disable" || e == "none"
+        );
         // Counted once: what else the server opens is counted as it goes.
         let base_fds = std::fs::read_dir("/proc/self/fd")
             .map(|d| d.count().saturating_sub(1))
@@ -341,9 +346,12 @@ impl Server {
                 // Each cached file can hold a descriptor: a quarter of the
                 // fd budget at most, so a site with many files cannot run
                 // the server out of descriptors (with a 1024 limit, 256).
-                stat_cache: std::cell::RefCell::new(crate::stat_cache::StatCache::with_limit(
-                    (max_fds / 4).min(crate::stat_cache::MAX_ENTRIES),
-                )),
+                stat_cache: std::cell::RefCell::new(
+                    crate::stat_cache::StatCache::with_limit(
+                        (max_fds / 4).min(crate::stat_cache::MAX_ENTRIES),
+                    )
+                    .always_stat(always_stat),
+                ),
                 rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
                 registry,
                 gw,

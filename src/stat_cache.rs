@@ -1,9 +1,14 @@
 //! A stat and open-file cache for static files, like lighttpd's "simple"
 //! stat-cache engine: an entry is trusted for the second it was made in and
 //! checked again (stat) in any later second (a failed stat is never
-//! trusted); an open file descriptor and,
-//! for small files, the contents are kept while the file's identity (device,
-//! inode, size, mtime) is unchanged. Saves open/stat/close/pread per request.
+//! trusted); with server.stat-cache-engine "disable" every look-up is a
+//! stat. An open file descriptor is kept while the file's identity (device,
+//! inode, size, mtime, ctime) is unchanged, and so are the contents of a
+//! small file, read once, if the file had not changed in the second before
+//! they were read (a write in the same clock tick as the last one leaves
+//! mtime and ctime as they were, so contents read in that second may be
+//! older than the file: they are read again at the next stat). Saves
+//! open/stat/close/pread per request.
 
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
@@ -52,6 +57,9 @@ pub struct Cached {
     /// The cache's count of open files.
     count: Rc<std::cell::Cell<usize>>,
     bytes: Option<Rc<[u8]>>,
+    /// The file's ctime was more than a second in the past when `bytes`
+    /// were read: they stay good while the identity does.
+    bytes_settled: bool,
     last_modified: Option<Rc<str>>,
     /// The ETag and the etag.use-* flags it was made with.
     etag: Option<(crate::http::etag::EtagFlags, Option<Rc<str>>)>,
@@ -64,6 +72,7 @@ impl Cached {
             file: None,
             count: count.clone(),
             bytes: None,
+            bytes_settled: false,
             last_modified: None,
             etag: None,
         }
@@ -114,6 +123,10 @@ impl Cached {
         let mut buf = vec![0u8; self.meta.len() as usize];
         f.read_exact_at(&mut buf, 0).ok()?;
         let b: Rc<[u8]> = Rc::from(buf);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.bytes_settled = self.meta.ctime() < now - 1;
         self.bytes = Some(b.clone());
         Some(b)
     }
@@ -133,6 +146,9 @@ pub struct StatCache {
     /// More entries than this and the cache starts over. Each entry can
     /// hold an open file, so the server sets it from its fd budget.
     max_entries: usize,
+    /// server.stat-cache-engine "disable": no entry is trusted without a
+    /// stat.
+    always_stat: bool,
 }
 
 impl Default for StatCache {
@@ -147,6 +163,8 @@ fn same_file(a: &Metadata, b: &Metadata) -> bool {
         && a.len() == b.len()
         && a.mtime() == b.mtime()
         && a.mtime_nsec() == b.mtime_nsec()
+        && a.ctime() == b.ctime()
+        && a.ctime_nsec() == b.ctime_nsec()
 }
 
 impl StatCache {
@@ -157,7 +175,15 @@ impl StatCache {
             entries: Vec::new(),
             open_files: Rc::default(),
             max_entries: max_entries.max(1),
+            always_stat: false,
         }
+    }
+
+    /// server.stat-cache-engine = "disable" (or "none"): every look-up
+    /// asks the file system, as 1.4.69 does then.
+    pub fn always_stat(mut self, on: bool) -> StatCache {
+        self.always_stat = on;
+        self
     }
 
     /// How many files the cache holds open now.
@@ -172,13 +198,22 @@ impl StatCache {
             // A failure is not trusted even within its second: a file
             // created right after a 404 is served at once, as lighttpd
             // keeps no entry for a path it could not stat.
-            Some(&i) if self.entries[i].at == now && self.entries[i].result.is_ok() => i,
+            Some(&i)
+                if !self.always_stat
+                    && self.entries[i].at == now
+                    && self.entries[i].result.is_ok() =>
+            {
+                i
+            }
             Some(&i) => {
                 // Keep the open fd and contents if the file is the same.
                 let e = &mut self.entries[i];
                 e.result = match std::fs::metadata(crate::http::lossless::to_path(path)) {
                     Ok(meta) => match std::mem::replace(&mut e.result, Err(0)) {
-                        Ok(c) if same_file(&c.meta, &meta) => Ok(Cached { meta, ..c }),
+                        Ok(c) if same_file(&c.meta, &meta) => {
+                            let bytes = c.bytes.filter(|_| c.bytes_settled);
+                            Ok(Cached { meta, bytes, ..c })
+                        }
                         _ => Ok(Cached::new(meta, &self.open_files)),
                     },
                     Err(e) => Err(stat_errno(&e)),
@@ -247,6 +282,38 @@ mod tests {
         // Within the same second a missing file is looked for again.
         std::fs::write(&p, b"back").unwrap();
         assert_eq!(c.stat(&ps, 102).unwrap().meta.len(), 4);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn contents_outlive_their_second_only_once_the_file_has_settled() {
+        let dir = std::env::temp_dir().join(format!("lrs-scs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (fresh, old) = (dir.join("fresh"), dir.join("old"));
+        std::fs::write(&old, b"old").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        std::fs::write(&fresh, b"new").unwrap();
+        let mut c = StatCache::default();
+        for (p, kept) in [(&fresh, false), (&old, true)] {
+            let p = p.to_str().unwrap();
+            let first = c.stat(p, 100).unwrap().small_bytes(p).unwrap();
+            // Within the second the same contents are served.
+            let again = c.stat(p, 100).unwrap().small_bytes(p).unwrap();
+            assert!(Rc::ptr_eq(&first, &again));
+            // In a later second the file is the same (device, inode, size,
+            // mtime, ctime): a file written a moment before the read may
+            // have been written again in the same clock tick, so its
+            // contents are read again; an older one's are kept.
+            let later = c.stat(p, 101).unwrap().small_bytes(p).unwrap();
+            assert_eq!(Rc::ptr_eq(&first, &later), kept, "{p}");
+            assert_eq!(first, later);
+        }
+        // "disable": no look-up is answered without a stat.
+        let mut d = StatCache::default().always_stat(true);
+        let p = fresh.to_str().unwrap();
+        assert_eq!(d.stat(p, 100).unwrap().meta.len(), 3);
+        std::fs::write(&fresh, b"longer").unwrap();
+        assert_eq!(d.stat(p, 100).unwrap().meta.len(), 6);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -42,8 +42,12 @@ pub enum WriteStatus {
     /// The write budget of this round is spent; more is queued and the
     /// socket may still take it (the connection yields to others).
     Budget,
-    /// The peer is gone or the file failed.
+    /// The peer is gone (EPIPE, ECONNRESET): nothing to log.
     Error,
+    /// The write failed on our side (the file shrank under us, or an
+    /// error other than the peer's going); the reason is logged, as
+    /// 1.4.69 logs it, and the connection is to be closed.
+    Failed,
     /// kbytes-per-second: the second's allowance is spent; the tick lets
     /// the connection write again.
     Throttled,
@@ -215,8 +219,12 @@ impl ChunkQueue {
                 Some(Chunk::File { file, off, len }) => {
                     let left = budget.saturating_sub(self.written - start);
                     let n = (*len).min(SENDFILE_MAX as u64).min(left) as usize;
-                    match crate::sys::sendfile(sock.as_raw_fd(), file.as_raw_fd(), *off, n) {
-                        Ok(0) => return WriteStatus::Error, // file shrank under us
+                    let fd = sock.as_raw_fd();
+                    match crate::sys::sendfile(fd, file.as_raw_fd(), *off, n) {
+                        Ok(0) => {
+                            crate::log_error!("sendfile(): fd: {fd} file truncated");
+                            return WriteStatus::Failed;
+                        }
                         Ok(w) => {
                             *off += w as u64;
                             *len -= w as u64;
@@ -229,7 +237,7 @@ impl ChunkQueue {
                             return WriteStatus::WouldBlock;
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(_) => return WriteStatus::Error,
+                        Err(e) => return write_error(&e, "sendfile(): fd:", fd),
                     }
                 }
                 Some(Chunk::Mem { .. }) => {
@@ -294,10 +302,22 @@ impl ChunkQueue {
                             return WriteStatus::WouldBlock;
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(_) => return WriteStatus::Error,
+                        Err(e) => return write_error(&e, "write failed:", sock.as_raw_fd()),
                     }
                 }
             }
+        }
+    }
+}
+
+/// A failed write to the client: the peer's going (EPIPE, ECONNRESET,
+/// ENOTCONN) is not logged; anything else is, as `<what> <fd>: <strerror>`.
+fn write_error(e: &std::io::Error, what: &str, fd: i32) -> WriteStatus {
+    match e.raw_os_error() {
+        Some(libc::EPIPE | libc::ECONNRESET | libc::ENOTCONN) => WriteStatus::Error,
+        _ => {
+            crate::log_error!("{what} {fd}: {}", crate::sys::strerror(e));
+            WriteStatus::Failed
         }
     }
 }

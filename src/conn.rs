@@ -869,7 +869,7 @@ impl Conn {
             }
             WriteStatus::WouldBlock => self.writable = false,
             WriteStatus::Budget => self.yielded = true,
-            WriteStatus::Error => self.state = State::Closed,
+            WriteStatus::Error | WriteStatus::Failed => self.state = State::Closed,
             WriteStatus::Throttled => {}
         }
     }
@@ -906,6 +906,13 @@ impl Conn {
                 self.watch_writable(sh);
             }
             WriteStatus::Budget => self.yielded = true,
+            WriteStatus::Failed => {
+                crate::log_error!(
+                    "connection closed: write failed on fd {}",
+                    self.sock.as_raw_fd()
+                );
+                self.state = State::Closed;
+            }
             _ => {}
         }
         st

@@ -285,6 +285,7 @@ pub fn run(args: &[String]) -> i32 {
         // The modules' checks of their settings in each block (1.4.69's
         // set_defaults: alias.url order, dir-listing.exclude patterns,
         // fastcgi.server hosts).
+        configured_max_worker(&cfg.tree);
         if let Err(e) = crate::reqconf::CompiledConf::compile(&cfg.tree, &cfg.modules.modules) {
             crate::log_error!("{e}");
             crate::log_error!("{}", crate::server::plugins_failed());
@@ -415,49 +416,88 @@ fn serve(o: Options, args: &[String]) -> i32 {
         if oneshot.is_none() {
             crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
         }
-        if o.idle_limit.is_some()
-            && matches!(g.get("server.max-worker"), Some(config::value::Value::Int(n)) if *n > 0)
-        {
+        let max_worker = configured_max_worker(&cfg.tree);
+        let unknown = cfg.unknown_keys();
+        let failed = |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                crate::log_error!("{e}");
+            } else {
+                crate::log_error!("server start-up failed: {}", crate::sys::strerror(&e));
+            }
+            255
+        };
+        let chroot = g.get("server.chroot").is_some();
+        let prepared = match crate::server::Server::prepare(cfg) {
+            Ok(p) => p,
+            Err(e) => return failed(e),
+        };
+        warn_unknown_keys(&unknown);
+        // -i turns server.max-worker off (after the modules took their
+        // settings, which it still shaped), as 1.4.69.
+        if o.idle_limit.is_some() && max_worker > 0 {
             crate::log_error!(
                 "server idle time limit command line option disables server.max-worker config file option."
             );
         }
-        let unknown = cfg.unknown_keys();
-        let mut server = match crate::server::Server::new(cfg, listeners, o.idle_limit, max_fds) {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                crate::log_error!("{e}");
-                return 255;
+        let mut worker = false;
+        if max_worker > 0 && o.idle_limit.is_none() && oneshot.is_none() {
+            // The daemon's parent learns of the start before any worker
+            // is forked (as 1.4.69).
+            if let Some(d) = daemon.take() {
+                d.ready();
             }
-            Err(e) => {
-                crate::log_error!("server start-up failed: {}", crate::sys::strerror(&e));
-                return 255;
+            match crate::workers::supervise(max_worker, &prepared.gw, !chroot) {
+                crate::workers::Role::Worker => {
+                    prepared.gw.forget_children();
+                    worker = true;
+                }
+                crate::workers::Role::Exit(code) => {
+                    prepared.gw.shutdown(false);
+                    if let Some(p) = &pid_file {
+                        let _ = std::fs::remove_file(crate::http::lossless::to_path(p));
+                    }
+                    return code;
+                }
+                crate::workers::Role::Restart => {
+                    prepared.gw.shutdown(true);
+                    kept = Some(listeners);
+                    match reread(args) {
+                        Some(next) => {
+                            o = next;
+                            continue;
+                        }
+                        None => return 255,
+                    }
+                }
             }
-        };
-        warn_unknown_keys(&unknown);
+        }
+        let mut server =
+            match crate::server::Server::new(prepared, listeners, o.idle_limit, max_fds) {
+                Ok(s) => s,
+                Err(e) => return failed(e),
+            };
+        if worker {
+            // Its own handlers are in place: what was sent meanwhile comes.
+            server.worker = true;
+            crate::sys::block_server_signals(false);
+            return server.run();
+        }
         if let Some(input) = oneshot.take() {
             server.adopt_oneshot(input);
         }
-        if let Some(d) = daemon {
+        if let Some(d) = daemon.take() {
             d.ready();
         }
         let code = server.run();
         kept = server.take_restart();
         drop(server);
         if kept.is_some() {
-            // The config is read again, with the same command line.
-            match parse_args(args) {
-                Parsed::Run(mut next) if next.config.is_some() => {
-                    let module_dir = next.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);
-                    if let Some(c) = &mut next.config
-                        && preflight(c, module_dir, None).is_err()
-                    {
-                        return 255;
-                    }
-                    o = *next;
+            match reread(args) {
+                Some(next) => {
+                    o = next;
                     continue;
                 }
-                _ => return 255,
+                None => return 255,
             }
         }
         if let Some(p) = &pid_file {
@@ -465,6 +505,34 @@ fn serve(o: Options, args: &[String]) -> i32 {
         }
         return code;
     }
+}
+
+/// A graceful restart: the config is read again, with the same command
+/// line (None: it failed, and said why).
+fn reread(args: &[String]) -> Option<Options> {
+    match parse_args(args) {
+        Parsed::Run(mut next) if next.config.is_some() => {
+            let module_dir = next.module_dir.as_deref().unwrap_or(DEFAULT_MODULE_DIR);
+            if let Some(c) = &mut next.config
+                && preflight(c, module_dir, None).is_err()
+            {
+                return None;
+            }
+            Some(*next)
+        }
+        _ => None,
+    }
+}
+
+/// server.max-worker (0 when not set); bin-path FastCGI hosts are told
+/// (their procs are then started all at once, shared by the workers).
+fn configured_max_worker(tree: &config::eval::ConfigTree) -> usize {
+    let n = match tree.global().values.get("server.max-worker") {
+        Some(config::value::Value::Int(n)) if *n > 0 => *n as usize,
+        _ => 0,
+    };
+    crate::gw::config::set_max_worker(n > 0);
+    n
 }
 
 /// A global string setting that is set and not empty.

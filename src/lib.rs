@@ -22,6 +22,7 @@ pub mod server;
 pub mod stat_cache;
 pub mod stream;
 pub mod sys;
+pub mod workers;
 
 /// The Server header and `server started (...)` text, as lighttpd 1.4.69's.
 pub const DEFAULT_SERVER_TAG: &str = "lighttpd/1.4.69";

@@ -249,6 +249,9 @@ pub struct Server {
     stop_by: (u32, i32),
     /// `-1`: one connection from stdin, then exit.
     oneshot: bool,
+    /// A server.max-worker worker: SIGUSR1 is the parent's to act on
+    /// (it sends SIGINT to the workers), so it is ignored here.
+    pub worker: bool,
 }
 
 fn now_secs() -> i64 {
@@ -261,13 +264,38 @@ fn now_secs() -> i64 {
 /// How the loop ended: 0, or 1 when connections were still open.
 pub type ExitCode = i32;
 
+/// What the modules made of the configuration, with the FastCGI
+/// backends started: done once, before server.max-worker forks the
+/// workers that share it (src/workers.rs).
+pub struct Prepared {
+    pub cfg: Config,
+    compiled: CompiledConf,
+    pub gw: crate::gw::pool::Pool,
+}
+
 impl Server {
+    /// The modules take their settings (1.4.69's set_defaults): the
+    /// request config is compiled and bin-path backends are started.
+    pub fn prepare(cfg: Config) -> std::io::Result<Prepared> {
+        let compiled = CompiledConf::compile(&cfg.tree, &cfg.modules.modules).map_err(|e| {
+            crate::log_error!("{e}");
+            plugins_failed()
+        })?;
+        let gw =
+            crate::gw::pool::Pool::start(&compiled.fastcgi_hosts(), now_secs()).map_err(|e| {
+                e.lines().for_each(|l| crate::log_error!("{l}"));
+                plugins_failed()
+            })?;
+        Ok(Prepared { cfg, compiled, gw })
+    }
+
     pub fn new(
-        cfg: Config,
+        prepared: Prepared,
         listeners: Vec<Listener>,
         idle_limit: Option<i64>,
         max_fds: usize,
     ) -> std::io::Result<Self> {
+        let Prepared { cfg, compiled, gw } = prepared;
         let poll = Poll::new()?;
         let mut ls = Vec::new();
         let mut tokens = Vec::new();
@@ -278,17 +306,8 @@ impl Server {
             ls.push(Some(m));
             tokens.push(l.token);
         }
-        let compiled = CompiledConf::compile(&cfg.tree, &cfg.modules.modules).map_err(|e| {
-            crate::log_error!("{e}");
-            plugins_failed()
-        })?;
         let parse_opts = parse_opts(&cfg);
         let upload_dirs = std::rc::Rc::new(upload_dirs(&cfg));
-        let gw =
-            crate::gw::pool::Pool::start(&compiled.fastcgi_hosts(), now_secs()).map_err(|e| {
-                e.lines().for_each(|l| crate::log_error!("{l}"));
-                plugins_failed()
-            })?;
         let (read, write) = std::os::unix::net::UnixStream::pair()?;
         read.set_nonblocking(true)?;
         write.set_nonblocking(true)?;
@@ -376,6 +395,7 @@ impl Server {
             kept: Vec::new(),
             stop_by: (0, 0),
             oneshot: false,
+            worker: false,
         })
     }
 
@@ -631,6 +651,7 @@ impl Server {
                     crate::log_error!("server stopped by UID = {uid} PID = {pid}");
                     return Some(1);
                 }
+                SIGUSR1 if self.worker => {}
                 SIGINT | SIGUSR1 if self.sh.graceful => {}
                 SIGINT | SIGUSR1 => {
                     // SIGUSR1: a graceful restart, except in a chroot

@@ -679,6 +679,58 @@ pub fn kill(pid: u32, sig: i32) {
     }
 }
 
+/// fork(2) for server.max-worker: Ok(None) in the child, Ok(Some(pid)) in
+/// the parent.
+pub fn fork() -> std::io::Result<Option<u32>> {
+    #[allow(unsafe_code)]
+    // SAFETY: the server is single-threaded (no thread is ever started),
+    // so the child's copy of our state is consistent.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        -1 => Err(std::io::Error::last_os_error()),
+        0 => Ok(None),
+        p => Ok(Some(p as u32)),
+    }
+}
+
+/// waitpid(pid, WNOHANG): whether child `pid` has exited (and so was
+/// reaped); an error (not our child) counts as gone.
+pub fn reaped(pid: u32) -> bool {
+    let mut status = 0;
+    #[allow(unsafe_code)]
+    // SAFETY: waitpid writes the status into our local.
+    let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
+    r != 0
+}
+
+/// Blocks (or unblocks) the signals the server handles, so that one sent
+/// to a new worker between fork() and its own handlers stays pending
+/// until the worker's loop can take it.
+pub fn block_server_signals(block: bool) {
+    #[allow(unsafe_code)]
+    // SAFETY: sigset operations on a local set; sigprocmask only changes
+    // this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGHUP,
+            libc::SIGUSR1,
+            libc::SIGCHLD,
+        ] {
+            libc::sigaddset(&mut set, sig);
+        }
+        let how = if block {
+            libc::SIG_BLOCK
+        } else {
+            libc::SIG_UNBLOCK
+        };
+        libc::sigprocmask(how, &set, std::ptr::null_mut());
+    }
+}
+
 /// Removes variables from our environment (LISTEN_PID, LISTEN_FDS ...),
 /// which edition 2024 marks unsafe: sound here because it runs at start-up,
 /// before any other thread exists.

@@ -111,6 +111,18 @@ pub struct GwExt {
     pub note_sent: std::cell::Cell<bool>,
 }
 
+thread_local! {
+    /// server.max-worker is set (and not turned off by -i): bin-path hosts
+    /// start max-procs procs at once (set by the caller before the
+    /// configuration's modules read their settings).
+    static MAX_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether server.max-worker workers will share the backends.
+pub fn set_max_worker(on: bool) {
+    MAX_WORKER.set(on);
+}
+
 /// Reads a `*.server` array. `module` names the key in messages
 /// ("fastcgi.server"), `codec` is the protocol its hosts speak; warnings
 /// are pushed, errors are fatal.
@@ -308,6 +320,12 @@ fn parse_host(
         }
     }
     h.min_procs = h.min_procs.min(h.max_procs);
+    if h.bin_path.is_some() && h.min_procs < h.max_procs && MAX_WORKER.get() {
+        // The workers share the procs the parent starts: no adaptive
+        // spawning (a worker cannot start procs for the others).
+        warnings.push("adaptive backend spawning disabled (server.max_worker is non-zero)".into());
+        h.min_procs = h.max_procs;
+    }
     // An unlabeled host is shown as 1.4.69 shows it: "(null)".
     let shown = if label.is_empty() { "(null)" } else { label };
     let near = format!("{module} = ({ext} => ({shown} ( ...");

@@ -61,6 +61,9 @@ pub struct Proc {
     /// connection-pipelining: requests whose kept connection has sent
     /// them and could carry the next one now.
     pub carriers: Vec<(usize, u64)>,
+    /// In a server.max-worker worker: the pid of the proc the parent
+    /// started (and watches, reaps and starts again); not our child.
+    pub adopted_pid: u32,
 }
 
 impl Proc {
@@ -83,11 +86,15 @@ impl Proc {
             waiters: Default::default(),
             handoff: Vec::new(),
             carriers: Vec::new(),
+            adopted_pid: 0,
         }
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).unwrap_or(0)
+        self.child
+            .as_ref()
+            .map(Child::id)
+            .unwrap_or(self.adopted_pid)
     }
 }
 
@@ -834,6 +841,20 @@ impl Pool {
     /// request (connection-pipelining).
     pub fn take_kicks(&self) -> Vec<(usize, u64)> {
         std::mem::take(&mut *self.stats.kick.borrow_mut())
+    }
+
+    /// In a server.max-worker worker: the procs stay as the parent started
+    /// them, but they are the parent's children, not ours: a proc that
+    /// refuses is disabled for disable-time (the parent starts it again),
+    /// never reaped or started here, nor killed at our exit.
+    pub fn forget_children(&self) {
+        for h in &self.hosts {
+            for p in h.procs.borrow_mut().iter_mut() {
+                if let Some(c) = p.child.take() {
+                    p.adopted_pid = c.id();
+                }
+            }
+        }
     }
 
     /// Shutdown: kill-signal to every child, sockets removed, no waiting

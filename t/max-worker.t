@@ -4,7 +4,8 @@
 # replaced, a FastCGI proc that dies is started again by the parent (the
 # procs are shared: min-procs is raised to max-procs with 1.4.69's line);
 # SIGHUP goes on to the workers (each logs "logfiles cycled" naming the
-# parent), SIGUSR1 restarts with new workers, SIGINT makes the parent exit
+# parent), SIGUSR1 restarts with new workers (a worker sent SIGUSR1
+# itself ignores it), SIGINT makes the parent exit
 # at once while the workers drain, SIGTERM stops all. Expected values are
 # lighttpd 1.4.69's.
 
@@ -98,8 +99,15 @@ kill 'HUP', $pid;
 ok(wait_for(sub { log_count(qr{\) logfiles cycled UID = \d+ PID = $pid\n}) == 2 }, 5),
    'SIGHUP: "logfiles cycled" from each worker, sent by the parent');
 
-# SIGUSR1: new workers on the same socket.
+# A worker ignores SIGUSR1 (the parent's to act on).
 @workers = kids($pid, $exe);
+kill 'USR1', $workers[0] if @workers;
+Time::HiRes::sleep(0.5);
+is(scalar(grep { kill 0, $_ } @workers), 2, 'a worker sent SIGUSR1 goes on');
+is(log_count(qr{\) \[note\] graceful shutdown started\n}), 0, '... without a graceful shutdown');
+is(get('/hello.txt'), "200 Hello, World!\n", '... and the server answers') for 1 .. 2;
+
+# SIGUSR1: new workers on the same socket.
 kill 'USR1', $pid;
 ok(wait_for(sub { log_count(qr{\) server started }) == 2 }, 5), 'SIGUSR1: started again');
 ok(wait_for(sub { my @k = kids($pid, $exe); @k == 2 && !grep { my $o = $_; grep { $_ == $o } @workers } @k }, 5),

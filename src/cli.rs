@@ -332,7 +332,17 @@ fn serve(o: Options, args: &[String]) -> i32 {
         let gbool = |k: &str| g.get(k).and_then(config::scoped::to_bool).unwrap_or(false);
         let gstr = |k: &str| global_string(&cfg.tree, k);
         let activation = gbool("server.systemd-socket-activation");
+        // -1 binds nothing; the configured sockets still name the one the
+        // connection on stdin came through.
+        let mut oneshot_sockets = Vec::new();
         let listeners = if oneshot.is_some() {
+            match crate::listen::oneshot_sockets(&cfg.tree) {
+                Ok(s) => oneshot_sockets = s,
+                Err(msg) => {
+                    crate::log_error!("{msg}");
+                    return 255;
+                }
+            }
             Vec::new()
         } else {
             match crate::listen::open_listeners(
@@ -483,7 +493,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
             return server.run();
         }
         if let Some(input) = oneshot.take() {
-            server.adopt_oneshot(input);
+            server.adopt_oneshot(input, &oneshot_sockets);
         }
         if let Some(d) = daemon.take() {
             d.ready();

@@ -716,11 +716,18 @@ impl Conn {
         a
     }
 
+    /// Sets the local address (`-1` on a pipe, which has none).
+    pub(crate) fn set_local(&self, a: Option<std::net::SocketAddr>) {
+        self.local.set(Some(a));
+    }
+
     /// The local address as SERVER_ADDR gives it ("" for a unix-domain
-    /// listener), made once per connection.
+    /// listener, and for `-1` on a pipe: no address of its own), made
+    /// once per connection.
     pub(crate) fn local_text(&self) -> &str {
         self.local_text.get_or_init(|| {
             self.local_addr()
+                .filter(|a| !a.ip().is_unspecified())
                 .map(|a| a.ip().to_string())
                 .unwrap_or_default()
         })

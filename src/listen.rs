@@ -337,6 +337,82 @@ pub fn binds_stdin(tree: &ConfigTree) -> bool {
 /// by address like inherited ones, never bound twice. `stdin` is the
 /// socket taken from stdin for server.bind = "/dev/stdin" (sys::take_stdin;
 /// None after a restart, when it is among `kept`).
+/// The sockets the configuration names, as (token, block) in 1.4.69's
+/// order: each `$SERVER["socket"] ==` block (its value as
+/// normalize_socket_conditions wrote it), then, with `global`, server.bind
+/// and server.port (block 0: the global settings).
+fn wanted_sockets(tree: &ConfigTree, global: bool) -> Vec<(String, usize)> {
+    let mut wanted: Vec<(String, usize)> = Vec::new();
+    for (i, b) in tree.blocks.iter().enumerate() {
+        if let BlockCond::Cond {
+            field: Field::ServerSocket,
+            op: CondOp::Eq,
+            value,
+            ..
+        } = &b.cond
+        {
+            wanted.push((value.clone(), i));
+        }
+    }
+    if global {
+        wanted.push((global_token(tree, server_port(tree)), 0));
+    }
+    wanted
+}
+
+/// `-1`: the sockets the configuration names, resolved but not bound
+/// (1.4.69 binds nothing then), as (address, token), a unix socket with
+/// no address; one entry per address.
+pub fn oneshot_sockets(tree: &ConfigTree) -> Result<Vec<(Option<SocketAddr>, String)>, String> {
+    let mut out: Vec<(Option<SocketAddr>, String)> = Vec::new();
+    for (token, block) in wanted_sockets(tree, true) {
+        if token.starts_with('/') {
+            if !out.iter().any(|(a, t)| a.is_none() && *t == token) {
+                out.push((None, token));
+            }
+            continue;
+        }
+        let v6 = block_bool(tree, block, "server.use-ipv6").unwrap_or(false);
+        let addr = resolve_listen(&token, server_port(tree), v6)?;
+        if !out.iter().any(|(a, _)| *a == Some(addr)) {
+            out.push((Some(addr), addr.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// `-1`: which configured socket the connection on stdin came through,
+/// as 1.4.69 picks it from the connection's local address: the one with
+/// that address and port, else an any-address one with that port, else
+/// the first (None: no socket is configured). A unix-domain connection
+/// (`local` None) takes the socket of its path, else the first.
+pub fn pick_oneshot_socket(
+    sockets: &[(Option<SocketAddr>, String)],
+    local: Option<SocketAddr>,
+    unix_path: Option<&str>,
+) -> Option<usize> {
+    if let Some(l) = local {
+        let same_port = |a: &Option<SocketAddr>| a.is_some_and(|a| a.port() == l.port());
+        if let Some(i) = sockets
+            .iter()
+            .position(|(a, _)| same_port(a) && a.is_some_and(|a| a.ip() == l.ip()))
+        {
+            return Some(i);
+        }
+        if let Some(i) = sockets
+            .iter()
+            .position(|(a, _)| same_port(a) && a.is_some_and(|a| a.ip().is_unspecified()))
+        {
+            return Some(i);
+        }
+    } else if let Some(p) = unix_path
+        && let Some(i) = sockets.iter().position(|(a, t)| a.is_none() && t == p)
+    {
+        return Some(i);
+    }
+    (!sockets.is_empty()).then_some(0)
+}
+
 pub fn open_listeners(
     tree: &ConfigTree,
     activation: bool,
@@ -356,22 +432,10 @@ pub fn open_listeners(
     // normalize_socket_conditions wrote it), then server.bind and
     // server.port, unless sockets were handed over and server.bind is not
     // set; each with the block's settings (the global ones for the last).
-    let mut wanted: Vec<(String, usize)> = Vec::new();
-    for (i, b) in tree.blocks.iter().enumerate() {
-        if let BlockCond::Cond {
-            field: Field::ServerSocket,
-            op: CondOp::Eq,
-            value,
-            ..
-        } = &b.cond
-        {
-            wanted.push((value.clone(), i));
-        }
-    }
     let from_stdin = binds_stdin(tree);
-    if !from_stdin && (inherited.is_empty() || tree.global().values.get("server.bind").is_some()) {
-        wanted.push((global_token(tree, port), 0));
-    }
+    let global =
+        !from_stdin && (inherited.is_empty() || tree.global().values.get("server.bind").is_some());
+    let wanted = wanted_sockets(tree, global);
     let mut out: Vec<Listener> = Vec::new();
     if let Some(fd) = stdin {
         let name = crate::sys::sock_name(std::os::fd::AsFd::as_fd(&fd))
@@ -480,6 +544,35 @@ pub fn open_listeners(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oneshot_takes_the_socket_of_its_address_then_the_any_one_then_the_first() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let socks = vec![
+            (Some(a("0.0.0.0:8080")), "0.0.0.0:8080".to_string()),
+            (Some(a("127.0.0.1:80")), "127.0.0.1:80".to_string()),
+            (None, "/run/l.sock".to_string()),
+            (Some(a("127.0.0.1:8080")), "127.0.0.1:8080".to_string()),
+        ];
+        let pick = |l: &str| pick_oneshot_socket(&socks, Some(a(l)), None);
+        assert_eq!(pick("127.0.0.1:8080"), Some(3), "address and port");
+        assert_eq!(
+            pick("10.0.0.1:8080"),
+            Some(0),
+            "the any-address one with the port"
+        );
+        assert_eq!(pick("127.0.0.1:80"), Some(1));
+        assert_eq!(pick("127.0.0.1:9"), Some(0), "no port: the first");
+        assert_eq!(
+            pick_oneshot_socket(&socks, None, Some("/run/l.sock")),
+            Some(2)
+        );
+        assert_eq!(pick_oneshot_socket(&socks, None, Some("/x")), Some(0));
+        assert_eq!(
+            pick_oneshot_socket(&[], Some(a("127.0.0.1:80")), None),
+            None
+        );
+    }
 
     #[test]
     fn tokens_resolve() {

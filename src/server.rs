@@ -254,6 +254,29 @@ pub struct Server {
     pub worker: bool,
 }
 
+/// `-1` on a pipe: the local and the peer address, netcat's when it set
+/// them (NCAT_LOCAL_ADDR, NCAT_LOCAL_PORT, NCAT_REMOTE_ADDR,
+/// NCAT_REMOTE_PORT), else the ones 1.4.69 makes up: 127.0.0.1:80 and
+/// 127.0.0.1:48080.
+fn netcat_addrs() -> (std::net::SocketAddr, std::net::SocketAddr) {
+    let var = |k: &str| std::env::var(k).ok();
+    let addr = |a: Option<String>, p: Option<String>, default: u16| {
+        let ip = a
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        let port = p.and_then(|p| p.trim().parse().ok()).unwrap_or(default);
+        std::net::SocketAddr::new(ip, port)
+    };
+    if var("NCAT_LOCAL_ADDR").is_some() {
+        (
+            addr(var("NCAT_LOCAL_ADDR"), var("NCAT_LOCAL_PORT"), 0),
+            addr(var("NCAT_REMOTE_ADDR"), var("NCAT_REMOTE_PORT"), 0),
+        )
+    } else {
+        (addr(None, None, 80), addr(None, None, 48080))
+    }
+}
+
 fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -408,43 +431,72 @@ impl Server {
 
     /// `-1`: serves the connection on stdin and nothing else; the run
     /// ends when it closes (or after the graceful-shutdown timeout).
-    pub fn adopt_oneshot(&mut self, input: crate::sys::OneshotInput) {
+    /// `sockets`: the configured ones ([`crate::listen::oneshot_sockets`]);
+    /// the connection takes the token of the one 1.4.69 would see it come
+    /// through, for `$SERVER["socket"]`. A pipe has no addresses: as
+    /// 1.4.69, they are netcat's (NCAT_LOCAL_ADDR / _PORT, NCAT_REMOTE_ADDR
+    /// / _PORT) when it set them, else 127.0.0.1:80 and 127.0.0.1:48080;
+    /// SERVER_PORT is then the chosen socket's port, SERVER_ADDR empty.
+    pub fn adopt_oneshot(
+        &mut self,
+        input: crate::sys::OneshotInput,
+        sockets: &[(Option<std::net::SocketAddr>, String)],
+    ) {
         use crate::sys::OneshotInput;
-        let (sock, peer, port) = match input {
+        use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+        let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        // (the stream, the peer, the local address, a unix socket's path)
+        let (sock, peer, local, path) = match input {
             OneshotInput::Tcp(t) => {
                 let _ = t.set_nonblocking(true);
                 // Not from a listener of ours, which would have set it.
                 let _ = t.set_nodelay(true);
-                let (ip, port) = t
-                    .peer_addr()
-                    .map(|a| (a.ip(), a.port()))
-                    .unwrap_or((std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0));
-                (Stream::Tcp(mio::net::TcpStream::from_std(t)), ip, port)
+                let peer = t.peer_addr().unwrap_or(SocketAddr::new(any, 0));
+                let local = t.local_addr().ok();
+                (
+                    Stream::Tcp(mio::net::TcpStream::from_std(t)),
+                    peer,
+                    local,
+                    None,
+                )
             }
             OneshotInput::Unix(u) => {
                 let _ = u.set_nonblocking(true);
-                let any = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
-                (Stream::Unix(mio::net::UnixStream::from_std(u)), any, 0)
+                let path = u
+                    .local_addr()
+                    .ok()
+                    .and_then(|a| a.as_pathname().map(|p| p.to_string_lossy().into_owned()));
+                let s = Stream::Unix(mio::net::UnixStream::from_std(u));
+                (s, SocketAddr::new(any, 0), None, path)
             }
             OneshotInput::Pipe(rx, tx) => {
                 let rx = mio::unix::pipe::Receiver::from(rx);
                 let tx = mio::unix::pipe::Sender::from(tx);
                 let _ = rx.set_nonblocking(true);
                 let _ = tx.set_nonblocking(true);
-                let any = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
                 let pipe = Stream::Pipe {
                     rx,
                     tx: Some(tx),
                     tx_registered: false,
                 };
-                (pipe, any, 0)
+                let (local, peer) = netcat_addrs();
+                (pipe, peer, Some(local), None)
             }
             OneshotInput::Other => return,
         };
+        let chosen = crate::listen::pick_oneshot_socket(sockets, local, path.as_deref());
+        self.sh.tokens = chosen
+            .map(|i| vec![sockets[i].1.clone()])
+            .unwrap_or_default();
+        let pipe_port = chosen.and_then(|i| sockets[i].0).map(|a| a.port());
         self.oneshot = true;
         self.sh.oneshot = true;
         self.start_graceful();
-        self.add_conn(sock, peer, port, 0);
+        self.add_conn_with(sock, peer.ip(), peer.port(), 0, |c| {
+            if matches!(c.sock, Stream::Pipe { .. }) {
+                c.set_local(Some(SocketAddr::new(any, pipe_port.unwrap_or(0))));
+            }
+        });
     }
 
     /// After run(): the listening sockets to start again with, when the
@@ -804,6 +856,19 @@ impl Server {
     }
 
     fn add_conn(&mut self, sock: Stream, peer: std::net::IpAddr, peer_port: u16, li: usize) {
+        self.add_conn_with(sock, peer, peer_port, li, |_| {});
+    }
+
+    /// [`Server::add_conn`], with `setup` run on the connection before its
+    /// first turn.
+    fn add_conn_with(
+        &mut self,
+        sock: Stream,
+        peer: std::net::IpAddr,
+        peer_port: u16,
+        li: usize,
+        setup: impl FnOnce(&mut Conn),
+    ) {
         let i = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -815,6 +880,7 @@ impl Server {
         let mut c = Conn::new(sock, peer, li, self.sh.now);
         c.index = i;
         c.peer_port = peer_port;
+        setup(&mut c);
         // The request usually came with the connection: read and answered
         // before the socket is polled at all (edge-triggered: registered
         // afterwards, it still reports what is pending then).

@@ -2,7 +2,9 @@
 # lighttpd -1: one connection on stdin (a connected socket, as inetd gives
 # it, or a pipe with the answers on stdout) is served, then the server
 # exits 0, without the "server started" line; stdin that is neither (a
-# file) is refused with lighttpd's message. Expected values are lighttpd
+# file) is refused with lighttpd's message. $SERVER["socket"] and
+# $HTTP["remoteip"] see the socket the connection came through and its
+# peer, made up for a pipe as 1.4.69 makes them up. Expected values are lighttpd
 # 1.4.69's.
 
 use strict;
@@ -82,6 +84,49 @@ SKIP: {
     is($? >> 8, 0, 'stdout a regular file: exit 0');
     my $head = index(LightyTest::slurp_file("$tmp/out") // '', "\r\n\r\n") + 4;
     ok($head > 4 && -s "$tmp/out" == $head + 300_000, '... the whole answer written there');
+}
+
+# Which configured socket the connection came through, and its peer. A
+# pipe has no addresses: 1.4.69 takes netcat's (NCAT_*) when it set them,
+# else makes up 127.0.0.1:80 (local) and 127.0.0.1 (peer).
+{
+    my $sconf = srcdir() . '/conf/oneshot-sockets.conf';
+    my $l2 = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1, ReuseAddr => 1) or die $!;
+    $ENV{ONESHOT_PORT} = $l2->sockport;
+    my $ask = sub {
+        my ($env) = @_;
+        my $a = `$env printf 'GET /hello.txt HTTP/1.0\r\n\r\n' | $env $exe -D -1 -f $sconf`;
+        my ($st) = $a =~ m{\AHTTP/1\.0 (\d+)};
+        my ($tag) = $a =~ m{^Server: (.*?)\r$}m;
+        return ($st // 'no answer') . ' ' . ($tag // '');
+    };
+    is($ask->(''), '403 lo-80', 'pipes: as if through 127.0.0.1:80, from 127.0.0.1');
+    is($ask->('NCAT_LOCAL_ADDR=10.0.0.1 NCAT_LOCAL_PORT=8080 NCAT_REMOTE_ADDR=10.0.0.9 NCAT_REMOTE_PORT=5555'),
+       '200 any-8080', 'pipes under netcat: its addresses (an any-address socket with the port)');
+    is($ask->('NCAT_LOCAL_ADDR=10.0.0.1 NCAT_LOCAL_PORT=9 NCAT_REMOTE_ADDR=127.0.0.1 NCAT_REMOTE_PORT=5555'),
+       '403 any-8080', '... no socket with the port: the first one configured');
+    # a TCP connection: its local address picks the socket
+    my $p2 = fork();
+    die "fork: $!" unless defined $p2;
+    if (!$p2) {
+        my $c = $l2->accept or POSIX::_exit(2);
+        open(STDIN, '<&', $c) or POSIX::_exit(3);
+        close $c;
+        close $l2;
+        exec $exe, '-D', '-1', '-f', $sconf or POSIX::_exit(127);
+    }
+    my $s2 = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $l2->sockport, Proto => 'tcp') or die $!;
+    close $l2;
+    print $s2 "GET /hello.txt HTTP/1.0\r\n\r\n";
+    my $a = '';
+    {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 10;
+        eval { local $/; $a = <$s2> };
+        alarm 0;
+    }
+    waitpid($p2, 0);
+    like($a, qr{\AHTTP/1\.0 403 .*^Server: tcp-port\r$}ms, 'a socket on stdin: the configured socket of its address, its peer');
 }
 
 # stdin a regular file: refused

@@ -331,12 +331,6 @@ pub fn binds_stdin(tree: &ConfigTree) -> bool {
     matches!(tree.global().values.get("server.bind"), Some(Value::Str(b)) if b == "/dev/stdin")
 }
 
-/// Every listener the config asks for, reusing inherited sockets.
-///
-/// `kept` are the sockets of the run before a graceful restart: used again
-/// by address like inherited ones, never bound twice. `stdin` is the
-/// socket taken from stdin for server.bind = "/dev/stdin" (sys::take_stdin;
-/// None after a restart, when it is among `kept`).
 /// The sockets the configuration names, as (token, block) in 1.4.69's
 /// order: each `$SERVER["socket"] ==` block (its value as
 /// normalize_socket_conditions wrote it), then, with `global`, server.bind
@@ -413,6 +407,12 @@ pub fn pick_oneshot_socket(
     (!sockets.is_empty()).then_some(0)
 }
 
+/// Every listener the config asks for, reusing inherited sockets.
+///
+/// `kept` are the sockets of the run before a graceful restart: used again
+/// by address like inherited ones, never bound twice. `stdin` is the
+/// socket taken from stdin for server.bind = "/dev/stdin" (sys::take_stdin;
+/// None after a restart, when it is among `kept`).
 pub fn open_listeners(
     tree: &ConfigTree,
     activation: bool,

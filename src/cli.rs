@@ -306,6 +306,13 @@ fn serve(o: Options, args: &[String]) -> i32 {
     // the server exits; no listeners, no background, no pid file.
     let mut oneshot = None;
     if o.oneshot {
+        if let Some(cfg) = &o.config
+            && configured_max_worker(&cfg.tree) > 0
+        {
+            crate::log_error!(
+                "server one-shot command line option disables server.max-worker config file option."
+            );
+        }
         match crate::sys::oneshot_input() {
             crate::sys::OneshotInput::Other => {
                 crate::log_error!("lighttpd -1 stdin is not a socket");
@@ -426,7 +433,12 @@ fn serve(o: Options, args: &[String]) -> i32 {
         if oneshot.is_none() {
             crate::log_error!("server started ({})", crate::DEFAULT_SERVER_TAG);
         }
-        let max_worker = configured_max_worker(&cfg.tree);
+        let max_worker = if oneshot.is_some() {
+            crate::gw::config::set_max_worker(false);
+            0
+        } else {
+            configured_max_worker(&cfg.tree)
+        };
         let unknown = cfg.unknown_keys();
         let failed = |e: std::io::Error| {
             if e.kind() == std::io::ErrorKind::InvalidData {
@@ -534,11 +546,12 @@ fn reread(args: &[String]) -> Option<Options> {
     }
 }
 
-/// server.max-worker (0 when not set); bin-path FastCGI hosts are told
-/// (their procs are then started all at once, shared by the workers).
+/// server.max-worker (0 when not set; 1 is 0 too, as in 1.4.69: one
+/// process); bin-path FastCGI hosts are told (their procs are then started
+/// all at once, shared by the workers).
 fn configured_max_worker(tree: &config::eval::ConfigTree) -> usize {
     let n = match tree.global().values.get("server.max-worker") {
-        Some(config::value::Value::Int(n)) if *n > 0 => *n as usize,
+        Some(config::value::Value::Int(n)) if *n > 1 => *n as usize,
         _ => 0,
     };
     crate::gw::config::set_max_worker(n > 0);

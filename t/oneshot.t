@@ -95,11 +95,15 @@ SKIP: {
     $ENV{ONESHOT_PORT} = $l2->sockport;
     my $ask = sub {
         my ($env) = @_;
-        my $a = `$env printf 'GET /hello.txt HTTP/1.0\r\n\r\n' | $env $exe -D -1 -f $sconf`;
+        my $a = `$env printf 'GET /hello.txt HTTP/1.0\r\n\r\n' | $env $exe -D -1 -f $sconf 2>/dev/null`;
         my ($st) = $a =~ m{\AHTTP/1\.0 (\d+)};
         my ($tag) = $a =~ m{^Server: (.*?)\r$}m;
         return ($st // 'no answer') . ' ' . ($tag // '');
     };
+    my $warned = `printf 'GET /hello.txt HTTP/1.0\r\n\r\n' | $exe -D -1 -f $sconf 2>&1 >/dev/null`;
+    like(strip_log_prefix($warned),
+         qr/^server one-shot command line option disables server\.max-worker config file option\.$/m,
+         'server.max-worker: turned off by -1, with 1.4.69\'s line');
     is($ask->(''), '403 lo-80', 'pipes: as if through 127.0.0.1:80, from 127.0.0.1');
     is($ask->('NCAT_LOCAL_ADDR=10.0.0.1 NCAT_LOCAL_PORT=8080 NCAT_REMOTE_ADDR=10.0.0.9 NCAT_REMOTE_PORT=5555'),
        '200 any-8080', 'pipes under netcat: its addresses (an any-address socket with the port)');

@@ -286,6 +286,7 @@ pub fn run(args: &[String]) -> i32 {
         // set_defaults: alias.url order, dir-listing.exclude patterns,
         // fastcgi.server hosts).
         configured_max_worker(&cfg.tree);
+        crate::gw::config::set_restart_bg(restart_bg_flag(&cfg.tree));
         if let Err(e) = crate::reqconf::CompiledConf::compile(&cfg.tree, &cfg.modules.modules) {
             crate::log_error!("{e}");
             crate::log_error!("{}", crate::server::plugins_failed());
@@ -323,6 +324,10 @@ fn serve(o: Options, args: &[String]) -> i32 {
     }
     let mut kept: Option<Vec<crate::listen::Listener>> = None;
     let mut pid_file: Option<String> = None;
+    // server.graceful-restart-bg: the generation forked off by the last
+    // restart, and those still finishing.
+    let mut prev_generation: Option<u32> = None;
+    let mut prev_generations: Vec<u32> = Vec::new();
     loop {
         let restarting = kept.is_some();
         let Some(cfg) = o.config.take() else {
@@ -449,6 +454,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
             255
         };
         let chroot = g.get("server.chroot").is_some();
+        crate::gw::config::set_restart_bg(restart_bg_flag(&cfg.tree));
         let prepared = match crate::server::Server::prepare(cfg) {
             Ok(p) => p,
             Err(e) => return failed(e),
@@ -504,6 +510,16 @@ fn serve(o: Options, args: &[String]) -> i32 {
             crate::sys::block_server_signals(false);
             return server.run();
         }
+        // (a bin-path backend turned it off while the hosts were read)
+        let bg = crate::gw::config::restart_bg();
+        server.restart_bg = !chroot && restart_bg_wanted(bg, o.foreground, args);
+        // The previous generation of a graceful-restart-bg restart is told
+        // to finish now that this run is up; it is reaped when it exits.
+        if let Some(pid) = prev_generation.take() {
+            crate::server::Server::signal_prev_generation(pid);
+            prev_generations.push(pid);
+        }
+        server.prev_generations = std::mem::take(&mut prev_generations);
         if let Some(input) = oneshot.take() {
             server.adopt_oneshot(input, &oneshot_sockets);
         }
@@ -511,6 +527,12 @@ fn serve(o: Options, args: &[String]) -> i32 {
             d.ready();
         }
         let code = server.run();
+        if server.prev_generation {
+            // (its connections done; the restarted server has the rest)
+            return code;
+        }
+        prev_generation = server.bg_child.take();
+        prev_generations = std::mem::take(&mut server.prev_generations);
         kept = server.take_restart();
         drop(server);
         if kept.is_some() {
@@ -526,6 +548,29 @@ fn serve(o: Options, args: &[String]) -> i32 {
             let _ = std::fs::remove_file(crate::http::lossless::to_path(p));
         }
         return code;
+    }
+}
+
+/// server.feature-flags "server.graceful-restart-bg".
+fn restart_bg_flag(tree: &config::eval::ConfigTree) -> bool {
+    match tree.global().values.get("server.feature-flags") {
+        Some(config::value::Value::Array(a)) => a
+            .get("server.graceful-restart-bg")
+            .and_then(config::scoped::to_bool)
+            .unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// server.graceful-restart-bg as 1.4.69 honours it: the flag, and the
+/// binary named by a path (it re-executes itself; we fork): absolute when
+/// daemonized, with a `/` somewhere under -D.
+fn restart_bg_wanted(flag: bool, foreground: bool, args: &[String]) -> bool {
+    let argv0 = args.first().map(String::as_str).unwrap_or("");
+    flag && if foreground {
+        argv0.contains('/')
+    } else {
+        argv0.starts_with('/')
     }
 }
 

@@ -252,6 +252,19 @@ pub struct Server {
     /// A server.max-worker worker: SIGUSR1 is the parent's to act on
     /// (it sends SIGINT to the workers), so it is ignored here.
     pub worker: bool,
+    /// server.feature-flags "server.graceful-restart-bg" (and what 1.4.69
+    /// also asks for it: not in a chroot, the binary named by a path): a
+    /// graceful restart forks the connections in progress off to a
+    /// process of their own, and the restart goes on at once.
+    pub restart_bg: bool,
+    /// In that process (the previous generation): it finishes its
+    /// connections once the restarted server sends it SIGINT, and leaves
+    /// the pid file and the backends alone.
+    pub prev_generation: bool,
+    /// The previous generation forked off by this run's restart.
+    pub bg_child: Option<u32>,
+    /// Previous generations still finishing: reaped when they exit.
+    pub prev_generations: Vec<u32>,
 }
 
 /// `-1` on a pipe: the local and the peer address, netcat's when it set
@@ -419,6 +432,10 @@ impl Server {
             stop_by: (0, 0),
             oneshot: false,
             worker: false,
+            restart_bg: false,
+            prev_generation: false,
+            bg_child: None,
+            prev_generations: Vec::new(),
         })
     }
 
@@ -720,8 +737,15 @@ impl Server {
                             .get("server.chroot")
                             .is_none();
                     self.start_graceful();
+                    if self.restart && self.restart_bg {
+                        self.restart_bg = false;
+                        if let Some(code) = self.fork_off_connections() {
+                            return Some(code);
+                        }
+                    }
                 }
                 SIGCHLD => {
+                    self.prev_generations.retain(|&p| !crate::sys::reaped(p));
                     self.sh.gw.reap(self.sh.now);
                     crate::log::check_pipe(self.sh.now);
                 }
@@ -733,6 +757,54 @@ impl Server {
             }
         }
         None
+    }
+
+    /// server.graceful-restart-bg: the connections in progress go on in a
+    /// child (the previous generation: no listeners, not yet draining,
+    /// until the restarted server sends SIGINT); here they are let go
+    /// (their descriptors closed, the connections untouched) and the run
+    /// ends at once for the restart (Some). None in the child, and when
+    /// fork fails (then the restart drains as without the flag).
+    fn fork_off_connections(&mut self) -> Option<ExitCode> {
+        let open = self.conns.iter().filter(|c| c.is_some()).count();
+        match crate::sys::fork() {
+            Ok(None) => {
+                // The previous generation: its copies of the listening
+                // sockets closed; the backends are the restarted server's.
+                self.kept.clear();
+                self.prev_generations.clear();
+                self.restart = false;
+                self.sh.graceful = false;
+                self.prev_generation = true;
+                self.sh.gw.forget_children();
+                crate::log_error!(
+                    "[note] pid {} continuing to handle {open} connection(s) in progress",
+                    std::process::id()
+                );
+                None
+            }
+            Ok(Some(pid)) => {
+                // Dropped without a word: the child holds the same sockets
+                // (and this poll instance, which is left to it).
+                self.conns.clear();
+                self.free.clear();
+                self.jobs.clear();
+                self.bg_child = Some(pid);
+                Some(0)
+            }
+            Err(e) => {
+                crate::log_error!("fork failed: {}", crate::sys::strerror(&e));
+                None
+            }
+        }
+    }
+
+    /// The restarted server is up: the previous generation
+    /// (graceful-restart-bg) is told to finish (SIGINT), as 1.4.69 does.
+    pub fn signal_prev_generation(pid: u32) {
+        if !crate::sys::reaped(pid) {
+            crate::sys::kill(pid, libc::SIGINT);
+        }
     }
 
     fn start_graceful(&mut self) {

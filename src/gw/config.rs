@@ -123,6 +123,24 @@ pub fn set_max_worker(on: bool) {
     MAX_WORKER.set(on);
 }
 
+thread_local! {
+    /// server.feature-flags "server.graceful-restart-bg" as the caller
+    /// found it; the first bin-path host turns it off, with 1.4.69's line
+    /// (the backends cannot be left to a previous generation).
+    static RESTART_BG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Sets the graceful-restart-bg flag before the configuration's hosts are
+/// read.
+pub fn set_restart_bg(on: bool) {
+    RESTART_BG.set(on);
+}
+
+/// Whether graceful-restart-bg is still on once the hosts were read.
+pub fn restart_bg() -> bool {
+    RESTART_BG.get()
+}
+
 /// Reads a `*.server` array. `module` names the key in messages
 /// ("fastcgi.server"), `codec` is the protocol its hosts speak; warnings
 /// are pushed, errors are fatal.
@@ -325,6 +343,13 @@ fn parse_host(
         // spawning (a worker cannot start procs for the others).
         warnings.push("adaptive backend spawning disabled (server.max_worker is non-zero)".into());
         h.min_procs = h.max_procs;
+    }
+    if h.bin_path.is_some() && RESTART_BG.get() {
+        warnings.push(
+            "server.graceful-restart-bg disabled (incompatible with fastcgi.server \"bin-path\")"
+                .into(),
+        );
+        RESTART_BG.set(false);
     }
     // An unlabeled host is shown as 1.4.69 shows it: "(null)".
     let shown = if label.is_empty() { "(null)" } else { label };

@@ -1,0 +1,70 @@
+#!/usr/bin/perl
+# server.feature-flags "server.graceful-restart-bg": on SIGUSR1 the
+# connections in progress go on in a process of their own (the previous
+# generation, "[note] pid N continuing to handle 1 connection(s) in
+# progress") and the server, same pid, serves with the configuration read
+# again at once; once it is up it sends the previous generation SIGINT,
+# which finishes the download and stops ("server stopped by" naming the
+# server). Expected values are lighttpd 1.4.69's.
+
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes ();
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use IO::Select;
+use LightyTest qw(strip_log_prefix);
+
+my $root = tempdir(CLEANUP => 1);
+$ENV{BG_ROOT} = $root;
+{
+    open(my $f, '>', "$root/hello.txt") or die $!;
+    print $f "Hello, World!\n";
+    close $f;
+    open($f, '>', "$root/big.bin") or die $!;
+    print $f 'x' x (1 << 20) for 1 .. 32;
+    close $f;
+}
+sub wait_for {
+    my ($cond, $secs) = @_;
+    for (1 .. $secs * 20) { return 1 if $cond->(); Time::HiRes::sleep(0.05) }
+    return 0;
+}
+
+my $tf = LightyTest->new(config => 'restart-bg.conf');
+ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
+my $pid = $tf->pid;
+sub count { my ($re) = @_; my @m = strip_log_prefix($tf->error_log) =~ /$re/mg; return scalar @m }
+
+# A slow client: the head read, the rest waits in the socket buffers.
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die $!;
+print $s "GET /big.bin HTTP/1.0\r\n\r\n";
+my $got = '';
+sysread($s, $got, 4096);
+like($got, qr{^HTTP/1\.0 200 }, 'a slow client starts a 32 MB download');
+
+kill 'USR1', $pid;
+ok(wait_for(sub { count(qr{^server started }m) == 2 }, 5), 'SIGUSR1: started again at once');
+my $r = $tf->http_exchange("GET /hello.txt HTTP/1.0\r\n\r\n")->{responses}[0];
+is($r ? $r->code . ' ' . $r->body : 'no answer', "200 Hello, World!\n",
+   '... and answering while the download is in progress');
+is(kill(0, $pid), 1, '... in the same process');
+my ($prev) = strip_log_prefix($tf->error_log) =~ /^\[note\] pid (\d+) continuing to handle 1 connection\(s\) in progress$/m;
+ok($prev && $prev != $pid, 'the download goes on in another process, which says so');
+
+my ($n, $buf) = (length $got, '');
+my $sel = IO::Select->new($s);
+while ($sel->can_read(10)) {
+    my $k = sysread($s, $buf, 1 << 16);
+    last unless $k;
+    $n += $k;
+}
+ok($n > 32 << 20, "the download completes ($n bytes)");
+ok($prev && wait_for(sub { !kill 0, $prev }, 10), 'then the previous generation exits (reaped)');
+is(count(qr{^server stopped by UID = \d+ PID = $pid$}m), 1, '... told to by the restarted server');
+is(count(qr{^\[note\] graceful shutdown started$}m), 2, 'the graceful note: at SIGUSR1, and in the previous generation');
+$r = $tf->http_exchange("GET /hello.txt HTTP/1.0\r\n\r\n")->{responses}[0];
+is($r ? $r->code : 0, 200, 'the server goes on');
+ok($tf->stop_proc == 0, 'server stops');
+done_testing();

@@ -541,7 +541,15 @@ fn serve(o: Options, args: &[String]) -> i32 {
                     o = next;
                     continue;
                 }
-                None => return 255,
+                None => {
+                    // No restarted server will tell the previous
+                    // generation to finish: told now, it does not linger
+                    // on (1.4.69 leaves it running).
+                    if let Some(pid) = prev_generation {
+                        crate::server::Server::signal_prev_generation(pid);
+                    }
+                    return 255;
+                }
             }
         }
         if let Some(p) = &pid_file {

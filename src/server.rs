@@ -205,6 +205,26 @@ fn signal_seen() -> &'static std::sync::Arc<std::sync::atomic::AtomicBool> {
     })
 }
 
+/// The server's signals (TERM, INT, HUP, USR1, CHLD) delivered through a
+/// socket pair registered in `poll` as `token`, with their senders; one
+/// per process (a worker or a restarted run makes its own).
+pub(crate) type Signals = SignalDelivery<mio::net::UnixStream, WithOrigin>;
+
+pub(crate) fn signal_socket(poll: &Poll, token: Token) -> std::io::Result<Signals> {
+    let (read, write) = std::os::unix::net::UnixStream::pair()?;
+    read.set_nonblocking(true)?;
+    write.set_nonblocking(true)?;
+    let mut signals = SignalDelivery::with_pipe(
+        mio::net::UnixStream::from_std(read),
+        write,
+        WithOrigin::default(),
+        [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD],
+    )?;
+    poll.registry()
+        .register(signals.get_read_mut(), token, Interest::READABLE)?;
+    Ok(signals)
+}
+
 /// A module's settings were refused (the reason is logged first); the
 /// error's text is 1.4.69's last line, logged as it is.
 pub fn plugins_failed() -> std::io::Error {
@@ -222,7 +242,7 @@ pub struct Server {
     sh: Shared,
     /// Signals arrive through a socket pair the loop polls, so a SIGCHLD
     /// (a backend died) is handled at once, not at the next tick.
-    signals: SignalDelivery<mio::net::UnixStream, WithOrigin>,
+    signals: Signals,
     max_conns: usize,
     /// server.max-fds, and the marks of 1.4.69's out-of-fds check: the
     /// listeners leave the poll above 90% of it and come back below 80%.
@@ -344,20 +364,7 @@ impl Server {
         }
         let parse_opts = parse_opts(&cfg);
         let upload_dirs = std::rc::Rc::new(upload_dirs(&cfg));
-        let (read, write) = std::os::unix::net::UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        write.set_nonblocking(true)?;
-        let mut signals = SignalDelivery::with_pipe(
-            mio::net::UnixStream::from_std(read),
-            write,
-            WithOrigin::default(),
-            [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD],
-        )?;
-        poll.registry().register(
-            signals.get_read_mut(),
-            Token(SIGNAL_TOKEN),
-            Interest::READABLE,
-        )?;
+        let signals = signal_socket(&poll, Token(SIGNAL_TOKEN))?;
         signal_seen();
         let loaded = &cfg.modules.modules;
         let cond_trace =
@@ -453,7 +460,8 @@ impl Server {
     /// through, for `$SERVER["socket"]`. A pipe has no addresses: as
     /// 1.4.69, they are netcat's (NCAT_LOCAL_ADDR / _PORT, NCAT_REMOTE_ADDR
     /// / _PORT) when it set them, else 127.0.0.1:80 and 127.0.0.1:48080;
-    /// SERVER_PORT is then the chosen socket's port, SERVER_ADDR empty.
+    /// SERVER_ADDR and SERVER_PORT are then the chosen socket's (the
+    /// address empty for an any-address socket).
     pub fn adopt_oneshot(
         &mut self,
         input: crate::sys::OneshotInput,
@@ -505,13 +513,15 @@ impl Server {
         self.sh.tokens = chosen
             .map(|i| vec![sockets[i].1.clone()])
             .unwrap_or_default();
-        let pipe_port = chosen.and_then(|i| sockets[i].0).map(|a| a.port());
+        // A pipe's SERVER_ADDR / SERVER_PORT are the socket's (no address
+        // for an any-address socket, as getsockname fails on a pipe).
+        let socket_addr = chosen.and_then(|i| sockets[i].0);
         self.oneshot = true;
         self.sh.oneshot = true;
         self.start_graceful();
         self.add_conn_with(sock, peer.ip(), peer.port(), 0, |c| {
             if matches!(c.sock, Stream::Pipe { .. }) {
-                c.set_local(Some(SocketAddr::new(any, pipe_port.unwrap_or(0))));
+                c.set_local(Some(socket_addr.unwrap_or(SocketAddr::new(any, 0))));
             }
         });
     }

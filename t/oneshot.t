@@ -29,26 +29,34 @@ close $bf;
 my $reference = $exe eq '/usr/sbin/lighttpd';
 my $conf = srcdir() . '/conf/oneshot.conf';
 
-my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1, ReuseAddr => 1) or die $!;
-my $pid = fork();
-die "fork: $!" unless defined $pid;
-if (!$pid) {
-    my $c = $l->accept or POSIX::_exit(2);
-    open(STDIN, '<&', $c) or POSIX::_exit(3);
-    close $c;
-    close $l;
-    exec $exe, '-D', '-1', '-f', $conf or POSIX::_exit(127);
-}
-my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $l->sockport, Proto => 'tcp') or die $!;
-close $l;
-print $s "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
-my $r = '';
-{
+# Runs `lighttpd -D -1 -f $conf` with stdin a TCP connection accepted on
+# $listener (closed here), sends $request on the other end and reads until
+# the server closes it: (the pid, what came back).
+sub serve_on_socket {
+    my ($conf, $listener, $request) = @_;
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        my $c = $listener->accept or POSIX::_exit(2);
+        open(STDIN, '<&', $c) or POSIX::_exit(3);
+        close $c;
+        close $listener;
+        exec $exe, '-D', '-1', '-f', $conf or POSIX::_exit(127);
+    }
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $listener->sockport, Proto => 'tcp') or die $!;
+    close $listener;
+    print $s $request;
+    my $r = '';
     local $SIG{ALRM} = sub { die "timeout\n" };
     alarm 10;
     eval { local $/; $r = <$s> };
     alarm 0;
+    return ($pid, $r);
 }
+
+my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1, ReuseAddr => 1) or die $!;
+my ($pid, $r) = serve_on_socket($conf, $l,
+    "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
 my $hello = LightyTest::slurp_file(srcdir() . '/docroot/hello.txt');
 my @resp = split /(?=^HTTP\/1\.1 )/m, $r;
 is(scalar @resp, 2, 'two requests on the stdin connection, two responses');
@@ -93,6 +101,8 @@ SKIP: {
     my $sconf = srcdir() . '/conf/oneshot-sockets.conf';
     my $l2 = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1, ReuseAddr => 1) or die $!;
     $ENV{ONESHOT_PORT} = $l2->sockport;
+    $ENV{ONESHOT_SOCK} = "$tmp/fc.sock";
+    $ENV{RESP} = LightyTest::responder_exe();
     my $ask = sub {
         my ($env) = @_;
         my $a = `$env printf 'GET /hello.txt HTTP/1.0\r\n\r\n' | $env $exe -D -1 -f $sconf 2>/dev/null`;
@@ -109,26 +119,23 @@ SKIP: {
        '200 any-8080', 'pipes under netcat: its addresses (an any-address socket with the port)');
     is($ask->('NCAT_LOCAL_ADDR=10.0.0.1 NCAT_LOCAL_PORT=9 NCAT_REMOTE_ADDR=127.0.0.1 NCAT_REMOTE_PORT=5555'),
        '403 any-8080', '... no socket with the port: the first one configured');
+    # what a backend is told (a pipe: the socket's address, none for an
+    # any-address socket, and the made-up or netcat peer)
+    my $env = sub {
+        my ($vars) = @_;
+        my $a = `$vars printf 'GET /fc?dump-env HTTP/1.0\r\n\r\n' | $vars $exe -D -1 -f $sconf 2>/dev/null`;
+        return join ' ', map { my ($v) = $a =~ /^$_=(.*?)\r?$/m; "$_=" . ($v // '?') } qw(SERVER_ADDR SERVER_PORT REMOTE_ADDR REMOTE_PORT);
+    };
+    SKIP: {
+        skip 'build the test responder first: cargo build --release --example fcgi_responder', 2 unless -x $ENV{RESP};
+        is($env->(''), 'SERVER_ADDR=127.0.0.1 SERVER_PORT=80 REMOTE_ADDR=127.0.0.1 REMOTE_PORT=48080',
+           'pipes: the FastCGI environment names the socket and the made-up peer');
+        is($env->('NCAT_LOCAL_ADDR=10.0.0.1 NCAT_LOCAL_PORT=8080 NCAT_REMOTE_ADDR=10.0.0.9 NCAT_REMOTE_PORT=5555'),
+           'SERVER_ADDR= SERVER_PORT=8080 REMOTE_ADDR=10.0.0.9 REMOTE_PORT=5555',
+           '... under netcat: an any-address socket has no SERVER_ADDR');
+    }
     # a TCP connection: its local address picks the socket
-    my $p2 = fork();
-    die "fork: $!" unless defined $p2;
-    if (!$p2) {
-        my $c = $l2->accept or POSIX::_exit(2);
-        open(STDIN, '<&', $c) or POSIX::_exit(3);
-        close $c;
-        close $l2;
-        exec $exe, '-D', '-1', '-f', $sconf or POSIX::_exit(127);
-    }
-    my $s2 = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $l2->sockport, Proto => 'tcp') or die $!;
-    close $l2;
-    print $s2 "GET /hello.txt HTTP/1.0\r\n\r\n";
-    my $a = '';
-    {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 10;
-        eval { local $/; $a = <$s2> };
-        alarm 0;
-    }
+    my ($p2, $a) = serve_on_socket($sconf, $l2, "GET /hello.txt HTTP/1.0\r\n\r\n");
     waitpid($p2, 0);
     like($a, qr{\AHTTP/1\.0 403 .*^Server: tcp-port\r$}ms, 'a socket on stdin: the configured socket of its address, its peer');
 }

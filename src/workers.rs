@@ -22,8 +22,6 @@
 //! (the shell's job, a test harness) is left alone (doc/compat.md).
 
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1};
-use signal_hook::iterator::backend::SignalDelivery;
-use signal_hook::iterator::exfiltrator::WithOrigin;
 use std::cell::RefCell;
 use std::time::Duration;
 
@@ -61,21 +59,8 @@ fn now_secs() -> i64 {
 /// `restart`: SIGUSR1 restarts (false in a chroot).
 pub fn supervise(n: usize, gw: &crate::gw::pool::Pool, restart: bool) -> Role {
     let setup = || -> std::io::Result<_> {
-        let (read, write) = std::os::unix::net::UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        write.set_nonblocking(true)?;
-        let mut signals = SignalDelivery::with_pipe(
-            mio::net::UnixStream::from_std(read),
-            write,
-            WithOrigin::default(),
-            [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD],
-        )?;
         let poll = mio::Poll::new()?;
-        poll.registry().register(
-            signals.get_read_mut(),
-            mio::Token(0),
-            mio::Interest::READABLE,
-        )?;
+        let signals = crate::server::signal_socket(&poll, mio::Token(0))?;
         Ok((signals, poll))
     };
     let (mut signals, mut poll) = match setup() {

@@ -13,9 +13,8 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes ();
-use File::Temp qw(tempdir);
 use IO::Socket::INET;
-use LightyTest qw(topdir);
+use LightyTest qw(topdir wait_until docroot_with_download);
 
 my $resp = topdir() . '/target/release/examples/fcgi_responder';
 plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
@@ -23,16 +22,7 @@ plan skip_all => "build the test responder first: cargo build --release --exampl
 
 # The document root: a small file, and one that takes a slow client a
 # while.
-my $root = tempdir(CLEANUP => 1);
-$ENV{MW_ROOT} = $root;
-{
-    open(my $f, '>', "$root/hello.txt") or die $!;
-    print $f "Hello, World!\n";
-    close $f;
-    open($f, '>', "$root/big.bin") or die $!;
-    print $f 'x' x (1 << 20) for 1 .. 32;
-    close $f;
-}
+$ENV{MW_ROOT} = docroot_with_download(32);
 
 # The children of process $pid, as [pid, comm] pairs (from /proc).
 sub children {
@@ -53,11 +43,6 @@ sub kids {
     my @k = sort { $a <=> $b } map { $_->[0] } grep { $_->[1] eq $comm } children($pid);
     return @k;
 }
-sub wait_for {
-    my ($cond, $secs) = @_;
-    for (1 .. $secs * 20) { return 1 if $cond->(); Time::HiRes::sleep(0.05) }
-    return 0;
-}
 
 my $tf = LightyTest->new(config => 'max-worker.conf', env => { RESP => $resp });
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
@@ -71,9 +56,9 @@ sub get {
 sub log_count2 { my ($t, $re) = @_; my @m = $t->error_log =~ /$re/g; return scalar @m }
 sub log_count { return log_count2($tf, @_) }
 
-ok(wait_for(sub { kids($pid, $exe) == 2 }, 5), 'two workers, children of the server');
+ok(wait_until(sub { kids($pid, $exe) == 2 }, 5), 'two workers, children of the server');
 my @workers = kids($pid, $exe);
-ok(wait_for(sub { kids($pid, 'fcgi_responder') == 2 }, 5), 'min-procs 1 raised to max-procs 2: two procs, children of the server');
+ok(wait_until(sub { kids($pid, 'fcgi_responder') == 2 }, 5), 'min-procs 1 raised to max-procs 2: two procs, children of the server');
 like($tf->error_log, qr{\) adaptive backend spawning disabled \(server\.max_worker is non-zero\)\n},
      '... with 1.4.69\'s line');
 is(get('/hello.txt'), "200 Hello, World!\n", 'a static file') for 1 .. 3;
@@ -81,22 +66,22 @@ is(get('/fc'), '200 test123', 'a FastCGI request') for 1 .. 3;
 
 # A worker that dies is replaced.
 kill 'KILL', $workers[0] if @workers;
-ok(@workers && wait_for(sub { my @k = kids($pid, $exe); @k == 2 && !grep { $_ == $workers[0] } @k }, 5),
+ok(@workers && wait_until(sub { my @k = kids($pid, $exe); @k == 2 && !grep { $_ == $workers[0] } @k }, 5),
    'a killed worker is replaced');
 is(get('/hello.txt'), "200 Hello, World!\n", '... and the server answers') for 1 .. 2;
 
 # A proc that dies is started again by the parent.
 my @procs = kids($pid, 'fcgi_responder');
 kill 'TERM', $procs[0] if @procs;
-ok(@procs && wait_for(sub { my @k = kids($pid, 'fcgi_responder'); @k == 2 && !grep { $_ == $procs[0] } @k }, 5),
+ok(@procs && wait_until(sub { my @k = kids($pid, 'fcgi_responder'); @k == 2 && !grep { $_ == $procs[0] } @k }, 5),
    'a FastCGI proc that dies is started again by the parent');
-ok(wait_for(sub { $tf->error_log =~ m{\) connect \S+/fc\.sock-\d: Connection refused\n} }, 3),
+ok(wait_until(sub { $tf->error_log =~ m{\) connect \S+/fc\.sock-\d: Connection refused\n} }, 3),
    '... probing its old socket first, as 1.4.69');
 is(get('/fc'), '200 test123', '... and FastCGI answers') for 1 .. 3;
 
 # SIGHUP: the parent passes it on; each worker logs it, naming the parent.
 kill 'HUP', $pid;
-ok(wait_for(sub { log_count(qr{\) logfiles cycled UID = \d+ PID = $pid\n}) == 2 }, 5),
+ok(wait_until(sub { log_count(qr{\) logfiles cycled UID = \d+ PID = $pid\n}) == 2 }, 5),
    'SIGHUP: "logfiles cycled" from each worker, sent by the parent');
 
 # A worker ignores SIGUSR1 (the parent's to act on).
@@ -109,10 +94,10 @@ is(get('/hello.txt'), "200 Hello, World!\n", '... and the server answers') for 1
 
 # SIGUSR1: new workers on the same socket.
 kill 'USR1', $pid;
-ok(wait_for(sub { log_count(qr{\) server started }) == 2 }, 5), 'SIGUSR1: started again');
-ok(wait_for(sub { my @k = kids($pid, $exe); @k == 2 && !grep { my $o = $_; grep { $_ == $o } @workers } @k }, 5),
+ok(wait_until(sub { log_count(qr{\) server started }) == 2 }, 5), 'SIGUSR1: started again');
+ok(wait_until(sub { my @k = kids($pid, $exe); @k == 2 && !grep { my $o = $_; grep { $_ == $o } @workers } @k }, 5),
    '... with two new workers');
-ok(wait_for(sub { log_count(qr{\) \[note\] graceful shutdown started\n}) == 3 }, 5),
+ok(wait_until(sub { log_count(qr{\) \[note\] graceful shutdown started\n}) == 3 }, 5),
    '... the graceful note from the parent and each old worker');
 is(log_count(qr{\) server stopped by UID = \d+ PID = $pid\n}), 2, '... the old workers stopped, sent by the parent');
 is(get('/hello.txt'), "200 Hello, World!\n", '... and the server answers') for 1 .. 2;
@@ -122,7 +107,7 @@ is(get('/fc'), '200 test123', '... FastCGI too');
 @workers = kids($pid, $exe);
 ok($tf->stop_proc == 0, 'SIGTERM: the server stops');
 is($tf->exit_status >> 8, 0, '... exit status 0');
-ok(wait_for(sub { !grep { kill 0, $_ } @workers }, 5), '... and its workers');
+ok(wait_until(sub { !grep { kill 0, $_ } @workers }, 5), '... and its workers');
 is(log_count(qr{\) server stopped by UID = \d+ PID = $pid\n}), 4, '... each logging who stopped it');
 
 # SIGINT: the parent exits at once, a worker busy with a slow client
@@ -130,7 +115,7 @@ is(log_count(qr{\) server stopped by UID = \d+ PID = $pid\n}), 4, '... each logg
 my $tf2 = LightyTest->new(config => 'max-worker.conf', env => { RESP => $resp });
 ok($tf2->start_proc == 0, 'server starts again') or do { done_testing(); exit };
 $pid = $tf2->pid;
-ok(wait_for(sub { kids($pid, $exe) == 2 }, 5), 'two workers');
+ok(wait_until(sub { kids($pid, $exe) == 2 }, 5), 'two workers');
 @workers = kids($pid, $exe);
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf2->port, Proto => 'tcp') or die $!;
 print $s "GET /big.bin HTTP/1.0\r\n\r\n";
@@ -138,9 +123,9 @@ my $got = '';
 sysread($s, $got, 4096);
 like($got, qr{^HTTP/1\.0 200 }, 'a slow client starts a 32 MB download');
 kill 'INT', $pid;
-ok(wait_for(sub { waitpid($pid, 1) == $pid }, 3), 'SIGINT: the parent exits at once');
+ok(wait_until(sub { waitpid($pid, 1) == $pid }, 3), 'SIGINT: the parent exits at once');
 is($? >> 8, 0, '... with status 0');
-ok(wait_for(sub { (grep { kill 0, $_ } @workers) == 1 }, 3),
+ok(wait_until(sub { (grep { kill 0, $_ } @workers) == 1 }, 3),
    '... the worker with the download is still there, the other has gone');
 my ($n, $buf) = (length $got, '');
 while (1) {
@@ -149,11 +134,11 @@ while (1) {
     $n += $r;
 }
 ok($n > 32 << 20, "... and the download completes ($n bytes)");
-ok(wait_for(sub { !grep { kill 0, $_ } @workers }, 10), '... then that worker exits');
+ok(wait_until(sub { !grep { kill 0, $_ } @workers }, 10), '... then that worker exits');
 my $log = $tf2->error_log;
 my @notes = $log =~ /\) \[note\] graceful shutdown started\n/g;
 is(scalar @notes, 3, '... the graceful note from the parent and each worker');
-ok(wait_for(sub { log_count2($tf2, qr{\) server stopped by UID = \d+ PID = $pid\n}) == 2 }, 3),
+ok(wait_until(sub { log_count2($tf2, qr{\) server stopped by UID = \d+ PID = $pid\n}) == 2 }, 3),
    '... and "server stopped" from each worker');
 
 done_testing();

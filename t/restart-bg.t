@@ -11,26 +11,11 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes ();
-use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use IO::Select;
-use LightyTest qw(strip_log_prefix);
+use LightyTest qw(strip_log_prefix wait_until docroot_with_download);
 
-my $root = tempdir(CLEANUP => 1);
-$ENV{BG_ROOT} = $root;
-{
-    open(my $f, '>', "$root/hello.txt") or die $!;
-    print $f "Hello, World!\n";
-    close $f;
-    open($f, '>', "$root/big.bin") or die $!;
-    print $f 'x' x (1 << 20) for 1 .. 32;
-    close $f;
-}
-sub wait_for {
-    my ($cond, $secs) = @_;
-    for (1 .. $secs * 20) { return 1 if $cond->(); Time::HiRes::sleep(0.05) }
-    return 0;
-}
+$ENV{BG_ROOT} = docroot_with_download(32);
 
 my $tf = LightyTest->new(config => 'restart-bg.conf');
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
@@ -45,7 +30,7 @@ sysread($s, $got, 4096);
 like($got, qr{^HTTP/1\.0 200 }, 'a slow client starts a 32 MB download');
 
 kill 'USR1', $pid;
-ok(wait_for(sub { count(qr{^server started }m) == 2 }, 5), 'SIGUSR1: started again at once');
+ok(wait_until(sub { count(qr{^server started }m) == 2 }, 5), 'SIGUSR1: started again at once');
 my $r = $tf->http_exchange("GET /hello.txt HTTP/1.0\r\n\r\n")->{responses}[0];
 is($r ? $r->code . ' ' . $r->body : 'no answer', "200 Hello, World!\n",
    '... and answering while the download is in progress');
@@ -61,7 +46,7 @@ while ($sel->can_read(10)) {
     $n += $k;
 }
 ok($n > 32 << 20, "the download completes ($n bytes)");
-ok($prev && wait_for(sub { !kill 0, $prev }, 10), 'then the previous generation exits (reaped)');
+ok($prev && wait_until(sub { !kill 0, $prev }, 10), 'then the previous generation exits (reaped)');
 is(count(qr{^server stopped by UID = \d+ PID = $pid$}m), 1, '... told to by the restarted server');
 is(count(qr{^\[note\] graceful shutdown started$}m), 2, 'the graceful note: at SIGUSR1, and in the previous generation');
 $r = $tf->http_exchange("GET /hello.txt HTTP/1.0\r\n\r\n")->{responses}[0];

@@ -26,7 +26,7 @@ our $VERSION = '0.01';
 our @EXPORT_OK = qw(
     lighttpd_exe srcdir topdir run_lighttpd strip_log_prefix log_messages
     slurp_file parse_responses responder_exe start_responder responder_socket
-    free_port
+    free_port wait_until docroot_with_download
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -331,6 +331,29 @@ sub free_port {
     my $port = $s->sockport;
     close $s;
     return $port;
+}
+
+# Polls $cond every 50 ms for up to $secs seconds; true once it holds.
+sub wait_until {
+    my ($cond, $secs) = @_;
+    for (1 .. $secs * 20) {
+        return 1 if $cond->();
+        sleep(0.05);
+    }
+    return 0;
+}
+
+# A temporary document root (removed at exit) with hello.txt
+# ("Hello, World!\n") and big.bin, $mb MiB: more than the socket buffers
+# hold, so a client that does not read keeps its download in progress.
+sub docroot_with_download {
+    my ($mb) = @_;
+    my $root = tempdir(CLEANUP => 1);
+    _spew_file("$root/hello.txt", "Hello, World!\n");
+    open(my $f, '>', "$root/big.bin") or die "big.bin: $!";
+    print $f 'x' x (1 << 20) for 1 .. $mb;
+    close $f or die "big.bin: $!";
+    return $root;
 }
 
 sub listening_on {

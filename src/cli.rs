@@ -325,9 +325,12 @@ fn serve(o: Options, args: &[String]) -> i32 {
     let mut kept: Option<Vec<crate::listen::Listener>> = None;
     let mut pid_file: Option<String> = None;
     // server.graceful-restart-bg: the generation forked off by the last
-    // restart, and those still finishing.
-    let mut prev_generation: Option<u32> = None;
-    let mut prev_generations: Vec<u32> = Vec::new();
+    // restart (named by LIGHTTPD_PREV_GEN when it re-executed us: told to
+    // finish once this run is up), and what is left of the old process
+    // (that generation, workers still finishing, an old piped logger: our
+    // children now, reaped as they exit).
+    let mut prev_generation: Option<u32> = take_prev_generation();
+    let mut prev_generations: Vec<u32> = crate::sys::children();
     loop {
         let restarting = kept.is_some();
         let Some(cfg) = o.config.take() else {
@@ -343,7 +346,9 @@ fn serve(o: Options, args: &[String]) -> i32 {
         let g = &cfg.tree.global().values;
         let gbool = |k: &str| g.get(k).and_then(config::scoped::to_bool).unwrap_or(false);
         let gstr = |k: &str| global_string(&cfg.tree, k);
-        let activation = gbool("server.systemd-socket-activation");
+        // (graceful-restart-bg hands its listeners on this way: its flag
+        // turns socket activation on, as in 1.4.69)
+        let activation = gbool("server.systemd-socket-activation") || restart_bg_flag(&cfg.tree);
         // -1 binds nothing; the configured sockets still name the one the
         // connection on stdin came through.
         let mut oneshot_sockets = Vec::new();
@@ -474,7 +479,11 @@ fn serve(o: Options, args: &[String]) -> i32 {
             if let Some(d) = daemon.take() {
                 d.ready();
             }
-            match crate::workers::supervise(max_worker, &prepared.gw, !chroot) {
+            crate::workers::adopt(std::mem::take(&mut prev_generations));
+            let bg =
+                !chroot && restart_bg_wanted(crate::gw::config::restart_bg(), o.foreground, args);
+            let prev = prev_generation.take();
+            match crate::workers::supervise(max_worker, &prepared.gw, !chroot, prev) {
                 crate::workers::Role::Worker => {
                     prepared.gw.forget_children();
                     worker = true;
@@ -488,6 +497,24 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 }
                 crate::workers::Role::Restart => {
                     prepared.gw.shutdown(true);
+                    if bg {
+                        // 1.4.69's previous generation holds no connection
+                        // here (the workers have them): it says so and ends.
+                        match crate::sys::fork() {
+                            Ok(None) => {
+                                drop(listeners);
+                                crate::log_error!(
+                                    "[note] pid {} continuing to handle 0 connection(s) in progress",
+                                    std::process::id()
+                                );
+                                return 0;
+                            }
+                            Ok(Some(_)) => exec_restart(args, &listeners, None),
+                            Err(e) => {
+                                crate::log_error!("fork failed: {}", crate::sys::strerror(&e))
+                            }
+                        }
+                    }
                     kept = Some(listeners);
                     match reread(args) {
                         Some(next) => {
@@ -515,11 +542,10 @@ fn serve(o: Options, args: &[String]) -> i32 {
         server.restart_bg = !chroot && restart_bg_wanted(bg, o.foreground, args);
         // The previous generation of a graceful-restart-bg restart is told
         // to finish now that this run is up; it is reaped when it exits.
-        if let Some(pid) = prev_generation.take() {
-            crate::server::Server::signal_prev_generation(pid);
-            prev_generations.push(pid);
-        }
         server.prev_generations = std::mem::take(&mut prev_generations);
+        if let Some(pid) = prev_generation.take() {
+            server.tell_prev_generation(pid);
+        }
         if let Some(input) = oneshot.take() {
             server.adopt_oneshot(input, &oneshot_sockets);
         }
@@ -535,21 +561,17 @@ fn serve(o: Options, args: &[String]) -> i32 {
         prev_generations = std::mem::take(&mut server.prev_generations);
         kept = server.take_restart();
         drop(server);
+        if let (Some(pid), Some(listeners)) = (prev_generation, &kept) {
+            exec_restart(args, listeners, Some(pid));
+        }
         if kept.is_some() {
             match reread(args) {
                 Some(next) => {
                     o = next;
                     continue;
                 }
-                None => {
-                    // No restarted server will tell the previous
-                    // generation to finish: told now, it does not linger
-                    // on (1.4.69 leaves it running).
-                    if let Some(pid) = prev_generation {
-                        crate::server::Server::signal_prev_generation(pid);
-                    }
-                    return 255;
-                }
+                // (a previous generation goes on serving, as in 1.4.69)
+                None => return 255,
             }
         }
         if let Some(p) = &pid_file {
@@ -580,6 +602,49 @@ fn restart_bg_wanted(flag: bool, foreground: bool, args: &[String]) -> bool {
     } else {
         argv0.starts_with('/')
     }
+}
+
+/// LIGHTTPD_PREV_GEN (taken out of the environment): the pid of the
+/// previous generation when a graceful-restart-bg restart ran us.
+fn take_prev_generation() -> Option<u32> {
+    let pid = std::env::var("LIGHTTPD_PREV_GEN").ok()?;
+    crate::sys::remove_env(&["LIGHTTPD_PREV_GEN"]);
+    pid.parse().ok().filter(|&p| p > 0)
+}
+
+/// server.graceful-restart-bg's restart, as 1.4.69's: the binary argv[0]
+/// names (an upgraded one, if it was replaced) is run again in this
+/// process, same pid and arguments, with the listening sockets handed on
+/// by socket activation and the previous generation's pid (`prev`; none
+/// with server.max-worker) in LIGHTTPD_PREV_GEN. Returns when argv[0] is
+/// not a file we could run, to restart in this process instead (1.4.69
+/// exits); when the exec itself fails the process exits 1, as 1.4.69's.
+fn exec_restart(args: &[String], listeners: &[crate::listen::Listener], prev: Option<u32>) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
+    let argv0 = args.first().map(String::as_str).unwrap_or("");
+    match std::fs::metadata(argv0) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => {}
+        r => {
+            let why = match r {
+                Err(e) => crate::sys::strerror(&e),
+                Ok(_) => "not an executable file".to_string(),
+            };
+            crate::log_error!(
+                "server.graceful-restart-bg: cannot run {argv0} again ({why}); restarting in this process"
+            );
+            return;
+        }
+    }
+    let fds: Vec<_> = listeners.iter().map(|l| l.socket.as_raw_fd()).collect();
+    let env: Vec<_> = prev
+        .map(|p| ("LIGHTTPD_PREV_GEN", p.to_string()))
+        .into_iter()
+        .collect();
+    let e = crate::sys::exec_with_listeners(args, &fds, &env);
+    // (the error log's descriptor may be a listener's now: stderr)
+    eprintln!("execv {argv0} failed: {}", crate::sys::strerror(&e));
+    std::process::exit(1);
 }
 
 /// A graceful restart: the config is read again, with the same command

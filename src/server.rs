@@ -23,6 +23,13 @@ use signal_hook::iterator::backend::SignalDelivery;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// Which side of graceful-restart-bg's fork this process is on.
+enum Forked {
+    Parent,
+    Child,
+    Failed,
+}
+
 /// Tokens below this are listeners; connection i has token CONN_BASE + i.
 pub(crate) const CONN_BASE: usize = 1 << 16;
 /// The signal socket's token, below the connections and above any
@@ -275,16 +282,20 @@ pub struct Server {
     /// server.feature-flags "server.graceful-restart-bg" (and what 1.4.69
     /// also asks for it: not in a chroot, the binary named by a path): a
     /// graceful restart forks the connections in progress off to a
-    /// process of their own, and the restart goes on at once.
+    /// process of their own, and the restart goes on at once (argv[0] run
+    /// again in this process, cli.rs).
     pub restart_bg: bool,
-    /// In that process (the previous generation): it finishes its
-    /// connections once the restarted server sends it SIGINT, and leaves
-    /// the pid file and the backends alone.
+    /// In that process (the previous generation): it serves on, listeners
+    /// and all, until the restarted server sends it SIGINT, then finishes
+    /// its connections; it leaves the pid file and the backends alone.
     pub prev_generation: bool,
     /// The previous generation forked off by this run's restart.
     pub bg_child: Option<u32>,
     /// Previous generations still finishing: reaped when they exit.
     pub prev_generations: Vec<u32>,
+    /// The previous generation to tell to finish, and the second to do it
+    /// in (see [`Server::tell_prev_generation`]).
+    prev_to_tell: Option<(u32, i64)>,
 }
 
 /// `-1` on a pipe: the local and the peer address, netcat's when it set
@@ -443,6 +454,7 @@ impl Server {
             prev_generation: false,
             bg_child: None,
             prev_generations: Vec::new(),
+            prev_to_tell: None,
         })
     }
 
@@ -737,7 +749,10 @@ impl Server {
                     // (as 1.4.69: the config could not be read again).
                     crate::log_error!("[note] graceful shutdown started");
                     self.stop_by = (uid, pid);
+                    // (the previous generation of a graceful-restart-bg
+                    // restart is not restarted again: it only finishes)
                     self.restart = info.signal == SIGUSR1
+                        && !self.prev_generation
                         && self
                             .sh
                             .cfg
@@ -746,13 +761,16 @@ impl Server {
                             .values
                             .get("server.chroot")
                             .is_none();
-                    self.start_graceful();
                     if self.restart && self.restart_bg {
                         self.restart_bg = false;
-                        if let Some(code) = self.fork_off_connections() {
-                            return Some(code);
+                        match self.fork_off_connections() {
+                            Forked::Parent => return Some(0),
+                            // It goes on serving until told to finish.
+                            Forked::Child => continue,
+                            Forked::Failed => {}
                         }
                     }
+                    self.start_graceful();
                 }
                 SIGCHLD => {
                     self.prev_generations.retain(|&p| !crate::sys::reaped(p));
@@ -769,50 +787,65 @@ impl Server {
         None
     }
 
-    /// server.graceful-restart-bg: the connections in progress go on in a
-    /// child (the previous generation: no listeners, not yet draining,
-    /// until the restarted server sends SIGINT); here they are let go
-    /// (their descriptors closed, the connections untouched) and the run
-    /// ends at once for the restart (Some). None in the child, and when
-    /// fork fails (then the restart drains as without the flag).
-    fn fork_off_connections(&mut self) -> Option<ExitCode> {
+    /// server.graceful-restart-bg, as 1.4.69 does it: a child (the
+    /// previous generation) goes on with the connections in progress and
+    /// the listeners, serving as before, until the restarted server sends
+    /// it SIGINT; here the connections are let go (their descriptors
+    /// closed, the connections untouched) and the listeners kept for the
+    /// restart (cli.rs runs argv[0] again with them). Nothing is taken out
+    /// of the poll instance: the child shares it.
+    fn fork_off_connections(&mut self) -> Forked {
         let open = self.conns.iter().filter(|c| c.is_some()).count();
         match crate::sys::fork() {
             Ok(None) => {
-                // The previous generation: its copies of the listening
-                // sockets closed; the backends are the restarted server's.
-                self.kept.clear();
                 self.prev_generations.clear();
                 self.restart = false;
-                self.sh.graceful = false;
                 self.prev_generation = true;
                 self.sh.gw.forget_children();
                 crate::log_error!(
                     "[note] pid {} continuing to handle {open} connection(s) in progress",
                     std::process::id()
                 );
-                None
+                Forked::Child
             }
             Ok(Some(pid)) => {
-                // Dropped without a word: the child holds the same sockets
-                // (and this poll instance, which is left to it).
+                for (i, l) in self.listeners.iter_mut().enumerate() {
+                    if let Some(m) = l.take() {
+                        let token = self.sh.tokens.get(i).cloned().unwrap_or_default();
+                        self.kept
+                            .push(crate::listen::Listener::from_running(m, token));
+                    }
+                }
                 self.conns.clear();
                 self.free.clear();
                 self.jobs.clear();
                 self.bg_child = Some(pid);
-                Some(0)
+                Forked::Parent
             }
             Err(e) => {
                 crate::log_error!("fork failed: {}", crate::sys::strerror(&e));
-                None
+                Forked::Failed
             }
+        }
+    }
+
+    /// The restarted server is up: the previous generation of a
+    /// graceful-restart-bg restart is sent SIGINT a second later, not at
+    /// once as 1.4.69 does it. A 1.4.69 previous generation that gets the
+    /// signal before it has settled after its fork takes it for a second
+    /// SIGINT and stops at once, cutting its downloads (seen with 1.4.69
+    /// handing over to us, whose start is quicker than its own).
+    pub fn tell_prev_generation(&mut self, pid: u32) {
+        self.prev_to_tell = Some((pid, self.sh.now + 1));
+        if !self.prev_generations.contains(&pid) {
+            self.prev_generations.push(pid);
         }
     }
 
     /// The restarted server is up: the previous generation
     /// (graceful-restart-bg) is told to finish (SIGINT), as 1.4.69 does.
     pub fn signal_prev_generation(pid: u32) {
-        if !crate::sys::reaped(pid) {
+        if !crate::sys::exited(pid) {
             crate::sys::kill(pid, libc::SIGINT);
         }
     }
@@ -1003,6 +1036,12 @@ impl Server {
     /// Once a second: idle, read and write timeouts, lingering closes, the
     /// backend hosts' maintenance.
     fn tick(&mut self) {
+        if let Some((pid, due)) = self.prev_to_tell
+            && self.sh.now >= due
+        {
+            self.prev_to_tell = None;
+            Self::signal_prev_generation(pid);
+        }
         self.sh.gw.trigger(self.sh.now);
         crate::log::check_pipe(self.sh.now);
         self.release_throttled();

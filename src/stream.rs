@@ -153,6 +153,15 @@ pub enum StdListener {
     Unix(std::os::unix::net::UnixListener),
 }
 
+impl std::os::fd::AsRawFd for StdListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            StdListener::Tcp(l) => l.as_raw_fd(),
+            StdListener::Unix(l) => l.as_raw_fd(),
+        }
+    }
+}
+
 impl StdListener {
     pub fn set_nonblocking(&self) -> io::Result<()> {
         match self {

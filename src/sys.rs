@@ -703,6 +703,76 @@ pub fn reaped(pid: u32) -> bool {
     r != 0
 }
 
+/// Whether child `pid` has exited, collecting it if so (waitpid answered
+/// with its pid). Unlike [`reaped`], a process that is not our child (the
+/// previous generation after daemonizing again) has not exited.
+pub fn exited(pid: u32) -> bool {
+    let mut status = 0;
+    #[allow(unsafe_code)]
+    // SAFETY: waitpid writes the status into our local.
+    let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
+    r == pid as libc::pid_t
+}
+
+/// Our child processes (Linux /proc/self/task/<pid>/children; the server
+/// is single-threaded, so the main task has them all). Right after a
+/// graceful-restart-bg re-execution these are the previous generation's:
+/// the process with its connections, workers still finishing, an old
+/// piped logger.
+pub fn children() -> Vec<u32> {
+    let me = std::process::id();
+    std::fs::read_to_string(format!("/proc/self/task/{me}/children"))
+        .map(|s| {
+            s.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// server.graceful-restart-bg: runs `argv` in place of this process with
+/// `listeners` handed on as systemd socket activation does it (fds 3, 4,
+/// ... without FD_CLOEXEC, LISTEN_FDS and LISTEN_PID, the pid staying
+/// ours) and `env` added. Returns only if execve failed, with fds 3.. then
+/// taken by the listeners: the caller cannot go on serving.
+pub fn exec_with_listeners(
+    argv: &[String],
+    listeners: &[std::os::fd::RawFd],
+    env: &[(&str, String)],
+) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    let n = listeners.len() as libc::c_int;
+    // First above the range 3..3+n, so that no dup2 below overwrites a
+    // listener still to be placed; these copies close at exec.
+    let mut high = Vec::new();
+    for &fd in listeners {
+        #[allow(unsafe_code)]
+        // SAFETY: fcntl(F_DUPFD_CLOEXEC) on an open descriptor we own.
+        let h = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3 + n) };
+        if h < 0 {
+            return std::io::Error::last_os_error();
+        }
+        high.push(h);
+    }
+    for (i, &h) in high.iter().enumerate() {
+        #[allow(unsafe_code)]
+        // SAFETY: dup2 onto 3+i; whatever was there is closed (nothing in
+        // this process is used again once the exec succeeds). The copy
+        // made by dup2 has no FD_CLOEXEC.
+        if unsafe { libc::dup2(h, 3 + i as libc::c_int) } < 0 {
+            return std::io::Error::last_os_error();
+        }
+    }
+    let mut cmd = std::process::Command::new(&argv[0]);
+    cmd.arg0(&argv[0]).args(&argv[1..]);
+    cmd.env("LISTEN_FDS", n.to_string());
+    cmd.env("LISTEN_PID", std::process::id().to_string());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.exec()
+}
+
 /// Blocks (or unblocks) the signals the server handles, so that one sent
 /// to a new worker between fork() and its own handlers stays pending
 /// until the worker's loop can take it.

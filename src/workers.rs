@@ -15,7 +15,9 @@
 //! - SIGUSR1: the note, SIGINT to the workers, which drain as before, then the
 //!   configuration is read again and new workers start on the same
 //!   sockets (in a chroot, as SIGINT: the configuration cannot be read
-//!   again).
+//!   again); with server.graceful-restart-bg argv[0] is run again in the
+//!   parent's place (cli.rs), and its workers finish under the new image,
+//!   which reaps them ([`adopt`]).
 //!
 //! 1.4.69 sends the signals to its whole process group (kill(0, ...));
 //! we send them to our workers by pid, so whatever else shares the group
@@ -41,6 +43,13 @@ thread_local! {
     static DRAINING: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Children of an earlier process image (after a graceful-restart-bg
+/// re-execution: its workers still finishing, its previous generation):
+/// reaped with the draining workers.
+pub fn adopt(pids: Vec<u32>) {
+    DRAINING.with(|d| d.borrow_mut().extend(pids));
+}
+
 /// A running worker and the second it started.
 struct Worker {
     pid: u32,
@@ -56,8 +65,10 @@ fn now_secs() -> i64 {
 /// Forks `n` workers and watches them (see the module's text). Returns
 /// [`Role::Worker`] in each worker, with the server's signals blocked
 /// until its own handlers are in place ([`crate::sys::block_server_signals`]).
-/// `restart`: SIGUSR1 restarts (false in a chroot).
-pub fn supervise(n: usize, gw: &crate::gw::pool::Pool, restart: bool) -> Role {
+/// `restart`: SIGUSR1 restarts (false in a chroot). `prev`: the previous
+/// generation of a graceful-restart-bg restart, told to finish a second
+/// after the workers start (crate::server::Server::tell_prev_generation).
+pub fn supervise(n: usize, gw: &crate::gw::pool::Pool, restart: bool, prev: Option<u32>) -> Role {
     let setup = || -> std::io::Result<_> {
         let poll = mio::Poll::new()?;
         let signals = crate::server::signal_socket(&poll, mio::Token(0))?;
@@ -76,6 +87,10 @@ pub fn supervise(n: usize, gw: &crate::gw::pool::Pool, restart: bool) -> Role {
     // A worker that died within a second of its start is replaced a
     // second later, not in a tight loop.
     let mut hold_until = 0;
+    let mut prev = prev.map(|pid| {
+        DRAINING.with(|d| d.borrow_mut().push(pid));
+        (pid, now_secs() + 1)
+    });
     loop {
         let now = now_secs();
         while workers.len() < n && now >= hold_until {
@@ -137,6 +152,12 @@ pub fn supervise(n: usize, gw: &crate::gw::pool::Pool, restart: bool) -> Role {
             }
             !gone
         });
+        if let Some((pid, due)) = prev
+            && now >= due
+        {
+            prev = None;
+            crate::server::Server::signal_prev_generation(pid);
+        }
         if now != last_tick {
             last_tick = now;
             gw.trigger(now);

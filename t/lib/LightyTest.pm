@@ -26,7 +26,7 @@ our $VERSION = '0.01';
 our @EXPORT_OK = qw(
     lighttpd_exe srcdir topdir run_lighttpd strip_log_prefix log_messages
     slurp_file parse_responses responder_exe start_responder responder_socket
-    free_port wait_until docroot_with_download
+    free_port wait_until docroot_with_download install_exe
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -354,6 +354,21 @@ sub docroot_with_download {
     print $f 'x' x (1 << 20) for 1 .. $mb;
     close $f or die "big.bin: $!";
     return $root;
+}
+
+# install_exe($src, $dest): copies the binary $src to $dest (mode 0755)
+# by a rename over it, as a package upgrade replaces a binary: a server
+# started from $dest keeps running its old, now deleted, file.
+sub install_exe {
+    my ($src, $dest) = @_;
+    open(my $in, '<:raw', $src) or die "$src: $!";
+    open(my $out, '>:raw', "$dest.new") or die "$dest.new: $!";
+    local $/;
+    print $out scalar <$in>;
+    close $out or die "$dest.new: $!";
+    chmod 0755, "$dest.new" or die "chmod $dest.new: $!";
+    rename "$dest.new", $dest or die "rename $dest: $!";
+    return $dest;
 }
 
 sub listening_on {

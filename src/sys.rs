@@ -880,10 +880,22 @@ pub fn ignore_sigpipe() {
     }
 }
 
-/// Goes to the background as lighttpd does without -D: fork, the parent
-/// waits until the child says it is ready (or died) and exits 0 or 255.
-/// Returns, in the child, a handle to report readiness with.
+/// Goes to the background as lighttpd does without -D: the terminal's
+/// job-control signals ignored (SIGTTOU, SIGTTIN, SIGTSTP), fork, the
+/// parent waits until the daemon says it is ready (or died) and exits 0 or
+/// 255; the child starts a session, ignores SIGHUP while it forks again,
+/// so that the daemon is not a
+/// session leader (it can never get a controlling terminal back), and
+/// works in `/`, as 1.4.69's does. Returns, in the daemon, a handle to
+/// report readiness with.
 pub fn daemonize() -> std::io::Result<DaemonReady> {
+    #[allow(unsafe_code)]
+    // SAFETY: setting signal dispositions to SIG_IGN has no memory effects.
+    unsafe {
+        libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+        libc::signal(libc::SIGTTIN, libc::SIG_IGN);
+        libc::signal(libc::SIGTSTP, libc::SIG_IGN);
+    }
     let mut fds = [0 as libc::c_int; 2];
     #[allow(unsafe_code)]
     // SAFETY: pipe() fills the two-element array we own.
@@ -898,11 +910,24 @@ pub fn daemonize() -> std::io::Result<DaemonReady> {
         -1 => Err(std::io::Error::last_os_error()),
         0 => {
             #[allow(unsafe_code)]
-            // SAFETY: closing our copy of the read end; setsid has no
-            // memory effects.
+            // SAFETY: closing our copy of the read end; setsid, signal,
+            // fork (still single-threaded), _exit and chdir on a constant
+            // C string have no memory effects on us.
             unsafe {
                 libc::close(fds[0]);
-                libc::setsid();
+                if libc::setsid() == -1 {
+                    libc::_exit(0);
+                }
+                libc::signal(libc::SIGHUP, libc::SIG_IGN);
+                if libc::fork() != 0 {
+                    libc::_exit(0);
+                }
+                if libc::chdir(c"/".as_ptr()) != 0 {
+                    libc::_exit(0);
+                }
+                // (as until the server's handler is in place under -D; the
+                // backends started before it get the default, as 1.4.69's)
+                libc::signal(libc::SIGHUP, libc::SIG_DFL);
             }
             Ok(DaemonReady { fd: fds[1] })
         }

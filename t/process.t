@@ -132,6 +132,14 @@ my $dconf = srcdir() . '/conf/process-daemon.conf';
     $dpid //= 0;
     ok($dpid && $dpid != $run->{pid}, 'the daemon is another process than the one started');
     ok($dpid && proc_alive($dpid), 'the daemon is running');
+    # as 1.4.69's daemonize(): in /, forked twice (not a session leader,
+    # so it can never get a controlling terminal back), the terminal's
+    # job-control signals SIGTSTP, SIGTTIN, SIGTTOU ignored
+    is($dpid ? readlink("/proc/$dpid/cwd") : '', '/', 'the daemon works in /');
+    my ($sid) = $dpid ? (slurp_file("/proc/$dpid/stat") // '') =~ /\) \S+ \d+ \d+ (\d+)/ : ();
+    ok($sid && $sid != $dpid, 'the daemon is not a session leader');
+    my ($ign) = $dpid ? (slurp_file("/proc/$dpid/status") // '') =~ /^SigIgn:\s*([0-9a-f]+)$/m : ();
+    is(defined $ign ? hex(substr($ign, -8)) & 0x380000 : -1, 0x380000, 'the daemon ignores SIGTSTP, SIGTTIN and SIGTTOU');
 
     local $d->{PORT} = $dport;
     my $resp = get_hello($d);

@@ -322,6 +322,9 @@ fn serve(o: Options, args: &[String]) -> i32 {
             input => oneshot = Some(input),
         }
     }
+    // What -1 and a "/dev/stdin" listener need of stdin and stdout is
+    // taken: both go to /dev/null, as in 1.4.69.
+    crate::sys::to_dev_null(&[0, 1]);
     let mut kept: Option<Vec<crate::listen::Listener>> = None;
     let mut pid_file: Option<String> = None;
     // server.graceful-restart-bg: the generation forked off by the last
@@ -427,6 +430,11 @@ fn serve(o: Options, args: &[String]) -> i32 {
             );
             crate::log_error!("Opening errorlog failed. Going down.");
             return 255;
+        }
+        // A daemon lets go of the terminal's stderr once its log is open
+        // (without server.errorlog its lines go nowhere, as 1.4.69's).
+        if daemon.is_some() {
+            crate::sys::to_dev_null(&[2]);
         }
         crate::listen::set_defer_accept(&cfg.tree, &listeners);
         crate::sys::ignore_sigpipe();

@@ -162,6 +162,33 @@ fn unsafe_zeroed_stat() -> libc::stat {
     }
 }
 
+/// Points the given standard descriptors (0, 1, 2) at /dev/null, as
+/// 1.4.69 does with stdin and stdout once it has what it needs from them
+/// (and with stderr in a daemon once the error log is open): a server started as `out=$(lighttpd -f conf)` or over ssh
+/// must not hold the caller's pipe or terminal.
+pub fn to_dev_null(fds: &[i32]) {
+    use std::os::fd::AsRawFd;
+    let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    else {
+        return;
+    };
+    for &fd in fds {
+        #[allow(unsafe_code)]
+        // SAFETY: dup2 onto a standard descriptor, which stays open (now
+        // /dev/null); `null` is open for the call's duration.
+        unsafe {
+            libc::dup2(null.as_raw_fd(), fd);
+        }
+    }
+    if fds.contains(&null.as_raw_fd()) {
+        // (it was closed, and this open took its place: it stays)
+        std::mem::forget(null);
+    }
+}
+
 /// server.bind = "/dev/stdin": the listening socket the server was started
 /// with on fd 0 (inetd's "wait" style), moved to a close-on-exec fd above
 /// 2; stdin and stdout become /dev/null, as 1.4.69 does.

@@ -72,6 +72,7 @@ my $port = $tf->port;
 my $r = get_hello($tf);
 ok($r && $r->status == 200 && $r->body eq $hello,
    'GET on the inherited socket (fd 3) with LISTEN_PID=parent:<ppid>: 200');
+is(readlink("/proc/$pid/fd/1") // '', '/dev/null', 'under -D too, stdout goes to /dev/null (the harness gave a file)');
 my $fd3 = readlink("/proc/$pid/fd/3");
 like($fd3 // '', qr/^socket:/, 'the server keeps the inherited socket on fd 3');
 is($r && $r->header('Server'), 'main-listener', 'global server.tag on the main listener');
@@ -136,6 +137,10 @@ my $dconf = srcdir() . '/conf/process-daemon.conf';
     # so it can never get a controlling terminal back), the terminal's
     # job-control signals SIGTSTP, SIGTTIN, SIGTTOU ignored
     is($dpid ? readlink("/proc/$dpid/cwd") : '', '/', 'the daemon works in /');
+    # (a caller's pipe or terminal is let go: `out=$(lighttpd -f conf)`
+    # returns, an ssh session ends)
+    is(join(' ', map { $dpid ? readlink("/proc/$dpid/fd/$_") // '' : '' } 0 .. 2),
+       '/dev/null /dev/null /dev/null', 'the daemon has stdin, stdout and stderr on /dev/null');
     my ($sid) = $dpid ? (slurp_file("/proc/$dpid/stat") // '') =~ /\) \S+ \d+ \d+ (\d+)/ : ();
     ok($sid && $sid != $dpid, 'the daemon is not a session leader');
     my ($ign) = $dpid ? (slurp_file("/proc/$dpid/status") // '') =~ /^SigIgn:\s*([0-9a-f]+)$/m : ();

@@ -43,14 +43,14 @@ impl LogPipe {
         let Ok(input) = self.reader.try_clone() else {
             return;
         };
-        self.child = std::process::Command::new("/bin/sh")
-            .arg("-c")
+        let mut cmd = std::process::Command::new("/bin/sh");
+        cmd.arg("-c")
             .arg(crate::http::lossless::to_os(&self.cmd))
             .stdin(input)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok();
+            .stderr(std::process::Stdio::null());
+        crate::sys::default_signals_in_child(&mut cmd);
+        self.child = cmd.spawn().ok();
     }
 }
 

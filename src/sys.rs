@@ -907,6 +907,24 @@ pub fn ignore_sigpipe() {
     }
 }
 
+/// A program we start (a FastCGI backend, a piped logger) gets the
+/// default action for the signals a daemon ignores (SIGTTOU, SIGTTIN,
+/// SIGTSTP) and for SIGPIPE, as 1.4.69 resets them in its children.
+pub fn default_signals_in_child(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    #[allow(unsafe_code)]
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // calls signal(2), which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            for sig in [libc::SIGTTOU, libc::SIGTTIN, libc::SIGTSTP, libc::SIGPIPE] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Goes to the background as lighttpd does without -D: the terminal's
 /// job-control signals ignored (SIGTTOU, SIGTTIN, SIGTSTP), fork, the
 /// parent waits until the daemon says it is ready (or died) and exits 0 or
@@ -924,9 +942,11 @@ pub fn daemonize() -> std::io::Result<DaemonReady> {
         libc::signal(libc::SIGTSTP, libc::SIG_IGN);
     }
     let mut fds = [0 as libc::c_int; 2];
+    // (close-on-exec: a backend spawned before the daemon is ready must not
+    // hold the write end, or the waiting parent never sees a failed start)
     #[allow(unsafe_code)]
-    // SAFETY: pipe() fills the two-element array we own.
-    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+    // SAFETY: pipe2() fills the two-element array we own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
     #[allow(unsafe_code)]

@@ -82,6 +82,7 @@ pub fn spawn_proc(host: &GwHost, addr: &BackendAddr) -> Result<Started, String> 
     cmd.args(args.iter().map(|a| to_os(a)))
         .stdin(Stdio::from(fd))
         .stdout(Stdio::null());
+    crate::sys::default_signals_in_child(&mut cmd);
     if let Some(dir) = prog_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         // 1.4.69 opens the directory before it forks.
         if let Err(e) = std::fs::File::open(dir) {

@@ -798,7 +798,9 @@ fn open_pid_file(p: &str) -> Result<std::fs::File, ()> {
     let path = crate::http::lossless::to_path(p);
     let open = |fresh: bool| {
         let mut o = std::fs::OpenOptions::new();
+        // (0644 whatever the umask, as 1.4.69's)
         o.write(true)
+            .mode(0o644)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
         if fresh {
             o.create_new(true)

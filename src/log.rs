@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 enum Sink {
@@ -172,6 +173,7 @@ pub fn open_errorlog(path: &str) -> std::io::Result<()> {
     let file = OpenOptions::new()
         .append(true)
         .create(true)
+        .mode(0o644)
         .open(crate::http::lossless::to_path(path))?;
     SINK.with(|s| {
         *s.borrow_mut() = Sink::File {
@@ -203,6 +205,7 @@ pub fn open_breakagelog(path: &str) -> std::io::Result<()> {
         None => OpenOptions::new()
             .append(true)
             .create(true)
+            .mode(0o644)
             .open(crate::http::lossless::to_path(path))?,
     };
     SINK.with(|s| -> std::io::Result<()> {
@@ -253,6 +256,7 @@ pub fn reopen() {
             && let Ok(f) = OpenOptions::new()
                 .append(true)
                 .create(true)
+                .mode(0o644)
                 .open(crate::http::lossless::to_path(path))
         {
             *file = f;

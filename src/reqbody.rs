@@ -8,6 +8,7 @@ use crate::http::chunked::ChunkedDecoder;
 use crate::http::request::HttpError;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 
 /// Bodies up to this size stay in memory.
 const MEM_LIMIT: usize = 64 * 1024;
@@ -35,10 +36,12 @@ fn temp_file(dirs: &[String]) -> std::io::Result<File> {
                 d.trim_end_matches('/'),
                 std::process::id()
             );
+            // (0600 as mkstemp makes 1.4.69's, whatever the umask)
             match std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create_new(true)
+                .mode(0o600)
                 .open(crate::http::lossless::to_path(&path))
             {
                 Ok(f) => {

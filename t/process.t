@@ -120,7 +120,10 @@ my $dconf = srcdir() . '/conf/process-daemon.conf';
     my $dir = $d->tmpdir;
     my %env = (PORT => $dport, SRCDIR => srcdir(), TESTTMPDIR => $dir);
     my $t0 = time();
+    # (under umask 0: the files it makes are 0644 all the same)
+    my $umask = umask(0);
     my $run = run_lighttpd(args => ['-f', $dconf], env => \%env, timeout => 10);
+    umask($umask);
     my $dt = time() - $t0;
     is($run->{exit}, 0, 'lighttpd -f conf (no -D) exits 0')
         or diag("stderr: " . ($run->{stderr} // ''));
@@ -149,6 +152,8 @@ my $dconf = srcdir() . '/conf/process-daemon.conf';
     local $d->{PORT} = $dport;
     my $resp = get_hello($d);
     ok($resp && $resp->status == 200 && $resp->body eq $hello, 'the daemon serves requests');
+    is(sprintf('%o %o', map { (stat $_)[2] & 07777 } $dpidfile, "$dir/error.log"), '644 644',
+       'the pid file and the error log are made 0644 under umask 0, as 1.4.69 makes them');
 
     if ($dpid && proc_alive($dpid)) {
         kill 'TERM', $dpid;

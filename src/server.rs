@@ -299,26 +299,58 @@ pub struct Server {
 }
 
 /// `-1` on a pipe: the local and the peer address, netcat's when it set
-/// them (NCAT_LOCAL_ADDR, NCAT_LOCAL_PORT, NCAT_REMOTE_ADDR,
-/// NCAT_REMOTE_PORT), else the ones 1.4.69 makes up: 127.0.0.1:80 and
-/// 127.0.0.1:48080.
-fn netcat_addrs() -> (std::net::SocketAddr, std::net::SocketAddr) {
-    let var = |k: &str| std::env::var(k).ok();
-    let addr = |a: Option<String>, p: Option<String>, default: u16| {
-        let ip = a
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-        let port = p.and_then(|p| p.trim().parse().ok()).unwrap_or(default);
-        std::net::SocketAddr::new(ip, port)
+/// NCAT_LOCAL_ADDR (then NCAT_LOCAL_PORT, NCAT_REMOTE_ADDR and
+/// NCAT_REMOTE_PORT too), else the ones 1.4.69 makes up: 127.0.0.1:80 and
+/// 127.0.0.1:48080. As in 1.4.69 the remote address is read in the local
+/// one's family (IPv6 when it holds a `:`) and the ports as strtol reads
+/// them; Err when nothing is to be served: one of the four missing
+/// (silently), or an address that does not parse (with 1.4.69's line).
+fn netcat_addrs(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<(std::net::SocketAddr, std::net::SocketAddr), Option<&'static str>> {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    let Some(local) = var("NCAT_LOCAL_ADDR") else {
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        return Ok((SocketAddr::new(lo, 80), SocketAddr::new(lo, 48080)));
     };
-    if var("NCAT_LOCAL_ADDR").is_some() {
-        (
-            addr(var("NCAT_LOCAL_ADDR"), var("NCAT_LOCAL_PORT"), 0),
-            addr(var("NCAT_REMOTE_ADDR"), var("NCAT_REMOTE_PORT"), 0),
-        )
-    } else {
-        (addr(None, None, 80), addr(None, None, 48080))
+    let (Some(local_port), Some(remote), Some(remote_port)) = (
+        var("NCAT_LOCAL_PORT"),
+        var("NCAT_REMOTE_ADDR"),
+        var("NCAT_REMOTE_PORT"),
+    ) else {
+        return Err(None);
+    };
+    let v6 = local.contains(':');
+    let ip = |a: &str| -> Option<IpAddr> {
+        if v6 {
+            a.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+        } else {
+            a.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+        }
+    };
+    let local = ip(&local).ok_or(Some("invalid local addr"))?;
+    let remote = ip(&remote).ok_or(Some("invalid remote addr"))?;
+    Ok((
+        SocketAddr::new(local, strtol_port(&local_port)),
+        SocketAddr::new(remote, strtol_port(&remote_port)),
+    ))
+}
+
+/// A port as 1.4.69 reads one from the environment: strtol (leading
+/// blanks, a sign, the digits up to the first other character; none: 0)
+/// cast to an unsigned short.
+fn strtol_port(s: &str) -> u16 {
+    let t = s.trim_start();
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut n: i64 = 0;
+    for b in t.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
     }
+    (if neg { n.wrapping_neg() } else { n }) as u16
 }
 
 fn now_secs() -> i64 {
@@ -516,8 +548,19 @@ impl Server {
                     tx: Some(tx),
                     tx_registered: false,
                 };
-                let (local, peer) = netcat_addrs();
-                (pipe, peer, Some(local), None)
+                match netcat_addrs(|k| std::env::var(k).ok()) {
+                    Ok((local, peer)) => (pipe, peer, Some(local), None),
+                    Err(why) => {
+                        // Nothing to serve: the run ends at once.
+                        if let Some(why) = why {
+                            crate::log_error!("{why}");
+                        }
+                        self.oneshot = true;
+                        self.sh.oneshot = true;
+                        self.start_graceful();
+                        return;
+                    }
+                }
             }
             OneshotInput::Other => return,
         };
@@ -1181,5 +1224,67 @@ fn set_parseopt(o: &mut ParseOpts, name: &str, on: bool) {
         "host-normalize" => o.host_normalize = on,
         "method-get-body" => o.method_get_body = on,
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{netcat_addrs, strtol_port};
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn netcat_addresses_as_1_4_69_reads_them() {
+        let ok =
+            |v: &[(&str, &str)]| netcat_addrs(env(v)).map(|(l, r)| (l.to_string(), r.to_string()));
+        let s = |a: &str, b: &str| Ok((a.to_string(), b.to_string()));
+        assert_eq!(ok(&[]), s("127.0.0.1:80", "127.0.0.1:48080"));
+        let all = [
+            ("NCAT_LOCAL_ADDR", "10.0.0.1"),
+            ("NCAT_LOCAL_PORT", "8080"),
+            ("NCAT_REMOTE_ADDR", "10.0.0.2"),
+            ("NCAT_REMOTE_PORT", "5000"),
+        ];
+        assert_eq!(ok(&all), s("10.0.0.1:8080", "10.0.0.2:5000"));
+        // one of the four missing: nothing served, nothing said
+        assert_eq!(ok(&all[..3]), Err(None));
+        let with = |k: &str, v: &'static str| {
+            let mut e: Vec<(&str, &str)> = all.to_vec();
+            e.iter_mut().filter(|(n, _)| *n == k).for_each(|p| p.1 = v);
+            netcat_addrs(env(&e)).map(|(l, r)| (l.to_string(), r.to_string()))
+        };
+        assert_eq!(
+            with("NCAT_LOCAL_ADDR", "bogus"),
+            Err(Some("invalid local addr"))
+        );
+        assert_eq!(
+            with("NCAT_REMOTE_ADDR", "zzz"),
+            Err(Some("invalid remote addr"))
+        );
+        // the remote address in the local one's family
+        assert_eq!(
+            with("NCAT_LOCAL_ADDR", "::1"),
+            Err(Some("invalid remote addr"))
+        );
+        assert_eq!(
+            with("NCAT_LOCAL_PORT", "abc"),
+            s("10.0.0.1:0", "10.0.0.2:5000")
+        );
+    }
+
+    #[test]
+    fn ports_are_read_as_strtol_then_cast() {
+        assert_eq!(strtol_port("80"), 80);
+        assert_eq!(strtol_port(" 80x"), 80);
+        assert_eq!(strtol_port("x80"), 0);
+        assert_eq!(strtol_port(""), 0);
+        assert_eq!(strtol_port("65537"), 1);
+        assert_eq!(strtol_port("-1"), 65535);
     }
 }

@@ -13,7 +13,7 @@ use Test::More;
 use POSIX ();
 use IO::Socket::INET;
 use File::Temp qw(tempdir);
-use LightyTest qw(srcdir strip_log_prefix);
+use LightyTest qw(srcdir strip_log_prefix slurp_file);
 
 my $exe = LightyTest::lighttpd_exe();
 my $tmp = tempdir(CLEANUP => 1);
@@ -119,6 +119,23 @@ SKIP: {
        '200 any-8080', 'pipes under netcat: its addresses (an any-address socket with the port)');
     is($ask->('NCAT_LOCAL_ADDR=10.0.0.1 NCAT_LOCAL_PORT=9 NCAT_REMOTE_ADDR=127.0.0.1 NCAT_REMOTE_PORT=5555'),
        '403 any-8080', '... no socket with the port: the first one configured');
+    # netcat's variables as 1.4.69 reads them: all four or nothing served;
+    # an address that does not parse (the remote one in the local one's
+    # family) is said so, and nothing is served
+    my $both = sub {
+        my ($vars) = @_;
+        unlink $ENV{ONESHOT_LOG};
+        my $a = `$vars printf 'GET /hello.txt HTTP/1.0\r\n\r\n' | $vars $exe -D -1 -f $sconf 2>/dev/null`;
+        my ($st) = $a =~ m{^HTTP/1\.0 (\d+)}m;
+        my ($why) = strip_log_prefix(slurp_file($ENV{ONESHOT_LOG}) // '') =~ m{^(invalid \w+ addr)$}m;
+        return join ' ', $st // 'no answer', $why // '';
+    };
+    is($both->('NCAT_LOCAL_ADDR=10.0.0.1 NCAT_LOCAL_PORT=8080 NCAT_REMOTE_ADDR=10.0.0.9'), 'no answer ',
+       'pipes under netcat: without NCAT_REMOTE_PORT nothing is served, nothing said');
+    is($both->('NCAT_LOCAL_ADDR=bogus NCAT_LOCAL_PORT=8080 NCAT_REMOTE_ADDR=10.0.0.9 NCAT_REMOTE_PORT=5'),
+       'no answer invalid local addr', '... a local address that does not parse: said, nothing served');
+    is($both->('NCAT_LOCAL_ADDR=::1 NCAT_LOCAL_PORT=8080 NCAT_REMOTE_ADDR=10.0.0.9 NCAT_REMOTE_PORT=5'),
+       'no answer invalid remote addr', '... an IPv4 peer of an IPv6 local address: the same');
     # what a backend is told (a pipe: the socket's address, none for an
     # any-address socket, and the made-up or netcat peer)
     my $env = sub {

@@ -264,7 +264,9 @@ pub struct Server {
     idle_limit: Option<i64>,
     /// The graceful shutdown under way is -i's (idle_limit).
     idle_stop: bool,
-    last_activity: i64,
+    /// The last accept or close: -i stops the server idle_limit + 1 s
+    /// after it, to the millisecond as 1.4.69 does.
+    last_activity: std::time::Instant,
     graceful_deadline: i64,
     /// Connections that yielded with more to write (run again next turn).
     jobs: Vec<usize>,
@@ -474,7 +476,7 @@ impl Server {
             accept_stalled: false,
             idle_limit,
             idle_stop: false,
-            last_activity: now,
+            last_activity: std::time::Instant::now(),
             graceful_deadline: 0,
             jobs: Vec::new(),
             restart: false,
@@ -599,7 +601,11 @@ impl Server {
                     .duration_since(UNIX_EPOCH)
                     .map(|d| d.subsec_millis() as u64)
                     .unwrap_or(0);
-                Duration::from_millis(1001 - ms)
+                let tick = Duration::from_millis(1001 - ms);
+                match self.idle_deadline() {
+                    Some(at) => tick.min(at.saturating_duration_since(std::time::Instant::now())),
+                    None => tick,
+                }
             } else {
                 Duration::ZERO
             };
@@ -683,6 +689,8 @@ impl Server {
             if self.sh.now != last_tick {
                 last_tick = self.sh.now;
                 self.tick();
+            } else {
+                self.idle_check();
             }
             if self.sh.graceful {
                 if !self.oneshot {
@@ -986,7 +994,7 @@ impl Server {
             };
             match l.accept() {
                 Ok((sock, peer, peer_port)) => {
-                    self.last_activity = self.sh.now;
+                    self.last_activity = std::time::Instant::now();
                     self.add_conn(sock, peer, peer_port, li);
                     // At the limits the listeners leave the poll (load_check).
                     if self.conns.len() - self.free.len() >= self.max_conns
@@ -1072,7 +1080,7 @@ impl Server {
             // with SOCK_CLOEXEC, never duplicated) takes it out of the poll,
             // and so does a backend socket closed with the connection.
             self.free.push(i);
-            self.last_activity = self.sh.now;
+            self.last_activity = std::time::Instant::now();
         }
     }
 
@@ -1135,16 +1143,30 @@ impl Server {
                 self.close(i);
             }
         }
-        if let Some(limit) = self.idle_limit {
-            let open = self.conns.iter().any(|c| c.is_some());
-            if !open && !self.sh.graceful && now - self.last_activity > limit {
-                crate::log_error!(
-                    "[note] idle timeout {limit}s exceeded, initiating graceful shutdown"
-                );
-                crate::log_error!("[note] graceful shutdown started");
-                self.idle_stop = true;
-                self.start_graceful();
-            }
+        self.idle_check();
+    }
+
+    /// -i: when the server will have been idle long enough (no connection
+    /// open, none accepted or closed for idle_limit + 1 s), if it is to
+    /// stop for that.
+    fn idle_deadline(&self) -> Option<std::time::Instant> {
+        let limit = self.idle_limit?;
+        if self.sh.graceful || self.conns.len() != self.free.len() {
+            return None;
+        }
+        Some(self.last_activity + Duration::from_secs(limit as u64 + 1))
+    }
+
+    fn idle_check(&mut self) {
+        if let (Some(limit), Some(at)) = (self.idle_limit, self.idle_deadline())
+            && std::time::Instant::now() >= at
+        {
+            crate::log_error!(
+                "[note] idle timeout {limit}s exceeded, initiating graceful shutdown"
+            );
+            crate::log_error!("[note] graceful shutdown started");
+            self.idle_stop = true;
+            self.start_graceful();
         }
     }
 }

@@ -103,8 +103,11 @@ pub struct Branch {
     pub cond: Option<CondExpr>,
     pub body: Vec<Stmt>,
     pub span: Span,
-    /// Where the closing `}` is, for errors found after the body.
+    /// Where the closing `}` is.
     pub end: Span,
+    /// The token after it, where 1.4.69 reports errors found once the
+    /// block is read (an else that can never be taken).
+    pub after: Lookahead,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -373,15 +373,23 @@ impl Evaluator {
                     let Some(p) = prev else {
                         return Err(ConfigError::at(ErrorKind::Syntax, &br.span, "else"));
                     };
-                    self.else_block(p, &br.body, &br.end)?
+                    self.else_block(p, &br.body, &br.after)?
                 }
             };
             if let Some(p) = prev {
                 if p >= this {
-                    return Err(ConfigError::at(ErrorKind::UnreachableElse, &br.end, "}"));
+                    return Err(ConfigError::at(
+                        ErrorKind::UnreachableElse,
+                        &br.after.span,
+                        br.after.text.clone(),
+                    ));
                 }
                 if matches!(self.blocks[p].cond, BlockCond::Else { .. }) {
-                    return Err(ConfigError::at(ErrorKind::ElseAfterCatchAll, &br.end, "}"));
+                    return Err(ConfigError::at(
+                        ErrorKind::ElseAfterCatchAll,
+                        &br.after.span,
+                        br.after.text.clone(),
+                    ));
                 }
                 self.blocks[this].prev = Some(p);
                 self.blocks[p].next = Some(this);
@@ -457,7 +465,7 @@ impl Evaluator {
 
     /// A bare `else`: a new block keyed as the negation of the branch
     /// before it.
-    fn else_block(&mut self, prev: usize, body: &[Stmt], end: &Span) -> Result<usize> {
+    fn else_block(&mut self, prev: usize, body: &[Stmt], after: &Lookahead) -> Result<usize> {
         let tmp_key = format!("{} / else_tmp_token", self.blocks[self.current].key);
         let field = self.blocks[prev].field().cloned().unwrap_or(Field::Url);
         let index = self.new_block(
@@ -492,12 +500,20 @@ impl Evaluator {
             _ => (String::new(), String::new()),
         };
         if matches!(self.blocks[prev].cond, BlockCond::Else { .. }) {
-            return Err(ConfigError::at(ErrorKind::ElseAfterCatchAll, end, "}"));
+            return Err(ConfigError::at(
+                ErrorKind::ElseAfterCatchAll,
+                &after.span,
+                after.text.clone(),
+            ));
         }
         let parent_key = &self.blocks[self.blocks[index].parent.unwrap_or(0)].key;
         let key = format!("{parent_key} / {negated}");
         if self.by_key.contains_key(&key.to_ascii_lowercase()) {
-            return Err(ConfigError::at(ErrorKind::UnreachableElse, end, "}"));
+            return Err(ConfigError::at(
+                ErrorKind::UnreachableElse,
+                &after.span,
+                after.text.clone(),
+            ));
         }
         self.by_key.insert(key.to_ascii_lowercase(), index);
         let b = &mut self.blocks[index];
@@ -877,6 +893,46 @@ mod tests {
         // and no chain for an error in the file itself
         assert!(read("var.bad = ;\n").unwrap_err().through.is_none());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn errors_found_on_acting_are_placed_where_1_4_69_places_them() {
+        // (line, pos, near) of 1.4.69's "parser failed" line, each taken
+        // from 1.4.69 itself: the token after the statement or block, at
+        // the place its tokenizer has reached once it read it
+        let place = |text: &str| {
+            let e = read(text).unwrap_err();
+            let (at, near) = e.at.unwrap();
+            (at.line, at.col, near)
+        };
+        let dup = "var.a = 1\nvar.a = 2";
+        let cases: &[(String, (u32, u32, &str))] = &[
+            // an end of line: read with the blank and comment lines after
+            // it and the blanks before the next token
+            (format!("{dup}\n  x = 1\n"), (3, 2, "(EOL)")),
+            (format!("{dup}\n # c\n\n\t\tx = 1\n"), (5, 2, "(EOL)")),
+            // the end of the input: the last token read, at the end
+            (format!("{dup} # c"), (2, 13, "2")),
+            // a `}`: with the blanks and a comment after it on its line
+            ("$HTTP[\"url\"] == \"/\" { var.y = 1 var.y = 2 }  # c\n".to_string(), (1, 48, "}")),
+            // an else that can never be taken: after the branch's `}`
+            (
+                "$HTTP[\"url\"] == \"/a\" {\n} else {\n}  else $HTTP[\"url\"] == \"/b\" {\n}\n".into(),
+                (5, 0, "(EOL)"),
+            ),
+            (
+                "$HTTP[\"url\"] == \"/a\" {\n} else {\n}\nelse {\n}  ".into(),
+                (5, 3, "}"),
+            ),
+            (
+                "$HTTP[\"url\"] == \"/a\" {\n} else {\n}\nelse {\n}  else $HTTP[\"url\"] == \"/b\" {\n}\n".into(),
+                (5, 3, "(EOL)"),
+            ),
+        ];
+        for (text, want) in cases {
+            let (line, col, near) = place(text);
+            assert_eq!((line, col, near.as_str()), *want, "{text:?}");
+        }
     }
 
     #[test]

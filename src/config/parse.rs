@@ -438,7 +438,11 @@ pub fn tokenize(source: &str, text: &str) -> Result<Vec<Token>> {
 struct Parser<'t> {
     toks: &'t [Token],
     pos: usize,
+    /// The end of the input as 1.4.69's tokenizer leaves it (its line, and
+    /// the bytes after the last newline).
     eof: Span,
+    /// Each line's length in bytes, without its newline.
+    line_len: Vec<u32>,
     /// Nesting of arrays and blocks; lighttpd's parser stack holds 100.
     depth: u32,
 }
@@ -471,15 +475,64 @@ impl<'t> Parser<'t> {
         t
     }
 
-    /// The current token, as an error place.
+    /// Where 1.4.69 reports an error its parser finds when it acts on the
+    /// current token (the one after a statement, a block's `{`, the token
+    /// after a block's `}`): the token's text, and the place its tokenizer
+    /// has reached once it has read it. An end of line is read with the
+    /// blank and comment lines after it and the blanks before the next
+    /// token; a `}` with the blanks and a comment after it on its line;
+    /// at the end of the input (1.4.69 adds an end of line there, but
+    /// names the last token it read) the place is the end.
     fn lookahead(&self) -> Lookahead {
-        let text = self
-            .peek()
-            .map(|t| t.text())
-            .unwrap_or_else(|| "(EOL)".into());
-        Lookahead {
-            span: self.span(),
-            text,
+        let from0 = |t: &Token| Span {
+            source: t.span.source.clone(),
+            line: t.span.line,
+            col: t.span.col.saturating_sub(1),
+        };
+        let next_code = |i: usize| {
+            self.toks[i..]
+                .iter()
+                .find(|t| t.tok != Tok::Eol)
+                .map_or_else(|| self.eof.clone(), from0)
+        };
+        match self.toks.get(self.pos) {
+            None => Lookahead {
+                span: self.eof.clone(),
+                text: self
+                    .pos
+                    .checked_sub(1)
+                    .and_then(|i| self.toks.get(i))
+                    .map_or_else(|| "(EOL)".into(), |t| t.tok.text()),
+            },
+            Some(t) if t.tok == Tok::Eol => Lookahead {
+                span: next_code(self.pos + 1),
+                text: t.tok.text(),
+            },
+            Some(t) if t.tok == Tok::RCurly => {
+                let next = next_code(self.pos + 1);
+                let span = if next.line == t.span.line && self.toks.len() > self.pos + 1 {
+                    next
+                } else {
+                    Span {
+                        source: t.span.source.clone(),
+                        line: t.span.line,
+                        col: self
+                            .line_len
+                            .get(t.span.line as usize - 1)
+                            .copied()
+                            .unwrap_or(t.span.col),
+                    }
+                };
+                Lookahead {
+                    span,
+                    text: t.tok.text(),
+                }
+            }
+            // (a `{`: its column counted from 1 is the place after it)
+            Some(t) => Lookahead {
+                span: t.span.clone(),
+                text: t.tok.text(),
+            },
         }
     }
 
@@ -716,6 +769,7 @@ impl<'t> Parser<'t> {
                         body,
                         span,
                         end,
+                        after: self.lookahead(),
                     });
                 }
                 _ => return Err(self.fail()),
@@ -761,6 +815,7 @@ impl<'t> Parser<'t> {
             body,
             span,
             end,
+            after: self.lookahead(),
         })
     }
 }
@@ -794,12 +849,17 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Stmt>> {
     let eof = Span {
         source: Rc::from(source),
         line: lines,
-        col: 0,
+        col: (text.len() - text.rfind('\n').map_or(0, |i| i + 1)) as u32,
     };
+    let line_len = text
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r').len() as u32)
+        .collect();
     let mut p = Parser {
         toks: &toks,
         pos: 0,
         eof,
+        line_len,
         depth: 0,
     };
     p.metalines(false)

@@ -94,22 +94,28 @@ fn now_secs() -> i64 {
 
 thread_local! {
     static SINK: RefCell<Sink> = const { RefCell::new(Sink::Stderr) };
+    /// server.feature-flags "server.errorlog-high-precision".
+    static HIGH_PRECISION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// server.feature-flags "server.errorlog-high-precision": timestamps with
+/// nanoseconds (`2026-12-05 00:40:57.448529193:`), as 1.4.69 writes them.
+pub fn set_high_precision(on: bool) {
+    HIGH_PRECISION.with(|h| h.set(on));
 }
 
 /// Formats one error-log line (without the trailing newline).
 pub fn format_line(file: &str, line: u32, msg: &str) -> String {
-    let secs = SystemTime::now()
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+        .unwrap_or_default();
     let base = file.rsplit('/').next().unwrap_or(file);
-    format!(
-        "{}: ({}.{}) {}",
-        crate::sys::local_timestamp(secs),
-        base,
-        line,
-        msg
-    )
+    let stamp = crate::sys::local_timestamp(now.as_secs() as i64);
+    if HIGH_PRECISION.with(std::cell::Cell::get) {
+        format!("{stamp}.{:09}: ({base}.{line}) {msg}", now.subsec_nanos())
+    } else {
+        format!("{stamp}: ({base}.{line}) {msg}")
+    }
 }
 
 /// `b` as lighttpd writes it into a log line: printable ASCII as it is,
@@ -286,6 +292,14 @@ mod tests {
     fn line_has_origin_and_text() {
         let l = super::format_line("src/config/eval.rs", 42, "hello");
         assert!(l.ends_with(": (eval.rs.42) hello"), "{l}");
+        assert_eq!(l.find(':'), Some(13), "seconds only: {l}");
+        super::set_high_precision(true);
+        let l = super::format_line("src/config/eval.rs", 42, "hello");
+        super::set_high_precision(false);
+        // YYYY-MM-DD HH:MM:SS.nnnnnnnnn: (file.line) text
+        assert_eq!(l.as_bytes()[19], b'.', "{l}");
+        assert!(l[20..29].bytes().all(|c| c.is_ascii_digit()), "{l}");
+        assert!(l[29..].starts_with(": (eval.rs.42) hello"), "{l}");
     }
 
     #[test]

@@ -47,6 +47,12 @@ pub struct RequestConf {
     pub force_lowercase_filenames: bool,
     /// server.feature-flags "server.absolute-dir-redirect" (server-wide).
     pub absolute_dir_redirect: bool,
+    /// server.feature-flags "http10.range" (server-wide): Range and
+    /// Accept-Ranges for HTTP/1.0 requests too (1.4.69: HTTP/1.1 only).
+    pub http10_range: bool,
+    /// server.feature-flags "server.h1-discard-backend-1xx" (server-wide):
+    /// a backend's interim heads are not relayed to HTTP/1.1 clients.
+    pub h1_discard_backend_1xx: bool,
     /// mod_indexfile comes before mod_access in server.modules, so the
     /// second look of mod_access (when the request is about to be handled)
     /// sees the index file's URL path (server-wide).
@@ -138,6 +144,8 @@ impl Default for RequestConf {
             conn_kbps: 0,
             server_kbps: 0,
             absolute_dir_redirect: false,
+            http10_range: false,
+            h1_discard_backend_1xx: false,
             access_after_index: true,
             access_after_fastcgi: false,
             dir_listing: false,
@@ -545,10 +553,15 @@ impl CompiledConf {
         check_bin_paths(&c.fastcgi_hosts())?;
         let mut global = c.build(&[true]);
         if let Some(Value::Array(flags)) = tree.global().values.get("server.feature-flags") {
-            global.absolute_dir_redirect = flags
-                .get("server.absolute-dir-redirect")
-                .and_then(crate::config::scoped::to_bool)
-                .unwrap_or(false);
+            let flag = |name| {
+                flags
+                    .get(name)
+                    .and_then(crate::config::scoped::to_bool)
+                    .unwrap_or(false)
+            };
+            global.absolute_dir_redirect = flag("server.absolute-dir-redirect");
+            global.http10_range = flag("http10.range");
+            global.h1_discard_backend_1xx = flag("server.h1-discard-backend-1xx");
         }
         global.log_request_header_on_error |=
             global.log_request_handling || global.log_request_header;

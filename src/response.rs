@@ -1008,7 +1008,8 @@ fn static_file(
             CondResult::Proceed => {}
         }
     }
-    let http11 = req.version == Version::Http11;
+    // (HTTP/1.0 too with server.feature-flags "http10.range")
+    let http11 = req.version == Version::Http11 || conf.http10_range;
     let range_ok = conf.range_requests
         && req.method == Method::Get
         && http11

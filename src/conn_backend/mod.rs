@@ -758,13 +758,16 @@ impl Conn {
             xsendfile_allow: b.host.x_sendfile,
         };
         // Interim (1xx) heads go on to an HTTP/1.1 client as they
-        // are; the final head follows.
+        // are (unless server.feature-flags "server.h1-discard-backend-1xx");
+        // the final head follows.
+        let relay_1xx =
+            b.version == Version::Http11 && !sh.compiled.global().h1_discard_backend_1xx;
         let mut buf = std::mem::take(&mut b.head_buf);
         let mut start = 0;
         loop {
             match backend_resp::parse_backend_head(&buf[start..], MAX_HEAD, opts) {
                 Ok(Some((head, off))) if head.is_interim() && !b.authorizer => {
-                    if b.version == Version::Http11 {
+                    if relay_1xx {
                         self.push_out(interim_head(&head));
                     }
                     start += off;

@@ -13,7 +13,8 @@ use std::borrow::Cow;
 pub struct RangeAsk {
     /// server.range-requests
     pub enabled: bool,
-    /// GET or HEAD over HTTP/1.1: Accept-Ranges is offered.
+    /// GET or HEAD over HTTP/1.1 (or 1.0 with "http10.range"):
+    /// Accept-Ranges is offered.
     pub offered: bool,
     /// HEAD: offered, never applied.
     pub head: bool,
@@ -30,8 +31,8 @@ impl RangeAsk {
     /// [`RangeAsk::of`] as if the request's method were `method` (an
     /// error handler's sub-request answers for the client's method).
     pub fn of_method(req: &RequestHead, conf: &RequestConf, method: Method) -> RangeAsk {
-        let offered =
-            matches!(method, Method::Get | Method::Head) && req.version == Version::Http11;
+        let offered = matches!(method, Method::Get | Method::Head)
+            && (req.version == Version::Http11 || conf.http10_range);
         let head = method == Method::Head;
         let text = |name| (offered && !head).then(|| req.header(name).map(str::to_string));
         RangeAsk {

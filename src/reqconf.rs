@@ -333,10 +333,12 @@ fn setting(key: &str, v: &Value, modules: &[String]) -> Option<Setting> {
         ("dir-listing.encode-readme", _) => flag(|c| &mut c.dir_listing_encode_readme),
         ("dir-listing.encode-header", _) => flag(|c| &mut c.dir_listing_encode_header),
         ("dir-listing.exclude", Value::Array(a)) if loaded("mod_dirlisting") => {
-            // Checked by check_dir_exclude first: every pattern compiles.
+            // Checked by check_dir_exclude first: every pattern compiles
+            // (in UTF mode, as 1.4.69's: `.` is a character).
             let res = a
                 .iter_strings()
-                .filter_map(|p| pcre2::bytes::Regex::new(p).ok())
+                .filter_map(|p| crate::config::cond::compile_regex(p).ok())
+                .map(|c| c.regex)
                 .collect();
             Some(Setting::DirExclude(Rc::new(res)))
         }

@@ -737,10 +737,12 @@ fn listing(req: &RequestHead, ctx: &Ctx<'_>, physical: &str) -> Response {
         {
             continue;
         }
+        // A name that is not UTF-8 cannot be matched in UTF mode: left
+        // out, as 1.4.69 fails closed on a match error.
         if conf
             .dir_listing_exclude
             .iter()
-            .any(|r| r.is_match(&lossless::to_bytes(&name)).unwrap_or(false))
+            .any(|r| r.is_match(&lossless::to_bytes(&name)).unwrap_or(true))
         {
             continue;
         }

@@ -9,9 +9,16 @@ use strict;
 use warnings;
 use Test::More;
 use LightyTest;
+use File::Temp ();
 
 my $reference = (LightyTest::lighttpd_exe() =~ m{^/usr/s?bin/});
-my $tf = LightyTest->new(config => 'static-options.conf');
+# names for dir-listing.exclude: Latin-1 (not UTF-8), UTF-8, ASCII
+my $utf = File::Temp::tempdir(CLEANUP => 1);
+for my $name ("f\xe9.txt", "g\xc3\xa9.txt", "plain.txt") {
+    open(my $fh, '>', "$utf/$name") or die "$name: $!";
+    close $fh;
+}
+my $tf = LightyTest->new(config => 'static-options.conf', env => { UTF_DIR => $utf });
 ok($tf->start_proc == 0, 'server starts') or do { done_testing(); exit };
 my $hello = LightyTest::slurp_file(LightyTest::srcdir() . '/docroot/hello.txt');
 for my $path ('/HELLO.TXT', '/Hello.Txt', '/hello.txt') {
@@ -40,6 +47,12 @@ ok($tf->handle_http({ REQUEST => ["GET /sub HTTP/1.0"],
     like($html, qr{<div class="foot">custom <b>footer</b></div>}, 'dir-listing.set-footer');
     like($html, qr{<a href="\.\./">}, 'the parent row is there');
     unlike($html, qr{file\.txt}, 'dir-listing.exclude: file.txt is not listed');
+}
+{
+    my $r = $tf->http_exchange("GET /utf/ HTTP/1.0\r\n\r\n")->{responses}[0];
+    my @names = ($r ? $r->body : '') =~ /<a href="([^"]+)">/g;
+    is("@names", '../ plain.txt',
+       'dir-listing.exclude in UTF mode: `.` matches é, a Latin-1 name is left out');
 }
 # show-header / show-readme: the files' contents in <pre> blocks, escaped,
 # before the title and after the table; hide-*-file drops the file's row.

@@ -164,8 +164,9 @@ fn unsafe_zeroed_stat() -> libc::stat {
 
 /// Points the given standard descriptors (0, 1, 2) at /dev/null, as
 /// 1.4.69 does with stdin and stdout once it has what it needs from them
-/// (and with stderr in a daemon once the error log is open): a server started as `out=$(lighttpd -f conf)` or over ssh
-/// must not hold the caller's pipe or terminal.
+/// (and with stderr in a daemon once the error log is open): a server
+/// started as `out=$(lighttpd -f conf)` or over ssh must not hold the
+/// caller's pipe or terminal.
 pub fn to_dev_null(fds: &[i32]) {
     use std::os::fd::AsRawFd;
     let Ok(null) = std::fs::OpenOptions::new()
@@ -929,10 +930,9 @@ pub fn default_signals_in_child(cmd: &mut std::process::Command) {
 /// job-control signals ignored (SIGTTOU, SIGTTIN, SIGTSTP), fork, the
 /// parent waits until the daemon says it is ready (or died) and exits 0 or
 /// 255; the child starts a session, ignores SIGHUP while it forks again,
-/// so that the daemon is not a
-/// session leader (it can never get a controlling terminal back), and
-/// works in `/`, as 1.4.69's does. Returns, in the daemon, a handle to
-/// report readiness with.
+/// so that the daemon is not a session leader (it can never get a
+/// controlling terminal back), and works in `/`, as 1.4.69's does.
+/// Returns, in the daemon, a handle to report readiness with.
 pub fn daemonize() -> std::io::Result<DaemonReady> {
     #[allow(unsafe_code)]
     // SAFETY: setting signal dispositions to SIG_IGN has no memory effects.

@@ -13,8 +13,7 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes ();
-use IO::Socket::INET;
-use LightyTest qw(topdir wait_until docroot_with_download);
+use LightyTest qw(topdir wait_until docroot_with_download start_download finish_download);
 
 my $resp = topdir() . '/target/release/examples/fcgi_responder';
 plan skip_all => "build the test responder first: cargo build --release --example fcgi_responder"
@@ -117,22 +116,14 @@ ok($tf2->start_proc == 0, 'server starts again') or do { done_testing(); exit };
 $pid = $tf2->pid;
 ok(wait_until(sub { kids($pid, $exe) == 2 }, 5), 'two workers');
 @workers = kids($pid, $exe);
-my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf2->port, Proto => 'tcp') or die $!;
-print $s "GET /big.bin HTTP/1.0\r\n\r\n";
-my $got = '';
-sysread($s, $got, 4096);
+my ($s, $got) = start_download($tf2->port);
 like($got, qr{^HTTP/1\.0 200 }, 'a slow client starts a 32 MB download');
 kill 'INT', $pid;
 ok(wait_until(sub { waitpid($pid, 1) == $pid }, 3), 'SIGINT: the parent exits at once');
 is($? >> 8, 0, '... with status 0');
 ok(wait_until(sub { (grep { kill 0, $_ } @workers) == 1 }, 3),
    '... the worker with the download is still there, the other has gone');
-my ($n, $buf) = (length $got, '');
-while (1) {
-    my $r = sysread($s, $buf, 1 << 16);
-    last unless $r;
-    $n += $r;
-}
+my $n = finish_download($s, length $got);
 ok($n > 32 << 20, "... and the download completes ($n bytes)");
 ok(wait_until(sub { !grep { kill 0, $_ } @workers }, 10), '... then that worker exits');
 my $log = $tf2->error_log;

@@ -103,9 +103,13 @@ SKIP: {
     $ENV{ONESHOT_PORT} = $l2->sockport;
     $ENV{ONESHOT_SOCK} = "$tmp/fc.sock";
     $ENV{RESP} = LightyTest::responder_exe();
+    # one GET of $target through -1 on a pipe, netcat's variables $vars set
+    my $pipe = sub {
+        my ($vars, $target) = @_;
+        return `$vars printf 'GET $target HTTP/1.0\r\n\r\n' | $vars $exe -D -1 -f $sconf 2>/dev/null`;
+    };
     my $ask = sub {
-        my ($env) = @_;
-        my $a = `$env printf 'GET /hello.txt HTTP/1.0\r\n\r\n' | $env $exe -D -1 -f $sconf 2>/dev/null`;
+        my $a = $pipe->($_[0], '/hello.txt');
         my ($st) = $a =~ m{\AHTTP/1\.0 (\d+)};
         my ($tag) = $a =~ m{^Server: (.*?)\r$}m;
         return ($st // 'no answer') . ' ' . ($tag // '');
@@ -125,7 +129,7 @@ SKIP: {
     my $both = sub {
         my ($vars) = @_;
         unlink $ENV{ONESHOT_LOG};
-        my $a = `$vars printf 'GET /hello.txt HTTP/1.0\r\n\r\n' | $vars $exe -D -1 -f $sconf 2>/dev/null`;
+        my $a = $pipe->($vars, '/hello.txt');
         my ($st) = $a =~ m{^HTTP/1\.0 (\d+)}m;
         my ($why) = strip_log_prefix(slurp_file($ENV{ONESHOT_LOG}) // '') =~ m{^(invalid \w+ addr)$}m;
         return join ' ', $st // 'no answer', $why // '';
@@ -140,7 +144,7 @@ SKIP: {
     # any-address socket, and the made-up or netcat peer)
     my $env = sub {
         my ($vars) = @_;
-        my $a = `$vars printf 'GET /fc?dump-env HTTP/1.0\r\n\r\n' | $vars $exe -D -1 -f $sconf 2>/dev/null`;
+        my $a = $pipe->($vars, '/fc?dump-env');
         return join ' ', map { my ($v) = $a =~ /^$_=(.*?)\r?$/m; "$_=" . ($v // '?') } qw(SERVER_ADDR SERVER_PORT REMOTE_ADDR REMOTE_PORT);
     };
     SKIP: {

@@ -11,11 +11,10 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes ();
-use IO::Socket::INET;
-use IO::Select;
 use File::Temp qw(tempdir);
 use POSIX qw(WNOHANG);
-use LightyTest qw(strip_log_prefix wait_until docroot_with_download install_exe lighttpd_exe);
+use LightyTest qw(strip_log_prefix wait_until docroot_with_download install_exe lighttpd_exe
+    start_download finish_download);
 
 $ENV{BG_ROOT} = docroot_with_download(32);
 
@@ -30,10 +29,7 @@ my $pid = $tf->pid;
 sub count { my ($re) = @_; my @m = strip_log_prefix($tf->error_log) =~ /$re/mg; return scalar @m }
 
 # A slow client: the head read, the rest waits in the socket buffers.
-my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tf->port, Proto => 'tcp') or die $!;
-print $s "GET /big.bin HTTP/1.0\r\n\r\n";
-my $got = '';
-sysread($s, $got, 4096);
+my ($s, $got) = start_download($tf->port);
 like($got, qr{^HTTP/1\.0 200 }, 'a slow client starts a 32 MB download');
 
 install_exe(lighttpd_exe(), $exe);
@@ -48,13 +44,7 @@ is(kill(0, $pid), 1, '... in the same process');
 my ($prev) = strip_log_prefix($tf->error_log) =~ /^\[note\] pid (\d+) continuing to handle 1 connection\(s\) in progress$/m;
 ok($prev && $prev != $pid, 'the download goes on in another process, which says so');
 
-my ($n, $buf) = (length $got, '');
-my $sel = IO::Select->new($s);
-while ($sel->can_read(10)) {
-    my $k = sysread($s, $buf, 1 << 16);
-    last unless $k;
-    $n += $k;
-}
+my $n = finish_download($s, length $got);
 ok($n > 32 << 20, "the download completes ($n bytes)");
 ok($prev && wait_until(sub { !kill 0, $prev }, 10), 'then the previous generation exits (reaped)');
 is(count(qr{^server stopped by UID = \d+ PID = $pid$}m), 1, '... told to by the restarted server');

@@ -27,6 +27,7 @@ our @EXPORT_OK = qw(
     lighttpd_exe srcdir topdir run_lighttpd strip_log_prefix log_messages
     slurp_file parse_responses responder_exe start_responder responder_socket
     free_port wait_until docroot_with_download install_exe
+    start_download finish_download
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -354,6 +355,32 @@ sub docroot_with_download {
     print $f 'x' x (1 << 20) for 1 .. $mb;
     close $f or die "big.bin: $!";
     return $root;
+}
+
+# start_download($port): a slow client of docroot_with_download's big.bin
+# on 127.0.0.1:$port: the request sent, the first 4 KiB read, the rest
+# left in the socket buffers. Returns (socket, what was read).
+sub start_download {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
+        or die "connect $port: $!";
+    print $s "GET /big.bin HTTP/1.0\r\n\r\n";
+    my $got = '';
+    sysread($s, $got, 4096);
+    return ($s, $got);
+}
+
+# finish_download($socket, $bytes_so_far): reads the rest until the
+# server closes (or nothing comes for 10 s); the total bytes read.
+sub finish_download {
+    my ($s, $n) = @_;
+    my $sel = IO::Select->new($s);
+    while ($sel->can_read(10)) {
+        my $k = sysread($s, my $buf, 1 << 16);
+        last unless $k;
+        $n += $k;
+    }
+    return $n;
 }
 
 # install_exe($src, $dest): copies the binary $src to $dest (mode 0755)

@@ -409,7 +409,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
                 }
             }
         }
-        crate::log::set_high_precision(feature_flag(&cfg.tree, "server.errorlog-high-precision"));
+        crate::log::set_high_precision(cfg.tree.feature_flag("server.errorlog-high-precision"));
         if gbool("server.errorlog-use-syslog") {
             crate::log::open_syslog(gstr("server.syslog-facility").as_deref());
         } else if let Some(path) = gstr("server.errorlog")
@@ -592,18 +592,7 @@ fn serve(o: Options, args: &[String]) -> i32 {
 
 /// server.feature-flags "server.graceful-restart-bg".
 fn restart_bg_flag(tree: &config::eval::ConfigTree) -> bool {
-    feature_flag(tree, "server.graceful-restart-bg")
-}
-
-/// A boolean of server.feature-flags (off unless set).
-fn feature_flag(tree: &config::eval::ConfigTree, name: &str) -> bool {
-    match tree.global().values.get("server.feature-flags") {
-        Some(config::value::Value::Array(a)) => a
-            .get(name)
-            .and_then(config::scoped::to_bool)
-            .unwrap_or(false),
-        _ => false,
-    }
+    tree.feature_flag("server.graceful-restart-bg")
 }
 
 /// server.graceful-restart-bg as 1.4.69 honours it: the flag, and the

@@ -554,17 +554,9 @@ impl CompiledConf {
         };
         check_bin_paths(&c.fastcgi_hosts())?;
         let mut global = c.build(&[true]);
-        if let Some(Value::Array(flags)) = tree.global().values.get("server.feature-flags") {
-            let flag = |name| {
-                flags
-                    .get(name)
-                    .and_then(crate::config::scoped::to_bool)
-                    .unwrap_or(false)
-            };
-            global.absolute_dir_redirect = flag("server.absolute-dir-redirect");
-            global.http10_range = flag("http10.range");
-            global.h1_discard_backend_1xx = flag("server.h1-discard-backend-1xx");
-        }
+        global.absolute_dir_redirect = tree.feature_flag("server.absolute-dir-redirect");
+        global.http10_range = tree.feature_flag("http10.range");
+        global.h1_discard_backend_1xx = tree.feature_flag("server.h1-discard-backend-1xx");
         global.log_request_header_on_error |=
             global.log_request_handling || global.log_request_header;
         let at = |m: &str| modules.iter().position(|x| x == m);

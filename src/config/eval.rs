@@ -76,6 +76,18 @@ impl ConfigTree {
     pub fn global(&self) -> &Block {
         &self.blocks[0]
     }
+
+    /// A boolean of server.feature-flags (off unless set), as 1.4.69's
+    /// config_feature_bool reads one.
+    pub fn feature_flag(&self, name: &str) -> bool {
+        match self.global().values.get("server.feature-flags") {
+            Some(super::value::Value::Array(a)) => a
+                .get(name)
+                .and_then(super::scoped::to_bool)
+                .unwrap_or(false),
+            _ => false,
+        }
+    }
 }
 
 /// Where the main config comes from.
